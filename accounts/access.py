@@ -1,0 +1,229 @@
+"""The one place that decides what a user may see and change.
+
+Every list, detail, search, export, API view, HTMX fragment and task (given `actor_id`) starts from
+`scoped()` or `get_for_user_or_404()`. Three things combine:
+
+1. Role (model) permissions: without `contacts.view_contact` a user sees no contact, except ones
+   shared with them explicitly.
+2. Ownership rules per role (`RolePolicy`): how far the role reaches over `OwnedModel` records
+   (own, own and team's, all), separately for viewing and for changing.
+3. django-guardian object permissions: a record shared explicitly with a user, or with a group the
+   user is in, is visible (`view_*` or `change_*`) or changeable (`change_*`) whatever the rules.
+
+Models that are not owned but belong to an owned parent declare `ACCESS_PARENT = "<fk name>"` and
+are scoped through that parent. Another user's record is a 404 (`get_for_user_or_404`), exactly as
+a missing one; a 403 only when the user may see the record but not do this to it.
+
+Decisions are cached on the user object, which lives for one request or one task, so a page that
+asks many times costs the same few queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+from accounts.models import OwnedModel, RolePolicy, Scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+Action = Literal["view", "add", "change", "delete"]
+M = TypeVar("M", bound=Model)
+
+_RANK = {Scope.OWN: 0, Scope.TEAM: 1, Scope.ALL: 2}
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """What one user may do with one model for one action."""
+
+    everything: bool
+    model_perm: bool
+    scope: Scope | None
+    granted: frozenset[Any]
+
+
+def _cache(user: User) -> dict[Any, Any]:
+    cache = getattr(user, "_access_cache", None)
+    if cache is None:
+        cache = {}
+        user._access_cache = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _policy_scope(user: User, action: Action) -> Scope:
+    """The widest scope among the user's roles; a user with no role policy reaches own records.
+
+    One query per user object fetches both the view and the change scope."""
+    cache = _cache(user)
+    if "policy" not in cache:
+        rows = list(
+            RolePolicy.objects.filter(group__user=user).values_list("view_scope", "change_scope")
+        )
+
+        def widest(scopes: list[str]) -> Scope:
+            return max((Scope(s) for s in scopes), key=_RANK.__getitem__, default=Scope.OWN)
+
+        cache["policy"] = {
+            "view": widest([v for v, _c in rows]),
+            "change": widest([c for _v, c in rows]),
+        }
+    return cast(Scope, cache["policy"]["view" if action == "view" else "change"])
+
+
+def _granted_pks(user: User, model: type[Model], action: Action) -> frozenset[Any]:
+    """Primary keys of records shared explicitly (guardian) with the user or the user's groups.
+
+    One query per model fetches the grants of every action (user and group grants together)."""
+    cache = _cache(user)
+    key = ("grants", model)
+    if key not in cache:
+        by_codename: dict[str, set[Any]] = {}
+        user_perms = get_user_obj_perms_model(model)
+        group_perms = get_group_obj_perms_model(model)
+        if user_perms.objects.is_generic() or group_perms.objects.is_generic():  # type: ignore[attr-defined]
+            raise TypeError(
+                f"{model.__name__} needs direct object-permission tables (see contacts/models.py)"
+            )
+        fields = ("content_object_id", "permission__codename")
+        rows = (
+            user_perms.objects.filter(user_id=user.pk)  # type: ignore[attr-defined]
+            .values_list(*fields)
+            .union(group_perms.objects.filter(group__user=user).values_list(*fields))  # type: ignore[attr-defined]
+        )
+        for pk, codename in rows:
+            by_codename.setdefault(codename, set()).add(pk)
+        cache[key] = by_codename
+    by_codename = cache[key]
+    name = model._meta.model_name
+    # A record shared for changing is also shared for viewing.
+    codenames = [f"view_{name}", f"change_{name}"] if action == "view" else [f"{action}_{name}"]
+    return frozenset().union(*(by_codename.get(c, set()) for c in codenames))
+
+
+def _rule(user: User | AnonymousUser, model: type[Model], action: Action) -> _Rule:
+    if not user.is_authenticated or not user.is_active:
+        return _Rule(everything=False, model_perm=False, scope=None, granted=frozenset())
+    user = cast("User", user)
+    if user.is_superuser:
+        return _Rule(everything=True, model_perm=True, scope=Scope.ALL, granted=frozenset())
+    cache = _cache(user)
+    key = ("rule", model, action)
+    if key in cache:
+        return cast(_Rule, cache[key])
+    opts = model._meta
+    model_perm = user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+    owned = issubclass(model, OwnedModel)
+    if action == "add":
+        rule = _Rule(everything=model_perm, model_perm=model_perm, scope=None, granted=frozenset())
+    elif model_perm and not owned:
+        rule = _Rule(everything=True, model_perm=True, scope=Scope.ALL, granted=frozenset())
+    else:
+        scope = _policy_scope(user, action) if model_perm else None
+        granted = _granted_pks(user, model, action) if owned else frozenset()
+        rule = _Rule(
+            everything=scope == Scope.ALL, model_perm=model_perm, scope=scope, granted=granted
+        )
+    cache[key] = rule
+    return rule
+
+
+def scoped(user: User | AnonymousUser, model: type[M], action: Action = "view") -> QuerySet[M]:
+    """Every row of `model` the user may `action`, as a queryset to filter further.
+
+    Works for owned models, models with an ACCESS_PARENT, and plain models (model permission only).
+    """
+    parent_field = getattr(model, "ACCESS_PARENT", None)
+    qs = model._default_manager.all()
+    if parent_field:
+        parent_model = model._meta.get_field(parent_field).related_model
+        assert isinstance(parent_model, type)
+        parents = scoped(user, cast("type[Model]", parent_model), action)
+        return qs.filter(**{f"{parent_field}__in": parents.values("pk")})
+    rule = _rule(user, model, action)
+    if rule.everything:
+        return qs
+    condition = Q(pk__in=list(rule.granted)) if rule.granted else Q()
+    if rule.model_perm and rule.scope is not None:
+        user = cast("User", user)
+        own = Q(owner_id=user.pk)
+        if rule.scope == Scope.TEAM and user.team_id:
+            own |= Q(team_id=user.team_id)
+        condition = own | condition if condition else own
+    if not condition:
+        return qs.none()
+    return qs.filter(condition)
+
+
+def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bool:
+    """Whether the user may `action` this record; no query beyond the cached rules."""
+    parent_field = getattr(type(obj), "ACCESS_PARENT", None)
+    if parent_field:
+        return can(user, getattr(obj, parent_field), action)
+    rule = _rule(user, type(obj), action)
+    if rule.everything:
+        return True
+    if obj.pk in rule.granted:
+        return True
+    if not rule.model_perm or rule.scope is None:
+        return False
+    owner_id = getattr(obj, "owner_id", None)
+    if owner_id is not None and owner_id == user.pk:
+        return True
+    team_id = getattr(user, "team_id", None)
+    return bool(rule.scope == Scope.TEAM and team_id and getattr(obj, "team_id", None) == team_id)
+
+
+def can_add(user: User | AnonymousUser, model: type[Model]) -> bool:
+    return _rule(user, model, "add").everything
+
+
+def can_assign(user: User | AnonymousUser, model: type[Model], owner: User) -> bool:
+    """Whether the user may make `owner` the owner of a `model` record: themselves always, a
+    team-mate with a team change scope, anyone with an all-records change scope."""
+    if owner.pk == user.pk:
+        return True
+    rule = _rule(user, model, "change")
+    if rule.everything:
+        return True
+    team_id = getattr(user, "team_id", None)
+    return bool(rule.scope == Scope.TEAM and team_id and owner.team_id == team_id)
+
+
+def has_model_perm(user: User | AnonymousUser, model: type[Model], codename: str) -> bool:
+    """A role permission that is not about one record (`export`, `import`, `merge`)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.has_perm(f"{model._meta.app_label}.{codename}_{model._meta.model_name}")
+
+
+def get_for_user_or_404(
+    user: User | AnonymousUser,
+    model: type[M],
+    pk: Any,
+    action: Action = "view",
+    queryset: QuerySet[M] | None = None,
+) -> M:
+    """Fetch one record through the scoping layer.
+
+    Unknown, malformed and invisible ids are all a 404, so URL guessing tells nothing. A record the
+    user may see but not `action` is a 403. `queryset` (already scoped, e.g. with select_related)
+    may be passed to shape the single query.
+    """
+    base = queryset if queryset is not None else scoped(user, model, "view")
+    try:
+        obj = base.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise Http404(_("No such record, or you do not have access to it.")) from exc
+    if action != "view" and not can(user, obj, action):
+        raise PermissionDenied(_("You may see this record but not change it."))
+    return obj

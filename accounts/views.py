@@ -1,0 +1,61 @@
+"""Sign in and out, profile and preferences, password change and reset."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import EmailAuthenticationForm, ProfileForm
+from crm.http import AuthedHttpRequest
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        messages.success(self.request, _("Your password was changed."))
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthedHttpRequest) -> HttpResponse:
+    """The user's own profile, language and time zone."""
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            user = services.user_update_profile(user=request.user, values=form.cleaned_data)
+            translation.activate(user.language)
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("accounts:profile")
+            response.set_cookie("django_language", user.language, samesite="Lax")
+            return response
+        return render(request, "accounts/profile.html", {"form": form}, status=422)
+    return render(request, "accounts/profile.html", {"form": form})

@@ -1,0 +1,86 @@
+"""Django admin for contacts. Admins see every record (superuser/staff tools), so the admin is
+limited to users with is_staff; raw-id widgets keep pages fast at a million rows."""
+
+from django.contrib import admin
+from guardian.admin import GuardedModelAdminMixin
+
+from contacts.models import Company, Contact, ContactEmail, ContactPhone, Tag
+from contacts.search import search_condition
+
+
+class IndexedSearchMixin:
+    """Admin search through the trigram/full-text indexes instead of a LIKE over every row."""
+
+    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+        condition = search_condition(search_term)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
+
+
+class ContactEmailInline(admin.TabularInline):
+    model = ContactEmail
+    extra = 0
+
+
+class ContactPhoneInline(admin.TabularInline):
+    model = ContactPhone
+    extra = 0
+    exclude = ["digits"]
+
+
+@admin.register(Contact)
+class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "company",
+        "primary_email",
+        "primary_phone",
+        "lifecycle_stage",
+        "region",
+        "owner",
+        "team",
+        "created_at",
+        "archived_at",
+    ]
+    list_filter = ["lifecycle_stage", "region", "source", "team", "archived_at"]
+    search_fields = ["search_text"]  # see IndexedSearchMixin
+    list_select_related = ["company", "owner", "team"]
+    raw_id_fields = ["company", "owner", "merged_into"]
+    autocomplete_fields = ["tags"]
+    readonly_fields = ["display_name", "primary_email", "primary_phone", "created_at", "updated_at"]
+    inlines = [ContactEmailInline, ContactPhoneInline]
+    show_full_result_count = False  # no exact COUNT(*) over a million rows per page
+
+
+@admin.register(Company)
+class CompanyAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "industry", "size", "region", "lifecycle_stage", "owner", "team"]
+    list_filter = ["industry", "size", "region", "lifecycle_stage", "team", "archived_at"]
+    search_fields = ["search_text"]  # see IndexedSearchMixin
+    list_select_related = ["owner", "team"]
+    raw_id_fields = ["owner"]
+    autocomplete_fields = ["tags"]
+    show_full_result_count = False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "color", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(ContactEmail)
+class ContactEmailAdmin(admin.ModelAdmin):
+    list_display = ["email", "label", "is_primary", "contact"]
+    search_fields = ["email"]
+    raw_id_fields = ["contact"]
+    show_full_result_count = False
+
+
+@admin.register(ContactPhone)
+class ContactPhoneAdmin(admin.ModelAdmin):
+    list_display = ["number", "label", "is_primary", "contact"]
+    search_fields = ["digits"]
+    raw_id_fields = ["contact"]
+    show_full_result_count = False

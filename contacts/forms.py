@@ -1,0 +1,325 @@
+"""Input shapes for contacts and companies. Forms check shape; services check rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import (
+    Company,
+    Contact,
+    EmailLabel,
+    Industry,
+    LifecycleStage,
+    PhoneLabel,
+    Region,
+)
+from contacts.search import digits_of
+from contacts.selectors import (
+    COMPANY_SORTS,
+    CONTACT_SORTS,
+    CompanyFilters,
+    ContactFilters,
+    assignable_users,
+    tag_choices,
+)
+from contacts.services import EmailInput, PhoneInput
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+BLANK = [("", _("Any"))]
+
+
+class _FilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    owner = forms.CharField(label=_("Owner"), required=False)
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=BLANK + LifecycleStage.choices, required=False
+    )
+    tag = forms.ModelMultipleChoiceField(label=_("Tags"), queryset=None, required=False)
+    region = forms.ChoiceField(label=_("Region"), choices=BLANK + Region.choices, required=False)
+    industry = forms.ChoiceField(
+        label=_("Industry"), choices=BLANK + Industry.choices, required=False
+    )
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    archived = forms.BooleanField(label=_("Archived"), required=False)
+    sort = forms.ChoiceField(required=False)
+
+    sorts: dict[str, list[str]] = {}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["tag"].queryset = tag_choices()
+        self.fields["sort"].choices = [(key, key) for key in self.sorts]
+        self.owner_choices = [("", _("Anyone")), ("me", _("Me"))] + [
+            (str(u.pk), str(u)) for u in assignable_users(user=user)
+        ]
+
+    def clean_owner(self) -> int | None:
+        value = self.cleaned_data.get("owner") or ""
+        if value == "":
+            return None
+        if value == "me":
+            return self.user.pk
+        if not value.isdigit() or value not in {key for key, _label in self.owner_choices}:
+            raise forms.ValidationError(_("Pick an owner from the list."))
+        return int(value)
+
+    def filter_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "q": data.get("q") or "",
+            "owner_id": data.get("owner"),
+            "stage": data.get("stage") or "",
+            "tag_ids": tuple(t.pk for t in data.get("tag") or ()),
+            "region": data.get("region") or "",
+            "industry": data.get("industry") or "",
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+            "archived": bool(data.get("archived")),
+            "sort": data.get("sort") or "name",
+        }
+
+
+class ContactFilterForm(_FilterForm):
+    sorts = CONTACT_SORTS
+
+    def to_filters(self) -> ContactFilters:
+        return ContactFilters(**self.filter_kwargs())
+
+
+class CompanyFilterForm(_FilterForm):
+    sorts = COMPANY_SORTS
+
+    def to_filters(self) -> CompanyFilters:
+        return CompanyFilters(**self.filter_kwargs())
+
+
+class TagNamesField(forms.CharField):
+    """Tags typed as comma-separated names; new names are created by the service if allowed."""
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [n.strip() for n in text.replace("\uff0c", ",").split(",") if n.strip()]
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value or ""
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} ({obj.team})" if obj.team_id else str(obj)
+
+
+class CompanyPicker(forms.Widget):
+    """Type-ahead for a company: a text box that asks the server (HTMX) for matches, and a
+    hidden input with the chosen id. Never renders every company as an <option>."""
+
+    template_name = "components/company_picker.html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queryset: Any = None
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        label = ""
+        if value and self.queryset is not None and str(value).isdigit():
+            company = self.queryset.filter(pk=value).only("name").first()
+            label = company.name if company else ""
+        context["widget"]["label"] = label
+        return context
+
+
+class ContactForm(forms.ModelForm):
+    tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name_order",
+            "given_name",
+            "family_name",
+            "company",
+            "job_title",
+            "department",
+            "lifecycle_stage",
+            "source",
+            "region",
+            "owner",
+            "website",
+            "linkedin",
+            "x_handle",
+            "wechat",
+            "birthday",
+            "street",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "notes",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "company": CompanyPicker,
+        }
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, user: User, companies: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users(user=user)
+        self.fields["owner"].required = False
+        self.fields["owner"].help_text = _("Leave empty to own it yourself.")
+        self.fields["company"].queryset = companies
+        self.fields["company"].widget.queryset = companies
+        if self.instance.pk:
+            self.initial["tags"] = [t.name for t in self.instance.tags.all()]
+
+
+class CompanyForm(forms.ModelForm):
+    tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "website",
+            "email",
+            "phone",
+            "industry",
+            "size",
+            "region",
+            "lifecycle_stage",
+            "source",
+            "owner",
+            "linkedin",
+            "x_handle",
+            "wechat",
+            "street",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users(user=user)
+        self.fields["owner"].required = False
+        self.fields["owner"].help_text = _("Leave empty to own it yourself.")
+        if self.instance.pk:
+            self.initial["tags"] = [t.name for t in self.instance.tags.all()]
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), required=False)
+    label = forms.ChoiceField(label=_("Label"), choices=EmailLabel.choices, required=False)
+    is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    label = forms.ChoiceField(label=_("Label"), choices=PhoneLabel.choices, required=False)
+    is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def clean_number(self) -> str:
+        number = self.cleaned_data.get("number", "").strip()
+        if number and len(digits_of(number)) < 3:
+            raise forms.ValidationError(_("Enter a phone number with at least three digits."))
+        return number
+
+
+EmailFormSet = forms.formset_factory(EmailForm, extra=1, max_num=6, validate_max=True)
+PhoneFormSet = forms.formset_factory(PhoneForm, extra=1, max_num=6, validate_max=True)
+
+
+def emails_from(formset: Any) -> list[EmailInput]:
+    return [
+        EmailInput(
+            f.cleaned_data["email"],
+            f.cleaned_data.get("label") or EmailLabel.WORK,
+            f.cleaned_data.get("is_primary", False),
+        )
+        for f in formset.forms
+        if f.cleaned_data.get("email")
+    ]
+
+
+def phones_from(formset: Any) -> list[PhoneInput]:
+    return [
+        PhoneInput(
+            f.cleaned_data["number"],
+            f.cleaned_data.get("label") or PhoneLabel.MOBILE,
+            f.cleaned_data.get("is_primary", False),
+        )
+        for f in formset.forms
+        if f.cleaned_data.get("number")
+    ]
+
+
+# Fields that can be edited in place on the contact page.
+INLINE_CONTACT_FIELDS = (
+    "job_title",
+    "department",
+    "lifecycle_stage",
+    "source",
+    "region",
+    "website",
+    "linkedin",
+    "x_handle",
+    "wechat",
+    "birthday",
+    "city",
+    "country",
+    "notes",
+)
+
+
+def inline_contact_form(field: str, *args: Any, **kwargs: Any) -> forms.ModelForm:
+    """A one-field form for inline editing; `field` must be in INLINE_CONTACT_FIELDS."""
+    widgets = {k: v for k, v in ContactForm.Meta.widgets.items() if k == field}
+    meta = type("Meta", (), {"model": Contact, "fields": [field], "widgets": widgets})
+    form_class = type("InlineContactForm", (forms.ModelForm,), {"Meta": meta})
+    return form_class(*args, **kwargs)
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [
+        ("assign", _("Assign owner")),
+        ("tag", _("Add tags")),
+        ("archive", _("Archive")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    owner = OwnerChoiceField(label=_("New owner"), queryset=None, required=False)
+    tags = TagNamesField(label=_("Tags to add"), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users(user=user)
+        self.fields["ids"].error_messages["required"] = _("Select at least one contact.")
+        # Any integer id is accepted here; the service scopes them to what the user may change.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "assign" and not data.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        if data.get("action") == "tag" and not data.get("tags"):
+            self.add_error("tags", _("Enter at least one tag."))
+        return data

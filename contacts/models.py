@@ -1,0 +1,368 @@
+"""Companies (accounts) and contacts (people), with their emails, phones and tags."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import OwnedModel
+from crm.models import TimeStampedModel
+
+ACTIVE = Q(archived_at__isnull=True)
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    FORMER_CUSTOMER = "former_customer", _("Former customer")
+
+
+class Source(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event")
+    COLD_CALL = "cold_call", _("Cold call")
+    ADVERTISING = "advertising", _("Advertising")
+    PARTNER = "partner", _("Partner")
+    SOCIAL = "social", _("Social media")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class Region(models.TextChoices):
+    NORTH_AMERICA = "north_america", _("North America")
+    LATIN_AMERICA = "latin_america", _("Latin America")
+    EUROPE = "europe", _("Europe")
+    MIDDLE_EAST_AFRICA = "middle_east_africa", _("Middle East and Africa")
+    ASIA_PACIFIC = "asia_pacific", _("Asia Pacific")
+    NORTH_CHINA = "north_china", _("North China")
+    EAST_CHINA = "east_china", _("East China")
+    CENTRAL_CHINA = "central_china", _("Central China")
+    SOUTH_CHINA = "south_china", _("South China")
+    WEST_CHINA = "west_china", _("West China")
+
+
+class Industry(models.TextChoices):
+    SOFTWARE = "software", _("Software and IT")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    RETAIL = "retail", _("Retail and e-commerce")
+    FINANCE = "finance", _("Finance and insurance")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    EDUCATION = "education", _("Education")
+    LOGISTICS = "logistics", _("Logistics")
+    CONSTRUCTION = "construction", _("Construction and real estate")
+    ENERGY = "energy", _("Energy")
+    HOSPITALITY = "hospitality", _("Hospitality")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    GOVERNMENT = "government", _("Government and non-profit")
+    MEDIA = "media", _("Media")
+    OTHER = "other", _("Other")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "1-10", _("1-10 employees")
+    SMALL = "11-50", _("11-50 employees")
+    MEDIUM = "51-200", _("51-200 employees")
+    LARGE = "201-1000", _("201-1,000 employees")
+    XLARGE = "1001-5000", _("1,001-5,000 employees")
+    ENTERPRISE = "5000+", _("More than 5,000 employees")
+
+
+class NameOrder(models.TextChoices):
+    GIVEN_FIRST = "given_first", _("Given name first (John Smith)")
+    FAMILY_FIRST = "family_first", _("Family name first (张伟)")
+
+
+class EmailLabel(models.TextChoices):
+    WORK = "work", _("Work")
+    PERSONAL = "personal", _("Personal")
+    OTHER = "other", _("Other")
+
+
+class PhoneLabel(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    FAX = "fax", _("Fax")
+    OTHER = "other", _("Other")
+
+
+class TagColor(models.TextChoices):
+    GREY = "secondary", _("Grey")
+    BLUE = "primary", _("Blue")
+    GREEN = "success", _("Green")
+    RED = "danger", _("Red")
+    YELLOW = "warning", _("Yellow")
+    CYAN = "info", _("Cyan")
+
+
+class Tag(TimeStampedModel):
+    """A label shared by everyone; used to segment contacts and companies."""
+
+    name = models.CharField(_("name"), max_length=60)
+    color = models.CharField(
+        _("colour"), max_length=12, choices=TagColor.choices, default=TagColor.GREY
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="contacts_tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AddressFields(models.Model):
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state or province"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def address_lines(self) -> list[str]:
+        locality = " ".join(p for p in (self.postal_code, self.city, self.state) if p)
+        return [line for line in (self.street, locality, self.country) if line]
+
+
+class SearchableModel(models.Model):
+    """Denormalised search columns, kept up to date by the services (contacts/search.py).
+
+    `search_text` holds the normalised words and phone digits (trigram index: partial matches);
+    `search_vector` the same plus CJK bigrams as full-text tokens (GIN: whole and prefix words,
+    two-character Chinese names, which trigrams cannot index).
+    """
+
+    search_text = models.TextField(editable=False, default="")
+    search_vector = models.GeneratedField(
+        expression=SearchVector("search_text", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Company(OwnedModel, AddressFields, SearchableModel):
+    name = models.CharField(_("name"), max_length=200)
+    website = models.URLField(_("website"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    linkedin = models.CharField(_("LinkedIn"), max_length=200, blank=True)
+    x_handle = models.CharField(_("X (Twitter)"), max_length=100, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        permissions = [
+            ("export_company", _("Can export companies")),
+            ("import_company", _("Can import companies")),
+        ]
+        indexes = [
+            models.Index(fields=["name", "id"], condition=ACTIVE, name="company_active_name"),
+            models.Index(
+                fields=["created_at", "id"], condition=ACTIVE, name="company_active_created"
+            ),
+            models.Index(
+                fields=["updated_at", "id"], condition=ACTIVE, name="company_active_updated"
+            ),
+            models.Index(fields=["archived_at"], condition=~ACTIVE, name="company_archived"),
+            models.Index(fields=["region"], name="company_region"),
+            models.Index(fields=["industry"], name="company_industry"),
+            models.Index(fields=["lifecycle_stage"], name="company_stage"),
+            GinIndex(
+                fields=["search_text"], opclasses=["gin_trgm_ops"], name="company_search_trgm"
+            ),
+            GinIndex(fields=["search_vector"], name="company_search_fts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(OwnedModel, AddressFields, SearchableModel):
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    name_order = models.CharField(
+        _("name order"), max_length=12, choices=NameOrder.choices, default=NameOrder.GIVEN_FIRST
+    )
+    # Derived from the name fields by the services; stored so lists sort and show without work.
+    display_name = models.CharField(_("name"), max_length=210, editable=False)
+    sort_name = models.CharField(max_length=210, editable=False)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    department = models.CharField(_("department"), max_length=120, blank=True)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    linkedin = models.CharField(_("LinkedIn"), max_length=200, blank=True)
+    x_handle = models.CharField(_("X (Twitter)"), max_length=100, blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    # Copies of the primary email and phone, so lists need no join.
+    primary_email = models.EmailField(_("email"), blank=True, editable=False)
+    primary_phone = models.CharField(_("phone"), max_length=40, blank=True, editable=False)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        permissions = [
+            ("export_contact", _("Can export contacts")),
+            ("import_contact", _("Can import contacts")),
+            ("merge_contact", _("Can merge contacts")),
+        ]
+        indexes = [
+            # Every sortable column has a partial index ending in id, for keyset pagination.
+            models.Index(fields=["sort_name", "id"], condition=ACTIVE, name="contact_active_name"),
+            models.Index(
+                fields=["created_at", "id"], condition=ACTIVE, name="contact_active_created"
+            ),
+            models.Index(
+                fields=["updated_at", "id"], condition=ACTIVE, name="contact_active_updated"
+            ),
+            models.Index(
+                fields=["company", "sort_name", "id"], condition=ACTIVE, name="contact_company_name"
+            ),
+            models.Index(
+                fields=["team", "sort_name", "id"], condition=ACTIVE, name="contact_team_name"
+            ),
+            models.Index(
+                fields=["owner", "sort_name", "id"], condition=ACTIVE, name="contact_owner_name"
+            ),
+            models.Index(
+                fields=["lifecycle_stage", "sort_name", "id"],
+                condition=ACTIVE,
+                name="contact_stage_name",
+            ),
+            models.Index(fields=["archived_at"], condition=~ACTIVE, name="contact_archived"),
+            models.Index(fields=["region"], name="contact_region"),
+            GinIndex(
+                fields=["search_text"], opclasses=["gin_trgm_ops"], name="contact_search_trgm"
+            ),
+            GinIndex(fields=["search_vector"], name="contact_search_fts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or str(_("(no name)"))
+
+
+class ContactEmail(models.Model):
+    ACCESS_PARENT: ClassVar[str] = "contact"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    email = models.EmailField(_("email"))
+    label = models.CharField(
+        _("label"), max_length=12, choices=EmailLabel.choices, default=EmailLabel.WORK
+    )
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        verbose_name = _("email address")
+        verbose_name_plural = _("email addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "email"], name="contact_email_unique"),
+            models.UniqueConstraint(
+                fields=["contact"], condition=Q(is_primary=True), name="contact_one_primary_email"
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="contactemail_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ContactPhone(models.Model):
+    ACCESS_PARENT: ClassVar[str] = "contact"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number"), max_length=40)
+    # Digits only, for duplicate detection and search whatever the format typed.
+    digits = models.CharField(max_length=40, editable=False)
+    label = models.CharField(
+        _("label"), max_length=12, choices=PhoneLabel.choices, default=PhoneLabel.MOBILE
+    )
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact"], condition=Q(is_primary=True), name="contact_one_primary_phone"
+            ),
+        ]
+        indexes = [models.Index(fields=["digits"], name="contactphone_digits")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# Direct foreign-key tables for django-guardian object permissions: records shared explicitly.
+# Faster than guardian's generic tables (integer join, not a text object_pk) at a million rows.
+class ContactUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Contact, on_delete=models.CASCADE)
+
+
+class ContactGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Contact, on_delete=models.CASCADE)
+
+
+class CompanyUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Company, on_delete=models.CASCADE)
+
+
+class CompanyGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Company, on_delete=models.CASCADE)

@@ -1,0 +1,89 @@
+"""How contacts and companies are made searchable, and how a query is turned into SQL.
+
+One normalisation serves both sides, so the stored text and the query always agree: lower case,
+accents removed (é → e), full-width letters folded to ASCII. Runs of Chinese, Japanese or Korean
+characters also yield their two-character pieces ("王小明" → "王小 小明"), because trigram indexes
+cannot index a two-character name and full-text search matches whole tokens only.
+
+Phone numbers are stored as digits, and a query that looks like a phone number is matched on its
+digits, so "138 1234" finds "+86 138-1234-5678".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Q
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_WORD = re.compile(r"[\w@.+\-']+")
+_TSQUERY_UNSAFE = re.compile(r"[^\w@.\-]+")
+MIN_FRAGMENT = 3  # trigram indexes need three characters to narrow a search
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, full-width folded; CJK characters kept as they are."""
+    folded = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def digits_of(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit() and ch.isascii())
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    pieces: list[str] = []
+    for run in _CJK.findall(text):
+        if len(run) == 1:
+            pieces.append(run)
+        pieces.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return pieces
+
+
+def build_search_text(parts: Iterable[str], phones: Iterable[str] = ()) -> str:
+    """The stored `search_text` for a record: its words, CJK bigrams and phone digits."""
+    text = normalize(" ".join(p for p in parts if p))
+    extra = cjk_bigrams(text) + [d for d in (digits_of(p) for p in phones) if d]
+    return " ".join([text, *extra]).strip()
+
+
+def looks_like_phone(query: str) -> bool:
+    digits = digits_of(query)
+    return len(digits) >= MIN_FRAGMENT and len(digits) >= len(query.replace(" ", "")) * 0.6
+
+
+def search_condition(query: str) -> Q | None:
+    """A filter matching `query` in `search_text` / `search_vector`, or None for an empty query.
+
+    Full-text matches every word as a prefix in any order ("smi joh" finds John Smith); the trigram
+    arm matches a fragment anywhere ("ohn sm", "@acme", a phone fragment). Both arms use GIN
+    indexes, so PostgreSQL combines them with a BitmapOr instead of scanning the table.
+    """
+    text = normalize(query)[:100]
+    if not text:
+        return None
+    if looks_like_phone(text):
+        return Q(search_text__contains=digits_of(text))
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        if _CJK.fullmatch(word):
+            tokens.extend(cjk_bigrams(word))
+            continue
+        safe = _TSQUERY_UNSAFE.sub("", word).strip(".-")
+        if safe:
+            tokens.append(f"{safe}:*")
+    # Chinese text inside a word ("张伟abc") is split out as well.
+    for run in _CJK.findall(text):
+        if not any(run in t for t in tokens):
+            tokens.extend(cjk_bigrams(run))
+    condition = Q()
+    if tokens:
+        tsquery = " & ".join(dict.fromkeys(t.replace("'", "") for t in tokens))
+        condition |= Q(search_vector=SearchQuery(tsquery, config="simple", search_type="raw"))
+    if len(text) >= MIN_FRAGMENT and not _CJK.search(text):
+        condition |= Q(search_text__contains=text)
+    return condition or None

@@ -1,0 +1,197 @@
+"""Reads of contacts and companies. Every one starts from `accounts.access.scoped`, and sets
+select_related / prefetch_related so the query count of a page does not grow with its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditlog.models import LogEntry
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from accounts import access
+from contacts.models import Company, Contact, Tag
+from contacts.search import search_condition
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# Sort keys offered in the UI -> the keyset ordering (each has a partial index ending in id).
+CONTACT_SORTS = {
+    "name": ["sort_name", "id"],
+    "-name": ["-sort_name", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "updated": ["updated_at", "id"],
+    "-updated": ["-updated_at", "-id"],
+}
+COMPANY_SORTS = {
+    "name": ["name", "id"],
+    "-name": ["-name", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "updated": ["updated_at", "id"],
+    "-updated": ["-updated_at", "-id"],
+}
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    q: str = ""
+    owner_id: int | None = None
+    stage: str = ""
+    tag_ids: tuple[int, ...] = field(default_factory=tuple)
+    region: str = ""
+    industry: str = ""
+    company_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    archived: bool = False
+    sort: str = "name"
+
+
+@dataclass(frozen=True)
+class CompanyFilters:
+    q: str = ""
+    owner_id: int | None = None
+    stage: str = ""
+    tag_ids: tuple[int, ...] = field(default_factory=tuple)
+    region: str = ""
+    industry: str = ""
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    archived: bool = False
+    sort: str = "name"
+
+
+def _tag_filter(model: type[Contact] | type[Company], tag_ids: tuple[int, ...]) -> Exists:
+    through = model.tags.through
+    fk = "contact_id" if model is Contact else "company_id"
+    return Exists(through.objects.filter(**{fk: OuterRef("pk"), "tag_id__in": tag_ids}))
+
+
+def contact_list(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
+    """Contacts the user may see, filtered, with what a list row shows. Not yet ordered."""
+    qs = access.scoped(user, Contact).filter(archived_at__isnull=not filters.archived)
+    condition = search_condition(filters.q)
+    if condition is not None:
+        qs = qs.filter(condition)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.stage:
+        qs = qs.filter(lifecycle_stage=filters.stage)
+    if filters.tag_ids:
+        qs = qs.filter(_tag_filter(Contact, filters.tag_ids))
+    if filters.region:
+        qs = qs.filter(region=filters.region)
+    if filters.industry:
+        qs = qs.filter(company__industry=filters.industry)
+    if filters.company_id:
+        qs = qs.filter(company_id=filters.company_id)
+    if filters.created_from:
+        qs = qs.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__date__lte=filters.created_to)
+    return qs.select_related("company", "owner").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def contact_ordering(sort: str) -> list[str]:
+    return CONTACT_SORTS.get(sort, CONTACT_SORTS["name"])
+
+
+def contact_search(*, user: User, query: str, limit: int = 10) -> list[Contact]:
+    """The first matches for a quick search box, in name order."""
+    condition = search_condition(query)
+    if condition is None:
+        return []
+    qs = access.scoped(user, Contact).filter(condition, archived_at__isnull=True)
+    return list(qs.select_related("company").order_by("sort_name", "id")[:limit])
+
+
+def contact_detail(*, user: User, pk: object) -> Contact:
+    """One contact with everything its page shows, or 404 when the user may not see it."""
+    qs = (
+        access.scoped(user, Contact)
+        .select_related("company", "owner", "team", "merged_into")
+        .prefetch_related(
+            "emails", "phones", Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        )
+    )
+    return access.get_for_user_or_404(user, Contact, pk, queryset=qs)
+
+
+def record_history(obj: Contact | Company, *, limit: int = 50) -> list[LogEntry]:
+    """The audit trail of a record the caller has already fetched through the scoping layer."""
+    return list(LogEntry.objects.get_for_object(obj).select_related("actor")[:limit])
+
+
+def company_list(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
+    qs = access.scoped(user, Company).filter(archived_at__isnull=not filters.archived)
+    condition = search_condition(filters.q)
+    if condition is not None:
+        qs = qs.filter(condition)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.stage:
+        qs = qs.filter(lifecycle_stage=filters.stage)
+    if filters.tag_ids:
+        qs = qs.filter(_tag_filter(Company, filters.tag_ids))
+    if filters.region:
+        qs = qs.filter(region=filters.region)
+    if filters.industry:
+        qs = qs.filter(industry=filters.industry)
+    if filters.created_from:
+        qs = qs.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__date__lte=filters.created_to)
+    return qs.select_related("owner").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def company_ordering(sort: str) -> list[str]:
+    return COMPANY_SORTS.get(sort, COMPANY_SORTS["name"])
+
+
+def company_search(*, user: User, query: str, limit: int = 10) -> list[Company]:
+    condition = search_condition(query)
+    if condition is None:
+        return []
+    qs = access.scoped(user, Company).filter(condition, archived_at__isnull=True)
+    return list(qs.order_by("name", "id")[:limit])
+
+
+def company_detail(*, user: User, pk: object) -> Company:
+    qs = (
+        access.scoped(user, Company)
+        .select_related("owner", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+    return access.get_for_user_or_404(user, Company, pk, queryset=qs)
+
+
+def company_people(*, user: User, company: Company) -> QuerySet[Contact]:
+    """The company's active people that the user may see (not yet ordered)."""
+    return (
+        access.scoped(user, Contact)
+        .filter(company=company, archived_at__isnull=True)
+        .select_related("owner")
+    )
+
+
+def assignable_users(*, user: User) -> QuerySet[User]:
+    """Users the current user may pick as an owner (filters and forms)."""
+    from accounts.models import User as UserModel
+
+    return (
+        UserModel.objects.filter(is_active=True)
+        .select_related("team")
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def tag_choices() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")

@@ -1,0 +1,148 @@
+"""Company pages: list, profile with its people, create, edit, archive, restore, type-ahead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import access
+from contacts import selectors, services
+from contacts.forms import CompanyFilterForm, CompanyForm
+from contacts.models import Company, Contact
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.pagination import capped_count, keyset_page
+
+
+@login_required
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def company_list(request: AuthedHttpRequest) -> HttpResponse:
+    form = CompanyFilterForm(request.GET or None, user=request.user)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    filters = form.to_filters()
+    qs = selectors.company_list(user=request.user, filters=filters)
+    page = keyset_page(
+        qs, ordering=selectors.company_ordering(filters.sort), cursor=request.GET.get("cursor")
+    )
+    count, capped = capped_count(qs)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "count": count,
+        "count_capped": capped,
+        "can_add": access.can_add(request.user, Company),
+        "can_export": access.has_model_perm(request.user, Company, "export"),
+    }
+    template = "contacts/company_list.html"
+    if is_fragment_request(request):
+        template += "#results"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The company profile; its people are paged by keyset (`#people` fragment for HTMX)."""
+    company = selectors.company_detail(user=request.user, pk=pk)
+    people_qs = selectors.company_people(user=request.user, company=company)
+    people = keyset_page(people_qs, ordering=["sort_name", "id"], cursor=request.GET.get("cursor"))
+    people_count, people_capped = capped_count(people_qs)
+    context: dict[str, Any] = {
+        "company": company,
+        "people": people,
+        "people_count": people_count,
+        "people_capped": people_capped,
+        "history": selectors.record_history(company),
+        "can_change": access.can(request.user, company, "change"),
+        "can_add_contact": access.can_add(request.user, Contact),
+    }
+    template = "contacts/company_detail.html"
+    if is_fragment_request(request) and request.GET.get("cursor") is not None:
+        template += "#people"
+    return render(request, template, context)
+
+
+def _company_form_view(request: AuthedHttpRequest, company: Company | None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = CompanyForm(data, instance=company, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "tags"}
+        if values.get("owner") is None:
+            values.pop("owner")
+        try:
+            tags = services.tags_get_or_create(names=form.cleaned_data["tags"], actor=request.user)
+            if company is None:
+                company = services.company_create(values=values, actor=request.user, tags=tags)
+                messages.success(request, _("Company created."))
+            else:
+                services.company_update(
+                    company=company, actor=request.user, values=values, tags=tags
+                )
+                messages.success(request, _("Company saved."))
+            return redirect("contacts:company-detail", pk=company.pk)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "contacts/company_form.html", {"form": form, "company": company}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Company):
+        raise PermissionDenied(_("You may not add companies."))
+    return _company_form_view(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    company = access.get_for_user_or_404(request.user, Company, pk, action="change")
+    if company.archived_at:
+        messages.error(request, _("Restore this company before changing it."))
+        return redirect("contacts:company-detail", pk=company.pk)
+    return _company_form_view(request, company)
+
+
+@login_required
+@require_POST
+def company_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    company = access.get_for_user_or_404(request.user, Company, pk, action="change")
+    services.company_archive(company=company, actor=request.user)
+    messages.success(request, _("Company archived. Its people are kept."))
+    return redirect("contacts:company-detail", pk=company.pk)
+
+
+@login_required
+@require_POST
+def company_restore(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    company = access.get_for_user_or_404(request.user, Company, pk, action="change")
+    services.company_restore(company=company, actor=request.user)
+    messages.success(request, _("Company restored."))
+    return redirect("contacts:company-detail", pk=company.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def company_lookup(request: AuthedHttpRequest) -> HttpResponse:
+    """Type-ahead options for the company picker (an HTMX fragment)."""
+    query = request.GET.get("company_query", request.GET.get("q", ""))
+    companies = selectors.company_search(user=request.user, query=query, limit=8)
+    return render(
+        request,
+        "components/company_options.html",
+        {"companies": companies, "query": query, "target": request.GET.get("target", "")},
+    )

@@ -1,0 +1,283 @@
+"""Contact pages. Each view parses input, calls a selector or service, and renders; one URL serves
+a page and its HTMX fragment (`#results`, a field row), and every record comes through the
+scoping layer (`accounts.access`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from accounts import access
+from contacts import selectors, services
+from contacts.forms import (
+    INLINE_CONTACT_FIELDS,
+    BulkActionForm,
+    ContactFilterForm,
+    ContactForm,
+    EmailFormSet,
+    PhoneFormSet,
+    emails_from,
+    inline_contact_form,
+    phones_from,
+)
+from contacts.models import Company, Contact
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.pagination import capped_count, keyset_page
+
+
+def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
+    form = ContactFilterForm(request.GET or None, user=request.user)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    filters = form.to_filters()
+    qs = selectors.contact_list(user=request.user, filters=filters)
+    page = keyset_page(
+        qs, ordering=selectors.contact_ordering(filters.sort), cursor=request.GET.get("cursor")
+    )
+    count, capped = capped_count(qs)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "count": count,
+        "count_capped": capped,
+        "bulk_form": BulkActionForm(user=request.user),
+        "can_add": access.can_add(request.user, Contact),
+        "can_export": access.has_model_perm(request.user, Contact, "export"),
+        "can_import": access.has_model_perm(request.user, Contact, "import"),
+    }
+    return context, status
+
+
+@login_required
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def contact_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The contact list; HTMX filter requests get only `#results`."""
+    context, status = _list_context(request)
+    template = "contacts/contact_list.html"
+    if is_fragment_request(request):
+        template += "#results"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_detail(user=request.user, pk=pk)
+    context = {
+        "contact": contact,
+        "history": selectors.record_history(contact),
+        "can_change": access.can(request.user, contact, "change"),
+        "can_merge": access.has_model_perm(request.user, Contact, "merge"),
+        "inline_fields": INLINE_CONTACT_FIELDS,
+    }
+    return render(request, "contacts/contact_detail.html", context)
+
+
+def _contact_form_view(request: AuthedHttpRequest, contact: Contact | None) -> HttpResponse:
+    companies = access.scoped(request.user, Company).filter(archived_at__isnull=True)
+    data = request.POST if request.method == "POST" else None
+    initial_emails = initial_phones = None
+    if contact is not None:
+        initial_emails = [
+            {"email": e.email, "label": e.label, "is_primary": e.is_primary}
+            for e in contact.emails.all()
+        ]
+        initial_phones = [
+            {"number": p.number, "label": p.label, "is_primary": p.is_primary}
+            for p in contact.phones.all()
+        ]
+    initial = None
+    if contact is None and request.GET.get("company", "").isdigit():
+        initial = {"company": request.GET["company"]}
+    form = ContactForm(
+        data, instance=contact, user=request.user, companies=companies, initial=initial
+    )
+    emails = EmailFormSet(data, prefix="emails", initial=initial_emails)
+    phones = PhoneFormSet(data, prefix="phones", initial=initial_phones)
+    duplicates: list[Contact] = []
+    if request.method == "POST" and form.is_valid() and emails.is_valid() and phones.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "tags"}
+        if values.get("owner") is None:
+            values.pop("owner")
+        email_list, phone_list = emails_from(emails), phones_from(phones)
+        duplicates = list(
+            services.contact_find_duplicates(
+                actor=request.user,
+                emails=[e.email for e in email_list],
+                phones=[p.number for p in phone_list],
+                exclude_id=contact.pk if contact else None,
+            )
+        )
+        if duplicates and not request.POST.get("confirm_duplicates"):
+            messages.warning(
+                request, _("Possible duplicates found. Check them, then save again to confirm.")
+            )
+        else:
+            try:
+                tags = services.tags_get_or_create(
+                    names=form.cleaned_data["tags"], actor=request.user
+                )
+                if contact is None:
+                    contact = services.contact_create(
+                        data=services.ContactInput(
+                            values=values, emails=email_list, phones=phone_list, tags=tags
+                        ),
+                        actor=request.user,
+                    )
+                    messages.success(request, _("Contact created."))
+                else:
+                    services.contact_update(
+                        contact=contact,
+                        actor=request.user,
+                        values=values,
+                        emails=email_list,
+                        phones=phone_list,
+                        tags=tags,
+                    )
+                    messages.success(request, _("Contact saved."))
+                return redirect("contacts:contact-detail", pk=contact.pk)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "emails": emails,
+        "phones": phones,
+        "contact": contact,
+        "duplicates": duplicates,
+    }
+    return render(request, "contacts/contact_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Contact):
+        raise PermissionDenied(_("You may not add contacts."))
+    return _contact_form_view(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    contact = access.get_for_user_or_404(request.user, Contact, pk, action="change")
+    if contact.archived_at:
+        messages.error(request, _("Restore this contact before changing it."))
+        return redirect("contacts:contact-detail", pk=contact.pk)
+    return _contact_form_view(request, contact)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_field(request: AuthedHttpRequest, pk: int, field: str) -> HttpResponse:
+    """Inline edit of one field: GET ?edit=1 gives the form, POST saves, GET gives the value."""
+    if field not in INLINE_CONTACT_FIELDS:
+        raise Http404(_("This field cannot be edited here."))
+    contact = selectors.contact_detail(user=request.user, pk=pk)
+    editing = request.method == "POST" or request.GET.get("edit") == "1"
+    if editing and not access.can(request.user, contact, "change"):
+        raise PermissionDenied(_("You may see this contact but not change it."))
+    context: dict[str, Any] = {"contact": contact, "field": field, "can_change": True}
+    if request.method == "POST":
+        form = inline_contact_form(field, request.POST, instance=contact)
+        if form.is_valid():
+            try:
+                services.contact_update(
+                    contact=contact, actor=request.user, values={field: form.cleaned_data[field]}
+                )
+            except DomainError as exc:
+                form.add_error(field, exc.message)
+            else:
+                response = render(request, "contacts/partials/field.html", context)
+                return trigger_client_event(response, "contact-changed")
+        context["form"] = form
+        return render(request, "contacts/partials/field.html", context, status=422)
+    if editing:
+        context["form"] = inline_contact_form(field, instance=contact)
+    return render(request, "contacts/partials/field.html", context)
+
+
+@login_required
+@require_POST
+def contact_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    contact = access.get_for_user_or_404(request.user, Contact, pk, action="change")
+    services.contact_archive(contact=contact, actor=request.user)
+    messages.success(request, _("Contact archived. You can restore it from the archive."))
+    return redirect("contacts:contact-detail", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def contact_restore(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    contact = access.get_for_user_or_404(request.user, Contact, pk, action="change")
+    try:
+        services.contact_restore(contact=contact, actor=request.user)
+        messages.success(request, _("Contact restored."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("contacts:contact-detail", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def contact_bulk(request: AuthedHttpRequest) -> HttpResponse:
+    """One action on the selected contacts; only those the user may change are touched."""
+    form = BulkActionForm(request.POST, user=request.user)
+    back = reverse("contacts:contact-list") + "?" + request.POST.get("return_query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, back)
+    data = form.cleaned_data
+    try:
+        tags = (
+            services.tags_get_or_create(names=data["tags"], actor=request.user)
+            if data["action"] == "tag"
+            else []
+        )
+        changed = services.contact_bulk_update(
+            actor=request.user,
+            ids=data["ids"],
+            owner=data["owner"] if data["action"] == "assign" else None,
+            add_tags=tags,
+            archive=data["action"] == "archive",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request, back)
+    skipped = len(data["ids"]) - changed
+    messages.success(
+        request,
+        ngettext("%(n)d contact updated.", "%(n)d contacts updated.", changed) % {"n": changed},
+    )
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d contact was skipped: you may not change it.",
+                "%(n)d contacts were skipped: you may not change them.",
+                skipped,
+            )
+            % {"n": skipped},
+        )
+    return _back(request, back)
+
+
+def _back(request: AuthedHttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

@@ -1,0 +1,67 @@
+"""Template helpers shared by every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+from django.forms.boundfield import BoundField
+from django.utils.safestring import SafeString
+
+from accounts import access
+
+register = template.Library()
+
+
+@register.filter
+def bs_widget(field: BoundField) -> SafeString:
+    """Render a widget with Bootstrap's classes and the ARIA state of its errors."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        css = ""
+    else:
+        css = "form-control"
+    attrs: dict[str, Any] = {}
+    if css:
+        attrs["class"] = f"{css} is-invalid" if field.errors else css
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.auto_id}_errors"
+    elif field.help_text:
+        attrs["aria-describedby"] = f"{field.auto_id}_help"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.simple_tag(takes_context=True)
+def can(context: template.Context, obj: Any, action: str = "change") -> bool:
+    """`{% can contact "change" as may_edit %}`: the scoping layer's answer, no extra query."""
+    return access.can(context["request"].user, obj, action)  # type: ignore[arg-type]
+
+
+STAGE_COLORS = {"prospect": "info", "customer": "success", "former_customer": "secondary"}
+
+
+@register.filter
+def stage_color(stage: str) -> str:
+    return STAGE_COLORS.get(stage, "secondary")
+
+
+@register.filter
+def get_field(obj: Any, name: str) -> Any:
+    """The display value of a model field, using get_FOO_display for choices."""
+    display = getattr(obj, f"get_{name}_display", None)
+    return display() if callable(display) else getattr(obj, name, "")
+
+
+@register.filter
+def verbose_name(obj: Any, name: str) -> str:
+    return str(obj._meta.get_field(name).verbose_name)

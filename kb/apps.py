@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KbConfig(AppConfig):
+    """Registered and empty until its issue lands; see docs/architecture.md."""
+
+    name = "kb"
+    verbose_name = _("Knowledge base")

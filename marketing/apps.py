@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketingConfig(AppConfig):
+    """Registered and empty until its issue lands; see docs/architecture.md."""
+
+    name = "marketing"
+    verbose_name = _("Marketing")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    """Registered and empty until its issue lands; see docs/architecture.md."""
+
+    name = "reports"
+    verbose_name = _("Reports")

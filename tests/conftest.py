@@ -1,0 +1,145 @@
+"""The role cast and their records, shared by every test.
+
+Two teams: "East" (manager, rep, rep_teammate) and "West" (rep_other_team). Each rep owns one
+contact; other roles have no team. Roles are the groups the migrations create.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role, Team, User
+from contacts.models import Company, Contact
+from tests.accounts.factories import TeamFactory, UserFactory
+from tests.contacts.factories import CompanyFactory, ContactFactory
+
+
+@pytest.fixture
+def team_east(db: None) -> Team:
+    return TeamFactory(name="East")
+
+
+@pytest.fixture
+def team_west(db: None) -> Team:
+    return TeamFactory(name="West")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(
+        email="admin@example.com", is_staff=True, is_superuser=True, role=Role.ADMINISTRATOR
+    )
+
+
+@pytest.fixture
+def manager(team_east: Team) -> User:
+    return UserFactory(email="manager@example.com", team=team_east, role=Role.SALES_MANAGER)
+
+
+@pytest.fixture
+def rep(team_east: Team) -> User:
+    return UserFactory(email="rep@example.com", team=team_east, role=Role.SALES_REP)
+
+
+@pytest.fixture
+def rep_teammate(team_east: Team) -> User:
+    return UserFactory(email="teammate@example.com", team=team_east, role=Role.SALES_REP)
+
+
+@pytest.fixture
+def rep_other_team(team_west: Team) -> User:
+    return UserFactory(email="west@example.com", team=team_west, role=Role.SALES_REP)
+
+
+@pytest.fixture
+def agent(db: None) -> User:
+    return UserFactory(email="agent@example.com", role=Role.SUPPORT_AGENT)
+
+
+@pytest.fixture
+def marketer(db: None) -> User:
+    return UserFactory(email="marketing@example.com", role=Role.MARKETING)
+
+
+@pytest.fixture
+def read_only(db: None) -> User:
+    return UserFactory(email="readonly@example.com", role=Role.READ_ONLY)
+
+
+@pytest.fixture
+def no_role(db: None) -> User:
+    return UserFactory(email="norole@example.com")
+
+
+@pytest.fixture
+def own_contact(rep: User) -> Contact:
+    return ContactFactory(
+        owner=rep,
+        given_name="Olivia",
+        family_name="Owner",
+        emails=["olivia@acme.example"],
+        phones=["+1 (555) 010-2000"],
+    )
+
+
+@pytest.fixture
+def team_contact(rep_teammate: User) -> Contact:
+    return ContactFactory(
+        owner=rep_teammate, given_name="Tom", family_name="Teammate", emails=["tom@team.example"]
+    )
+
+
+@pytest.fixture
+def other_contact(rep_other_team: User) -> Contact:
+    return ContactFactory(
+        owner=rep_other_team,
+        given_name="伟",
+        family_name="张",
+        name_order="family_first",
+        emails=["zhang.wei@west.example"],
+        phones=["+86 138 1234 5678"],
+    )
+
+
+@pytest.fixture
+def own_company(rep: User) -> Company:
+    return CompanyFactory(owner=rep, name="Acme Robotics")
+
+
+@pytest.fixture
+def other_company(rep_other_team: User) -> Company:
+    return CompanyFactory(owner=rep_other_team, name="郑州宇通物流有限公司")
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def rep_client(client: Client, rep: User) -> Client:
+    return login(client, rep)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests are skipped only when the runner said so (no Chromium outside CI)."""
+    if os.environ.get("CRM_SKIP_BROWSER") != "1":
+        return
+    skip = pytest.mark.skip(reason="CRM_SKIP_BROWSER=1: Chromium is not installed")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def live_worker(transactional_db: None):
+    """A real Celery worker (solo pool, in a thread) consuming the test queue on Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from crm.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+        yield worker
