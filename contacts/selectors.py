@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from accounts import access
 from contacts.models import Company, Contact, Tag
 from contacts.search import search_condition
+from crm.history import HistoryItem, history_items
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -123,9 +124,11 @@ def contact_detail(*, user: User, pk: object) -> Contact:
     return access.get_for_user_or_404(user, Contact, pk, queryset=qs)
 
 
-def record_history(obj: Contact | Company, *, limit: int = 50) -> list[LogEntry]:
-    """The audit trail of a record the caller has already fetched through the scoping layer."""
-    return list(LogEntry.objects.get_for_object(obj).select_related("actor")[:limit])
+def record_history(obj: Contact | Company, *, limit: int = 50) -> list[HistoryItem]:
+    """The audit trail of a record the caller has already fetched through the scoping layer,
+    newest first, as readable rows (bounded queries)."""
+    entries = list(LogEntry.objects.get_for_object(obj).select_related("actor")[:limit])
+    return history_items(entries, type(obj))
 
 
 def company_list(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
