@@ -57,6 +57,11 @@ class _FilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and hasattr(self.data, "getlist"):
+            # The tag <select> sends tag="" for "Any": that means no tag filter, not an error.
+            data = self.data.copy()
+            data.setlist("tag", [v for v in self.data.getlist("tag") if v])
+            self.data = data
         self.user = user
         self.fields["tag"].queryset = tag_choices()
         self.fields["sort"].choices = [(key, key) for key in self.sorts]

@@ -17,6 +17,15 @@ from tests.accounts.factories import TeamFactory, UserFactory
 from tests.contacts.factories import CompanyFactory, ContactFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types() -> None:
+    """A flush after a transactional test re-creates content types under new ids; forget the
+    cached ones so audit entries point at rows that exist (no query)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def team_east(db: None) -> Team:
     return TeamFactory(name="East")

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import Team, User
+from tests.roles import ensure_roles
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -30,4 +31,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
         """`UserFactory(role="Sales rep")` puts the user in that built-in role."""
         if create and extracted:
+            ensure_roles()
             self.groups.add(Group.objects.get(name=extracted))
