@@ -46,9 +46,9 @@ def cjk_bigrams(text: str) -> list[str]:
 
 def build_search_text(parts: Iterable[str], phones: Iterable[str] = ()) -> str:
     """The stored `search_text` for a record: its words, CJK bigrams and phone digits."""
-    text = normalize(" ".join(p for p in parts if p))
+    text = normalize(" ".join(dict.fromkeys(p for p in parts if p)))
     extra = cjk_bigrams(text) + [d for d in (digits_of(p) for p in phones) if d]
-    return " ".join([text, *extra]).strip()
+    return " ".join([text, *dict.fromkeys(extra)]).strip()
 
 
 def looks_like_phone(query: str) -> bool:

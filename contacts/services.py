@@ -131,10 +131,11 @@ def _is_cjk(text: str) -> bool:
 def contact_search_text(
     contact: Contact, emails: Iterable[str], phones: Iterable[str], company_name: str = ""
 ) -> str:
-    return build_search_text(
-        [contact.display_name, contact.family_name + contact.given_name, company_name, *emails],
-        phones,
-    )
+    parts = [contact.display_name, company_name, *emails]
+    joined = contact.family_name + contact.given_name
+    if _is_cjk(joined) and joined != contact.display_name:
+        parts.append(joined)  # 张伟 typed in either order is found either way
+    return build_search_text(parts, phones)
 
 
 def company_search_text(company: Company) -> str:
