@@ -9,7 +9,7 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from contacts.models import Company, Contact, ContactEmail, ContactPhone, Tag
+        from contacts.models import Company, Contact, ContactEmail, ContactPhone, ImportJob, Tag
 
         auditlog.register(
             Contact,
@@ -24,3 +24,4 @@ class ContactsConfig(AppConfig):
         auditlog.register(ContactEmail)
         auditlog.register(ContactPhone, exclude_fields=["digits"])
         auditlog.register(Tag)
+        auditlog.register(ImportJob, include_fields=["status", "created_count", "skipped_count"])

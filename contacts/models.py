@@ -366,3 +366,50 @@ class CompanyUserObjectPermission(UserObjectPermissionBase):
 
 class CompanyGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Company, on_delete=models.CASCADE)
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Waiting for column mapping")
+    VALIDATING = "validating", _("Checking rows")
+    INVALID = "invalid", _("Has errors")
+    VALID = "valid", _("Ready to import")
+    QUEUED = "queued", _("Queued")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded file on its way in: mapping, checking, then an all-or-nothing commit."""
+
+    owner = models.ForeignKey(
+        "accounts.User", verbose_name=_("uploaded by"), on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)  # column index (as text) -> contact field
+    skip_duplicates = models.BooleanField(
+        _("skip rows that match an existing contact"), default=True
+    )
+    tag_names = models.CharField(_("tags for every imported contact"), max_length=200, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{row, column, message}], the first 1,000
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["owner", "-created_at"], name="importjob_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from auditlog.models import LogEntry
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts import access
-from contacts.models import Company, Contact, Tag
+from contacts.models import Company, Contact, ImportJob, Tag
 from contacts.search import search_condition
 from crm.history import HistoryItem, history_items
 
@@ -198,3 +200,16 @@ def assignable_users(*, user: User) -> QuerySet[User]:
 
 def tag_choices() -> QuerySet[Tag]:
     return Tag.objects.order_by("name")
+
+
+def import_jobs(*, user: User, limit: int = 10) -> list[ImportJob]:
+    """The user's own recent imports (an import is private to the person who uploaded it)."""
+    return list(ImportJob.objects.filter(owner_id=user.pk).order_by("-created_at")[:limit])
+
+
+def import_job(*, user: User, pk: object) -> ImportJob:
+    """One of the user's own imports; anyone else's id is a 404."""
+    try:
+        return ImportJob.objects.get(pk=pk, owner_id=user.pk)
+    except (ImportJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such import.")) from exc

@@ -31,6 +31,7 @@ from contacts.management import demo_data as D
 from contacts.models import Company, Contact, NameOrder, Tag
 from contacts.search import digits_of, normalize
 from contacts.services import company_search_text, contact_names, contact_search_text
+from crm.bulk import copy_rows, reserve_ids
 
 CHUNK = 20_000
 BIG_LOAD = 50_000
@@ -199,20 +200,6 @@ def _cumulative(weights: Iterable[float]) -> list[float]:
     return out
 
 
-def _reserve_ids(cursor: Any, table: str, count: int) -> list[int]:
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-        [table, count],
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
-def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 class Command(BaseCommand):
     help = "Load demo users, teams, tags, companies and contacts (--contacts N for scale)."
 
@@ -335,11 +322,11 @@ class Command(BaseCommand):
     def _chunk(self, cursor: Any, generator: Generator, size: int, tag_ids: list[int]) -> None:
         rng = generator.rng
         company_count = max(1, size // 10)
-        company_ids = _reserve_ids(cursor, "contacts_company", company_count)
+        company_ids = reserve_ids(cursor, "contacts_company", company_count)
         companies = [generator.company(pk) for pk in company_ids]
-        _copy(cursor, "contacts_company", COMPANY_COLUMNS, (row for row, _cn in companies))
+        copy_rows(cursor, "contacts_company", COMPANY_COLUMNS, (row for row, _cn in companies))
         names = [(pk, row[11]) for pk, (row, _cn) in zip(company_ids, companies, strict=True)]
-        contact_ids = _reserve_ids(cursor, "contacts_contact", size)
+        contact_ids = reserve_ids(cursor, "contacts_contact", size)
         contact_rows, email_rows, phone_rows, tag_rows = [], [], [], []
         for pk in contact_ids:
             company = rng.choice(names) if rng.random() < 0.9 else None
@@ -349,17 +336,17 @@ class Command(BaseCommand):
             phone_rows += phones
             if rng.random() < 0.3:
                 tag_rows += [[pk, t] for t in rng.sample(tag_ids, rng.choice([1, 1, 2]))]
-        _copy(cursor, "contacts_contact", CONTACT_COLUMNS, contact_rows)
-        _copy(
+        copy_rows(cursor, "contacts_contact", CONTACT_COLUMNS, contact_rows)
+        copy_rows(
             cursor,
             "contacts_contactemail",
             ["contact_id", "email", "label", "is_primary"],
             email_rows,
         )
-        _copy(
+        copy_rows(
             cursor,
             "contacts_contactphone",
             ["contact_id", "number", "digits", "label", "is_primary"],
             phone_rows,
         )
-        _copy(cursor, "contacts_contact_tags", ["contact_id", "tag_id"], tag_rows)
+        copy_rows(cursor, "contacts_contact_tags", ["contact_id", "tag_id"], tag_rows)
