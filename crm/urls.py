@@ -8,6 +8,7 @@ from crm import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("search/", views.search, name="search"),
     path("accounts/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),

@@ -56,6 +56,16 @@ def _workers() -> dict[str, Any]:
     return {"count": len(replies), "names": sorted(name for r in replies for name in r)}
 
 
+@require_GET
+def ping(request: HttpRequest) -> HttpResponse:
+    """A fixed page through the full middleware stack and no query of its own: the benchmark's
+    floor, against which every page's latency is compared."""
+    return HttpResponse(PING_PAGE)
+
+
+PING_PAGE = "<!doctype html><html><head><title>ok</title></head><body><p>ok</p></body></html>"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,441 @@
+"""The benchmark suite: contact pages at a million contacts, imports, exports, seeding.
+
+    python3 crm/bootstrap.py bench                 # 1,000,000 contacts (seeded when missing)
+    python3 crm/bootstrap.py bench --contacts 100000 --requests 100
+
+Starts the CRM as in production (gunicorn, DEBUG off, 2 workers) on a free local port, signs in
+as a sales rep of the largest team, and drives each page with a bounded client (threads, a fixed
+number of requests, loopback only) at 1 and 10 concurrent users. The floor is /ping on the same
+server. Also measured: SQL queries per page (in-process, through Django's test client), EXPLAIN
+ANALYZE of the list and search queries, a 100,000-row import through the import service, a
+10,000-row export, and seed_demo itself when it had to run. Results go to
+bench/results/<date>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+REP = "rep@demo.example"
+PASSWORD = "demo"  # noqa: S105 - the documented demo password
+PROD_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "CRM_TESTING": "0",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    os.environ.setdefault("CRM_TESTING", "0")
+    os.environ.setdefault("DEBUG", "1")  # this process only reads; the server runs DEBUG off
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=env)
+    return time.monotonic() - started
+
+
+def ensure_data(contacts: int) -> dict[str, Any]:
+    """The database holds `contacts` contacts (seeding them if not) and the bench fixtures."""
+    from contacts.models import Company, Contact
+
+    result: dict[str, Any] = {}
+    have = Contact.objects.count()
+    if have < contacts * 0.95:
+        print(f"seeding {contacts:,} contacts (have {have:,})…", flush=True)
+        manage("seed_demo")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        seconds = manage("seed_demo", "--reset", "--contacts", str(contacts))
+        result["seed"] = {
+            "contacts": contacts,
+            "seconds": round(seconds, 1),
+            "rows_per_second": round(contacts / seconds),
+            "peak_rss_mb": round(
+                max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+            ),
+        }
+    from accounts.models import User
+
+    rep = User.objects.get(email=REP)
+    # A company of the rep's with 200 people, as the issue asks.
+    company = Company.objects.filter(owner=rep, archived_at__isnull=True).order_by("pk").first()
+    assert company is not None, "the rep owns no company"
+    people = Contact.objects.filter(company=company, archived_at__isnull=True).count()
+    if people < 200:
+        ids = list(
+            Contact.objects.filter(team_id=rep.team_id, archived_at__isnull=True)
+            .exclude(company=company)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: 200 - people]
+        )
+        Contact.objects.filter(pk__in=ids).update(company=company)
+    result["company_id"] = company.pk
+    return result
+
+
+def targets(contacts_total: int) -> dict[str, str]:
+    """The URLs to measure, picked from the data the rep can see."""
+    from accounts import access
+    from accounts.models import User
+    from contacts.models import Contact, Tag
+    from contacts.selectors import ContactFilters, contact_list, contact_ordering
+    from crm.pagination import _encode
+
+    rep = User.objects.get(email=REP)
+    visible = access.scoped(rep, Contact).filter(archived_at__isnull=True)
+    sample = visible.filter(name_order="family_first").order_by("pk")[1000]
+    english = visible.filter(name_order="given_first").order_by("pk")[1000]
+    phone = visible.exclude(primary_phone="").order_by("pk")[2000].primary_phone
+    digits = "".join(c for c in phone if c.isdigit())
+    ordering = contact_ordering("name")
+    deep = (
+        contact_list(user=rep, filters=ContactFilters())
+        .order_by(*ordering)
+        .values_list("sort_name", "id")[500 * 50 - 1]
+    )
+    vip = Tag.objects.get(name="VIP")
+    from contacts.models import Company
+
+    big_company = Company.objects.filter(owner=rep).order_by("pk").first()
+    return {
+        "floor (/ping)": "/ping",
+        "contact list, first page": "/contacts/",
+        "contact list, page 500 (keyset)": f"/contacts/?cursor={_encode(list(deep), 'n')}",
+        "contact list, stage + tag": f"/contacts/?stage=customer&tag={vip.pk}",
+        "search: partial name": f"/contacts/?q={english.family_name[:4].lower()}",
+        "search: Chinese name": f"/contacts/?q={sample.display_name}",
+        "search: phone fragment": f"/contacts/?q={digits[-7:-3]}{digits[-3:]}",
+        "search: email": f"/contacts/?q={english.primary_email}",
+        "contact page": f"/contacts/{sample.pk}/",
+        "company page, 200 people": f"/contacts/companies/{(big_company or sample.company).pk}/",
+        "company list": "/contacts/companies/",
+    }
+
+
+def query_counts(urls: dict[str, str]) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(User.objects.get(email=REP))
+    counts = {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        counts[name] = len(captured.captured_queries)
+    return counts
+
+
+def explain_plans() -> dict[str, str]:
+    from accounts.models import User
+    from contacts.selectors import ContactFilters, contact_list, contact_ordering
+
+    rep = User.objects.get(email=REP)
+    plans = {}
+    for name, filters in {
+        "list, first page": ContactFilters(),
+        "list, stage filter": ContactFilters(stage="customer"),
+        "search: partial name": ContactFilters(q="smi"),
+        "search: Chinese name": ContactFilters(q="张伟"),
+        "search: phone fragment": ContactFilters(q="1381234"),
+    }.items():
+        qs = contact_list(user=rep, filters=filters).order_by(*contact_ordering("name"))[:51]
+        plans[name] = qs.explain(analyze=True, buffers=True)
+    return plans
+
+
+class Server:
+    """gunicorn with production settings on a free loopback port."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **PROD_ENV, "STATIC_ROOT": str(ROOT / "var" / "bench-static")}
+
+    def __enter__(self) -> Server:
+        manage("collectstatic", "--noinput", "-v", "0", env=self.env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "crm.wsgi", "-w", "2", "-b",
+             f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            cwd=ROOT, env=self.env,
+        )  # fmt: skip
+        import requests
+
+        for _ in range(100):
+            try:
+                requests.get(self.url + "/ping", timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+
+
+def signed_in_session(base: str) -> Any:
+    import requests
+
+    session = requests.Session()
+    session.get(base + "/accounts/login/", timeout=10)
+    token = session.cookies["csrftoken"]
+    response = session.post(
+        base + "/accounts/login/",
+        data={"username": REP, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": base + "/accounts/login/"},
+        timeout=10,
+    )
+    assert response.url.endswith("/contacts/"), "login failed"
+    return session
+
+
+def drive(base: str, url: str, users: int, requests_total: int) -> dict[str, Any]:
+    """`users` threads, each with its own signed-in session, share `requests_total` requests."""
+    sessions = [signed_in_session(base) for _ in range(users)]
+    for s in sessions:
+        s.get(base + url, timeout=30)  # warm-up
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    remaining = [requests_total]
+
+    def worker(session: Any) -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            started = time.perf_counter()
+            try:
+                ok = session.get(base + url, timeout=30).status_code == 200
+            except Exception:
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+    return {
+        "users": users,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "rps": round(len(latencies) / wall, 1),
+    }
+
+
+def bench_import(rows: int) -> dict[str, Any]:
+    """Import `rows` CSV rows through the import service in a child process (peak RSS)."""
+    path = Path(tempfile.mkdtemp()) / "bench-import.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Name", "Email", "Phone", "Company", "Title", "Tags"])
+        for i in range(rows):
+            email = f"bench{i}.{time.time_ns()}@import.example"
+            company = f"Bench Import Co {i % 500}"
+            writer.writerow([f"Bench Person{i}", email, f"+1 555 {i:07d}", company, "Buyer", ""])
+    code = f"""
+import resource, time, json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+import django; django.setup()
+from django.core.files import File
+from accounts.models import User
+from contacts import imports
+from contacts.models import ImportJob
+rep = User.objects.get(email={REP!r})
+t0 = time.monotonic()
+with open({str(path)!r}, "rb") as fh:
+    job = imports.import_upload(file=File(fh, name="bench.csv"), actor=rep)
+job = imports.import_set_mapping(job=job, mapping=job.mapping, skip_duplicates=False,
+                                 tag_names="", actor=rep)
+job = imports.import_validate(job_id=job.pk, actor=rep)
+t1 = time.monotonic()
+# What import_queue does, minus the Celery hand-off: this process is the worker.
+ImportJob.objects.filter(pk=job.pk).update(status="queued")
+job = imports.import_commit(job_id=job.pk, actor=rep)
+t2 = time.monotonic()
+print(json.dumps({{"status": job.status, "created": job.created_count, "message": job.message,
+    "check_seconds": round(t1 - t0, 2), "commit_seconds": round(t2 - t1, 2),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+    env = {**os.environ, "DEBUG": "1", "CRM_TESTING": "0"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    total = result["check_seconds"] + result["commit_seconds"]
+    result.update(rows=rows, rows_per_second=round(rows / total))
+    return result
+
+
+def bench_export(base: str, rows_wanted: int) -> dict[str, Any]:
+    """A filtered export of about `rows_wanted` rows: over HTTP (time) and in a child process
+    running the same streaming code (peak memory)."""
+    session = signed_in_session(base)
+    started = time.perf_counter()
+    lines = 0
+    with session.get(base + "/contacts/export/?stage=customer", stream=True, timeout=300) as r:
+        for _line in r.iter_lines():
+            lines += 1
+            if lines > rows_wanted:
+                break
+    seconds = time.perf_counter() - started
+    code = f"""
+import resource, time, json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+import django; django.setup()
+from accounts.models import User
+from contacts import exports, selectors
+from contacts.selectors import ContactFilters
+rep = User.objects.get(email={REP!r})
+qs = selectors.contact_list(user=rep, filters=ContactFilters(stage="customer"))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+n = 0
+for _ in exports.csv_stream(exports.contact_columns(), exports.contact_rows(qs)):
+    n += 1
+    if n > {rows_wanted}:
+        break
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_rss_mb": round(peak / 1024), "growth_mb": round((peak - base) / 1024)}}))
+"""
+    env = {**os.environ, "DEBUG": "1", "CRM_TESTING": "0"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    memory = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "rows": lines - 1,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round((lines - 1) / seconds),
+        **memory,
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    }
+
+
+def write_results(results: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    floor = {r["users"]: r["p95_ms"] for r in results["pages"]["floor (/ping)"]["load"]}
+    lines = [
+        f"# Benchmark {stamp}", "",
+        f"Machine: {results['machine']}; contacts: {results['contacts']:,}. Server: gunicorn, "
+        "2 workers, DEBUG off. Client: bounded threads on loopback.", "",
+        "| page | users | p50 ms | p95 ms | p99 ms | req/s | errors | queries | p95 / floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for name, page in results["pages"].items():
+        for run in page["load"]:
+            ratio = run["p95_ms"] / floor[run["users"]] if floor.get(run["users"]) else 0
+            lines.append(
+                f"| {name} | {run['users']} | {run['p50_ms']} | {run['p95_ms']} | "
+                f"{run['p99_ms']} | {run['rps']} | {run['errors']} | {page['queries']} | "
+                f"{ratio:.1f} |"
+            )
+    lines += ["", "## Bulk work", "", "```json",
+              json.dumps({k: results.get(k) for k in ("seed", "import", "export")}, indent=2,
+                         ensure_ascii=False), "```", "", "## Query plans", ""]  # fmt: skip
+    for name, plan in results["plans"].items():
+        lines += [f"### {name}", "", "```", plan, "```", ""]
+    path.with_suffix(".md").write_text("\n".join(lines))
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="per page at 10 users")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--export-rows", type=int, default=10_000)
+    args = parser.parse_args()
+    setup_django()
+    results: dict[str, Any] = {"machine": machine(), "contacts": args.contacts}
+    results.update(ensure_data(args.contacts))
+    urls = targets(args.contacts)
+    counts = query_counts(urls)
+    results["plans"] = explain_plans()
+    results["pages"] = {}
+    with Server() as server:
+        for name, url in urls.items():
+            load = [
+                drive(server.url, url, 1, max(20, args.requests // 5)),
+                drive(server.url, url, 10, args.requests),
+            ]
+            results["pages"][name] = {"url": url, "queries": counts[name], "load": load}
+            print(f"{name:36} q={counts[name]:>3}  " + "  ".join(
+                f"{r['users']:>2}u p95={r['p95_ms']:>7}ms rps={r['rps']:>6} err={r['errors']}"
+                for r in load), flush=True)  # fmt: skip
+        results["export"] = bench_export(server.url, args.export_rows)
+        print("export", results["export"], flush=True)
+    results["import"] = bench_import(args.import_rows)
+    print("import", results["import"], flush=True)
+    path = write_results(results)
+    print(f"results: {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
