@@ -68,6 +68,7 @@ def ensure_data(contacts: int) -> dict[str, Any]:
     from contacts.models import Company, Contact
 
     result: dict[str, Any] = {}
+    manage("migrate", "--noinput", "-v", "0")
     have = Contact.objects.count()
     if have < contacts * 0.95:
         print(f"seeding {contacts:,} contacts (have {have:,})…", flush=True)
@@ -85,6 +86,9 @@ def ensure_data(contacts: int) -> dict[str, Any]:
     from accounts.models import User
 
     rep = User.objects.get(email=REP)
+    if not rep.check_password(PASSWORD):  # e.g. seeded under test settings (another hasher)
+        rep.set_password(PASSWORD)
+        rep.save(update_fields=["password"])
     # A company of the rep's with 200 people, as the issue asks.
     company = Company.objects.filter(owner=rep, archived_at__isnull=True).order_by("pk").first()
     assert company is not None, "the rep owns no company"

@@ -203,6 +203,7 @@ if TESTING:
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # reads from Redis, not a query
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # --- Internationalisation.

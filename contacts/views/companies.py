@@ -19,7 +19,7 @@ from contacts.forms import CompanyFilterForm, CompanyForm
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import capped_count, keyset_page
+from crm.pagination import list_page
 
 
 @login_required
@@ -30,16 +30,15 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
     status = 400 if form.is_bound and not form.is_valid() else 200
     filters = form.to_filters()
     qs = selectors.company_list(user=request.user, filters=filters)
-    page = keyset_page(
+    result = list_page(
         qs, ordering=selectors.company_ordering(filters.sort), cursor=request.GET.get("cursor")
     )
-    count, capped = capped_count(qs)
     context = {
         "form": form,
         "filters": filters,
-        "page": page,
-        "count": count,
-        "count_capped": capped,
+        "page": result.page,
+        "count": result.count,
+        "count_capped": result.capped,
         "can_add": access.can_add(request.user, Company),
         "can_export": access.has_model_perm(request.user, Company, "export"),
     }
@@ -56,13 +55,12 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The company profile; its people are paged by keyset (`#people` fragment for HTMX)."""
     company = selectors.company_detail(user=request.user, pk=pk)
     people_qs = selectors.company_people(user=request.user, company=company)
-    people = keyset_page(people_qs, ordering=["sort_name", "id"], cursor=request.GET.get("cursor"))
-    people_count, people_capped = capped_count(people_qs)
+    people = list_page(people_qs, ordering=["sort_name", "id"], cursor=request.GET.get("cursor"))
     context: dict[str, Any] = {
         "company": company,
-        "people": people,
-        "people_count": people_count,
-        "people_capped": people_capped,
+        "people": people.page,
+        "people_count": people.count,
+        "people_capped": people.capped,
         "history": selectors.record_history(company),
         "can_change": access.can(request.user, company, "change"),
         "can_add_contact": access.can_add(request.user, Contact),

@@ -34,7 +34,7 @@ from contacts.forms import (
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import capped_count, keyset_page
+from crm.pagination import list_page
 
 
 def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
@@ -42,16 +42,15 @@ def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
     status = 400 if form.is_bound and not form.is_valid() else 200
     filters = form.to_filters()
     qs = selectors.contact_list(user=request.user, filters=filters)
-    page = keyset_page(
+    result = list_page(
         qs, ordering=selectors.contact_ordering(filters.sort), cursor=request.GET.get("cursor")
     )
-    count, capped = capped_count(qs)
     context = {
         "form": form,
         "filters": filters,
-        "page": page,
-        "count": count,
-        "count_capped": capped,
+        "page": result.page,
+        "count": result.count,
+        "count_capped": result.capped,
         "bulk_form": BulkActionForm(user=request.user),
         "can_add": access.can_add(request.user, Contact),
         "can_export": access.has_model_perm(request.user, Contact, "export"),
