@@ -52,3 +52,27 @@ def test_encryption_round_trip_and_rotation():
         with pytest.raises(crypto.InvalidToken):
             crypto.decrypt(token)
     crypto._fernet.cache_clear()
+
+
+@pytest.mark.parametrize("cap", [3, 100])
+def test_list_page_walks_matches_in_order_on_both_paths(rep, settings, cap):
+    """Few matches: sorted from their ids. More than the cap: read along the sort index."""
+    from contacts.models import Contact
+    from contacts.search import search_condition
+    from crm.pagination import list_page
+
+    settings.CRM_COUNT_CAP = cap
+    for i in range(7):
+        ContactFactory(owner=rep, given_name="Match", family_name=f"M{6 - i}")
+    ContactFactory(owner=rep, given_name="Other", family_name="Zed")
+    qs = Contact.objects.filter(search_condition("match")).select_related("owner")
+    seen, cursor = [], None
+    for _ in range(5):
+        result = list_page(qs, ordering=["sort_name", "id"], cursor=cursor, size=3)
+        seen += [c.family_name for c in result.page.items]
+        cursor = result.page.next_cursor
+        if not cursor:
+            break
+    assert seen == [f"M{i}" for i in range(7)]
+    assert (result.count, result.capped) == ((3, True) if cap == 3 else (7, False))
+    assert all(c.owner_id == rep.pk for c in result.page.items)
