@@ -314,7 +314,8 @@ t2 = time.monotonic()
 # Leave the database as it was, so the next run measures the same data.
 from django.db import connection
 with connection.cursor() as c:
-    c.execute("CREATE TEMP TABLE gone AS SELECT id FROM contacts_contact WHERE primary_email LIKE '%%@import.example'")
+    c.execute("CREATE TEMP TABLE gone AS SELECT id FROM contacts_contact "
+              "WHERE primary_email LIKE '%%@import.example'")
     for table in ("contacts_contactemail", "contacts_contactphone", "contacts_contact_tags"):
         c.execute(f"DELETE FROM {{table}} WHERE contact_id IN (SELECT id FROM gone)")
     c.execute("DELETE FROM contacts_contact WHERE id IN (SELECT id FROM gone)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, Q, QuerySet
 
@@ -162,7 +163,10 @@ def list_page(
 
 def _id_array(qs: QuerySet[Any], limit: int) -> list[Any]:
     """Up to `limit` primary keys of `qs`, fetched as one PostgreSQL array."""
-    sql, params = _bare(qs)[:limit].query.sql_with_params()
+    try:
+        sql, params = _bare(qs)[:limit].query.sql_with_params()
+    except EmptyResultSet:  # e.g. qs.none() for a user with no access
+        return []
     with connections[qs.db].cursor() as cursor:
         cursor.execute(f"SELECT array_agg(sub.pk) FROM ({sql}) sub", params)  # noqa: S608
         row = cursor.fetchone()
