@@ -4,7 +4,7 @@ limited to users with is_staff; raw-id widgets keep pages fast at a million rows
 from django.contrib import admin
 from guardian.admin import GuardedModelAdminMixin
 
-from contacts.models import Company, Contact, ContactEmail, ContactPhone, Tag
+from contacts.models import Company, Contact, ContactEmail, ContactPhone, ImportJob, Tag
 from contacts.search import search_condition
 
 
@@ -84,3 +84,16 @@ class ContactPhoneAdmin(admin.ModelAdmin):
     search_fields = ["digits"]
     raw_id_fields = ["contact"]
     show_full_result_count = False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "owner", "status", "total_rows", "created_count", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["original_name", "owner__email"]
+    list_select_related = ["owner"]
+    readonly_fields = [
+        "owner", "file", "original_name", "status", "headers", "mapping", "total_rows",
+        "processed_rows", "created_count", "skipped_count", "error_count", "errors", "message",
+        "finished_at",
+    ]  # fmt: skip

@@ -1,19 +1,24 @@
 """Merging a duplicate contact into the one that stays, keeping every related record.
 
-Relations are found generically from the model's meta, so records that later apps point at a
-contact (deals, tickets, activities, campaign members) move to the primary without this module
-knowing about them.
+Relations are found from the models' meta (hidden ones included), so records that later apps
+point at a contact (deals, tickets, activities, campaign members) move to the primary without
+this module knowing about them. Callers (the merge view) fetch both contacts through
+`accounts.access`; the service checks again under row locks.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, ForeignObjectRel, OuterRef
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
@@ -23,199 +28,439 @@ from contacts.models import (
     ContactGroupObjectPermission,
     ContactPhone,
     ContactUserObjectPermission,
+    Tag,
 )
-from contacts.services import CONTACT_FIELDS, _refresh_contact_derived
+from contacts.services import CONTACT_FIELDS, _check_ownership, _refresh_contact_derived
 from crm.errors import DomainError
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Fields the person merging chooses between (ownership stays with the primary).
-MERGE_FIELDS = [f for f in CONTACT_FIELDS if f not in ("owner", "team")]
-HANDLED = {"emails", "phones", ContactUserObjectPermission, ContactGroupObjectPermission}
+PRIMARY, DUPLICATE = "primary", "duplicate"
+# The fields the person merging chooses between. The team is not offered on its own: it goes
+# with the owner, so a contact never ends up owned by one team's rep and filed under another.
+MERGE_FIELDS: tuple[str, ...] = tuple(name for name in CONTACT_FIELDS if name != "team")
+# Guardian's direct object-permission tables: moved with de-duplication (unique per grant).
+_SHARE_MODELS: tuple[type[ContactUserObjectPermission | ContactGroupObjectPermission], ...] = (
+    ContactUserObjectPermission,
+    ContactGroupObjectPermission,
+)
+
+R = TypeVar("R", ContactEmail, ContactPhone)
 
 
-@dataclass
+# --- what a merge touches ----------------------------------------------------------------------
+
+
+def _reverse_relations(
+    model: type[models.Model], *, skip: Iterable[type[models.Model]] = ()
+) -> list[ForeignObjectRel]:
+    """Every relation from another table to `model` that a generic move must follow.
+
+    Hidden relations (`related_name="+"`) count too. An auto-created M2M table is reached through
+    its many-to-many relation (rows copied, conflicts ignored); an explicit `through` model is an
+    ordinary foreign key (its extra columns move with it). Unmanaged models (database views,
+    tables owned elsewhere) are not written to. Self-relations are left to the caller.
+    """
+    skipped = {*skip, model}
+    relations = []
+    for rel in model._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, ForeignObjectRel):
+            continue
+        other = rel.related_model
+        assert isinstance(other, type)
+        if other in skipped or not other._meta.managed or other._meta.proxy:
+            continue
+        if rel.many_to_many:
+            if not rel.through._meta.auto_created:
+                continue  # reached through the through model's own foreign key
+        elif other._meta.auto_created:
+            continue  # the FK half of an auto-created M2M table (its M2M relation moves it)
+        relations.append(rel)
+    return relations
+
+
+def _contact_relations() -> list[ForeignObjectRel]:
+    """Relations moved generically: all but emails, phones and shares (handled on their own)
+    and merged_into (a self-relation, re-pointed by the service)."""
+    return _reverse_relations(Contact, skip=(ContactEmail, ContactPhone, *_SHARE_MODELS))
+
+
+def _m2m_columns(rel: ForeignObjectRel) -> tuple[str, str]:
+    """(column pointing at the related-to model, column pointing at the other side) of an
+    auto-created M2M table reached from the related-to side."""
+    field = rel.field
+    assert isinstance(field, models.ManyToManyField)
+    return field.m2m_reverse_name(), field.m2m_column_name()
+
+
+def _rows(rel: ForeignObjectRel, obj: models.Model) -> models.QuerySet[Any]:
+    """The rows behind `rel` that belong to `obj` (base manager: rows a default manager hides,
+    e.g. soft-deleted ones, move too)."""
+    if rel.many_to_many:
+        own_column, _other = _m2m_columns(rel)
+        return rel.through._base_manager.filter(**{own_column: obj.pk})
+    return rel.related_model._base_manager.filter(**{rel.field.name: obj})
+
+
+def _repoint(
+    model: type[models.Model], old: models.Model, new: models.Model, *, skip: Iterable[Any] = ()
+) -> None:
+    """Move every record pointing at `old` to `new`.
+
+    A foreign key moves in one UPDATE. When a unique constraint already holds for `new` (one
+    membership per contact, a one-to-one), the rows move one by one and those that would break
+    the constraint stay on `old`: kept, never deleted. M2M rows are copied with conflicts
+    ignored, then the old ones removed.
+    """
+    relations = _contact_relations() if model is Contact else _reverse_relations(model, skip=skip)
+    for rel in relations:
+        if rel.many_to_many:
+            own_column, other_column = _m2m_columns(rel)
+            through = rel.through
+            others = list(_rows(rel, old).values_list(other_column, flat=True))
+            through._base_manager.bulk_create(
+                [through(**{own_column: new.pk, other_column: pk}) for pk in others],
+                ignore_conflicts=True,
+            )
+            _rows(rel, old).delete()
+            continue
+        name = rel.field.name
+        try:
+            with transaction.atomic():
+                _rows(rel, old).update(**{name: new})
+        except IntegrityError:
+            for pk in _rows(rel, old).values_list("pk", flat=True):
+                with contextlib.suppress(IntegrityError), transaction.atomic():
+                    rel.related_model._base_manager.filter(pk=pk).update(**{name: new})
+
+
+# --- checks and choices ------------------------------------------------------------------------
+
+
+def contact_merge_check(*, primary: Contact, duplicate: Contact, actor: User) -> None:
+    """Raise DomainError unless `duplicate` may be merged into `primary` by `actor`.
+
+    Used by the service (under row locks) and by the merge screen before it offers the merge."""
+    if primary.pk == duplicate.pk:
+        raise DomainError(_("A contact cannot be merged with itself."))
+    for contact in (primary, duplicate):
+        if contact.merged_into_id:
+            raise DomainError(
+                _("%(name)s was already merged into another contact.") % {"name": contact}
+            )
+        if contact.archived_at is not None:
+            raise DomainError(
+                _("%(name)s is archived; restore it before merging.") % {"name": contact}
+            )
+        if not access.can(actor, contact, "change"):
+            raise DomainError(_("You may not change %(name)s.") % {"name": contact})
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or value == ""
+
+
+def _field_label(name: str) -> str:
+    return str(Contact._meta.get_field(name).verbose_name)
+
+
+def _resolve_choices(
+    primary: Contact, duplicate: Contact, field_choices: dict[str, str]
+) -> dict[str, str]:
+    """The side whose value each merge field takes: the one chosen, else the primary's value,
+    or the duplicate's where the primary's is blank."""
+    unknown = sorted(set(field_choices) - set(MERGE_FIELDS))
+    if unknown:
+        raise DomainError(
+            _("These fields cannot be merged: %(names)s") % {"names": ", ".join(unknown)}
+        )
+    resolved = {}
+    for name in MERGE_FIELDS:
+        choice = field_choices.get(name)
+        if choice is None:
+            attname = Contact._meta.get_field(name).attname
+            choice = DUPLICATE if _is_blank(getattr(primary, attname)) else PRIMARY
+        elif choice not in (PRIMARY, DUPLICATE):
+            raise DomainError(
+                _("Choose which contact's %(field)s to keep.") % {"field": _field_label(name)},
+                field=name,
+            )
+        resolved[name] = choice
+    return resolved
+
+
+def _taken_from_duplicate(
+    primary: Contact, duplicate: Contact, choices: dict[str, str]
+) -> dict[str, Any]:
+    """Field name -> the duplicate's value, for the fields that change on the primary."""
+    values = {}
+    for name in MERGE_FIELDS:
+        attname = Contact._meta.get_field(name).attname
+        theirs = getattr(duplicate, attname)
+        if choices[name] == DUPLICATE and theirs != getattr(primary, attname):
+            values[name] = theirs
+    if "owner" in values:
+        values["team"] = duplicate.team_id
+    return values
+
+
+def _split(mine: list[R], theirs: list[R], key: Callable[[R], str]) -> tuple[list[R], list[R]]:
+    """(the duplicate's rows that are new to the primary, the ones it already has)."""
+    seen = {key(row) for row in mine}
+    moving, dropping = [], []
+    for row in theirs:
+        if key(row) in seen:
+            dropping.append(row)
+        else:
+            seen.add(key(row))
+            moving.append(row)
+    return moving, dropping
+
+
+def _email_key(row: ContactEmail) -> str:
+    return row.email.strip().lower()
+
+
+def _phone_key(row: ContactPhone) -> str:
+    return row.digits or row.number.strip()
+
+
+# --- the merge screen ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One field where the two contacts differ: both values (for display) and the side chosen."""
+
+    name: str
+    label: str
+    primary: Any
+    duplicate: Any
+    selected: str
+
+
+@dataclass(frozen=True)
 class RelatedCount:
     label: str
     count: int
 
 
-def _relations() -> list[models.ForeignObjectRel]:
-    """Every relation from another table to Contact that a merge must move."""
-    result = []
-    for rel in Contact._meta.related_objects:
-        if rel.related_model in HANDLED or rel.get_accessor_name() in HANDLED:
-            continue
-        if rel.related_model is Contact:  # merged_into on other contacts: repointed below
-            continue
-        result.append(rel)
-    return result
+@dataclass(frozen=True)
+class MergePreview:
+    fields: list[FieldChoice]
+    emails: list[str]
+    phones: list[str]
+    tags: list[Tag]
+    related: list[RelatedCount]
+
+
+def _display(contact: Contact, name: str) -> Any:
+    field = Contact._meta.get_field(name)
+    value = getattr(contact, field.attname)
+    if _is_blank(value):
+        return None
+    if field.is_relation:
+        return str(getattr(contact, name))
+    choices = getattr(field, "flatchoices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    if isinstance(value, dt.date):
+        return formats.localize(value)
+    return value
 
 
 def merge_related_counts(duplicate: Contact) -> list[RelatedCount]:
-    """What will move, per related model, for the confirmation screen."""
+    """How many records of each kind move from the duplicate (emails and phones apart)."""
     counts = []
-    for rel in _relations():
-        model = rel.related_model
-        if rel.many_to_many:
-            n = rel.through._default_manager.filter(**{_m2m_source(rel): duplicate.pk}).count()
-        else:
-            n = model._default_manager.filter(**{rel.field.name: duplicate}).count()
-        if n:
-            counts.append(RelatedCount(str(model._meta.verbose_name_plural), n))
+    for rel in _contact_relations():
+        count = _rows(rel, duplicate).count()
+        if count:
+            label = rel.related_model._meta.verbose_name_plural
+            counts.append(RelatedCount(str(label), count))
+    shares = sum(model.objects.filter(content_object=duplicate).count() for model in _SHARE_MODELS)
+    if shares:
+        counts.append(RelatedCount(_("shares with users or groups"), shares))
     return counts
 
 
-def _m2m_source(rel: Any) -> str:
-    """The column of an M2M through table that points at Contact."""
-    for f in rel.through._meta.fields:
-        if f.is_relation and f.related_model is Contact:
-            return f.attname
-    raise LookupError(rel)
-
-
-def merge_choice_fields(primary: Contact, duplicate: Contact) -> list[dict[str, Any]]:
-    """The fields where the two differ, with both values, for the choice table."""
-    rows = []
+def contact_merge_preview(
+    *, primary: Contact, duplicate: Contact, field_choices: dict[str, str] | None = None
+) -> MergePreview:
+    """What merging `duplicate` into `primary` would do, for the confirmation screen: the fields
+    that differ (with the side selected: `field_choices` where valid, else the default), the
+    resulting emails, phones and tags, and how many related records move. Reads only."""
+    chosen = {
+        name: side
+        for name, side in (field_choices or {}).items()
+        if name in MERGE_FIELDS and side in (PRIMARY, DUPLICATE)
+    }
+    defaults = _resolve_choices(primary, duplicate, chosen)
+    fields = []
     for name in MERGE_FIELDS:
-        a, b = getattr(primary, name), getattr(duplicate, name)
-        if a != b and b not in ("", None):
-            field = Contact._meta.get_field(name)
-            display = (
-                (lambda obj, n=name: obj._get_FIELD_display(Contact._meta.get_field(n)))
-                if getattr(field, "choices", None)
-                else (lambda obj, n=name: getattr(obj, n))
+        attname = Contact._meta.get_field(name).attname
+        if getattr(primary, attname) == getattr(duplicate, attname):
+            continue
+        fields.append(
+            FieldChoice(
+                name=name,
+                label=_field_label(name),
+                primary=_display(primary, name),
+                duplicate=_display(duplicate, name),
+                selected=defaults[name],
             )
-            rows.append(
-                {
-                    "name": name,
-                    "label": field.verbose_name,
-                    "primary": display(primary) if a not in ("", None) else "",
-                    "duplicate": display(duplicate),
-                    "default": "primary" if a not in ("", None) else "duplicate",
-                }
-            )
-    return rows
+        )
+    my_emails, my_phones = list(primary.emails.all()), list(primary.phones.all())
+    new_emails, _dropped = _split(my_emails, list(duplicate.emails.all()), _email_key)
+    new_phones, _dropped_phones = _split(my_phones, list(duplicate.phones.all()), _phone_key)
+    tags = Tag.objects.filter(contacts__in=[primary.pk, duplicate.pk]).distinct().order_by("name")
+    return MergePreview(
+        fields=fields,
+        emails=[e.email for e in [*my_emails, *new_emails]],
+        phones=[p.number for p in [*my_phones, *new_phones]],
+        tags=list(tags),
+        related=merge_related_counts(duplicate),
+    )
+
+
+# --- the merge -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def contact_merge(
     *, primary: Contact, duplicate: Contact, actor: User, field_choices: dict[str, str]
 ) -> Contact:
-    """Merge `duplicate` into `primary`. Atomic. The duplicate is archived with merged_into set;
-    its emails, phones, tags, shares and every related record move to the primary."""
+    """Merge `duplicate` into `primary` and return the primary, freshly read. Atomic.
+
+    Both rows are locked (in id order, so two merges of the same pair cannot deadlock) and
+    checked again: different, active, changeable by `actor`. `field_choices` maps merge fields
+    to "primary" or "duplicate" (missing: the primary's value unless blank). Emails (by address)
+    and phones (by digits) are united, the primary's primary ones staying primary; tags are
+    united; shares and every record of any app pointing at the duplicate move to the primary.
+    The duplicate keeps its own history, is archived with `merged_into` set, and both contacts
+    get a history entry. Callers: the merge view (role permission `contacts.merge_contact`).
+    """
     if primary.pk == duplicate.pk:
         raise DomainError(_("A contact cannot be merged with itself."))
-    primary, duplicate = (
-        Contact.objects.select_for_update().get(pk=primary.pk),
-        Contact.objects.select_for_update().get(pk=duplicate.pk),
+    locked = {
+        c.pk: c
+        for c in Contact.objects.select_for_update(of=("self",))
+        .select_related("company")
+        .filter(pk__in=[primary.pk, duplicate.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise DomainError(_("One of the contacts no longer exists."))
+    primary, duplicate = locked[primary.pk], locked[duplicate.pk]
+    contact_merge_check(primary=primary, duplicate=duplicate, actor=actor)
+    values = _taken_from_duplicate(
+        primary, duplicate, _resolve_choices(primary, duplicate, field_choices)
     )
-    for contact in (primary, duplicate):
-        if contact.archived_at is not None:
-            raise DomainError(
-                _("%(name)s is archived or merged already; restore it first.") % {"name": contact}
-            )
-        if not access.can(actor, contact, "change"):
-            raise DomainError(_("You may not change %(name)s.") % {"name": contact})
+    if "owner" in values:
+        _check_ownership(owner=duplicate.owner, model=Contact, actor=actor)
+
+    my_emails, their_emails = list(primary.emails.all()), list(duplicate.emails.all())
+    my_phones, their_phones = list(primary.phones.all()), list(duplicate.phones.all())
+    new_emails, same_emails = _split(my_emails, their_emails, _email_key)
+    new_phones, same_phones = _split(my_phones, their_phones, _phone_key)
+
+    given = values.get("given_name", primary.given_name)
+    family = values.get("family_name", primary.family_name)
+    if not (given or family) and not (my_emails or new_emails):
+        raise DomainError(_("Give the contact a name or an email address."), field="given_name")
+
     with set_actor(actor):
-        changed = []
-        for name in MERGE_FIELDS:
-            mine, theirs = getattr(primary, name), getattr(duplicate, name)
-            choice = field_choices.get(name) or (
-                "primary" if mine not in ("", None) else "duplicate"
-            )
-            if choice == "duplicate" and theirs not in ("", None) and theirs != mine:
-                setattr(primary, name, theirs)
-                changed.append(name)
-        _move_emails(primary, duplicate)
-        _move_phones(primary, duplicate)
-        primary.tags.add(*duplicate.tags.all())
-        _move_permissions(primary, duplicate)
-        for rel in _relations():
-            if rel.many_to_many:
-                _move_m2m(rel, primary, duplicate)
-            else:
-                rel.related_model._default_manager.filter(**{rel.field.name: duplicate}).update(
-                    **{rel.field.name: primary}
-                )
+        for name, value in values.items():
+            setattr(primary, Contact._meta.get_field(name).attname, value)
+        _move_rows(ContactEmail, primary, new_emails, same_emails, my_emails, _email_key)
+        _move_rows(ContactPhone, primary, new_phones, same_phones, my_phones, _phone_key)
+        _move_shares(primary, duplicate)
+        for m2m in Contact._meta.many_to_many:  # tags, and any later M2M of the contact
+            if m2m.remote_field.through._meta.auto_created:
+                ids = list(getattr(duplicate, m2m.name).values_list("pk", flat=True))
+                if ids:
+                    getattr(primary, m2m.name).add(*ids)
+        _repoint(Contact, duplicate, primary)
+        # A contact merged into the duplicate earlier now points at the one that stays.
         Contact.objects.filter(merged_into=duplicate).update(merged_into=primary)
+
         derived = _refresh_contact_derived(primary)
-        primary.save(update_fields=[*changed, *derived, "updated_at"])
+        primary.save(update_fields=[*values, *derived, "updated_at"])
         duplicate.archived_at = timezone.now()
         duplicate.merged_into = primary
-        duplicate.save(update_fields=["archived_at", "merged_into", "updated_at"])
-        for obj, text in (
-            (primary, _("Merged %(name)s (#%(id)s) into this contact.")),
-            (duplicate, _("Merged into %(name)s (#%(id)s).")),
-        ):
-            other = duplicate if obj is primary else primary
-            LogEntry.objects.log_create(
-                obj,
-                action=LogEntry.Action.UPDATE,
-                changes={"merge": ["", text % {"name": other, "id": other.pk}]},
-                force_log=True,
-            )
+        derived = _refresh_contact_derived(duplicate)
+        duplicate.save(update_fields=["archived_at", "merged_into", *derived, "updated_at"])
+
+        emails_after = [e.email for e in [*my_emails, *new_emails]]
+        phones_after = [p.number for p in [*my_phones, *new_phones]]
+        _log_merge(
+            primary,
+            _("Merged %(name)s (#%(id)s) into this contact.")
+            % {"name": duplicate, "id": duplicate.pk},
+            emails=([e.email for e in my_emails], emails_after),
+            phones=([p.number for p in my_phones], phones_after),
+        )
+        _log_merge(
+            duplicate,
+            _("Merged into %(name)s (#%(id)s).") % {"name": primary, "id": primary.pk},
+            emails=([e.email for e in their_emails], []),
+            phones=([p.number for p in their_phones], []),
+        )
     return primary
 
 
-def _move_emails(primary: Contact, duplicate: Contact) -> None:
-    have = set(primary.emails.values_list("email", flat=True))
-    for email in duplicate.emails.all():
-        if email.email in have:
-            email.delete()
-        else:
-            ContactEmail.objects.filter(pk=email.pk).update(contact=primary, is_primary=False)
-    if not primary.emails.filter(is_primary=True).exists():
-        first = primary.emails.order_by("id").first()
-        if first:
-            ContactEmail.objects.filter(pk=first.pk).update(is_primary=True)
+def _move_rows(
+    model: type[R],
+    primary: Contact,
+    moving: list[R],
+    dropping: list[R],
+    mine: list[R],
+    key: Callable[[R], str],
+) -> None:
+    """Give the duplicate's new emails (or phones) to the primary and delete the ones it has.
+
+    The primary's primary row stays primary; when it has none, the duplicate's takes over.
+    Records pointing at a deleted row are re-pointed to the primary's equal row first."""
+    needs_primary = not any(row.is_primary for row in mine)
+    # The duplicate's primary row first, so it is the one that takes over.
+    for row in sorted(moving, key=lambda r: (not r.is_primary, r.pk)):
+        model._default_manager.filter(pk=row.pk).update(contact=primary, is_primary=needs_primary)
+        needs_primary = False
+    if dropping:
+        kept: dict[str, R] = {}
+        for row in [*mine, *moving]:
+            kept.setdefault(key(row), row)
+        for row in dropping:
+            _repoint(model, row, kept[key(row)])
+        model._default_manager.filter(pk__in=[row.pk for row in dropping]).delete()
 
 
-def _move_phones(primary: Contact, duplicate: Contact) -> None:
-    have = set(primary.phones.values_list("digits", flat=True))
-    for phone in duplicate.phones.all():
-        if phone.digits in have:
-            phone.delete()
-        else:
-            ContactPhone.objects.filter(pk=phone.pk).update(contact=primary, is_primary=False)
-            have.add(phone.digits)
-    if not primary.phones.filter(is_primary=True).exists():
-        first = primary.phones.order_by("id").first()
-        if first:
-            ContactPhone.objects.filter(pk=first.pk).update(is_primary=True)
+def _move_shares(primary: Contact, duplicate: Contact) -> None:
+    """The duplicate's explicit shares now apply to the primary; a share the primary already
+    has (same user or group, same permission) is dropped rather than doubled."""
+    for model in _SHARE_MODELS:
+        who = "user_id" if model is ContactUserObjectPermission else "group_id"
+        already = model.objects.filter(
+            content_object=primary, permission_id=OuterRef("permission_id"), **{who: OuterRef(who)}
+        )
+        shares = model.objects.filter(content_object=duplicate)
+        shares.filter(Exists(already)).delete()
+        shares.update(content_object=primary)
 
 
-def _move_permissions(primary: Contact, duplicate: Contact) -> None:
-    """Explicit shares of the duplicate now apply to the primary (no duplicate grants)."""
-    for model, who in (
-        (ContactUserObjectPermission, "user"),
-        (ContactGroupObjectPermission, "group"),
-    ):
-        for grant in model.objects.filter(content_object=duplicate):
-            exists = model.objects.filter(
-                content_object=primary,
-                permission_id=grant.permission_id,
-                **{f"{who}_id": getattr(grant, f"{who}_id")},
-            ).exists()
-            if exists:
-                grant.delete()
-            else:
-                model.objects.filter(pk=grant.pk).update(content_object=primary)
-
-
-def _move_m2m(rel: Any, primary: Contact, duplicate: Contact) -> None:
-    through = rel.through
-    source = _m2m_source(rel)
-    other = next(
-        f.attname
-        for f in through._meta.fields
-        if f.is_relation and f.attname != source and f.name != "id"
+def _log_merge(
+    contact: Contact,
+    text: str,
+    *,
+    emails: tuple[list[str], list[str]],
+    phones: tuple[list[str], list[str]],
+) -> None:
+    """One history entry for the merge, with the emails and phones that came or went (their
+    rows are moved with UPDATE, which the audit log does not see)."""
+    changes: dict[str, list[str]] = {"merge": ["", text]}
+    for name, (before, after) in (("emails", emails), ("phones", phones)):
+        if before != after:
+            changes[name] = [", ".join(before), ", ".join(after)]
+    LogEntry.objects.log_create(
+        contact, action=LogEntry.Action.UPDATE, changes=changes, force_log=True
     )
-    rows = list(
-        through._default_manager.filter(**{source: duplicate.pk}).values_list(other, flat=True)
-    )
-    through._default_manager.bulk_create(
-        [through(**{source: primary.pk, other: value}) for value in rows], ignore_conflicts=True
-    )
-    through._default_manager.filter(**{source: duplicate.pk}).delete()

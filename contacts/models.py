@@ -370,6 +370,7 @@ class CompanyGroupObjectPermission(GroupObjectPermissionBase):
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Waiting for column mapping")
+    MAPPED = "mapped", _("Waiting to be checked")
     VALIDATING = "validating", _("Checking rows")
     INVALID = "invalid", _("Has errors")
     VALID = "valid", _("Ready to import")
@@ -377,6 +378,11 @@ class ImportStatus(models.TextChoices):
     IMPORTING = "importing", _("Importing")
     DONE = "done", _("Imported")
     FAILED = "failed", _("Failed")
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (.xlsx)"
 
 
 class ImportJob(TimeStampedModel):
@@ -387,6 +393,9 @@ class ImportJob(TimeStampedModel):
     )
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(
+        _("format"), max_length=4, choices=ImportFormat.choices, default=ImportFormat.CSV
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
@@ -395,8 +404,17 @@ class ImportJob(TimeStampedModel):
     skip_duplicates = models.BooleanField(
         _("skip rows that match an existing contact"), default=True
     )
+    # Owner of every imported contact (and of new companies); empty means the uploader.
+    default_owner = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("owner of the imported contacts"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     tag_names = models.CharField(_("tags for every imported contact"), max_length=200, blank=True)
-    total_rows = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)  # an estimate until the rows are checked
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)

@@ -13,10 +13,16 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 EMPTY = {"", "None", None}
 HIDDEN = {"id", "created_at", "updated_at"}
+# Labels of changes that services record by hand (not model fields), e.g. a merge's emails.
+SERVICE_LABELS = {
+    "emails": _("email addresses"),
+    "phones": _("phone numbers"),
+    "merge": _("merge"),
+}
 
 
 @dataclass
@@ -79,9 +85,7 @@ def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[Hi
                 continue  # auditlog lists reverse relations on creation; they carry nothing
             label = str(getattr(model_field, "verbose_name", ""))
             if not label:  # a reverse relation recorded by a service, e.g. a contact's emails
-                label = {"emails": _("email addresses"), "phones": _("phone numbers")}.get(
-                    name, name
-                )
+                label = str(SERVICE_LABELS.get(name, name))
             if isinstance(change, dict) and change.get("type") == "m2m":
                 objects = ", ".join(str(o) for o in change.get("objects", []))
                 if change.get("operation") == "add":

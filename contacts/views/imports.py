@@ -14,16 +14,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts import access
-from contacts import imports, selectors, tasks
+from accounts.models import User
+from contacts import imports, selectors
 from contacts.models import Contact, ImportJob, ImportStatus
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 
-INLINE_BYTES = 256 * 1024  # smaller files are checked during the request
-RUNNING = {ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.IMPORTING}
+RUNNING = {
+    ImportStatus.MAPPED,
+    ImportStatus.VALIDATING,
+    ImportStatus.QUEUED,
+    ImportStatus.IMPORTING,
+}
 
 
 class UploadForm(forms.Form):
@@ -42,6 +47,7 @@ def _require_import(request: AuthedHttpRequest) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request: AuthedHttpRequest) -> HttpResponse:
+    """Upload form and the user's recent imports; a good upload goes on to the mapping step."""
     _require_import(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
@@ -58,75 +64,88 @@ def import_start(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "contacts/import_start.html", context, status=status)
 
 
-def _mapping_from(request: AuthedHttpRequest, job: ImportJob) -> dict[str, str]:
-    return {
-        str(i): request.POST.get(f"column-{i}", "")
-        for i in range(len(job.headers))
-        if request.POST.get(f"column-{i}", "") in imports.FIELDS
-    }
+def _owner_choices(user: User) -> list[User]:
+    return [u for u in selectors.assignable_users(user=user) if access.can_assign(user, Contact, u)]
+
+
+def _map(request: AuthedHttpRequest, job: ImportJob) -> None:
+    mapping = {str(i): request.POST.get(f"column-{i}", "") for i in range(len(job.headers))}
+    owner_id = request.POST.get("default_owner", "")
+    owner = None
+    if owner_id:
+        owner = next((u for u in _owner_choices(request.user) if str(u.pk) == owner_id), None)
+        if owner is None:
+            raise DomainError(_("Pick an owner from the list."), field="default_owner")
+    imports.import_set_mapping(
+        job=job,
+        mapping={k: v for k, v in mapping.items() if v in imports.FIELDS},
+        skip_duplicates=request.POST.get("skip_duplicates") == "on",
+        tag_names=request.POST.get("tag_names", ""),
+        actor=request.user,
+        default_owner=owner if owner and owner.pk != request.user.pk else None,
+    )
+    imports.import_check(job=job, actor=request.user)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """One import through its steps; while it runs, `#progress` polls this URL."""
+    """One import through its steps. While it runs, `#progress` polls this URL; when it stops
+    running the poll gets 286 (stop polling) and a refresh, which shows the outcome."""
     _require_import(request)
     job = selectors.import_job(user=request.user, pk=pk)
     if request.GET.get("download") == "errors":
         response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-problems.csv"'
         return response
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "map":
-                imports.import_set_mapping(
-                    job=job,
-                    mapping=_mapping_from(request, job),
-                    skip_duplicates=request.POST.get("skip_duplicates") == "on",
-                    tag_names=request.POST.get("tag_names", ""),
-                    actor=request.user,
-                )
-                if job.file.size <= INLINE_BYTES:
-                    imports.import_validate(job_id=job.pk, actor=request.user)
-                else:
-                    tasks.contact_import_validate.delay_on_commit(
-                        job_id=job.pk, actor_id=request.user.pk
-                    )
-                return redirect("contacts:import-detail", pk=job.pk)
-            if action == "commit":
+                _map(request, job)
+            elif action == "commit":
                 imports.import_queue(job=job, actor=request.user)
-                return redirect("contacts:import-detail", pk=job.pk)
-            raise DomainError(_("Unknown action."))
+            else:
+                raise DomainError(_("Unknown action."))
         except DomainError as exc:
             messages.error(request, exc.message)
             status = 422
-    job.refresh_from_db()
+        else:
+            return redirect("contacts:import-detail", pk=job.pk)
+        job.refresh_from_db()
     if is_fragment_request(request):
         if job.status not in RUNNING:
-            return HttpResponseClientRefresh()  # finished: show the result page
-        return render(request, "contacts/import_detail.html#progress", _context(job))
-    return render(request, "contacts/import_detail.html", _context(job), status=status)
+            response = HttpResponseStopPolling()
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "contacts/import_detail.html#progress", _context(request, job))
+    return render(request, "contacts/import_detail.html", _context(request, job), status=status)
 
 
-def _context(job: ImportJob) -> dict[str, Any]:
+def _context(request: AuthedHttpRequest, job: ImportJob) -> dict[str, Any]:
     context: dict[str, Any] = {"job": job, "running": job.status in RUNNING}
     if job.status in RUNNING:
         done = imports.import_progress(job)
         total = job.total_rows or 0
         context["progress"] = done
         context["percent"] = min(100, round(100 * done / total)) if total else None
-    if job.status in (ImportStatus.UPLOADED, ImportStatus.INVALID, ImportStatus.VALID):
+    if job.status == ImportStatus.VALID or job.status == ImportStatus.INVALID:
+        context["skips"] = [e for e in job.errors if e.get("skip")][:200]
+        context["problems"] = [e for e in job.errors if not e.get("skip")][:200]
+    if job.status in imports.MAPPABLE:
         try:
             preview = imports.import_preview(job)
         except DomainError as exc:
             preview, context["preview_error"] = [], exc.message
         context["columns"] = [
             {"index": str(i), "header": h, "target": job.mapping.get(str(i), ""),
-             "samples": [row[i] for row in preview if i < len(row)][:3]}
+             "samples": [row[i] for row in preview if i < len(row) and row[i]][:3]}
             for i, h in enumerate(job.headers)
         ]  # fmt: skip
+        context["preview"] = preview
         context["fields"] = list(imports.FIELDS.items())
+        owners = _owner_choices(request.user)
+        context["owners"] = owners if len(owners) > 1 else []
     return context

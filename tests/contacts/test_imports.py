@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from contacts import imports
+from contacts.imports.writing import Writer
 from contacts.models import Company, Contact, ImportJob, ImportStatus
 from crm.errors import DomainError
 from tests.contacts.factories import ContactFactory
@@ -138,15 +139,15 @@ def test_a_failure_mid_commit_leaves_nothing(rep, rep_client, monkeypatch):
     map_and_check(rep_client, ImportJob.objects.get())
     monkeypatch.setattr(imports, "CHUNK", 10)
     calls = {"n": 0}
-    real = imports._write_contacts
+    real = Writer._write_contacts
 
-    def flaky(*args, **kwargs):
+    def flaky(self, rows):
         calls["n"] += 1
         if calls["n"] == 3:
             raise DomainError("disk on fire")
-        return real(*args, **kwargs)
+        return real(self, rows)
 
-    monkeypatch.setattr(imports, "_write_contacts", flaky)
+    monkeypatch.setattr(Writer, "_write_contacts", flaky)
     job = run_commit(ImportJob.objects.get(), rep)
     assert job.status == ImportStatus.FAILED
     assert "disk on fire" in job.message
