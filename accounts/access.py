@@ -88,8 +88,9 @@ def _granted_pks(user: User, model: type[Model], action: Action) -> frozenset[An
     key = ("grants", model)
     if key not in cache:
         by_codename: dict[str, set[Any]] = {}
-        user_perms = get_user_obj_perms_model(model)
-        group_perms = get_group_obj_perms_model(model)
+        # Guardian takes a model class as well as an instance, though it annotates an instance.
+        user_perms = get_user_obj_perms_model(model)  # type: ignore[arg-type]
+        group_perms = get_group_obj_perms_model(model)  # type: ignore[arg-type]
         if user_perms.objects.is_generic() or group_perms.objects.is_generic():  # type: ignore[attr-defined]
             raise TypeError(
                 f"{model.__name__} needs direct object-permission tables (see contacts/models.py)"
@@ -113,7 +114,6 @@ def _granted_pks(user: User, model: type[Model], action: Action) -> frozenset[An
 def _rule(user: User | AnonymousUser, model: type[Model], action: Action) -> _Rule:
     if not user.is_authenticated or not user.is_active:
         return _Rule(everything=False, model_perm=False, scope=None, granted=frozenset())
-    user = cast("User", user)
     if user.is_superuser:
         return _Rule(everything=True, model_perm=True, scope=Scope.ALL, granted=frozenset())
     cache = _cache(user)
@@ -222,7 +222,8 @@ def get_for_user_or_404(
     base = queryset if queryset is not None else scoped(user, model, "view")
     try:
         obj = base.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+    # django-stubs knows DoesNotExist only on concrete model classes, not on a type[M].
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:  # type: ignore[attr-defined]
         raise Http404(_("No such record, or you do not have access to it.")) from exc
     if action != "view" and not can(user, obj, action):
         raise PermissionDenied(_("You may see this record but not change it."))

@@ -195,9 +195,10 @@ class Server:
     def __enter__(self) -> Server:
         manage("collectstatic", "--noinput", "-v", "0", env=self.env)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "crm.wsgi", "-w", "2", "-b",
-             f"127.0.0.1:{self.port}", "--log-level", "warning"],
-            cwd=ROOT, env=self.env,
+            [sys.executable, "-m", "gunicorn", "crm.wsgi", "-c", "python:crm.gunicorn_conf"],
+            cwd=ROOT,
+            env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_ACCESS_LOG": "0",
+                 "GUNICORN_LOG_LEVEL": "warning"},
         )  # fmt: skip
         import requests
 
@@ -230,8 +231,21 @@ def signed_in_session(base: str) -> Any:
     return session
 
 
-def drive(base: str, url: str, users: int, requests_total: int) -> dict[str, Any]:
+# How a virtual user behaves: (name, pause range in seconds between its requests).
+# "users" is the target's measure: each user reads the page, then pauses 1-3 s before the next
+# request (locust's `between(1, 3)`), as people do. "in flight" has no pause: N requests are
+# always waiting, which measures the server's capacity rather than what a user waits.
+USERS = ("users", (1.0, 3.0))
+IN_FLIGHT = ("in flight", (0.0, 0.0))
+
+
+def drive(
+    base: str, url: str, users: int, requests_total: int, model: tuple[str, tuple[float, float]]
+) -> dict[str, Any]:
     """`users` threads, each with its own signed-in session, share `requests_total` requests."""
+    import random
+
+    mode, (pause_min, pause_max) = model
     sessions = [signed_in_session(base) for _ in range(users)]
     for s in sessions:
         s.get(base + url, timeout=30)  # warm-up
@@ -240,8 +254,9 @@ def drive(base: str, url: str, users: int, requests_total: int) -> dict[str, Any
     lock = threading.Lock()
     remaining = [requests_total]
 
-    def worker(session: Any) -> None:
+    def worker(session: Any, rng: random.Random) -> None:
         nonlocal errors
+        time.sleep(rng.uniform(0, pause_max))  # users arrive spread out, not all at once
         while True:
             with lock:
                 if remaining[0] <= 0:
@@ -256,9 +271,12 @@ def drive(base: str, url: str, users: int, requests_total: int) -> dict[str, Any
             with lock:
                 latencies.append(elapsed)
                 errors += 0 if ok else 1
+            time.sleep(rng.uniform(pause_min, pause_max))
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(s,)) for s in sessions]
+    threads = [
+        threading.Thread(target=worker, args=(s, random.Random(i))) for i, s in enumerate(sessions)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -271,6 +289,8 @@ def drive(base: str, url: str, users: int, requests_total: int) -> dict[str, Any
 
     return {
         "users": users,
+        "mode": mode,
+        "pause_s": [pause_min, pause_max],
         "requests": len(latencies),
         "errors": errors,
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
@@ -387,24 +407,46 @@ def machine() -> dict[str, Any]:
     }
 
 
+def postgres_settings() -> str:
+    """The server's version and the settings that decide these numbers."""
+    from django.db import connection
+
+    names = ["shared_buffers", "effective_cache_size", "work_mem", "random_page_cost", "jit"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        parts = [f"{cursor.fetchone()[0]}"]
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            parts.append(f"{name}={cursor.fetchone()[0]}")
+    return ", ".join(parts)
+
+
 def write_results(results: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    floor = {r["users"]: r["p95_ms"] for r in results["pages"]["floor (/ping)"]["load"]}
+
+    def load_name(run: dict[str, Any]) -> str:
+        return f"{run['users']} {run.get('mode', 'in flight')}"
+
+    floor = {load_name(r): r["p95_ms"] for r in results["pages"]["floor (/ping)"]["load"]}
     lines = [
         f"# Benchmark {stamp}", "",
-        f"Machine: {results['machine']}; contacts: {results['contacts']:,}. Server: gunicorn, "
-        "2 workers, DEBUG off. Client: bounded threads on loopback.", "",
-        "| page | users | p50 ms | p95 ms | p99 ms | req/s | errors | queries | p95 / floor |",
+        f"Machine: {results['machine']}; contacts: {results['contacts']:,}. Server: gunicorn "
+        "(crm/gunicorn_conf.py: 2 sync workers), DEBUG off. Client: bounded threads on "
+        "loopback, on the same cores. PostgreSQL: " + results.get("postgres", "?") + ".", "",
+        "Load: *1 in flight* is one user with no pause; *10 users* pause 1-3 s between requests "
+        "(the target's measure); *10 in flight* never pause (the server's capacity).", "",
+        "| page | load | p50 ms | p95 ms | p99 ms | req/s | errors | queries | p95 / floor |",
         "|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for name, page in results["pages"].items():
         for run in page["load"]:
-            ratio = run["p95_ms"] / floor[run["users"]] if floor.get(run["users"]) else 0
+            base = floor.get(load_name(run))
+            ratio = run["p95_ms"] / base if base else 0
             lines.append(
-                f"| {name} | {run['users']} | {run['p50_ms']} | {run['p95_ms']} | "
+                f"| {name} | {load_name(run)} | {run['p50_ms']} | {run['p95_ms']} | "
                 f"{run['p99_ms']} | {run['rps']} | {run['errors']} | {page['queries']} | "
                 f"{ratio:.1f} |"
             )
@@ -420,7 +462,12 @@ def write_results(results: dict[str, Any]) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=200, help="per page at 10 users")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="per page, 10 in flight (1 user: a fifth)"
+    )
+    parser.add_argument(
+        "--user-requests", type=int, default=100, help="per page, 10 users pausing 1-3 s"
+    )
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--export-rows", type=int, default=10_000)
     args = parser.parse_args()
@@ -429,18 +476,20 @@ def main() -> int:
     results.update(ensure_data(args.contacts))
     urls = targets(args.contacts)
     counts = query_counts(urls)
+    results["postgres"] = postgres_settings()
     results["plans"] = explain_plans()
     results["pages"] = {}
     with Server() as server:
         for name, url in urls.items():
             load = [
-                drive(server.url, url, 1, max(20, args.requests // 5)),
-                drive(server.url, url, 10, args.requests),
+                drive(server.url, url, 1, max(20, args.requests // 5), IN_FLIGHT),
+                drive(server.url, url, 10, args.user_requests, USERS),
+                drive(server.url, url, 10, args.requests, IN_FLIGHT),
             ]
             results["pages"][name] = {"url": url, "queries": counts[name], "load": load}
             print(f"{name:36} q={counts[name]:>3}  " + "  ".join(
-                f"{r['users']:>2}u p95={r['p95_ms']:>7}ms rps={r['rps']:>6} err={r['errors']}"
-                for r in load), flush=True)  # fmt: skip
+                f"{r['users']:>2} {r['mode']:9} p95={r['p95_ms']:>7}ms rps={r['rps']:>6} "
+                f"err={r['errors']}" for r in load), flush=True)  # fmt: skip
         results["export"] = bench_export(server.url, args.export_rows)
         print("export", results["export"], flush=True)
     results["import"] = bench_import(args.import_rows)

@@ -1,7 +1,11 @@
 """Django admin for contacts. Admins see every record (superuser/staff tools), so the admin is
 limited to users with is_staff; raw-id widgets keep pages fast at a million rows."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from guardian.admin import GuardedModelAdminMixin
 
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, ImportJob, Tag
@@ -11,7 +15,9 @@ from contacts.search import search_condition
 class IndexedSearchMixin:
     """Admin search through the trigram/full-text indexes instead of a LIKE over every row."""
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
         condition = search_condition(search_term)
         if condition is None:
             return queryset, False
@@ -29,8 +35,9 @@ class ContactPhoneInline(admin.TabularInline):
     exclude = ["digits"]
 
 
+# guardian declares change_form_template as an instance attribute, django-stubs as a ClassVar.
 @admin.register(Contact)
-class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):
+class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = [
         "display_name",
         "company",
@@ -53,8 +60,9 @@ class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin)
     show_full_result_count = False  # no exact COUNT(*) over a million rows per page
 
 
+# guardian declares change_form_template as an instance attribute, django-stubs as a ClassVar.
 @admin.register(Company)
-class CompanyAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):
+class CompanyAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = ["name", "industry", "size", "region", "lifecycle_stage", "owner", "team"]
     list_filter = ["industry", "size", "region", "lifecycle_stage", "team", "archived_at"]
     search_fields = ["search_text"]  # see IndexedSearchMixin

@@ -15,6 +15,7 @@ from contacts import selectors, services
 from contacts.forms import CompanyFilterForm, ContactFilterForm
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, Tag
 from crm.errors import DomainError
+from crm.http import AuthedRequest
 
 
 class IdCursorPagination(CursorPagination):
@@ -65,7 +66,9 @@ class ContactSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["company"].queryset = access.scoped(request.user, Company)
+            company = self.fields["company"]
+            assert isinstance(company, serializers.PrimaryKeyRelatedField)
+            company.queryset = access.scoped(request.user, Company)
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -101,6 +104,7 @@ class ContactViewSet(
     serializer_class = ContactSerializer
     pagination_class = IdCursorPagination
     filter_backends: list[Any] = []
+    request: AuthedRequest
 
     def get_queryset(self) -> Any:
         form = ContactFilterForm(self.request.query_params or None, user=self.request.user)
@@ -119,7 +123,7 @@ class ContactViewSet(
             raise PermissionDenied(str(exc)) from exc
         return obj
 
-    def perform_create(self, serializer: ContactSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Contact]) -> None:
         if not access.can_add(self.request.user, Contact):
             raise PermissionDenied()
         data = dict(serializer.validated_data)
@@ -134,7 +138,8 @@ class ContactViewSet(
         except DomainError as exc:
             raise _domain(exc) from exc
 
-    def perform_update(self, serializer: ContactSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Contact]) -> None:
+        assert serializer.instance is not None  # update() passes the object it fetched
         data = dict(serializer.validated_data)
         emails = data.pop("emails", None)
         phones = data.pop("phones", None)
@@ -161,6 +166,7 @@ class CompanyViewSet(
     serializer_class = CompanySerializer
     pagination_class = IdCursorPagination
     filter_backends: list[Any] = []
+    request: AuthedRequest
 
     def get_queryset(self) -> Any:
         form = CompanyFilterForm(self.request.query_params or None, user=self.request.user)
@@ -177,7 +183,7 @@ class CompanyViewSet(
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
 
-    def perform_create(self, serializer: CompanySerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Company]) -> None:
         if not access.can_add(self.request.user, Company):
             raise PermissionDenied()
         data = dict(serializer.validated_data)
@@ -189,7 +195,8 @@ class CompanyViewSet(
         except DomainError as exc:
             raise _domain(exc) from exc
 
-    def perform_update(self, serializer: CompanySerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Company]) -> None:
+        assert serializer.instance is not None  # update() passes the object it fetched
         data = dict(serializer.validated_data)
         tags = data.pop("tags", None)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
@@ -49,7 +49,7 @@ def _chunks(qs: QuerySet[Any]) -> Iterator[list[Any]]:
         last = chunk[-1].pk
 
 
-def _grouped(rows: Sequence[tuple[int, str]]) -> dict[int, list[str]]:
+def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     grouped: dict[int, list[str]] = defaultdict(list)
     for key, value in rows:
         grouped[key].append(value)

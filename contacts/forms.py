@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,7 @@ from contacts.models import (
     LifecycleStage,
     PhoneLabel,
     Region,
+    Tag,
 )
 from contacts.search import digits_of
 from contacts.selectors import (
@@ -28,6 +29,8 @@ from contacts.selectors import (
 from contacts.services import EmailInput, PhoneInput
 
 if TYPE_CHECKING:
+    from django.http import QueryDict
+
     from accounts.models import User
 
 BLANK = [("", _("Any"))]
@@ -39,7 +42,9 @@ class _FilterForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"), choices=BLANK + LifecycleStage.choices, required=False
     )
-    tag = forms.ModelMultipleChoiceField(label=_("Tags"), queryset=None, required=False)
+    tag: forms.ModelMultipleChoiceField[Tag] = forms.ModelMultipleChoiceField(
+        label=_("Tags"), queryset=None, required=False
+    )
     region = forms.ChoiceField(label=_("Region"), choices=BLANK + Region.choices, required=False)
     industry = forms.ChoiceField(
         label=_("Industry"), choices=BLANK + Industry.choices, required=False
@@ -59,12 +64,12 @@ class _FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if self.is_bound and hasattr(self.data, "getlist"):
             # The tag <select> sends tag="" for "Any": that means no tag filter, not an error.
-            data = self.data.copy()
+            data = cast("QueryDict", self.data).copy()
             data.setlist("tag", [v for v in self.data.getlist("tag") if v])
             self.data = data
         self.user = user
-        self.fields["tag"].queryset = tag_choices()
-        self.fields["sort"].choices = [(key, key) for key in self.sorts]
+        cast("forms.ModelChoiceField[Tag]", self.fields["tag"]).queryset = tag_choices()
+        cast("forms.ChoiceField", self.fields["sort"]).choices = [(key, key) for key in self.sorts]
         self.owner_choices = [("", _("Anyone")), ("me", _("Me"))] + [
             (str(u.pk), str(u)) for u in assignable_users(user=user)
         ]
@@ -184,10 +189,10 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, companies: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(user=user)
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
         self.fields["owner"].required = False
         self.fields["owner"].help_text = _("Leave empty to own it yourself.")
-        self.fields["company"].queryset = companies
+        cast("forms.ModelChoiceField[Company]", self.fields["company"]).queryset = companies
         self.fields["company"].widget.queryset = companies
         if self.instance.pk:
             self.initial["tags"] = [t.name for t in self.instance.tags.all()]
@@ -224,7 +229,7 @@ class CompanyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(user=user)
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
         self.fields["owner"].required = False
         self.fields["owner"].help_text = _("Leave empty to own it yourself.")
         if self.instance.pk:
@@ -316,7 +321,7 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(user=user)
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
         self.fields["ids"].error_messages["required"] = _("Select at least one contact.")
         # Any integer id is accepted here; the service scopes them to what the user may change.
         self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]

@@ -12,12 +12,12 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, ForeignObjectRel, OuterRef
+from django.db.models import Exists, ForeignObjectRel, ManyToManyRel, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -72,7 +72,7 @@ def _reverse_relations(
         if other in skipped or not other._meta.managed or other._meta.proxy:
             continue
         if rel.many_to_many:
-            if not rel.through._meta.auto_created:
+            if not _through(rel)._meta.auto_created:
                 continue  # reached through the through model's own foreign key
         elif other._meta.auto_created:
             continue  # the FK half of an auto-created M2M table (its M2M relation moves it)
@@ -94,13 +94,27 @@ def _m2m_columns(rel: ForeignObjectRel) -> tuple[str, str]:
     return field.m2m_reverse_name(), field.m2m_column_name()
 
 
+def _through(rel: ForeignObjectRel) -> type[models.Model]:
+    """The table of a many-to-many relation (set once the models are loaded)."""
+    assert isinstance(rel, ManyToManyRel)
+    assert rel.through is not None
+    return rel.through
+
+
+def _related(rel: ForeignObjectRel) -> type[models.Model]:
+    """The model on the other side of `rel` ("self" is resolved once the models are loaded)."""
+    other = rel.related_model
+    assert isinstance(other, type)
+    return other
+
+
 def _rows(rel: ForeignObjectRel, obj: models.Model) -> models.QuerySet[Any]:
     """The rows behind `rel` that belong to `obj` (base manager: rows a default manager hides,
     e.g. soft-deleted ones, move too)."""
     if rel.many_to_many:
         own_column, _other = _m2m_columns(rel)
-        return rel.through._base_manager.filter(**{own_column: obj.pk})
-    return rel.related_model._base_manager.filter(**{rel.field.name: obj})
+        return _through(rel)._base_manager.filter(**{own_column: obj.pk})
+    return _related(rel)._base_manager.filter(**{rel.field.name: obj})
 
 
 def _repoint(
@@ -117,7 +131,7 @@ def _repoint(
     for rel in relations:
         if rel.many_to_many:
             own_column, other_column = _m2m_columns(rel)
-            through = rel.through
+            through = _through(rel)
             others = list(_rows(rel, old).values_list(other_column, flat=True))
             through._base_manager.bulk_create(
                 [through(**{own_column: new.pk, other_column: pk}) for pk in others],
@@ -132,7 +146,7 @@ def _repoint(
         except IntegrityError:
             for pk in _rows(rel, old).values_list("pk", flat=True):
                 with contextlib.suppress(IntegrityError), transaction.atomic():
-                    rel.related_model._base_manager.filter(pk=pk).update(**{name: new})
+                    _related(rel)._base_manager.filter(pk=pk).update(**{name: new})
 
 
 # --- checks and choices ------------------------------------------------------------------------
@@ -161,8 +175,14 @@ def _is_blank(value: object) -> bool:
     return value is None or value == ""
 
 
+def _contact_field(name: str) -> models.Field[Any, Any]:
+    """A field of Contact named in CONTACT_FIELDS: always a concrete field, never a relation's
+    reverse side."""
+    return cast("models.Field[Any, Any]", Contact._meta.get_field(name))
+
+
 def _field_label(name: str) -> str:
-    return str(Contact._meta.get_field(name).verbose_name)
+    return str(_contact_field(name).verbose_name)
 
 
 def _resolve_choices(
@@ -179,7 +199,7 @@ def _resolve_choices(
     for name in MERGE_FIELDS:
         choice = field_choices.get(name)
         if choice is None:
-            attname = Contact._meta.get_field(name).attname
+            attname = _contact_field(name).attname
             choice = DUPLICATE if _is_blank(getattr(primary, attname)) else PRIMARY
         elif choice not in (PRIMARY, DUPLICATE):
             raise DomainError(
@@ -196,7 +216,7 @@ def _taken_from_duplicate(
     """Field name -> the duplicate's value, for the fields that change on the primary."""
     values = {}
     for name in MERGE_FIELDS:
-        attname = Contact._meta.get_field(name).attname
+        attname = _contact_field(name).attname
         theirs = getattr(duplicate, attname)
         if choices[name] == DUPLICATE and theirs != getattr(primary, attname):
             values[name] = theirs
@@ -256,7 +276,7 @@ class MergePreview:
 
 
 def _display(contact: Contact, name: str) -> Any:
-    field = Contact._meta.get_field(name)
+    field = _contact_field(name)
     value = getattr(contact, field.attname)
     if _is_blank(value):
         return None
@@ -276,7 +296,7 @@ def merge_related_counts(duplicate: Contact) -> list[RelatedCount]:
     for rel in _contact_relations():
         count = _rows(rel, duplicate).count()
         if count:
-            label = rel.related_model._meta.verbose_name_plural
+            label = _related(rel)._meta.verbose_name_plural
             counts.append(RelatedCount(str(label), count))
     shares = sum(model.objects.filter(content_object=duplicate).count() for model in _SHARE_MODELS)
     if shares:
@@ -298,7 +318,7 @@ def contact_merge_preview(
     defaults = _resolve_choices(primary, duplicate, chosen)
     fields = []
     for name in MERGE_FIELDS:
-        attname = Contact._meta.get_field(name).attname
+        attname = _contact_field(name).attname
         if getattr(primary, attname) == getattr(duplicate, attname):
             continue
         fields.append(
@@ -371,12 +391,12 @@ def contact_merge(
 
     with set_actor(actor):
         for name, value in values.items():
-            setattr(primary, Contact._meta.get_field(name).attname, value)
+            setattr(primary, _contact_field(name).attname, value)
         _move_rows(ContactEmail, primary, new_emails, same_emails, my_emails, _email_key)
         _move_rows(ContactPhone, primary, new_phones, same_phones, my_phones, _phone_key)
         _move_shares(primary, duplicate)
         for m2m in Contact._meta.many_to_many:  # tags, and any later M2M of the contact
-            if m2m.remote_field.through._meta.auto_created:
+            if _through(m2m.remote_field)._meta.auto_created:
                 ids = list(getattr(duplicate, m2m.name).values_list("pk", flat=True))
                 if ids:
                     getattr(primary, m2m.name).add(*ids)
@@ -428,7 +448,7 @@ def _move_rows(
         needs_primary = False
     if dropping:
         kept: dict[str, R] = {}
-        for row in [*mine, *moving]:
+        for row in mine + moving:
             kept.setdefault(key(row), row)
         for row in dropping:
             _repoint(model, row, kept[key(row)])

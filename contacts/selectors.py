@@ -207,7 +207,7 @@ def import_jobs(*, user: User, limit: int = 10) -> list[ImportJob]:
     return list(ImportJob.objects.filter(owner_id=user.pk).order_by("-created_at")[:limit])
 
 
-def import_job(*, user: User, pk: object) -> ImportJob:
+def import_job(*, user: User, pk: int | str) -> ImportJob:
     """One of the user's own imports; anyone else's id is a 404."""
     try:
         return ImportJob.objects.get(pk=pk, owner_id=user.pk)

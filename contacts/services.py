@@ -501,7 +501,7 @@ def tags_get_or_create(*, names: Iterable[str], actor: User) -> list[Tag]:
             wanted.setdefault(name.strip()[:60].lower(), name.strip()[:60])
     if not wanted:
         return []
-    existing = {
+    existing: dict[str, Tag] = {
         t.name.lower(): t
         for t in Tag.objects.annotate(key=Lower("name")).filter(key__in=list(wanted))
     }

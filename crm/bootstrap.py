@@ -11,7 +11,7 @@ Commands:
   run             migrate, load demo data once, start web + Celery worker + beat; Ctrl-C stops all
   test [ARGS]     the whole test suite (pytest ARGS), browser tests included
   bench [ARGS]    the benchmark suite (python -m bench.run ARGS)
-  lint            ruff check, ruff format --check, makemigrations --check
+  lint            ruff check, ruff format --check, mypy, makemigrations --check
   manage ARGS     any manage.py command with the servers up (`shell` is short for `manage shell`)
 
 Stdlib only at the top level: this file runs before anything is installed.
@@ -365,7 +365,7 @@ def ensure_chromium() -> bool:
     if wanted and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for command in (["apt-get", "update"], ["apt-get", "install", "-y", *wanted]):
-            say(f"{CHROMIUM} is missing; running: {' '.join(command)}")
+            say(f"{', '.join(wanted)} missing; running: {' '.join(command)}")
             subprocess.run(command, env=env, check=False)
     if CHROMIUM.exists():
         return True
@@ -391,6 +391,8 @@ def cmd_lint() -> int:
     steps = [
         [sys.executable, "-m", "ruff", "check", "."],
         [sys.executable, "-m", "ruff", "format", "--check", "."],
+        # Config in pyproject.toml; the django-stubs plugin imports the settings (DEBUG is on).
+        [sys.executable, "-m", "mypy"],
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
     ]
     codes = [subprocess.run(step, cwd=ROOT).returncode for step in steps]

@@ -27,6 +27,6 @@ def copy_rows(
 ) -> None:
     """Write `rows` into `table` with COPY FROM STDIN (psycopg 3)."""
     names = ", ".join(f'"{c}"' for c in columns)
-    with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:  # type: ignore[attr-defined]
+    with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(row)

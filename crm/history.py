@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.db.models import ForeignObjectRel
 
 EMPTY = {"", "None", None}
 HIDDEN = {"id", "created_at", "updated_at"}
@@ -58,6 +62,7 @@ def _display(model: type[models.Model], name: str, value: Any, names: dict) -> s
 def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[HistoryItem]:
     """Readable rows for `entries` of one model; bounded queries whatever their number."""
     wanted: dict[type[models.Model], set[str]] = defaultdict(set)
+    model_field: models.Field[Any, Any] | ForeignObjectRel | GenericForeignKey | None
     for entry in entries:
         for name, change in (entry.changes_dict or {}).items():
             try:
@@ -65,7 +70,9 @@ def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[Hi
             except FieldDoesNotExist:
                 continue
             if model_field.is_relation and model_field.many_to_one and isinstance(change, list):
-                wanted[model_field.related_model].update(str(v) for v in change if v not in EMPTY)
+                related_model = model_field.related_model
+                assert isinstance(related_model, type)  # resolved once the models are loaded
+                wanted[related_model].update(str(v) for v in change if v not in EMPTY)
     names: dict[tuple[Any, str], str] = {}
     for related, pks in wanted.items():
         for obj in related._default_manager.filter(pk__in=list(pks)):

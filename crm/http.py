@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
+from rest_framework.request import Request
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -17,6 +18,12 @@ class AuthedHttpRequest(HttpRequest):
 
     user: User
     htmx: HtmxDetails
+
+
+class AuthedRequest(Request):
+    """A REST framework request behind IsAuthenticated, the API's default permission."""
+
+    user: User
 
 
 def is_fragment_request(request: AuthedHttpRequest) -> bool:

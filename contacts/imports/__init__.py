@@ -23,7 +23,7 @@ import csv
 import io
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,6 +60,7 @@ from contacts.imports.writing import (
 from contacts.models import Company, Contact, ImportFormat, ImportJob, ImportStatus
 from contacts.services import tags_get_or_create
 from crm.errors import DomainError, TransientError
+from crm.pagination import bump_list_version
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -105,7 +106,7 @@ def import_progress(job: ImportJob) -> int:
     return int(live) if live is not None else job.processed_rows
 
 
-def _open_rows(job: ImportJob) -> Iterator[list[str]]:
+def _open_rows(job: ImportJob) -> Generator[list[str], None, None]:
     with job.file.open("rb") as handle:
         yield from files.iter_rows(handle, job.format)
 
@@ -131,7 +132,7 @@ def _chunked(items: Iterator[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def _ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """`items`, produced by a helper thread up to `depth` ahead of the consumer.
 
     The producer must not touch the database (Django connections are per thread): here it only
@@ -350,10 +351,10 @@ def _validate(job: ImportJob, actor: User) -> None:
                         add(row.number, "phone", _("Same phone as row %(n)d.") % {"n": first})
         good = [r for r in chunk if not r.errors]
         if job.skip_duplicates:
-            for number, value in existing_duplicates(actor, good).items():
+            for row_number, value in existing_duplicates(actor, good).items():
                 skipped += 1
                 message = _("Matches a contact you can see (%(value)s); it will be skipped.")
-                add(number, "", message % {"value": value}, skip=True)
+                add(row_number, "", message % {"value": value}, skip=True)
         if check_companies:
             names = {v for r in good if (v := r.values.get("company", ""))}
             known = visible_companies(actor, names)
@@ -442,6 +443,9 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
         raise TransientError(str(exc)) from exc
     finally:
         cache.delete(_progress_key(job_id))
+    if job.status == ImportStatus.DONE:  # COPY sent no signals: drop the list-plan hints
+        bump_list_version(Contact)
+        bump_list_version(Company)
     if unexpected is not None:
         raise unexpected
     return job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -31,7 +32,10 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
     filters = form.to_filters()
     qs = selectors.company_list(user=request.user, filters=filters)
     result = list_page(
-        qs, ordering=selectors.company_ordering(filters.sort), cursor=request.GET.get("cursor")
+        qs,
+        ordering=selectors.company_ordering(filters.sort),
+        cursor=request.GET.get("cursor"),
+        hint_key=(request.user.pk, replace(filters, sort="")),
     )
     context = {
         "form": form,

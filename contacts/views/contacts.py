@@ -4,6 +4,7 @@ scoping layer (`accounts.access`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -43,7 +44,10 @@ def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
     filters = form.to_filters()
     qs = selectors.contact_list(user=request.user, filters=filters)
     result = list_page(
-        qs, ordering=selectors.contact_ordering(filters.sort), cursor=request.GET.get("cursor")
+        qs,
+        ordering=selectors.contact_ordering(filters.sort),
+        cursor=request.GET.get("cursor"),
+        hint_key=(request.user.pk, replace(filters, sort="")),
     )
     context = {
         "form": form,
@@ -239,7 +243,8 @@ def contact_bulk(request: AuthedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                # ErrorList iterates over messages (str); django-stubs says ValidationError too.
+                messages.error(request, error)  # type: ignore[arg-type]
         return _back(request, back)
     data = form.cleaned_data
     try:

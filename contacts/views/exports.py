@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -21,7 +22,7 @@ from crm.http import AuthedHttpRequest
 
 def _respond(
     request: AuthedHttpRequest, name: str, header: list[str], rows: Iterator[list[Any]]
-) -> HttpResponse:
+) -> HttpResponseBase:
     stamp = timezone.localdate().strftime("%Y%m%d")
     if request.GET.get("format") == "xlsx":
         return FileResponse(
@@ -39,7 +40,7 @@ def _respond(
 
 @login_required
 @require_GET
-def contact_export(request: AuthedHttpRequest) -> HttpResponse:
+def contact_export(request: AuthedHttpRequest) -> HttpResponseBase:
     """The contact list as CSV (streamed) or XLSX; needs the export permission."""
     if not access.has_model_perm(request.user, Contact, "export"):
         raise PermissionDenied(_("Your role may not export contacts."))
@@ -50,7 +51,7 @@ def contact_export(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def company_export(request: AuthedHttpRequest) -> HttpResponse:
+def company_export(request: AuthedHttpRequest) -> HttpResponseBase:
     if not access.has_model_perm(request.user, Company, "export"):
         raise PermissionDenied(_("Your role may not export companies."))
     form = CompanyFilterForm(request.GET or None, user=request.user)

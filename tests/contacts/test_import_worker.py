@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from contacts import imports
 from contacts.models import Contact, ImportJob, ImportStatus
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -23,7 +24,7 @@ def wait_for(job: ImportJob, statuses: set[str], seconds: float = 60) -> ImportJ
     raise AssertionError(f"job stayed {job.status}")
 
 
-def test_large_import_runs_in_the_worker(client, rep, live_worker, settings):
+def test_large_import_runs_in_the_worker(client, rep, live_worker):
     rows = "".join(f"Person {i},person{i}@example.com,+1 555 {i:07d}\n" for i in range(3000))
     content = ("Name,Email,Phone\n" + rows).encode()
     assert len(content) > 64 * 1024
@@ -31,14 +32,9 @@ def test_large_import_runs_in_the_worker(client, rep, live_worker, settings):
     client.post(reverse("contacts:import-start"), {"file": SimpleUploadedFile("big.csv", content)})
     job = ImportJob.objects.get()
     url = reverse("contacts:import-detail", args=[job.pk])
-    from contacts.views import imports as import_views
-
-    import_views.INLINE_BYTES = 1024  # make sure checking goes to the worker
-    try:
-        client.post(url, {"action": "map", "column-0": "full_name", "column-1": "email",
-                          "column-2": "phone", "skip_duplicates": "on"})  # fmt: skip
-    finally:
-        import_views.INLINE_BYTES = 256 * 1024
+    assert job.total_rows > imports.INLINE_ROWS  # so the rows are checked in the worker
+    client.post(url, {"action": "map", "column-0": "full_name", "column-1": "email",
+                      "column-2": "phone", "skip_duplicates": "on"})  # fmt: skip
     job = wait_for(job, {ImportStatus.VALID, ImportStatus.INVALID, ImportStatus.FAILED})
     assert job.status == ImportStatus.VALID, job.errors[:3] or job.message
     assert job.total_rows == 3000

@@ -6,7 +6,8 @@ import pytest
 
 from accounts.models import User
 from contacts import selectors
-from contacts.search import build_search_text, normalize
+from contacts.models import Contact
+from contacts.search import build_search_text, normalize, search_condition
 from contacts.selectors import ContactFilters
 from tests.contacts.factories import CompanyFactory, ContactFactory
 
@@ -35,7 +36,12 @@ def people(manager: User) -> dict:
         "zhang": ContactFactory(
             owner=manager, given_name="伟", family_name="张", name_order="family_first"
         ),
-        "zoe": ContactFactory(owner=manager, given_name="Zoë", family_name="Müller"),
+        "zoe": ContactFactory(
+            owner=manager,
+            given_name="Zoë",
+            family_name="Müller",
+            emails=["zoe-m@mail.example", "z.mueller+news@other-mail.example"],
+        ),
     }
 
 
@@ -62,11 +68,23 @@ def find(user: User, q: str) -> set[str]:
         ("张伟", {"张伟"}),
         ("zoe", {"Zoë Müller"}),
         ("MÜLLER", {"Zoë Müller"}),
+        ("JOHN.SMITH@ACME.EXAMPLE", {"John Smith"}),
+        ("zoe-m@mail.example", {"Zoë Müller"}),
+        ("z.mueller+news@other-mail.example", {"Zoë Müller"}),
+        ("mueller+news@other", {"Zoë Müller"}),
+        ("nobody@acme.example", set()),
         ("nobody-here", set()),
     ],
 )
 def test_search_finds(manager, people, query, expected):
     assert find(manager, query) == expected
+
+
+def test_a_whole_email_is_found_by_its_token_without_the_trigram_scan():
+    whole = str(Contact.objects.filter(search_condition("ann@acme.example")).query)
+    fragment = str(Contact.objects.filter(search_condition("ann@acme")).query)
+    assert "LIKE" not in whole
+    assert "LIKE" in fragment
 
 
 @pytest.mark.parametrize("query", ["", "   ", "&|!", "'", ":*", "a'b", "\\", "%", "_", "-"])

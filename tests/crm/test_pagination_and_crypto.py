@@ -66,13 +66,53 @@ def test_list_page_walks_matches_in_order_on_both_paths(rep, settings, cap):
         ContactFactory(owner=rep, given_name="Match", family_name=f"M{6 - i}")
     ContactFactory(owner=rep, given_name="Other", family_name="Zed")
     qs = Contact.objects.filter(search_condition("match")).select_related("owner")
-    seen, cursor = [], None
-    for _ in range(5):
-        result = list_page(qs, ordering=["sort_name", "id"], cursor=cursor, size=3)
-        seen += [c.family_name for c in result.page.items]
-        cursor = result.page.next_cursor
-        if not cursor:
-            break
+
+    def walk(ordering: list[str]) -> tuple[list[str], object]:
+        names, cursor = [], None
+        for _ in range(5):
+            result = list_page(qs, ordering=ordering, cursor=cursor, size=3)
+            names += [c.family_name for c in result.page.items]
+            cursor = result.page.next_cursor
+            if not cursor:
+                return names, result
+        raise AssertionError("too many pages")
+
+    seen, result = walk(["sort_name", "id"])
     assert seen == [f"M{i}" for i in range(7)]
     assert (result.count, result.capped) == ((3, True) if cap == 3 else (7, False))
     assert all(c.owner_id == rep.pk for c in result.page.items)
+    back, cursor = [], result.page.prev_cursor  # and back again, from the last page
+    while cursor:
+        result = list_page(qs, ordering=["sort_name", "id"], cursor=cursor, size=3)
+        back = [c.family_name for c in result.page.items] + back
+        cursor = result.page.prev_cursor
+    assert back == [f"M{i}" for i in range(6)]  # the pages before the last one, [M6]
+    assert result.page.is_first
+    assert walk(["-sort_name", "-id"])[0] == [f"M{i}" for i in reversed(range(7))]
+
+
+def test_a_big_list_remembers_its_plan_until_a_write(rep, settings, django_assert_num_queries):
+    """The second page of a list over the cap skips the id fetch; a write brings it back."""
+    from contacts.models import Contact
+    from crm.pagination import list_page
+
+    settings.CRM_COUNT_CAP = 2
+    for i in range(4):
+        ContactFactory(owner=rep, family_name=f"N{i}")
+    qs = Contact.objects.all()
+    key = (rep.pk, "all")
+
+    def names() -> list[str]:
+        result = list_page(qs, ordering=["sort_name", "id"], cursor=None, size=3, hint_key=key)
+        assert (result.count, result.capped) == (2, True)
+        return [c.family_name for c in result.page.items]
+
+    with django_assert_num_queries(2):  # the capped id fetch, then the page
+        first = names()
+    with django_assert_num_queries(1):  # the page alone
+        assert names() == first == ["N0", "N1", "N2"]
+    ContactFactory(owner=rep, family_name="A")
+    with django_assert_num_queries(2):
+        assert names() == ["A", "N0", "N1"]
+    with django_assert_num_queries(2):  # another user's list has its own hint
+        list_page(qs, ordering=["sort_name", "id"], cursor=None, hint_key=(0, "all"))

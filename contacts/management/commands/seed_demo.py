@@ -53,8 +53,9 @@ from contacts.management.demo_rows import (
     Owner,
     ascii_word,
 )
-from contacts.models import Contact, Tag
+from contacts.models import Company, Contact, Tag
 from crm.bulk import copy_rows, reserve_ids
+from crm.pagination import bump_list_version
 
 DEMO_CONTACTS = 200
 CHUNK = 10_000
@@ -115,6 +116,8 @@ class Command(BaseCommand):
             return
         total = DEMO_CONTACTS if contacts is None else contacts
         companies = self._load(total=total, reset=reset, owners=owners, weights=weights, seed=seed)
+        bump_list_version(Contact)  # COPY sent no signals: drop the list-plan hints
+        bump_list_version(Company)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
