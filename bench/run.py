@@ -163,20 +163,40 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
 
 
 def explain_plans() -> dict[str, str]:
+    """EXPLAIN ANALYZE of what the list pages run, as the rep, first page in name order:
+    list_page's counting query (matches, count and the page's ids) for each filter and search,
+    and the keyset read used when a list has more than the cap."""
+    from django.conf import settings
+    from django.db import connection
+
     from accounts.models import User
+    from contacts.models import Tag
     from contacts.selectors import ContactFilters, contact_list, contact_ordering
+    from crm.pagination import count_and_page_sql
 
     rep = User.objects.get(email=REP)
-    plans = {}
+    vip = Tag.objects.get(name="VIP").pk
+    # Over the cap the page is then read along the sort index:
+    first = contact_list(user=rep, filters=ContactFilters()).order_by(*contact_ordering("name"))
+    plans = {"list, first page (over the cap: the keyset read)": first[:51].explain(analyze=True)}
     for name, filters in {
         "list, first page": ContactFilters(),
-        "list, stage filter": ContactFilters(stage="customer"),
+        "list, stage + tag": ContactFilters(stage="customer", tag_ids=(vip,)),
         "search: partial name": ContactFilters(q="smi"),
         "search: Chinese name": ContactFilters(q="张伟"),
         "search: phone fragment": ContactFilters(q="1381234"),
+        "search: email": ContactFilters(q="ann.smith@example.com"),
     }.items():
-        qs = contact_list(user=rep, filters=filters).order_by(*contact_ordering("name"))[:51]
-        plans[name] = qs.explain(analyze=True, buffers=True)
+        sql, params = count_and_page_sql(
+            contact_list(user=rep, filters=filters),
+            ordering=contact_ordering("name"),
+            cursor=None,
+            size=settings.CRM_PAGE_SIZE,
+            limit=settings.CRM_COUNT_CAP + 1,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     return plans
 
 
