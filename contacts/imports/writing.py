@@ -33,7 +33,7 @@ CONTACT_COLUMNS = [
     "name_order", "display_name", "sort_name", "company_id", "job_title", "department",
     "lifecycle_stage", "source", "region", "street", "city", "state", "postal_code", "country",
     "website", "linkedin", "x_handle", "wechat", "notes", "primary_email", "primary_phone",
-    "search_text",
+    "search_text", "tag_ids",
 ]  # fmt: skip
 COMPANY_COLUMNS = [
     "id", "created_at", "updated_at", "owner_id", "team_id", "name", "search_text", "street",
@@ -171,6 +171,8 @@ class Writer:
         tags: list[list[Any]] = []
         for pk, p in zip(ids, rows, strict=True):
             v = p.row.values
+            tag_ids = dict.fromkeys(self.job_tag_ids)
+            tag_ids.update(dict.fromkeys(self.tag_ids[t.lower()] for t in p.row.tags))
             typed = v.get("company", "")
             company = self.companies.get(typed.lower()) if typed else None
             search_text = p.search_text
@@ -186,7 +188,7 @@ class Writer:
                 v.get("city", ""), v.get("state", ""), v.get("postal_code", ""),
                 v.get("country", ""), v.get("website", ""), "", "", "", v.get("notes", ""),
                 p.row.emails[0] if p.row.emails else "", p.row.phones[0] if p.row.phones else "",
-                search_text,
+                search_text, sorted(tag_ids),
             ])  # fmt: skip
             emails.extend([pk, e, "work", i == 0] for i, e in enumerate(p.row.emails))
             phones.extend(
@@ -195,8 +197,6 @@ class Writer:
                     zip(p.row.phones, p.phone_digits, strict=True)
                 )
             )
-            tag_ids = dict.fromkeys(self.job_tag_ids)
-            tag_ids.update(dict.fromkeys(self.tag_ids[t.lower()] for t in p.row.tags))
             tags.extend([pk, tag_id] for tag_id in tag_ids)
         cursor = self.cursor
         copy_rows(cursor, "contacts_contact", CONTACT_COLUMNS, contacts)

@@ -38,7 +38,7 @@ CONTACT_COLUMNS = [
     "postal_code", "country", "search_text", "given_name", "family_name", "name_order",
     "display_name", "sort_name", "company_id", "job_title", "department", "lifecycle_stage",
     "source", "region", "website", "linkedin", "x_handle", "wechat", "birthday", "notes",
-    "primary_email", "primary_phone", "archived_at",
+    "primary_email", "primary_phone", "archived_at", "tag_ids",
 ]  # fmt: skip
 EMAIL_COLUMNS = ["contact_id", "email", "label", "is_primary"]
 PHONE_COLUMNS = ["contact_id", "number", "digits", "label", "is_primary"]
@@ -321,13 +321,16 @@ class Generator:
             phones,
             office.name if office is not None else "",
         )
+        picked: list[int] = []
+        if self.tag_ids and rand() < 0.3:
+            picked = sorted(r.sample(self.tag_ids, 1 if rand() < 0.7 else 2))
         out.contacts.append(
             [
                 pk, created, updated, owner.user_id, owner.team_id, street, city.name, city.state,
                 postal, city.country, search_text, given, family, order, display_name, sort_name,
                 office.pk if office is not None else None, title, department, stage,
                 r.choice(self.sources), city.region, "", "", "", wechat, birthday, notes,
-                emails[0], phones[0], updated if rand() < 0.02 else None,
+                emails[0], phones[0], updated if rand() < 0.02 else None, picked,
             ]
         )  # fmt: skip
         out.emails.append([pk, emails[0], "work" if office is not None else "personal", True])
@@ -336,6 +339,4 @@ class Generator:
         out.phones.append([pk, phones[0], digits_of(phones[0]), "mobile", True])
         if len(phones) > 1:
             out.phones.append([pk, phones[1], digits_of(phones[1]), "work", False])
-        if self.tag_ids and rand() < 0.3:
-            picked = r.sample(self.tag_ids, 1 if rand() < 0.7 else 2)
-            out.contact_tags.extend([pk, t] for t in picked)
+        out.contact_tags.extend([pk, t] for t in picked)
