@@ -11,6 +11,11 @@ threads on bigger machines.
 
 import os
 
+# gunicorn is the production server, and DEBUG is on unless it is turned off: refuse to serve
+# debug pages (tracebacks, settings) by accident.
+if os.environ.get("DEBUG", "").strip().lower() not in {"0", "false", "no", "off"}:
+    raise SystemExit("crm: set DEBUG=0 to serve with gunicorn (production settings)")
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

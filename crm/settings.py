@@ -1,7 +1,7 @@
 """Settings for the CRM.
 
-Everything comes from the environment. Defaults are safe for development; with DEBUG off the
-production hardening below applies and `manage.py check --deploy` passes.
+Everything comes from the environment. Defaults suit development (DEBUG on outside tests); with
+DEBUG=0 the production hardening below applies and `manage.py check --deploy` passes.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("CRM_TESTING", "pytest" in sys.modules)
+# On in a checkout, so `manage.py` works with no set-up; production says DEBUG=0 (the Docker image
+# and docker-compose do, and crm/gunicorn_conf.py refuses to serve without it). Off in tests.
+DEBUG = env_bool("DEBUG", not TESTING)
 
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
