@@ -70,8 +70,10 @@ class _FilterForm(forms.Form):
         self.user = user
         cast("forms.ModelChoiceField[Tag]", self.fields["tag"]).queryset = tag_choices()
         cast("forms.ChoiceField", self.fields["sort"]).choices = [(key, key) for key in self.sorts]
+        # Also the list page's bulk "New owner" options: one query for both.
+        self.owners = list(assignable_users(user=user))
         self.owner_choices = [("", _("Anyone")), ("me", _("Me"))] + [
-            (str(u.pk), str(u)) for u in assignable_users(user=user)
+            (str(u.pk), str(u)) for u in self.owners
         ]
 
     def clean_owner(self) -> int | None:
