@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,9 +13,43 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from django.contrib.auth.models import Group, Permission
 
         from accounts.models import RolePolicy, Team, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(Team)
         auditlog.register(RolePolicy)
+
+        # Cache bookkeeping: any change to roles, their permissions or who holds them drops the
+        # role data kept between requests (accounts.access.role_data).
+        for model in (RolePolicy, Group, Permission):
+            post_save.connect(_roles_changed, sender=model, dispatch_uid="role-version-save")
+            post_delete.connect(_roles_changed, sender=model, dispatch_uid="role-version-delete")
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(_roles_changed, sender=through, dispatch_uid="role-version-m2m")
+        # Owner option lists show users' names (contacts.selectors.owner_options).
+        for user_model in (User, Team):
+            post_save.connect(_users_changed, sender=user_model, dispatch_uid="users-version-save")
+            post_delete.connect(
+                _users_changed, sender=user_model, dispatch_uid="users-version-delete"
+            )
+
+
+def _roles_changed(sender: type[Model], **kwargs: Any) -> None:
+    if kwargs.get("action", "post_").startswith("post_"):
+        from crm import cache
+
+        cache.bump("roles")
+
+
+def _users_changed(sender: type[Model], **kwargs: Any) -> None:
+    if kwargs.get("update_fields") == frozenset({"last_login"}):  # a sign-in changes no name
+        return
+    from crm import cache
+
+    cache.bump("users")

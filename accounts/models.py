@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import TimeStampedModel
+from crm.models import FastChoiceDisplay, TimeStampedModel
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -65,7 +65,7 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin, FastChoiceDisplay):
     """A person who signs in. Login is by email address."""
 
     email = models.EmailField(_("email address"), unique=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+BENCH_STATIC = ROOT / "var" / "bench-static"
 REP = "rep@demo.example"
 PASSWORD = "demo"  # noqa: S105 - the documented demo password
 PROD_ENV = {
@@ -214,7 +215,7 @@ class Server:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **PROD_ENV, "STATIC_ROOT": str(ROOT / "var" / "bench-static")}
+        self.env = {**os.environ, **PROD_ENV, "STATIC_ROOT": str(BENCH_STATIC)}
 
     def __enter__(self) -> Server:
         manage("collectstatic", "--noinput", "-v", "0", env=self.env)

@@ -38,6 +38,9 @@ class ContactsConfig(AppConfig):
             m2m_changed.connect(
                 _tags_changed, sender=model.tags.through, dispatch_uid="list-version-tags"
             )
+        # Tag option lists (contacts.selectors.tag_options).
+        post_save.connect(_tag_rows_changed, sender=Tag, dispatch_uid="tags-version-save")
+        post_delete.connect(_tag_rows_changed, sender=Tag, dispatch_uid="tags-version-delete")
 
 
 def _rows_changed(sender: type[Model], **kwargs: Any) -> None:
@@ -54,3 +57,9 @@ def _tags_changed(
     if kwargs["action"].startswith("post_"):
         # Either side may be the one changed: contact.tags.add() or tag.contact_set.add().
         bump_list_version(model if kwargs["reverse"] else type(instance))
+
+
+def _tag_rows_changed(sender: type[Model], **kwargs: Any) -> None:
+    from crm import cache
+
+    cache.bump("tags")

@@ -24,7 +24,9 @@ from contacts.selectors import (
     CompanyFilters,
     ContactFilters,
     assignable_users,
+    owner_options,
     tag_choices,
+    tag_options,
 )
 from contacts.services import EmailInput, PhoneInput
 
@@ -68,13 +70,13 @@ class _FilterForm(forms.Form):
             data.setlist("tag", [v for v in self.data.getlist("tag") if v])
             self.data = data
         self.user = user
+        # The queryset checks submitted tags; the page's options come from the cache.
         cast("forms.ModelChoiceField[Tag]", self.fields["tag"]).queryset = tag_choices()
+        self.tag_options = tag_options()
         cast("forms.ChoiceField", self.fields["sort"]).choices = [(key, key) for key in self.sorts]
-        # Also the list page's bulk "New owner" options: one query for both.
-        self.owners = list(assignable_users(user=user))
-        self.owner_choices = [("", _("Anyone")), ("me", _("Me"))] + [
-            (str(u.pk), str(u)) for u in self.owners
-        ]
+        # Also the list page's bulk "New owner" options.
+        self.owners = owner_options(user=user)
+        self.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]
 
     def clean_owner(self) -> int | None:
         value = self.cleaned_data.get("owner") or ""

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import OwnedModel
-from crm.models import TimeStampedModel
+from crm.links import record_url
+from crm.models import FastChoiceDisplay, TimeStampedModel
 
 ACTIVE = Q(archived_at__isnull=True)
 
@@ -206,6 +207,9 @@ class Company(OwnedModel, AddressFields, SearchableModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return record_url("contacts:company-detail", self.pk)
+
 
 class Contact(OwnedModel, AddressFields, SearchableModel):
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
@@ -305,8 +309,11 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     def __str__(self) -> str:
         return self.display_name or str(_("(no name)"))
 
+    def get_absolute_url(self) -> str:
+        return record_url("contacts:contact-detail", self.pk)
 
-class ContactEmail(models.Model):
+
+class ContactEmail(FastChoiceDisplay):
     ACCESS_PARENT: ClassVar[str] = "contact"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
@@ -332,7 +339,7 @@ class ContactEmail(models.Model):
         return self.email
 
 
-class ContactPhone(models.Model):
+class ContactPhone(FastChoiceDisplay):
     ACCESS_PARENT: ClassVar[str] = "contact"
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")

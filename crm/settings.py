@@ -186,7 +186,7 @@ CELERY_TIMEZONE = "UTC"
 # --- Accounts and permissions.
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.RoleBackend",  # ModelBackend with cached role permissions
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors see nothing

@@ -26,6 +26,16 @@ def _fresh_content_types() -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_role_cache() -> None:
+    """Role data cached by an earlier run (same Redis, ids reused by a new test database) must
+    not be taken for this run's users."""
+    from django.core.cache import cache
+
+    # Without its version key, a name starts a new version no stored entry carries.
+    cache.delete_many([f"version:{name}" for name in ("roles", "tags", "users")])
+
+
 @pytest.fixture
 def team_east(db: None) -> Team:
     return TeamFactory(name="East")

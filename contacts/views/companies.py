@@ -30,7 +30,7 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
     form = CompanyFilterForm(request.GET or None, user=request.user)
     status = 400 if form.is_bound and not form.is_valid() else 200
     filters = form.to_filters()
-    qs = selectors.company_list(user=request.user, filters=filters)
+    qs = selectors.company_list_rows(user=request.user, filters=filters)
     result = list_page(
         qs,
         ordering=selectors.company_ordering(filters.sort),

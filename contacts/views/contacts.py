@@ -42,13 +42,14 @@ def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
     form = ContactFilterForm(request.GET or None, user=request.user)
     status = 400 if form.is_bound and not form.is_valid() else 200
     filters = form.to_filters()
-    qs = selectors.contact_list(user=request.user, filters=filters)
+    qs = selectors.contact_list_rows(user=request.user, filters=filters)
     result = list_page(
         qs,
         ordering=selectors.contact_ordering(filters.sort),
         cursor=request.GET.get("cursor"),
         hint_key=(request.user.pk, replace(filters, sort="")),
     )
+    selectors.attach_row_tags(result.page.items)
     context = {
         "form": form,
         "filters": filters,

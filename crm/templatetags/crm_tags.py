@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms, template
 from django.forms.boundfield import BoundField
-from django.utils.safestring import SafeString
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts import access
 
@@ -33,7 +35,33 @@ def bs_widget(field: BoundField) -> SafeString:
         attrs["aria-describedby"] = f"{field.auto_id}_errors"
     elif field.help_text:
         attrs["aria-describedby"] = f"{field.auto_id}_help"
+    if type(widget) is forms.Select:
+        fast = _select(field, attrs)
+        if fast is not None:
+            return fast
     return field.as_widget(attrs=attrs)
+
+
+def _select(field: BoundField, attrs: dict[str, Any]) -> SafeString | None:
+    """A plain <select> without the widget templates (an <option> template per choice: ~2 ms
+    for a 30-option list). None for optgroups, which the widget renders."""
+    choices: list[Any] = list(cast("forms.ChoiceField", field.field).choices)  # type: ignore[arg-type]
+    if any(isinstance(label, list | tuple) for _value, label in choices):
+        return None
+    widget = field.field.widget
+    final = field.build_widget_attrs({**widget.attrs, **attrs})
+    final = {"name": field.html_name, **({"id": field.auto_id} if field.auto_id else {}), **final}
+    current = field.value()
+    current = "" if current is None else str(current)
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) == current else "", label)
+            for value, label in choices
+        ),
+    )
+    return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 @register.filter

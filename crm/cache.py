@@ -1,0 +1,54 @@
+"""Values kept in the cache until the rows they come from change.
+
+Each *name* ("roles", "tags", "users") has a version in the cache. Code that changes those rows
+calls `bump(name)` (usually from a signal), which moves the version when the transaction
+commits; every entry carries the version it was computed under, and one computed under an older
+version is never returned. Reading the version and the entry is one round trip to Redis.
+
+Values read inside a transaction are returned but not stored: that transaction may yet roll
+back, and its changes would then outlive it in the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+T = TypeVar("T")
+
+
+def _version_key(name: str) -> str:
+    return f"version:{name}"
+
+
+def bump(name: str) -> None:
+    """Forget every entry of `name`, once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: _bump_now(name))
+
+
+def _bump_now(name: str) -> None:
+    try:
+        cache.incr(_version_key(name))
+    except ValueError:  # no version yet, or evicted: a new one that no old entry carries
+        cache.set(_version_key(name), time.time_ns(), None)
+
+
+def get_or_compute(name: str, key: str, compute: Callable[[], T], timeout: int) -> T:
+    """The entry `key` of `name`, computed by `compute()` if missing or out of date."""
+    version_key, entry_key = _version_key(name), f"{name}:{key}"
+    found = cache.get_many([version_key, entry_key])
+    version = found.get(version_key)
+    if version is None:
+        cache.add(version_key, time.time_ns(), None)
+        version = cache.get(version_key)
+    entry = found.get(entry_key)
+    if entry is not None and entry[0] == version:
+        return entry[1]  # type: ignore[no-any-return]
+    value = compute()
+    if not connection.in_atomic_block:
+        cache.set(entry_key, (version, value), timeout)
+    return value
