@@ -15,6 +15,7 @@ bench/results/<date>.json and .md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -172,12 +173,12 @@ def explain_plans() -> dict[str, str]:
     list_page's counting query (matches, count and the page's ids) for each filter and search,
     and the keyset read used when a list has more than the cap."""
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
 
     from accounts.models import User
     from contacts.models import Tag
     from contacts.selectors import ContactFilters, contact_list, contact_ordering
-    from crm.pagination import count_and_page_sql
+    from crm.pagination import IN_MEMORY_COSTS, count_and_page_sql
 
     rep = User.objects.get(email=REP)
     vip = Tag.objects.get(name="VIP").pk
@@ -199,7 +200,10 @@ def explain_plans() -> dict[str, str]:
             size=settings.CRM_PAGE_SIZE,
             limit=settings.CRM_COUNT_CAP + 1,
         )
-        with connection.cursor() as cursor:
+        # As the views run it: searches with the in-memory page costs (crm.pagination).
+        with transaction.atomic(), connection.cursor() as cursor:
+            for setting, value in (IN_MEMORY_COSTS if filters.q else {}).items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
             plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     return plans
@@ -228,10 +232,10 @@ class Server:
         import requests
 
         for _ in range(100):
-            try:
-                requests.get(self.url + "/ping", timeout=1)
+            try:  # the socket accepts before the workers have booted: wait for an answer
+                requests.get(self.url + "/ping", timeout=5)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
@@ -433,12 +437,36 @@ print(json.dumps({{"peak_rss_mb": round(peak / 1024), "growth_mb": round((peak -
 
 
 def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": model,
         "cpus": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        # Machines of the same name differ in speed: a fixed piece of Python work, best of 5
+        # (lower is faster), to compare runs taken on different machines.
+        "python_probe_ms": _python_probe_ms(),
     }
+
+
+def _python_probe_ms() -> float:
+    def work() -> int:
+        return sum(len(str(i * 7919)) for i in range(300_000))
+
+    best = min(_timed(work) for _ in range(5))
+    return round(best * 1000, 1)
+
+
+def _timed(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
 
 
 def postgres_settings() -> str:

@@ -20,7 +20,7 @@ from contacts.forms import CompanyFilterForm, CompanyForm
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import list_page
+from crm.pagination import IN_MEMORY_COSTS, list_page
 
 
 @login_required
@@ -36,6 +36,7 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
         ordering=selectors.company_ordering(filters.sort),
         cursor=request.GET.get("cursor"),
         hint_key=(request.user.pk, replace(filters, sort="")),
+        planner=IN_MEMORY_COSTS if filters.q else None,
     )
     context = {
         "form": form,

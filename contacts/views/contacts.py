@@ -35,7 +35,7 @@ from contacts.forms import (
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import list_page
+from crm.pagination import IN_MEMORY_COSTS, list_page
 
 
 def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
@@ -48,6 +48,7 @@ def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
         ordering=selectors.contact_ordering(filters.sort),
         cursor=request.GET.get("cursor"),
         hint_key=(request.user.pk, replace(filters, sort="")),
+        planner=IN_MEMORY_COSTS if filters.q else None,
     )
     selectors.attach_row_tags(result.page.items)
     context = {

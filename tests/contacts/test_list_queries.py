@@ -32,7 +32,7 @@ def test_contact_list_runs_four_queries_with_warm_caches(rep: User):
     client.force_login(rep)
     queries = _warm_queries(client, reverse("contacts:contact-list"))
     # The signed-in user, the user's explicit shares, the matches with their count, the rows.
-    assert len(queries) == 4, queries
+    assert len(queries) == 4, "\n".join(q[:100] for q in queries)
     page = client.get(reverse("contacts:contact-list")).content.decode()
     # Tags from the contacts' tag ids and the cached labels, by name.
     assert page.count(">alpha</span>") == 20

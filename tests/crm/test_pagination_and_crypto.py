@@ -116,3 +116,22 @@ def test_a_big_list_remembers_its_plan_until_a_write(rep, settings, django_asser
         assert names() == ["A", "N0", "N1"]
     with django_assert_num_queries(2):  # another user's list has its own hint
         list_page(qs, ordering=["sort_name", "id"], cursor=None, hint_key=(0, "all"))
+
+
+def test_planner_settings_apply_to_the_counting_query_only(rep):
+    from django.db import connection
+
+    from contacts.models import Contact
+    from contacts.search import search_condition
+    from crm.pagination import IN_MEMORY_COSTS, list_page
+
+    for i in range(3):
+        ContactFactory(owner=rep, given_name="Match", family_name=f"M{i}")
+    qs = Contact.objects.filter(search_condition("match"))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        before = cursor.fetchone()[0]
+        result = list_page(qs, ordering=["sort_name", "id"], cursor=None, planner=IN_MEMORY_COSTS)
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == before != IN_MEMORY_COSTS["random_page_cost"]
+    assert [c.family_name for c in result.page.items] == ["M0", "M1", "M2"]
