@@ -42,6 +42,7 @@ RUN_DIR = VAR / "run"  # locks, users of the shared servers, XDG_RUNTIME_DIR
 PGDATA = VAR / "pgdata"
 REDIS_DIR = VAR / "redis"
 CHROMIUM = Path("/usr/bin/chromium")
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 EXTRAS = {"run": "", "manage": "", "shell": "", "test": "dev", "bench": "dev", "lint": "dev"}
 SERVICES = {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}
 DEMO_LOGINS = [
@@ -358,9 +359,14 @@ def cmd_run() -> int:
 
 
 def ensure_chromium() -> bool:
-    """Debian's chromium for the browser tests, and gettext for the check that the catalogue
-    holds every string: installed if possible, else those tests are skipped (not in CI)."""
-    have = {"chromium": CHROMIUM.exists(), "gettext": bool(shutil.which("xgettext"))}
+    """Debian's chromium for the browser tests (with a Chinese font, so screenshots of
+    zh-Hans pages show the text), and gettext for the check that the catalogue holds every
+    string: installed if possible, else those tests are skipped (not in CI)."""
+    have = {
+        "chromium": CHROMIUM.exists(),
+        "gettext": bool(shutil.which("xgettext")),
+        "fonts-wqy-zenhei": CJK_FONT.exists(),
+    }
     wanted = [package for package, there in have.items() if not there]
     if wanted and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
