@@ -273,7 +273,7 @@ class TagLabel:
 
 
 def tag_labels() -> dict[int, TagLabel]:
-    """Every tag's label by id."""
+    """Every tag's label by id, in name order."""
     return versioned_cache.get_or_compute(
         "tags",
         "labels",
@@ -284,12 +284,7 @@ def tag_labels() -> dict[int, TagLabel]:
 
 def tag_options() -> list[tuple[str, str]]:
     """(id, name) of every tag, for filter <select>s."""
-    return versioned_cache.get_or_compute(
-        "tags",
-        "options",
-        lambda: [(str(pk), name) for pk, name in tag_choices().values_list("pk", "name")],
-        OPTIONS_CACHE_SECONDS,
-    )
+    return [(str(t.pk), t.name) for t in tag_labels().values()]
 
 
 def owner_options(*, user: User) -> list[tuple[str, str]]:

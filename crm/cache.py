@@ -1,19 +1,21 @@
 """Values kept in the cache until the rows they come from change.
 
-Each *name* ("roles", "tags", "users") has a version in the cache. Code that changes those rows
-calls `bump(name)` (usually from a signal), which moves the version when the transaction
-commits; every entry carries the version it was computed under, and one computed under an older
-version is never returned. Reading the version and the entry is one round trip to Redis.
+Each *name* ("roles", "tags", "users", "list-plans:contacts.contact") has a version in the
+cache. Code that changes those rows calls `bump(name)` (usually from a signal), which moves the
+version when the transaction commits; every entry carries the version it was computed under, and
+one computed under an older version is never returned. Reading the version and the entry is one
+round trip to Redis.
 
-Values read inside a transaction are returned but not stored: that transaction may yet roll
-back, and its changes would then outlive it in the cache.
+Values read inside a transaction are returned but not stored by `get_or_compute`: that
+transaction may yet roll back, and its changes would then outlive it in the cache. Advisory
+values that may lag (list-plan hints) use `lookup` and `store` directly.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -25,9 +27,12 @@ def _version_key(name: str) -> str:
     return f"version:{name}"
 
 
-def bump(name: str) -> None:
-    """Forget every entry of `name`, once the current transaction (if any) commits."""
-    transaction.on_commit(lambda: _bump_now(name))
+def bump(name: str, *, on_commit: bool = True) -> None:
+    """Forget every entry of `name`, once the current transaction (if any) commits, or now."""
+    if on_commit:
+        transaction.on_commit(lambda: _bump_now(name))
+    else:
+        _bump_now(name)
 
 
 def _bump_now(name: str) -> None:
@@ -37,8 +42,8 @@ def _bump_now(name: str) -> None:
         cache.set(_version_key(name), time.time_ns(), None)
 
 
-def get_or_compute(name: str, key: str, compute: Callable[[], T], timeout: int) -> T:
-    """The entry `key` of `name`, computed by `compute()` if missing or out of date."""
+def lookup(name: str, key: str) -> tuple[int, Any]:
+    """(the current version of `name`, the entry `key` if it was stored under it, else None)."""
     version_key, entry_key = _version_key(name), f"{name}:{key}"
     found = cache.get_many([version_key, entry_key])
     version = found.get(version_key)
@@ -46,9 +51,20 @@ def get_or_compute(name: str, key: str, compute: Callable[[], T], timeout: int) 
         cache.add(version_key, time.time_ns(), None)
         version = cache.get(version_key)
     entry = found.get(entry_key)
-    if entry is not None and entry[0] == version:
-        return entry[1]  # type: ignore[no-any-return]
+    return version, entry[1] if entry is not None and entry[0] == version else None
+
+
+def store(name: str, key: str, version: int, value: Any, timeout: int) -> None:
+    """Keep `value` as the entry `key` of `name`, computed under `version` (from `lookup`)."""
+    cache.set(f"{name}:{key}", (version, value), timeout)
+
+
+def get_or_compute(name: str, key: str, compute: Callable[[], T], timeout: int) -> T:
+    """The entry `key` of `name`, computed by `compute()` if missing or out of date."""
+    version, value = lookup(name, key)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
     value = compute()
     if not connection.in_atomic_block:
-        cache.set(entry_key, (version, value), timeout)
+        store(name, key, version, value, timeout)
     return value

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Field, Model, Q, QuerySet
+
+from crm import cache as versioned_cache
 
 M = TypeVar("M", bound=Model)
 # How long "this list has more than CRM_COUNT_CAP rows" is remembered (see list_page).
@@ -196,15 +197,16 @@ def list_page(
     `planner`: PostgreSQL settings for the counting query only, e.g. `IN_MEMORY_COSTS`.
     """
     cap = settings.CRM_COUNT_CAP
-    key = _hint_cache_key(qs.model, hint_key) if hint_key is not None else None
-    if key is not None and cache.get(key):
+    name, digest = _plans_name(qs.model), _hint_digest(hint_key)
+    version, over_cap = versioned_cache.lookup(name, digest) if hint_key is not None else (0, None)
+    if over_cap:
         return ListPage(keyset_page(qs, ordering=ordering, cursor=cursor, size=size), cap, True)
     found = _count_and_page_ids(
         qs, ordering=ordering, cursor=cursor, size=size, limit=cap + 1, planner=planner
     )
     if found is None:
-        if key is not None:
-            cache.set(key, True, PLAN_HINT_SECONDS)
+        if hint_key is not None:
+            versioned_cache.store(name, digest, version, True, PLAN_HINT_SECONDS)
         return ListPage(keyset_page(qs, ordering=ordering, cursor=cursor, size=size), cap, True)
     count, ids, more = found
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
@@ -298,19 +300,15 @@ def count_and_page_sql(
     return sql, (*params, size + 1)
 
 
-def _version_key(model: type[Model]) -> str:
-    return f"list-version:{model._meta.label_lower}"
+def _plans_name(model: type[Model]) -> str:
+    return f"list-plans:{model._meta.label_lower}"
 
 
 def bump_list_version(model: type[Model]) -> None:
-    """Forget the list-plan hints of `model` (called after its rows are written)."""
-    try:
-        cache.incr(_version_key(model))
-    except ValueError:  # no version yet
-        cache.set(_version_key(model), 1, None)
+    """Forget the list-plan hints of `model` (called after its rows are written). At once, not
+    on commit: a hint is advisory, and dropping one early costs only a count."""
+    versioned_cache.bump(_plans_name(model), on_commit=False)
 
 
-def _hint_cache_key(model: type[Model], hint_key: Hashable) -> str:
-    version = cache.get(_version_key(model), 0)
-    digest = hashlib.blake2b(repr(hint_key).encode(), digest_size=12).hexdigest()
-    return f"list-plan:{model._meta.label_lower}:{version}:{digest}"
+def _hint_digest(hint_key: Hashable) -> str:
+    return hashlib.blake2b(repr(hint_key).encode(), digest_size=12).hexdigest()
