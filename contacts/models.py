@@ -212,6 +212,9 @@ class Company(OwnedModel, AddressFields, SearchableModel):
 
 
 class Contact(OwnedModel, AddressFields, SearchableModel):
+    # Every index costs each insert (an import writes thousands a second): contact_active_created
+    # serves lists by date, and nothing reads archived contacts by date.
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
     name_order = models.CharField(
@@ -219,7 +222,9 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     )
     # Derived from the name fields by the services; stored so lists sort and show without work.
     display_name = models.CharField(_("name"), max_length=210, editable=False)
-    sort_name = models.CharField(max_length=210, editable=False)
+    # Byte order ("C"): already lower-cased and unaccented, so it sorts the same on every server
+    # whatever its locale, and PostgreSQL compares and sorts it without the locale library.
+    sort_name = models.CharField(max_length=210, editable=False, db_collation="C")
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -253,6 +258,7 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
         "self",
         verbose_name=_("merged into"),
         on_delete=models.SET_NULL,
+        db_index=False,  # contact_merged_into: only merged contacts have one
         null=True,
         blank=True,
         related_name="+",
@@ -299,6 +305,11 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
                 name="contact_active_cover",
             ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="contact_archived"),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="contact_merged_into",
+            ),
             models.Index(fields=["region"], name="contact_region"),
             GinIndex(
                 fields=["search_text"], opclasses=["gin_trgm_ops"], name="contact_search_trgm"
@@ -316,7 +327,10 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
 class ContactEmail(FastChoiceDisplay):
     ACCESS_PARENT: ClassVar[str] = "contact"
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    # contact_email_unique (contact, email) serves lookups by contact: no second index.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     email = models.EmailField(_("email"))
     label = models.CharField(
         _("label"), max_length=12, choices=EmailLabel.choices, default=EmailLabel.WORK

@@ -19,6 +19,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _WORD = re.compile(r"[\w@.+\-']+")
 _TSQUERY_UNSAFE = re.compile(r"[^\w@.\-]+")
 MIN_FRAGMENT = 3  # trigram indexes need three characters to narrow a search
@@ -30,13 +31,16 @@ _EMAIL = re.compile(r"[\w.\-]+@[\w\-]+(\.[\w\-]+)+")
 
 def normalize(text: str) -> str:
     """Lower case, no accents, full-width folded; CJK characters kept as they are."""
+    if text.isascii():  # most names and every address: nothing to fold, ~10x faster
+        return " ".join(text.lower().split())
     folded = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())
 
 
 def digits_of(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit() and ch.isascii())
+    """The ASCII digits of `text`, in order."""
+    return _NOT_DIGIT.sub("", text)
 
 
 def cjk_bigrams(text: str) -> list[str]:

@@ -47,7 +47,6 @@ from contacts.imports.rows import (
     ParsedRow,
     PreparedRow,
     RowParser,
-    digits,
     guess_mapping,
     prepare,
 )
@@ -58,6 +57,7 @@ from contacts.imports.writing import (
     visible_companies,
 )
 from contacts.models import Company, Contact, ImportFormat, ImportJob, ImportStatus
+from contacts.search import digits_of
 from contacts.services import tags_get_or_create
 from crm.errors import DomainError, TransientError
 from crm.pagination import bump_list_version
@@ -346,7 +346,7 @@ def _validate(job: ImportJob, actor: User) -> None:
                 if first != row.number:
                     add(row.number, "email", _("Same email as row %(n)d.") % {"n": first})
             for phone in row.phones:
-                number = digits(phone)
+                number = digits_of(phone)
                 if len(number) >= MIN_DUPLICATE_DIGITS:
                     first = seen_phones.setdefault(number, row.number)
                     if first != row.number:

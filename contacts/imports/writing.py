@@ -18,8 +18,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts import access
-from contacts.imports.rows import ParsedRow, PreparedRow, digits, prepare
+from contacts.imports.rows import ParsedRow, PreparedRow, prepare
 from contacts.models import Company, Contact, LifecycleStage, Source, Tag
+from contacts.search import digits_of
 from contacts.services import company_search_text, tags_get_or_create
 from crm.bulk import copy_rows, reserve_ids
 from crm.errors import DomainError
@@ -47,7 +48,7 @@ def existing_duplicates(actor: User, rows: list[ParsedRow]) -> dict[int, str]:
     """Row number -> the email or phone it shares with an active contact the actor can see.
     Two queries for any number of rows (a join, so the scope is not materialised)."""
     emails = {e for r in rows for e in r.emails}
-    numbers = {d for r in rows for p in r.phones if len(d := digits(p)) >= MIN_DUPLICATE_DIGITS}
+    numbers = {d for r in rows for p in r.phones if len(d := digits_of(p)) >= MIN_DUPLICATE_DIGITS}
     visible = access.scoped(actor, Contact).filter(archived_at__isnull=True)
     found_emails = (
         set(visible.filter(emails__email__in=emails).values_list("emails__email", flat=True))
@@ -62,7 +63,7 @@ def existing_duplicates(actor: User, rows: list[ParsedRow]) -> dict[int, str]:
     matches: dict[int, str] = {}
     for r in rows:
         hit = next((e for e in r.emails if e in found_emails), None) or next(
-            (p for p in r.phones if digits(p) in found_digits), None
+            (p for p in r.phones if digits_of(p) in found_digits), None
         )
         if hit:
             matches[r.number] = hit
