@@ -103,9 +103,12 @@ def profile(urls: list[str], runs: int, top: int) -> None:
             profiler.disable()
         wall, sql = statistics.median(walls) * 1000, statistics.median(sqls) * 1000
         cpu = statistics.median(cpus) * 1000
+        slowest = max(range(runs), key=walls.__getitem__)
         print(
             f"\n{url}\n  wall {wall:.1f} ms (median of {runs}), of it waiting for SQL {sql:.1f} ms;"
             f" CPU of this process {cpu:.1f} ms; {max(counts)} queries, {len(body):,} bytes"
+            f"\n  slowest run {walls[slowest] * 1000:.1f} ms, of it SQL"
+            f" {sqls[slowest] * 1000:.1f} ms, CPU {cpus[slowest] * 1000:.1f} ms"
         )
         calls = pstats.Stats(profiler).total_calls // runs  # type: ignore[attr-defined]
         print(
