@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms, template
@@ -51,17 +52,31 @@ def _select(field: BoundField, attrs: dict[str, Any]) -> SafeString | None:
     widget = field.field.widget
     final = field.build_widget_attrs({**widget.attrs, **attrs})
     final = {"name": field.html_name, **({"id": field.auto_id} if field.auto_id else {}), **final}
-    current = field.value()
-    current = "" if current is None else str(current)
-    options = format_html_join(
+    options = _options(choices, field.value())
+    return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+@register.simple_tag
+def select_options(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> SafeString:
+    """The <option>s of (value, label) pairs, with the `selected` value (or values, for a
+    multiple select) marked: for a <select> written out in a template. One Python loop, where
+    a template loop over 50 owners cost ~1 ms."""
+    return _options(choices, selected)
+
+
+def _options(choices: Iterable[tuple[Any, Any]], selected: Any) -> SafeString:
+    if isinstance(selected, list | tuple):
+        chosen = {str(value) for value in selected}
+    else:
+        chosen = {"" if selected is None else str(selected)}
+    return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
         (
-            (value, mark_safe(" selected") if str(value) == current else "", label)
+            (value, mark_safe(" selected") if str(value) in chosen else "", label)
             for value, label in choices
         ),
     )
-    return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 @register.filter

@@ -110,6 +110,23 @@ def test_htmx_filter_returns_only_the_results_fragment(rep_client, own_contact):
     assert "HX-Request" in response["Vary"]
 
 
+def test_list_keeps_the_chosen_filters_selected(rep, rep_client, own_contact):
+    vip, other = TagFactory(name="VIP <b>"), TagFactory(name="Newsletter")
+    response = rep_client.get(
+        reverse("contacts:contact-list"), {"owner": rep.pk, "tag": [vip.pk, other.pk]}
+    )
+    html = response.content.decode()
+    owner_select = html.split('id="id_owner"')[1].split("</select>")[0]
+    assert f'<option value="{rep.pk}" selected>' in owner_select
+    assert owner_select.count(" selected") == 1
+    tag_select = html.split('id="id_tag"')[1].split("</select>")[0]
+    assert f'<option value="{vip.pk}" selected>VIP &lt;b&gt;</option>' in tag_select
+    assert f'<option value="{other.pk}" selected>' in tag_select
+    bulk_owner = html.split('id="bulk-owner"')[1].split("</select>")[0]
+    assert " selected" not in bulk_owner
+    assert f'value="{rep.pk}"' in bulk_owner
+
+
 @pytest.mark.parametrize(
     "params",
     [
