@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -47,6 +48,16 @@ PROD_ENV = {
     "CRM_TESTING": "0",
     "LOG_LEVEL": "WARNING",
 }
+
+
+# The targets of issue 17, checked against every run (`check_targets`). Memory is "flat" when it
+# stays within a bound that does not depend on the number of rows.
+TARGET_P95_MS = 150.0
+TARGET_IMPORT_ROWS_PER_SECOND = 5000
+TARGET_IMPORT_PEAK_MB = 250
+TARGET_EXPORT_GROWTH_MB = 50
+TARGET_SEED_SECONDS = 300
+_CONTACTS_SEQ_SCAN = re.compile(r"Seq Scan on contacts_contact(?!\w)")
 
 
 def setup_django() -> None:
@@ -483,6 +494,61 @@ def postgres_settings() -> str:
     return ", ".join(parts)
 
 
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue with whether this run met it and what was measured."""
+    checks: list[dict[str, Any]] = []
+
+    def check(target: str, met: bool, measured: str) -> None:
+        checks.append({"target": target, "met": met, "measured": measured})
+
+    for name, page in results["pages"].items():
+        if name.startswith("floor"):
+            continue
+        for run in page["load"]:
+            if run.get("mode") == USERS[0] and run["users"] == 10:
+                check(
+                    f"{name}: p95 < {TARGET_P95_MS:.0f} ms at 10 users",
+                    run["p95_ms"] < TARGET_P95_MS,
+                    f"{run['p95_ms']} ms",
+                )
+    errors = sum(run["errors"] for page in results["pages"].values() for run in page["load"])
+    check("no errors", errors == 0, f"{errors} errors")
+    scans = [name for name, plan in results["plans"].items() if _CONTACTS_SEQ_SCAN.search(plan)]
+    check(
+        "no sequential scan of contacts in list and search plans",
+        not scans,
+        ", ".join(scans) or "none",
+    )
+    imported = results.get("import")
+    if imported:
+        check(
+            f"import >= {TARGET_IMPORT_ROWS_PER_SECOND:,} rows/s",
+            imported.get("status") == "done"
+            and imported["rows_per_second"] >= TARGET_IMPORT_ROWS_PER_SECOND,
+            f"{imported['rows_per_second']:,} rows/s ({imported.get('status')})",
+        )
+        check(
+            f"import peak memory <= {TARGET_IMPORT_PEAK_MB} MB",
+            imported["peak_rss_mb"] <= TARGET_IMPORT_PEAK_MB,
+            f"{imported['peak_rss_mb']} MB",
+        )
+    exported = results.get("export")
+    if exported:
+        check(
+            f"export memory growth <= {TARGET_EXPORT_GROWTH_MB} MB",
+            exported["growth_mb"] <= TARGET_EXPORT_GROWTH_MB,
+            f"{exported['growth_mb']} MB for {exported['rows']:,} rows",
+        )
+    seeded = results.get("seed")
+    if seeded:
+        check(
+            f"seed_demo < {TARGET_SEED_SECONDS // 60} minutes",
+            seeded["seconds"] < TARGET_SEED_SECONDS,
+            f"{seeded['seconds']} s",
+        )
+    return checks
+
+
 def write_results(results: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
@@ -512,6 +578,11 @@ def write_results(results: dict[str, Any]) -> Path:
                 f"{run['p99_ms']} | {run['rps']} | {run['errors']} | {page['queries']} | "
                 f"{ratio:.1f} |"
             )
+    lines += ["", "## Targets", "", "| target | met | measured |", "|---|---|---|"]
+    lines += [
+        f"| {c['target']} | {'yes' if c['met'] else '**no**'} | {c['measured']} |"
+        for c in results.get("targets", [])
+    ]
     lines += ["", "## Bulk work", "", "```json",
               json.dumps({k: results.get(k) for k in ("seed", "import", "export")}, indent=2,
                          ensure_ascii=False), "```", "", "## Query plans", ""]  # fmt: skip
@@ -556,9 +627,14 @@ def main() -> int:
         print("export", results["export"], flush=True)
     results["import"] = bench_import(args.import_rows)
     print("import", results["import"], flush=True)
+    results["targets"] = check_targets(results)
     path = write_results(results)
+    missed = [c for c in results["targets"] if not c["met"]]
+    for c in missed:
+        print(f"target missed: {c['target']}: {c['measured']}")
     print(f"results: {path} and {path.with_suffix('.md')}")
-    return 0
+    print(f"{len(results['targets']) - len(missed)} of {len(results['targets'])} targets met")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
