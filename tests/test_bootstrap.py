@@ -66,6 +66,9 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything() -> None:
             assert email in text
         postmaster = var / "pgdata" / "postmaster.pid"
         assert postmaster.exists()  # the embedded PostgreSQL is up
+        # ... restarted once with the settings the benchmarks assume (a new cluster has 128MB).
+        assert "restarting the embedded PostgreSQL with shared_buffers=" in text
+        assert "random_page_cost = '1.1'" in (var / "pgdata" / "postgresql.auto.conf").read_text()
 
         base = f"http://127.0.0.1:{port}"
         health: dict = {}
