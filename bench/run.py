@@ -417,7 +417,9 @@ class Worker:
              "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-n", self.name],
             cwd=ROOT,
-            env={**os.environ, **PROD_ENV},
+            # The bench may run as root, as on CI machines; the tasks take JSON, not pickle.
+            env={**os.environ, **PROD_ENV,
+                 "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges"},
             stdout=subprocess.DEVNULL,  # the banner; warnings and errors still go to stderr
         )  # fmt: skip
         for _ in range(120):
