@@ -434,8 +434,12 @@ class Worker:
         return round(_memory_kb(self.process.pid, "VmHWM") / 1024)
 
     def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(60)
+        self.process.terminate()  # a warm shutdown: a running task finishes first
+        try:
+            self.process.wait(120)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _wait_for(job: Any, statuses: set[str], timeout: float = 1800) -> Any:
