@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +80,8 @@ def manage(*args: str, env: dict[str, str] | None = None) -> float:
 
 
 def ensure_data(contacts: int) -> dict[str, Any]:
-    """The database holds `contacts` contacts (seeding them if not) and the bench fixtures."""
-    from contacts.models import Company, Contact
+    """The database holds `contacts` contacts (seeding them if not) and each module's fixtures."""
+    from contacts.models import Contact
 
     result: dict[str, Any] = {}
     manage("migrate", "--noinput", "-v", "0")
@@ -104,19 +105,9 @@ def ensure_data(contacts: int) -> dict[str, Any]:
     if not rep.check_password(PASSWORD):  # e.g. seeded under test settings (another hasher)
         rep.set_password(PASSWORD)
         rep.save(update_fields=["password"])
-    # A company of the rep's with 200 people, as the issue asks.
-    company = Company.objects.filter(owner=rep, archived_at__isnull=True).order_by("pk").first()
-    assert company is not None, "the rep owns no company"
-    people = Contact.objects.filter(company=company, archived_at__isnull=True).count()
-    if people < 200:
-        ids = list(
-            Contact.objects.filter(team_id=rep.team_id, archived_at__isnull=True)
-            .exclude(company=company)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: 200 - people]
-        )
-        Contact.objects.filter(pk__in=ids).update(company=company)
-    result["company_id"] = company.pk
+    for module in page_modules():
+        if hasattr(module, "prepare"):
+            result.update(module.prepare(rep))
     from django.db import connection
 
     with connection.cursor() as cursor:  # every run starts from vacuumed tables
@@ -124,43 +115,30 @@ def ensure_data(contacts: int) -> dict[str, Any]:
     return result
 
 
-def targets(contacts_total: int) -> dict[str, str]:
-    """The URLs to measure, picked from the data the rep can see."""
-    from accounts import access
+def page_modules() -> list[ModuleType]:
+    """The modules under bench/modules/, in name order: each gives `pages(rep)` (name -> URL),
+    and may give `prepare(rep)` (fixtures; returns facts for the results) and `plans(rep)`
+    (name -> EXPLAIN ANALYZE text of the queries behind its pages)."""
+    import importlib
+    import pkgutil
+
+    from bench import modules
+
+    return [
+        importlib.import_module(f"bench.modules.{info.name}")
+        for info in sorted(pkgutil.iter_modules(modules.__path__), key=lambda i: i.name)
+    ]
+
+
+def targets() -> dict[str, str]:
+    """The floor, then every module's pages, picked from the data the rep can see."""
     from accounts.models import User
-    from contacts.models import Contact, Tag
-    from contacts.selectors import ContactFilters, contact_list, contact_ordering
-    from crm.pagination import _encode
 
     rep = User.objects.get(email=REP)
-    visible = access.scoped(rep, Contact).filter(archived_at__isnull=True)
-    sample = visible.filter(name_order="family_first").order_by("pk")[1000]
-    english = visible.filter(name_order="given_first").order_by("pk")[1000]
-    phone = visible.exclude(primary_phone="").order_by("pk")[2000].primary_phone
-    digits = "".join(c for c in phone if c.isdigit())
-    ordering = contact_ordering("name")
-    deep = (
-        contact_list(user=rep, filters=ContactFilters())
-        .order_by(*ordering)
-        .values_list("sort_name", "id")[500 * 50 - 1]
-    )
-    vip = Tag.objects.get(name="VIP")
-    from contacts.models import Company
-
-    big_company = Company.objects.filter(owner=rep).order_by("pk").first()
-    return {
-        "floor (/ping)": "/ping",
-        "contact list, first page": "/contacts/",
-        "contact list, page 500 (keyset)": f"/contacts/?cursor={_encode(list(deep), 'n')}",
-        "contact list, stage + tag": f"/contacts/?stage=customer&tag={vip.pk}",
-        "search: partial name": f"/contacts/?q={english.family_name[:4].lower()}",
-        "search: Chinese name": f"/contacts/?q={sample.display_name}",
-        "search: phone fragment": f"/contacts/?q={digits[-7:-3]}{digits[-3:]}",
-        "search: email": f"/contacts/?q={english.primary_email}",
-        "contact page": f"/contacts/{sample.pk}/",
-        "company page, 200 people": f"/contacts/companies/{(big_company or sample.company).pk}/",
-        "company list": "/contacts/companies/",
-    }
+    urls = {"floor (/ping)": "/ping"}
+    for module in page_modules():
+        urls.update(module.pages(rep))
+    return urls
 
 
 def query_counts(urls: dict[str, str]) -> dict[str, int]:
@@ -182,43 +160,14 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
 
 
 def explain_plans() -> dict[str, str]:
-    """EXPLAIN ANALYZE of what the list pages run, as the rep, first page in name order:
-    list_page's counting query (matches, count and the page's ids) for each filter and search,
-    and the keyset read used when a list has more than the cap."""
-    from django.conf import settings
-    from django.db import connection, transaction
-
+    """Every module's query plans (EXPLAIN ANALYZE), as the rep."""
     from accounts.models import User
-    from contacts.models import Tag
-    from contacts.selectors import ContactFilters, contact_list, contact_ordering
-    from crm.pagination import IN_MEMORY_COSTS, count_and_page_sql
 
     rep = User.objects.get(email=REP)
-    vip = Tag.objects.get(name="VIP").pk
-    # Over the cap the page is then read along the sort index:
-    first = contact_list(user=rep, filters=ContactFilters()).order_by(*contact_ordering("name"))
-    plans = {"list, first page (over the cap: the keyset read)": first[:51].explain(analyze=True)}
-    for name, filters in {
-        "list, first page": ContactFilters(),
-        "list, stage + tag": ContactFilters(stage="customer", tag_ids=(vip,)),
-        "search: partial name": ContactFilters(q="smi"),
-        "search: Chinese name": ContactFilters(q="张伟"),
-        "search: phone fragment": ContactFilters(q="1381234"),
-        "search: email": ContactFilters(q="ann.smith@example.com"),
-    }.items():
-        sql, params = count_and_page_sql(
-            contact_list(user=rep, filters=filters),
-            ordering=contact_ordering("name"),
-            cursor=None,
-            size=settings.CRM_PAGE_SIZE,
-            limit=settings.CRM_COUNT_CAP + 1,
-        )
-        # As the views run it: searches with the in-memory page costs (crm.pagination).
-        with transaction.atomic(), connection.cursor() as cursor:
-            for setting, value in (IN_MEMORY_COSTS if filters.q else {}).items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+    plans: dict[str, str] = {}
+    for module in page_modules():
+        if hasattr(module, "plans"):
+            plans.update(module.plans(rep))
     return plans
 
 
@@ -680,7 +629,7 @@ def main() -> int:
     setup_django()
     results: dict[str, Any] = {"machine": machine(), "contacts": args.contacts}
     results.update(ensure_data(args.contacts))
-    urls = targets(args.contacts)
+    urls = targets()
     counts = query_counts(urls)
     results["postgres"] = postgres_settings()
     results["plans"] = explain_plans()

@@ -1,4 +1,5 @@
-"""The benchmark checks its own results against the issue's targets."""
+"""The benchmark: how modules plug their pages in, and how it checks its results against the
+issue's targets."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def test_a_run_without_seeding_has_no_seed_target() -> None:
     reused = copy.deepcopy(GOOD)
     del reused["seed"]
     assert all("seed" not in c["target"] for c in check_targets(reused))
+
+
+def test_each_module_plugs_its_pages_in_with_a_file_under_bench_modules() -> None:
+    from bench.run import page_modules
+
+    modules = {m.__name__.rsplit(".", 1)[1]: m for m in page_modules()}
+    assert "contacts" in modules
+    contacts = modules["contacts"]
+    assert callable(contacts.pages)
+    assert callable(contacts.prepare)
+    assert callable(contacts.plans)
