@@ -190,8 +190,11 @@ def start_postgres() -> str:
         for name, value in settings.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
         conn.execute("SELECT pg_reload_conf()")
-        row = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()
-        restart = row is not None and row[0] != int(settings["shared_buffers"][:-2]) * 2**20
+        row = conn.execute(
+            "SELECT pg_size_bytes(current_setting('shared_buffers')) <> pg_size_bytes(%s)",
+            [settings["shared_buffers"]],
+        ).fetchone()
+        restart = bool(row and row[0])
     if restart and not _users("postgres"):
         say(f"restarting the embedded PostgreSQL with shared_buffers={settings['shared_buffers']}")
         # pg_ctl restart starts the server with the options of its last start (its socket).
