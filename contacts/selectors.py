@@ -4,10 +4,9 @@ select_related / prefetch_related so the query count of a page does not grow wit
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from auditlog.models import LogEntry
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -19,57 +18,29 @@ from accounts import access
 from contacts.models import Company, Contact, ImportJob, Tag
 from contacts.search import search_condition
 from crm import cache as versioned_cache
-from crm.history import HistoryItem, history_items
+from crm.history import HistoryItem, history_entries, history_items
+from crm.lists import Sort
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 # Sort keys offered in the UI -> the keyset ordering (each has a partial index ending in id).
 CONTACT_SORTS = {
-    "name": ["sort_name", "id"],
-    "-name": ["-sort_name", "-id"],
-    "created": ["created_at", "id"],
-    "-created": ["-created_at", "-id"],
-    "updated": ["updated_at", "id"],
-    "-updated": ["-updated_at", "-id"],
+    "name": Sort(("sort_name", "id")),
+    "-name": Sort(("-sort_name", "-id")),
+    "created": Sort(("created_at", "id")),
+    "-created": Sort(("-created_at", "-id")),
+    "updated": Sort(("updated_at", "id")),
+    "-updated": Sort(("-updated_at", "-id")),
 }
 COMPANY_SORTS = {
-    "name": ["name", "id"],
-    "-name": ["-name", "-id"],
-    "created": ["created_at", "id"],
-    "-created": ["-created_at", "-id"],
-    "updated": ["updated_at", "id"],
-    "-updated": ["-updated_at", "-id"],
+    "name": Sort(("name", "id")),
+    "-name": Sort(("-name", "-id")),
+    "created": Sort(("created_at", "id")),
+    "-created": Sort(("-created_at", "-id")),
+    "updated": Sort(("updated_at", "id")),
+    "-updated": Sort(("-updated_at", "-id")),
 }
-
-
-@dataclass(frozen=True)
-class ContactFilters:
-    q: str = ""
-    owner_id: int | None = None
-    stage: str = ""
-    tag_ids: tuple[int, ...] = field(default_factory=tuple)
-    region: str = ""
-    industry: str = ""
-    company_id: int | None = None
-    created_from: dt.date | None = None
-    created_to: dt.date | None = None
-    archived: bool = False
-    sort: str = "name"
-
-
-@dataclass(frozen=True)
-class CompanyFilters:
-    q: str = ""
-    owner_id: int | None = None
-    stage: str = ""
-    tag_ids: tuple[int, ...] = field(default_factory=tuple)
-    region: str = ""
-    industry: str = ""
-    created_from: dt.date | None = None
-    created_to: dt.date | None = None
-    archived: bool = False
-    sort: str = "name"
 
 
 # The contact's tag ids: a column the triggers of migration 0006 keep, not a model field (so no
@@ -79,67 +50,32 @@ CONTACT_TAG_IDS = RawSQL(
 )
 
 
-def _tag_filter(model: type[Contact] | type[Company], tag_ids: tuple[int, ...]) -> Exists:
+def tag_filter(model: type[Contact] | type[Company], tag_ids: tuple[int, ...]) -> Exists:
+    """Rows carrying any of the tags (contacts filter on their `tag_ids` column instead)."""
     through = model.tags.through
     fk = "contact_id" if model is Contact else "company_id"
     return Exists(through.objects.filter(**{fk: OuterRef("pk"), "tag_id__in": tag_ids}))
 
 
-def contact_list(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
-    """Contacts the user may see, filtered, with what a list row shows. Not yet ordered."""
-    qs = access.scoped(user, Contact).filter(archived_at__isnull=not filters.archived)
-    condition = search_condition(filters.q)
-    if condition is not None:
-        qs = qs.filter(condition)
-    if filters.owner_id:
-        qs = qs.filter(owner_id=filters.owner_id)
-    if filters.stage:
-        qs = qs.filter(lifecycle_stage=filters.stage)
-    if filters.tag_ids:
-        # tag_ids is kept by triggers (migration 0006) and GIN-indexed with the stage.
-        qs = qs.alias(tag_id_array=CONTACT_TAG_IDS).filter(
-            tag_id_array__overlap=list(filters.tag_ids)
-        )
-    if filters.region:
-        qs = qs.filter(region=filters.region)
-    if filters.industry:
-        qs = qs.filter(company__industry=filters.industry)
-    if filters.company_id:
-        qs = qs.filter(company_id=filters.company_id)
-    if filters.created_from:
-        qs = qs.filter(created_at__date__gte=filters.created_from)
-    if filters.created_to:
-        qs = qs.filter(created_at__date__lte=filters.created_to)
-    return qs.select_related("company", "owner").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
-    )
+def contact_list(*, user: User) -> QuerySet[Contact]:
+    """Contacts the user may see, with the joins a list row, an export row and the API read.
+    Filtered by `contacts.filters.ContactFilterSet`, paged by the list kit (`contacts.lists`)."""
+    return access.scoped(user, Contact).select_related("company", "owner")
 
 
-# The columns a list row shows (templates/contacts/contact_list.html) and the sort keys its
-# cursor reads. Contacts and companies carry search text, a tsvector and addresses a row never
-# shows; loading them cost ~10 ms a page of 50. Exports and the API read whole rows.
+# The columns a list row shows (templates/contacts/contact_list.html); the kit adds the sort
+# keys. Contacts and companies carry search text, a tsvector and addresses a row never shows;
+# loading them cost ~10 ms a page of 50. Exports and the API read whole rows.
 CONTACT_ROW_FIELDS = (
-    *{f.lstrip("-") for sort in CONTACT_SORTS.values() for f in sort},
     "display_name", "job_title", "company", "company__name", "primary_email", "primary_phone",
     "lifecycle_stage", "owner", "owner__first_name", "owner__last_name", "owner__email",
-    "archived_at",
+    "owner__name_order", "archived_at", "created_at",
 )  # fmt: skip
 COMPANY_ROW_FIELDS = (
-    *{f.lstrip("-") for sort in COMPANY_SORTS.values() for f in sort},
-    "city", "industry", "region", "phone", "lifecycle_stage",
-    "owner", "owner__first_name", "owner__last_name", "owner__email", "archived_at",
+    "name", "city", "industry", "region", "phone", "lifecycle_stage",
+    "owner", "owner__first_name", "owner__last_name", "owner__email", "owner__name_order",
+    "archived_at", "created_at",
 )  # fmt: skip
-
-
-def contact_list_rows(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
-    """`contact_list` with only what a list page row shows. Tags come from the contacts' own
-    tag ids (`tag_id_list`) instead of a prefetch: call `attach_row_tags()` on the page."""
-    return (
-        contact_list(user=user, filters=filters)
-        .only(*CONTACT_ROW_FIELDS)
-        .prefetch_related(None)
-        .annotate(tag_id_list=CONTACT_TAG_IDS)
-    )
 
 
 def attach_row_tags(contacts: list[Contact]) -> None:
@@ -152,10 +88,6 @@ def attach_row_tags(contacts: list[Contact]) -> None:
         contact.row_tags = row  # type: ignore[attr-defined]
 
 
-def contact_ordering(sort: str) -> list[str]:
-    return CONTACT_SORTS.get(sort, CONTACT_SORTS["name"])
-
-
 def contact_search(*, user: User, query: str, limit: int = 10) -> list[Contact]:
     """The first matches for a quick search box, in name order."""
     condition = search_condition(query)
@@ -166,7 +98,10 @@ def contact_search(*, user: User, query: str, limit: int = 10) -> list[Contact]:
 
 
 def contact_detail(*, user: User, pk: object) -> Contact:
-    """One contact with everything its page shows, or 404 when the user may not see it."""
+    """One contact with everything its page shows, or 404 when the user may not see it.
+
+    `merged_into_visible` is the contact it was merged into when the user may see that one, else
+    None: the page then says it was merged, not into whom (no query: rules are cached)."""
     qs = (
         access.scoped(user, Contact)
         .select_related("company", "owner", "team", "merged_into")
@@ -174,47 +109,26 @@ def contact_detail(*, user: User, pk: object) -> Contact:
             "emails", "phones", Prefetch("tags", queryset=Tag.objects.order_by("name"))
         )
     )
-    return access.get_for_user_or_404(user, Contact, pk, queryset=qs)
+    contact = access.get_for_user_or_404(user, Contact, pk, queryset=qs)
+    merged_into = contact.merged_into if contact.merged_into_id else None
+    visible = merged_into is not None and access.can(user, merged_into, "view")
+    contact.merged_into_visible = merged_into if visible else None  # type: ignore[attr-defined]
+    return contact
 
 
-def record_history(obj: Contact | Company, *, limit: int = 50) -> list[HistoryItem]:
+def record_history(
+    obj: Contact | Company, *, before: tuple[dt.datetime, int] | None = None, limit: int = 50
+) -> list[HistoryItem]:
     """The audit trail of a record the caller has already fetched through the scoping layer,
-    newest first, as readable rows (bounded queries)."""
-    entries = list(LogEntry.objects.get_for_object(obj).select_related("actor")[:limit])
-    return history_items(entries, type(obj))
+    and of its child rows (emails, phones), newest first, keyset-paged by (time, id) before
+    `before`, as readable rows (one query, plus one per model their foreign keys name)."""
+    return history_items(history_entries(obj, before=before, limit=limit), type(obj))
 
 
-def company_list(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
-    qs = access.scoped(user, Company).filter(archived_at__isnull=not filters.archived)
-    condition = search_condition(filters.q)
-    if condition is not None:
-        qs = qs.filter(condition)
-    if filters.owner_id:
-        qs = qs.filter(owner_id=filters.owner_id)
-    if filters.stage:
-        qs = qs.filter(lifecycle_stage=filters.stage)
-    if filters.tag_ids:
-        qs = qs.filter(_tag_filter(Company, filters.tag_ids))
-    if filters.region:
-        qs = qs.filter(region=filters.region)
-    if filters.industry:
-        qs = qs.filter(industry=filters.industry)
-    if filters.created_from:
-        qs = qs.filter(created_at__date__gte=filters.created_from)
-    if filters.created_to:
-        qs = qs.filter(created_at__date__lte=filters.created_to)
-    return qs.select_related("owner").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
-    )
-
-
-def company_list_rows(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
-    """`company_list` with only what a list page row shows."""
-    return company_list(user=user, filters=filters).only(*COMPANY_ROW_FIELDS)
-
-
-def company_ordering(sort: str) -> list[str]:
-    return COMPANY_SORTS.get(sort, COMPANY_SORTS["name"])
+def company_list(*, user: User) -> QuerySet[Company]:
+    """Companies the user may see, with the owner. Filtered by
+    `contacts.filters.CompanyFilterSet`, paged by the list kit (`contacts.lists`)."""
+    return access.scoped(user, Company).select_related("owner")
 
 
 def company_search(*, user: User, query: str, limit: int = 10) -> list[Company]:

@@ -35,3 +35,11 @@ urlpatterns += [
 from contacts.views import merge  # noqa: E402
 
 urlpatterns += [path("<int:pk>/merge/", merge.contact_merge, name="contact-merge")]
+
+# The customer timeline of a record (contacts/views/timeline.py).
+from contacts.views import timeline  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/timeline/", timeline.contact_timeline, name="contact-timeline"),
+    path("companies/<int:pk>/timeline/", timeline.company_timeline, name="company-timeline"),
+]

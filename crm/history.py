@@ -2,31 +2,72 @@
 
 django-auditlog stores raw values (primary keys, choice keys, m2m operations). This resolves them
 for a page of entries with one query per related model, not one per entry.
+
+`crm/` knows no model: each app registers how its models' changes read (`register_history` in its
+`AppConfig.ready()`): labels of changes its services record by hand (a contact's "emails"), fields
+to leave out, and for child rows (a contact's email addresses) the foreign key of the record whose
+page shows their changes. Field labels come from the models' `verbose_name`s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.db.models import Q
+
+from crm.registry import Registry
 
 if TYPE_CHECKING:
     from django.contrib.contenttypes.fields import GenericForeignKey
     from django.db.models import ForeignObjectRel
+    from django.utils.functional import _StrOrPromise
 
 EMPTY = {"", "None", None}
-HIDDEN = {"id", "created_at", "updated_at"}
-# Labels of changes that services record by hand (not model fields), e.g. a merge's emails.
-SERVICE_LABELS = {
-    "emails": _("email addresses"),
-    "phones": _("phone numbers"),
-    "merge": _("merge"),
-}
+HIDDEN = frozenset({"id", "created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    """How the changes of one model read on a record page."""
+
+    model: type[models.Model]
+    # Labels of changes that are not model fields (recorded by a service), or overrides.
+    labels: Mapping[str, _StrOrPromise] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()
+    # For child rows: the foreign key to the record whose history shows their changes.
+    parent: str | None = None
+
+
+history_configs: Registry[HistoryConfig] = Registry(
+    "history", key=lambda c: c.model._meta.label_lower, order=lambda c: 0
+)
+
+
+def register_history(
+    model: type[models.Model],
+    *,
+    labels: Mapping[str, _StrOrPromise] | None = None,
+    hidden: Iterable[str] = (),
+    parent: str | None = None,
+) -> HistoryConfig:
+    """Declare how `model`'s changes read; call from the app's `AppConfig.ready()`."""
+    return history_configs.register(
+        HistoryConfig(
+            model=model, labels=dict(labels or {}), hidden=frozenset(hidden), parent=parent
+        )
+    )
+
+
+def _config(model: type[models.Model]) -> HistoryConfig:
+    return history_configs.get(model._meta.label_lower) or HistoryConfig(model=model)
 
 
 @dataclass
@@ -40,6 +81,12 @@ class HistoryRow:
 class HistoryItem:
     entry: LogEntry
     rows: list[HistoryRow] = field(default_factory=list)
+    # Set for a child row's entry shown on its parent's page ("email address" + its repr).
+    child_label: str = ""
+
+    @property
+    def timestamp(self) -> dt.datetime:
+        return self.entry.timestamp
 
 
 def _display(model: type[models.Model], name: str, value: Any, names: dict) -> str:
@@ -59,11 +106,23 @@ def _display(model: type[models.Model], name: str, value: Any, names: dict) -> s
     return str(value)
 
 
-def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[HistoryItem]:
-    """Readable rows for `entries` of one model; bounded queries whatever their number."""
+def _entry_model(entry: LogEntry) -> type[models.Model] | None:
+    return ContentType.objects.get_for_id(entry.content_type_id).model_class()
+
+
+def history_items(
+    entries: list[LogEntry], record_model: type[models.Model] | None = None
+) -> list[HistoryItem]:
+    """Readable rows for `entries` (of any registered models); bounded queries whatever their
+    number: one per model that their foreign keys point to. Entries of another model than
+    `record_model` are a child's and carry its `child_label`."""
     wanted: dict[type[models.Model], set[str]] = defaultdict(set)
     model_field: models.Field[Any, Any] | ForeignObjectRel | GenericForeignKey | None
+    models_of = {entry.pk: _entry_model(entry) for entry in entries}
     for entry in entries:
+        model = models_of[entry.pk]
+        if model is None:
+            continue
         for name, change in (entry.changes_dict or {}).items():
             try:
                 model_field = model._meta.get_field(name)
@@ -80,9 +139,16 @@ def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[Hi
 
     items = []
     for entry in entries:
+        model = models_of[entry.pk]
+        if model is None:  # the model is gone; keep the entry, without rows
+            items.append(HistoryItem(entry=entry))
+            continue
+        config = _config(model)
         item = HistoryItem(entry=entry)
+        if record_model is not None and model is not record_model:
+            item.child_label = f"{model._meta.verbose_name} {entry.object_repr}"
         for name, change in (entry.changes_dict or {}).items():
-            if name in HIDDEN:
+            if name in HIDDEN or name in config.hidden or (config.parent and name == config.parent):
                 continue
             try:
                 model_field = model._meta.get_field(name)
@@ -90,9 +156,7 @@ def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[Hi
                 model_field = None
             if entry.action == LogEntry.Action.CREATE and not getattr(model_field, "concrete", 1):
                 continue  # auditlog lists reverse relations on creation; they carry nothing
-            label = str(getattr(model_field, "verbose_name", ""))
-            if not label:  # a reverse relation recorded by a service, e.g. a contact's emails
-                label = str(SERVICE_LABELS.get(name, name))
+            label = str(config.labels.get(name) or getattr(model_field, "verbose_name", "") or name)
             if isinstance(change, dict) and change.get("type") == "m2m":
                 objects = ", ".join(str(o) for o in change.get("objects", []))
                 if change.get("operation") == "add":
@@ -105,3 +169,28 @@ def history_items(entries: list[LogEntry], model: type[models.Model]) -> list[Hi
                     item.rows.append(HistoryRow(label, before, after))
         items.append(item)
     return items
+
+
+def history_entries(
+    record: models.Model, *, before: tuple[dt.datetime, int] | None = None, limit: int = 50
+) -> list[LogEntry]:
+    """The audit entries of `record` and of its registered child rows, newest first, keyset-paged
+    by (timestamp, id) strictly before `before`. One query. The caller has fetched `record`
+    through the permission layer; child rows are found by their foreign key to it."""
+    model = type(record)
+    ct = ContentType.objects.get_for_model(model)
+    where = Q(content_type=ct, object_id=record.pk)
+    for config in history_configs:
+        if config.parent is None:
+            continue
+        parent_field = config.model._meta.get_field(config.parent)
+        if parent_field.related_model is not model:
+            continue
+        child_ids = config.model._default_manager.filter(**{config.parent: record.pk}).values("pk")
+        child_ct = ContentType.objects.get_for_model(config.model)
+        where |= Q(content_type=child_ct, object_id__in=child_ids)
+    qs = LogEntry.objects.filter(where)
+    if before is not None:
+        at, pk = before
+        qs = qs.filter(Q(timestamp__lt=at) | Q(timestamp=at, pk__lt=pk))
+    return list(qs.select_related("actor").order_by("-timestamp", "-pk")[:limit])

@@ -7,3 +7,9 @@ class KbConfig(AppConfig):
 
     name = "kb"
     verbose_name = _("Knowledge base")
+
+    def ready(self) -> None:
+        from crm import nav
+
+        # Greyed out in the navigation until the module has pages.
+        nav.register_nav(nav.NavEntry("kb", _("Knowledge base"), None, order=70))

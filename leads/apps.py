@@ -7,3 +7,9 @@ class LeadsConfig(AppConfig):
 
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        from crm import nav
+
+        # Greyed out in the navigation until the module has pages.
+        nav.register_nav(nav.NavEntry("leads", _("Leads"), None, order=30))

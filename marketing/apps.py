@@ -7,3 +7,9 @@ class MarketingConfig(AppConfig):
 
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self) -> None:
+        from crm import nav
+
+        # Greyed out in the navigation until the module has pages.
+        nav.register_nav(nav.NavEntry("marketing", _("Marketing"), None, order=50))

@@ -7,3 +7,9 @@ class SalesConfig(AppConfig):
 
     name = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from crm import nav
+
+        # Greyed out in the navigation until the module has pages.
+        nav.register_nav(nav.NavEntry("sales", _("Deals"), None, order=40))

@@ -7,3 +7,9 @@ class SupportConfig(AppConfig):
 
     name = "support"
     verbose_name = _("Support")
+
+    def ready(self) -> None:
+        from crm import nav
+
+        # Greyed out in the navigation until the module has pages.
+        nav.register_nav(nav.NavEntry("support", _("Support"), None, order=60))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -10,54 +9,44 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
 from contacts import selectors, services
-from contacts.forms import CompanyFilterForm, CompanyForm
+from contacts.forms import CompanyForm
+from contacts.lists import COMPANIES
 from contacts.models import Company, Contact
+from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import IN_MEMORY_COSTS, list_page
+from crm.lists import list_response
+from crm.pagination import list_page
 
 
 @login_required
 @require_http_methods(["GET"])
-@vary_on_headers("HX-Request")
 def company_list(request: AuthedHttpRequest) -> HttpResponse:
-    form = CompanyFilterForm(request.GET or None, user=request.user)
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    filters = form.to_filters()
-    qs = selectors.company_list_rows(user=request.user, filters=filters)
-    result = list_page(
-        qs,
-        ordering=selectors.company_ordering(filters.sort),
-        cursor=request.GET.get("cursor"),
-        hint_key=(request.user.pk, replace(filters, sort="")),
-        planner=IN_MEMORY_COSTS if filters.q else None,
+    """The company list (the list kit: `contacts.lists.COMPANIES`); HTMX gets `#results`."""
+    return list_response(
+        request,
+        COMPANIES,
+        {
+            "can_add": access.can_add(request.user, Company),
+            "can_export": COMPANIES.export is not None
+            and COMPANIES.export.allowed(request.user),
+        },
     )
-    context = {
-        "form": form,
-        "filters": filters,
-        "page": result.page,
-        "count": result.count,
-        "count_capped": result.capped,
-        "can_add": access.can_add(request.user, Company),
-        "can_export": access.has_model_perm(request.user, Company, "export"),
-    }
-    template = "contacts/company_list.html"
-    if is_fragment_request(request):
-        template += "#results"
-    return render(request, template, context, status=status)
 
 
 @login_required
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """The company profile; its people are paged by keyset (`#people` fragment for HTMX)."""
+    """The company profile; its people are paged by keyset (`#people` fragment for HTMX), its
+    merged timeline (contacts.timeline) by `?before=` as the user scrolls."""
     company = selectors.company_detail(user=request.user, pk=pk)
     people_qs = selectors.company_people(user=request.user, company=company)
     people = list_page(people_qs, ordering=["sort_name", "id"], cursor=request.GET.get("cursor"))
@@ -66,9 +55,11 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "people": people.page,
         "people_count": people.count,
         "people_capped": people.capped,
-        "history": selectors.record_history(company),
         "can_change": access.can(request.user, company, "change"),
         "can_add_contact": access.can_add(request.user, Contact),
+        **timeline_context(
+            request, company, reverse("contacts:company-timeline", args=[company.pk])
+        ),
     }
     template = "contacts/company_detail.html"
     if is_fragment_request(request) and request.GET.get("cursor") is not None:

@@ -4,7 +4,6 @@ scoping layer (`accounts.access`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +23,6 @@ from contacts import selectors, services
 from contacts.forms import (
     INLINE_CONTACT_FIELDS,
     BulkActionForm,
-    ContactFilterForm,
     ContactForm,
     EmailFormSet,
     PhoneFormSet,
@@ -32,62 +30,45 @@ from contacts.forms import (
     inline_contact_form,
     phones_from,
 )
+from contacts.lists import CONTACTS
 from contacts.models import Company, Contact
+from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
-from crm.pagination import IN_MEMORY_COSTS, list_page
+from crm.lists import list_response
 
 
-def _list_context(request: AuthedHttpRequest) -> tuple[dict[str, Any], int]:
-    form = ContactFilterForm(request.GET or None, user=request.user)
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    filters = form.to_filters()
-    qs = selectors.contact_list_rows(user=request.user, filters=filters)
-    result = list_page(
-        qs,
-        ordering=selectors.contact_ordering(filters.sort),
-        cursor=request.GET.get("cursor"),
-        hint_key=(request.user.pk, replace(filters, sort="")),
-        planner=IN_MEMORY_COSTS if filters.q else None,
+@login_required
+@require_http_methods(["GET"])
+def contact_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The contact list (the list kit: `contacts.lists.CONTACTS`); HTMX gets `#results`."""
+    return list_response(
+        request,
+        CONTACTS,
+        {
+            "can_add": access.can_add(request.user, Contact),
+            "can_export": CONTACTS.export is not None and CONTACTS.export.allowed(request.user),
+            "can_import": access.has_model_perm(request.user, Contact, "import"),
+        },
     )
-    selectors.attach_row_tags(result.page.items)
-    context = {
-        "form": form,
-        "filters": filters,
-        "page": result.page,
-        "count": result.count,
-        "count_capped": result.capped,
-        "bulk_form": BulkActionForm(user=request.user),
-        "can_add": access.can_add(request.user, Contact),
-        "can_export": access.has_model_perm(request.user, Contact, "export"),
-        "can_import": access.has_model_perm(request.user, Contact, "import"),
-    }
-    return context, status
 
 
 @login_required
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
-def contact_list(request: AuthedHttpRequest) -> HttpResponse:
-    """The contact list; HTMX filter requests get only `#results`."""
-    context, status = _list_context(request)
-    template = "contacts/contact_list.html"
-    if is_fragment_request(request):
-        template += "#results"
-    return render(request, template, context, status=status)
-
-
-@login_required
-@require_http_methods(["GET"])
 def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The contact page with its merged timeline (contacts.timeline). HTMX `?part=header` gets
+    the name, subtitle and badges only: they reload on `contact-changed` (an inline edit)."""
     contact = selectors.contact_detail(user=request.user, pk=pk)
     context = {
         "contact": contact,
-        "history": selectors.record_history(contact),
         "can_change": access.can(request.user, contact, "change"),
         "can_merge": access.has_model_perm(request.user, Contact, "merge"),
-        "inline_fields": INLINE_CONTACT_FIELDS,
     }
+    if is_fragment_request(request) and request.GET.get("part") == "header":
+        return render(request, "contacts/contact_detail.html#header", context)
+    url = reverse("contacts:contact-timeline", args=[contact.pk])
+    context.update(timeline_context(request, contact, url), inline_fields=INLINE_CONTACT_FIELDS)
     return render(request, "contacts/contact_detail.html", context)
 
 
@@ -250,16 +231,12 @@ def contact_bulk(request: AuthedHttpRequest) -> HttpResponse:
         return _back(request, back)
     data = form.cleaned_data
     try:
-        tags = (
-            services.tags_get_or_create(names=data["tags"], actor=request.user)
-            if data["action"] == "tag"
-            else []
-        )
+        # Tags are created inside the service's transaction, and only if something may change.
         changed = services.contact_bulk_update(
             actor=request.user,
             ids=data["ids"],
             owner=data["owner"] if data["action"] == "assign" else None,
-            add_tags=tags,
+            tag_names=data["tags"] if data["action"] == "tag" else (),
             archive=data["action"] == "archive",
         )
     except DomainError as exc:

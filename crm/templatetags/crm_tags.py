@@ -1,4 +1,6 @@
-"""Template helpers shared by every app."""
+"""Template helpers shared by every app (forms, options, fields). App-specific ones live in the
+apps: `accounts/templatetags/access_tags.py` (`{% can %}`), `contacts/templatetags/contacts_tags.py`
+(`stage_color`)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-
-from accounts import access
 
 register = template.Library()
 
@@ -82,20 +82,6 @@ def _options(choices: Iterable[tuple[Any, Any]], selected: Any) -> SafeString:
 @register.filter
 def is_checkbox(field: BoundField) -> bool:
     return isinstance(field.field.widget, forms.CheckboxInput)
-
-
-@register.simple_tag(takes_context=True)
-def can(context: template.Context, obj: Any, action: str = "change") -> bool:
-    """`{% can contact "change" as may_edit %}`: the scoping layer's answer, no extra query."""
-    return access.can(context["request"].user, obj, action)  # type: ignore[arg-type]
-
-
-STAGE_COLORS = {"prospect": "info", "customer": "success", "former_customer": "secondary"}
-
-
-@register.filter
-def stage_color(stage: str) -> str:
-    return STAGE_COLORS.get(stage, "secondary")
 
 
 @register.filter

@@ -71,7 +71,7 @@ def test_rep_creates_searches_edits_and_is_refused_other_team(
     field.get_by_role("button", name="Save").click()
     expect(field.get_by_text("Head of Purchasing")).to_be_visible()
     page.reload()
-    history = page.locator("#history")
+    history = page.locator("#timeline")
     expect(history.get_by_text("Head of Purchasing")).to_be_visible()
     expect(history.get_by_role("deletion").filter(has_text="Buyer")).to_be_visible()
     shot(page, "04-contact-with-history")
