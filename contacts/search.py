@@ -2,8 +2,10 @@
 
 One normalisation serves both sides, so the stored text and the query always agree: lower case,
 accents removed (é → e), full-width letters folded to ASCII. Runs of Chinese, Japanese or Korean
-characters also yield their two-character pieces ("王小明" → "王小 小明"), because trigram indexes
-cannot index a two-character name and full-text search matches whole tokens only.
+characters also yield their two-character pieces ("王小明" → "王小 小明") and each character on its
+own ("王 小 明"), because trigram indexes cannot index a one- or two-character name and full-text
+search matches whole tokens only: a search for a family name (张) or a given name (小明) is then
+one exact token looked up in the GIN index.
 
 Phone numbers are stored as digits, and a query that looks like a phone number is matched on its
 digits, so "138 1234" finds "+86 138-1234-5678".
@@ -18,7 +20,9 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+CJK_CLASS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+_CJK = re.compile(CJK_CLASS + "+")
+_CJK_CHAR = re.compile(CJK_CLASS)
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _WORD = re.compile(r"[\w@.+\-']+")
 _TSQUERY_UNSAFE = re.compile(r"[^\w@.\-]+")
@@ -56,7 +60,21 @@ def build_search_text(parts: Iterable[str], phones: Iterable[str] = ()) -> str:
     """The stored `search_text` for a record: its words, CJK bigrams and phone digits."""
     text = normalize(" ".join(dict.fromkeys(p for p in parts if p)))
     extra = cjk_bigrams(text) + [d for d in (digits_of(p) for p in phones) if d]
-    return " ".join([text, *dict.fromkeys(extra)]).strip()
+    return with_cjk_characters(" ".join([text, *dict.fromkeys(extra)]).strip())
+
+
+def with_cjk_characters(search_text: str) -> str:
+    """`search_text` followed by each CJK character in it that is not yet a token of its own,
+    once, in order of first appearance ("张伟 x" → "张伟 x 张 伟").
+
+    Applied to a stored value it gives what build_search_text now gives for the same record, and
+    a second time it changes nothing: migration 0009 runs the same rule in SQL over existing rows.
+    """
+    if search_text.isascii():
+        return search_text
+    tokens = set(search_text.split(" "))
+    chars = [ch for ch in dict.fromkeys(_CJK_CHAR.findall(search_text)) if ch not in tokens]
+    return " ".join([search_text, *chars]) if chars else search_text
 
 
 def looks_like_phone(query: str) -> bool:
