@@ -11,9 +11,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "accounts-heartbeat": {
+    "scheduler-heartbeat": {
         # Lets /healthz tell a running scheduler from a stopped one.
-        "task": "accounts.tasks.scheduler_heartbeat",
+        "task": "crm.tasks.scheduler_heartbeat",
         "schedule": 60.0,
     },
+    "outbox-relay": {
+        # Sends work the broker never took (it was down when the change committed) or lost.
+        "task": "crm.tasks.outbox_relay",
+        "schedule": 30.0,
+    },
 }
+
+
+def _add_worker_steps() -> None:
+    from crm.tasks import WorkerHeartbeat
+
+    app.steps["consumer"].add(WorkerHeartbeat)
+
+
+_add_worker_steps()

@@ -157,11 +157,13 @@ DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_crm")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: cache, Celery broker and results.
+# --- Redis: cache, Celery broker and results. The CRM keeps working while Redis is down: the
+# cache turns connection errors into misses (crm/cache_backends.py), sessions are kept in
+# PostgreSQL, and tasks wait in the outbox (crm/outbox.py).
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "crm.cache_backends.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "crm-test" if TESTING else "crm"),
         "TIMEOUT": 300,
@@ -205,7 +207,9 @@ if TESTING:
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SESSION_SAVE_EVERY_REQUEST = False
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # reads from Redis, not a query
+# Sessions are written to PostgreSQL and read from the cache when it answers (a query when not);
+# a logout while Redis was unreachable is not undone by its return (crm/cache_backends.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # --- Internationalisation.
@@ -306,6 +310,9 @@ LOGGING = {
 # --- CRM behaviour.
 CRM_PAGE_SIZE = env_int("CRM_PAGE_SIZE", 50)
 CRM_COUNT_CAP = env_int("CRM_COUNT_CAP", 10_000)
+# A task sent to the broker but not started by a worker within this many seconds is sent again
+# by the outbox relay (crm/outbox.py): a Redis restarted without its data lost it.
+CRM_OUTBOX_RESEND_AFTER = env_int("CRM_OUTBOX_RESEND_AFTER", 600)
 FORM_RENDERER = "crm.forms.BootstrapFormRenderer"
 CSRF_FAILURE_VIEW = "crm.views.csrf_failure"
 WHITENOISE_USE_FINDERS = DEBUG or TESTING

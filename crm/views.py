@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET
 
 from crm import nav
 from crm import search as global_search
+from crm.http import AuthedHttpRequest
 from crm.models import Heartbeat
 from crm.tasks import SCHEDULER, WORKER_PREFIX
-from crm.http import AuthedHttpRequest
 
 # A worker writes its heartbeat every 10 s, beat schedules the scheduler's every 60 s.
 WORKER_FRESH = timedelta(seconds=30)
