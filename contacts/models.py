@@ -174,6 +174,10 @@ class Company(OwnedModel, AddressFields, SearchableModel):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
     linkedin = models.CharField(_("LinkedIn"), max_length=200, blank=True)
+    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
+    last_contacted_at = models.DateTimeField(
+        _("last contacted"), null=True, blank=True, editable=False
+    )
     x_handle = models.CharField(_("X (Twitter)"), max_length=100, blank=True)
     wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
@@ -251,6 +255,10 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
+    last_contacted_at = models.DateTimeField(
+        _("last contacted"), null=True, blank=True, editable=False
+    )
     # Copies of the primary email and phone, so lists need no join.
     primary_email = models.EmailField(_("email"), blank=True, editable=False)
     primary_phone = models.CharField(_("phone"), max_length=40, blank=True, editable=False)

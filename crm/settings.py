@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "marketing",
     "support",
     "kb",
+    "contacts.activities",  # label "activities": interactions and tasks (issue 26)
     "reports",
     "integrations",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("accounts/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
+    path("activities/", include("contacts.activities.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

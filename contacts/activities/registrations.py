@@ -1,0 +1,51 @@
+"""What activities plugs into the shared registries (called once from `ActivitiesConfig.ready()`):
+its API routes (`crm.registry`), the "My work" navigation entry (`crm.nav`), how its changes read
+(`crm.history`) and two customer-timeline sources, interactions and tasks (`contacts.timeline`)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from contacts import timeline
+from contacts.activities import selectors
+from contacts.activities.models import Interaction, Task
+from crm import history, nav
+from crm.registry import ApiRoute, api_routes
+
+SUBJECTS = ("contacts.contact", "contacts.company")
+
+
+def register() -> None:
+    api = "contacts.activities.api"
+    api_routes.register(ApiRoute("interactions", f"{api}.InteractionViewSet", "interaction", 30))
+    api_routes.register(ApiRoute("tasks", f"{api}.TaskViewSet", "task", order=40))
+
+    nav.register_nav(
+        nav.NavEntry(
+            "my-work", _("My work"), "activities:my-work", order=5, active_for=("activities:",)
+        )
+    )
+
+    history.register_history(Interaction, hidden={"target_type", "target_id"})
+    history.register_history(Task, hidden={"target_type", "target_id"})
+
+    timeline.register_source(
+        timeline.TimelineSource(
+            kind="interaction",
+            label=_("Interactions"),
+            template="activities/timeline_interaction.html",
+            entries=selectors.interaction_timeline_entries,
+            order=20,
+            subjects=SUBJECTS,
+        )
+    )
+    timeline.register_source(
+        timeline.TimelineSource(
+            kind="task",
+            label=_("Tasks"),
+            template="activities/timeline_task.html",
+            entries=selectors.task_timeline_entries,
+            order=30,
+            subjects=SUBJECTS,
+        )
+    )

@@ -1,0 +1,275 @@
+"""Reads of interactions and tasks, all through the permission layer.
+
+Scoping (documented in docs/architecture.md), for a user with the role permission to view
+interactions (tasks):
+
+- a row linked to a contact or company is visible when one of them is ("a rep sees the
+  interactions on the records they may see", whoever logged them); the row's own owner/team does
+  not widen that, so a call a team-mate logged on another team's contact stays hidden;
+- a row linked to neither (only to a later module's record, through the generic link) follows
+  the owner/team rules of the row itself (its owner is who logged it) and explicit shares;
+- a task is always visible to its assignee (its owner).
+
+`interaction_scope()` / `task_scope()` are that rule as a queryset (every list and the API start
+from them), `visible_row()` the same for one row already loaded. Changing also needs the row's
+own owner/team rules: `access.can(user, row, "change")` (the services check both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import Scope
+from contacts import timeline
+from contacts.activities.models import Interaction, Task, TaskStatus
+from contacts.models import Company, Contact
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    Record = Contact | Company
+
+M = TypeVar("M", Interaction, Task)
+
+# Rows of one record shown at once (newest first); the timeline pages further back.
+RECORD_LIMIT = 20
+# "My work" sections: enough for a day's work; the counts say how many more there are.
+SECTION_LIMIT = 50
+
+
+def _may_view(user: User, model: type[Interaction] | type[Task]) -> bool:
+    return access.has_model_perm(user, model, "view")
+
+
+def _sees_all(user: User, model: type[Contact] | type[Company]) -> bool:
+    """The role reaches every record of `model` (as `accounts.access` decides for owned ones)."""
+    if user.is_superuser:
+        return True
+    return (
+        access.has_model_perm(user, model, "view")
+        and access.role_data(user).view_scope == Scope.ALL
+    )
+
+
+def _through_records(user: User, model: type[M]) -> QuerySet[M]:
+    """Rows of `model` the user may see (see the module docstring). One query when evaluated:
+    the linked-record checks are correlated EXISTS probes on the records' primary keys."""
+    unlinked = Q(contact__isnull=True, company__isnull=True)
+    if model is Task:
+        unlinked |= Q(owner_id=user.pk)  # one's own tasks, whatever they are about
+    own = access.scoped(user, model, "view").filter(unlinked)
+    if not _may_view(user, model):
+        return own  # explicit shares only
+    if _sees_all(user, Contact) and _sees_all(user, Company):
+        # Sees every contact and company: every linked row; own rules for the rest.
+        return model._default_manager.filter(~unlinked) | own
+    contacts = access.scoped(user, Contact, "view")
+    companies = access.scoped(user, Company, "view")
+    via = Q(Exists(contacts.filter(pk=OuterRef("contact_id")))) | Q(
+        Exists(companies.filter(pk=OuterRef("company_id")))
+    )
+    return model._default_manager.filter(via) | own
+
+
+def interaction_scope(*, user: User) -> QuerySet[Interaction]:
+    """Every interaction the user may see (archived ones included)."""
+    return _through_records(user, Interaction)
+
+
+def task_scope(*, user: User) -> QuerySet[Task]:
+    """Every task the user may see."""
+    return _through_records(user, Task)
+
+
+def visible_row(user: User, obj: Interaction | Task) -> bool:
+    """`obj` is in the user's scope; no query (rules cached on the user, links selected)."""
+    if (obj.contact_id is None and obj.company_id is None) or (
+        isinstance(obj, Task) and obj.owner_id == user.pk
+    ):
+        return access.can(user, obj, "view")
+    if not _may_view(user, type(obj)):
+        return False
+    return bool(
+        (obj.contact is not None and access.can(user, obj.contact, "view"))
+        or (obj.company is not None and access.can(user, obj.company, "view"))
+    )
+
+
+def _get(user: User, model: type[M], pk: Any, action: access.Action) -> M:
+    try:
+        obj = model._default_manager.select_related("contact", "company", "owner").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such record, or you do not have access to it.")) from exc
+    if not visible_row(user, obj):
+        raise Http404(_("No such record, or you do not have access to it."))
+    if action != "view" and not access.can(user, obj, action):
+        raise PermissionDenied(_("You may see this record but not change it."))
+    return obj
+
+
+def interaction_get(*, user: User, pk: Any, action: access.Action = "view") -> Interaction:
+    """One interaction through the scope: invisible or missing is a 404, visible but not
+    changeable (for `action="change"`) a 403. One query."""
+    return _get(user, Interaction, pk, action)
+
+
+def task_get(*, user: User, pk: Any, action: access.Action = "view") -> Task:
+    """One task through the scope; as `interaction_get`."""
+    return _get(user, Task, pk, action)
+
+
+def _record_filter(record: Record) -> Q:
+    return Q(contact=record) if isinstance(record, Contact) else Q(company=record)
+
+
+def record_interactions(
+    *, user: User, record: Record, limit: int = RECORD_LIMIT
+) -> list[Interaction]:
+    """The newest active interactions of a contact or company the caller fetched through
+    `accounts.access` (so the user sees it, and with it all its interactions). A company's
+    include its people's calls, which are linked to it when logged. One query."""
+    if not _may_view(user, Interaction):
+        return []
+    qs = (
+        Interaction.objects.filter(_record_filter(record), archived_at__isnull=True)
+        .select_related("logged_by", "contact")
+        .order_by("-occurred_at", "-id")
+    )
+    return list(qs[:limit])
+
+
+def record_open_tasks(*, user: User, record: Record, limit: int = RECORD_LIMIT) -> list[Task]:
+    """A record's open tasks, soonest due first (undated last). One query."""
+    if not _may_view(user, Task):
+        return []
+    qs = (
+        Task.objects.filter(_record_filter(record), status=TaskStatus.OPEN)
+        .select_related("owner")
+        .order_by(_soonest_first("due_at"), "id")
+    )
+    return list(qs[:limit])
+
+
+def _soonest_first(field: str) -> OrderBy:
+    return F(field).asc(nulls_last=True)
+
+
+def assignable_users(*, user: User) -> QuerySet[User]:
+    """Active users the user may assign a task to (`access.can_assign` for tasks): everyone with
+    an all-records change scope, the team with a team scope, else only themselves."""
+    from accounts.models import User as UserModel
+
+    users = UserModel.objects.filter(is_active=True).order_by("first_name", "last_name", "email")
+    if user.is_superuser:
+        return users
+    data = access.role_data(user)
+    may_change = access.has_model_perm(user, Task, "change")
+    if may_change and data.change_scope == Scope.ALL:
+        return users
+    if may_change and data.change_scope == Scope.TEAM and user.team_id:
+        return users.filter(Q(team_id=user.team_id) | Q(pk=user.pk))
+    return users.filter(pk=user.pk)
+
+
+# --- My work ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyWork:
+    overdue: list[Task]
+    today: list[Task]
+    upcoming: list[Task]
+    team: list[Task]
+    counts: dict[str, int]
+    show_team: bool
+
+
+def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end of the current day in the active time zone (the user's)."""
+    local = timezone.localtime(now)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=1)
+
+
+def my_work(*, user: User, now: dt.datetime | None = None) -> MyWork:
+    """The user's open tasks: overdue, due later today, upcoming (and undated), and for a user
+    with a team whose role sees all records (a manager), the team's other open tasks.
+
+    Four row queries (one per section, each `SECTION_LIMIT` rows through the index
+    task_owner_status_due / task_team_status_due) and one counting query, whatever the number of
+    tasks. "Today" is the user's day (the request's active time zone)."""
+    now = now or timezone.now()
+    _start, end = _day_bounds(now)
+    mine = Task.objects.filter(owner=user, status=TaskStatus.OPEN).select_related(
+        "contact", "company", "owner"
+    )
+    ordered = mine.order_by(_soonest_first("due_at"), "id")
+    overdue = list(ordered.filter(due_at__lt=now)[:SECTION_LIMIT])
+    today = list(ordered.filter(due_at__gte=now, due_at__lt=end)[:SECTION_LIMIT])
+    upcoming = list(ordered.filter(Q(due_at__gte=end) | Q(due_at__isnull=True))[:SECTION_LIMIT])
+    # "My team's" is for those who oversee a team: a team, and a role that sees every record
+    # (managers). A rep's team scope shares records, not the team's to-do lists.
+    show_team = bool(user.team_id) and _may_view(user, Task)
+    show_team = show_team and (user.is_superuser or access.role_data(user).view_scope == Scope.ALL)
+    team: list[Task] = []
+    counting = Task.objects.filter(status=TaskStatus.OPEN).filter(
+        Q(owner=user) | Q(team_id=user.team_id) if show_team else Q(owner=user)
+    )
+    counts = counting.aggregate(
+        overdue=Count("pk", filter=Q(owner=user, due_at__lt=now)),
+        today=Count("pk", filter=Q(owner=user, due_at__gte=now, due_at__lt=end)),
+        upcoming=Count("pk", filter=Q(owner=user) & (Q(due_at__gte=end) | Q(due_at__isnull=True))),
+        team=Count("pk", filter=~Q(owner=user)),
+    )
+    if show_team and user.team_id is not None:
+        team = list(
+            Task.objects.filter(team_id=user.team_id, status=TaskStatus.OPEN)
+            .exclude(owner=user)
+            .select_related("contact", "company", "owner")
+            .order_by(_soonest_first("due_at"), "id")[:SECTION_LIMIT]
+        )
+    return MyWork(
+        overdue=overdue,
+        today=today,
+        upcoming=upcoming,
+        team=team,
+        counts={k: v or 0 for k, v in counts.items()},
+        show_team=show_team,
+    )
+
+
+# --- timeline sources ------------------------------------------------------------------------
+
+
+def interaction_timeline_entries(
+    user: User, subject: Record, before: timeline.Before | None, limit: int
+) -> list[timeline.TimelineEntry]:
+    """The subject's active interactions older than `before`, newest first. One query (index
+    interaction_contact_time / interaction_company_time)."""
+    if not _may_view(user, Interaction):
+        return []
+    qs = Interaction.objects.filter(_record_filter(subject), archived_at__isnull=True)
+    qs = timeline.keyset_before(qs, before, time_field="occurred_at")
+    rows = qs.select_related("logged_by", "contact")[:limit]
+    return [timeline.TimelineEntry("interaction", i.occurred_at, i.pk, i) for i in rows]
+
+
+def task_timeline_entries(
+    user: User, subject: Record, before: timeline.Before | None, limit: int
+) -> list[timeline.TimelineEntry]:
+    """The subject's tasks by creation time, newest first (open and done). One query."""
+    if not _may_view(user, Task):
+        return []
+    qs = Task.objects.filter(_record_filter(subject))
+    qs = timeline.keyset_before(qs, before, time_field="created_at")
+    rows = qs.select_related("owner")[:limit]
+    return [timeline.TimelineEntry("task", t.created_at, t.pk, t) for t in rows]

@@ -1,0 +1,33 @@
+"""`{% load activities_tags %}`: what the signed-in user may do with activities, for templates
+included in other apps' pages (the quick-log panel on a contact or company page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from accounts import access
+from contacts.activities.models import Interaction, Task
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def activity_rights(context: template.Context) -> dict[str, bool]:
+    """`{% activity_rights as rights %}` then `rights.log`, `rights.task`. No query once the
+    user's role data is cached (as it is on every page)."""
+    user: Any = context["request"].user
+    return {"log": access.can_add(user, Interaction), "task": access.can_add(user, Task)}
+
+
+@register.simple_tag
+def record_links(record: Any) -> dict[str, str]:
+    """`{% record_links contact as links %}`: `links.query` (`contact=12`, how this app's forms
+    name their record) and `links.interactions` (the record's interaction list)."""
+    name = record._meta.model_name
+    return {
+        "query": f"{name}={int(record.pk)}",
+        "interactions": reverse(f"activities:{name}-interactions", args=[record.pk]),
+    }

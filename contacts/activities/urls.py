@@ -1,0 +1,27 @@
+from django.urls import path
+
+from contacts.activities import views
+
+app_name = "activities"
+urlpatterns = [
+    path("log/", views.interaction_log, name="interaction-log"),
+    path(
+        "contacts/<int:pk>/interactions/",
+        views.record_interactions,
+        {"kind": "contacts"},
+        name="contact-interactions",
+    ),
+    path(
+        "companies/<int:pk>/interactions/",
+        views.record_interactions,
+        {"kind": "companies"},
+        name="company-interactions",
+    ),
+    path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction-edit"),
+    path("interactions/<int:pk>/archive/", views.interaction_archive, name="interaction-archive"),
+    path("tasks/new/", views.task_create, name="task-create"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
+    path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
+    path("tasks/<int:pk>/reopen/", views.task_reopen, name="task-reopen"),
+    path("my-work/", views.my_work, name="my-work"),
+]

@@ -1,0 +1,360 @@
+"""Pages and fragments for interactions and tasks.
+
+The quick-log form is one URL for the page and its fragment: from a contact or company page
+(`templates/activities/partials/quick_log.html`) HTMX swaps the form into the page and posts it
+back; without JavaScript the same URL is a page of its own. The record comes from the query
+string and is fetched through `accounts.access`: another team's record is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from accounts import access
+from contacts.activities import selectors, services
+from contacts.activities.forms import InteractionForm, TaskCompleteForm, TaskForm, now_minute
+from contacts.activities.models import (
+    CALL_OUTCOMES,
+    MEETING_OUTCOMES,
+    Channel,
+    Interaction,
+    Task,
+)
+from contacts.models import Company, Contact
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest, is_fragment_request
+
+# The HTMX events after which a record's page regions (its timeline) reload.
+CHANGED_EVENT = {Contact: "contact-changed", Company: "company-changed"}
+QUICK_CHANNELS = (Channel.CALL, Channel.MEETING, Channel.NOTE)
+
+
+def _record_from(request: AuthedHttpRequest) -> Contact | Company | None:
+    """The contact or company named by `?contact=`/`?company=` (GET or POST), fetched through
+    the permission layer: an invisible or unknown one is a 404."""
+    contact = request.POST.get("contact") or request.GET.get("contact")
+    if contact:
+        return access.get_for_user_or_404(request.user, Contact, contact)
+    company = request.POST.get("company") or request.GET.get("company")
+    if company:
+        return access.get_for_user_or_404(request.user, Company, company)
+    return None
+
+
+def _links(record: Contact | Company) -> dict[str, Any]:
+    if isinstance(record, Contact):
+        return {"contact": record}
+    return {"company": record}
+
+
+def _outcomes(channel: str) -> tuple[Any, ...]:
+    if channel == Channel.CALL:
+        return CALL_OUTCOMES
+    if channel in (Channel.MEETING, Channel.VISIT):
+        return MEETING_OUTCOMES
+    return ()
+
+
+def _apply(form: Any, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _back_url(request: AuthedHttpRequest, default: str) -> str:
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}):
+        return url
+    return default
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def interaction_log(request: AuthedHttpRequest) -> HttpResponse:
+    """Log a call, meeting, note... on `?contact=` or `?company=`. The form comes pre-filled
+    with now and the channel; a call's outcome buttons save it (two taps from the record)."""
+    record = _record_from(request)
+    if record is None:
+        return HttpResponseBadRequest(_("Say which contact or company to log this on."))
+    if not access.can_add(request.user, Interaction):
+        raise PermissionDenied(_("You may not log interactions."))
+    channel = request.GET.get("channel", Channel.CALL)
+    if channel not in Channel.values:
+        channel = Channel.CALL
+    status = 200
+    if request.method == "POST":
+        form = InteractionForm(request.POST)
+        if form.is_valid():
+            try:
+                interaction = services.interaction_log(
+                    data=form.to_input(**_links(record)), actor=request.user
+                )
+            except DomainError as exc:
+                _apply(form, exc)
+            else:
+                return _logged(request, record, interaction)
+        status = 422
+        channel = form.data.get("channel", channel)
+    else:
+        form = InteractionForm(initial={"channel": channel, "occurred_at": now_minute()})
+    context = {
+        "form": form,
+        "record": record,
+        "channel": channel,
+        "channel_label": Channel(channel).label if channel in Channel.values else "",
+        "outcomes": _outcomes(channel),
+        "action": request.get_full_path(),
+    }
+    template = "activities/interaction_form.html"
+    if is_fragment_request(request):
+        template += "#form"
+    return render(request, template, context, status=status)
+
+
+def _logged(
+    request: AuthedHttpRequest, record: Contact | Company, interaction: Interaction
+) -> HttpResponse:
+    message = _("%(channel)s logged.") % {"channel": interaction.get_channel_display()}
+    if not is_fragment_request(request):
+        messages.success(request, message)
+        return redirect(record.get_absolute_url())
+    response = render(
+        request,
+        "activities/partials/logged.html",
+        {"message": message, "interaction": interaction, "record": record},
+    )
+    return trigger_client_event(response, CHANGED_EVENT[type(record)])
+
+
+@login_required
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def record_interactions(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
+    """A contact's or company's latest interactions (a page; `#results` for HTMX)."""
+    record: Contact | Company
+    if kind == "contacts":
+        record = access.get_for_user_or_404(request.user, Contact, pk)
+    else:
+        record = access.get_for_user_or_404(request.user, Company, pk)
+    context = {
+        "record": record,
+        "interactions": selectors.record_interactions(user=request.user, record=record),
+        "can_log": access.can_add(request.user, Interaction),
+    }
+    template = "activities/record_interactions.html"
+    if is_fragment_request(request):
+        template += "#results"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_get(user=request.user, pk=pk, action="change")
+    record: Contact | Company | None = interaction.contact or interaction.company
+    back = _back_url(request, record.get_absolute_url() if record else reverse("home"))
+    if interaction.archived_at is not None:
+        messages.error(request, _("Restore this interaction before changing it."))
+        return redirect(back)
+    status = 200
+    if request.method == "POST":
+        form = InteractionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.interaction_update(
+                    interaction=interaction,
+                    data=form.to_input(
+                        contact=interaction.contact,
+                        company=interaction.company,
+                        target=interaction.target if interaction.target_id else None,
+                    ),
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("Interaction saved."))
+                return redirect(back)
+        status = 422
+    else:
+        form = InteractionForm(initial=InteractionForm.initial_for(interaction))
+    channel = form["channel"].value() or interaction.channel
+    context = {
+        "form": form,
+        "interaction": interaction,
+        "record": record,
+        "channel": channel,
+        "channel_label": Channel(channel).label if channel in Channel.values else "",
+        "outcomes": _outcomes(channel),
+        "action": request.get_full_path(),
+        "back": back,
+    }
+    return render(request, "activities/interaction_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def interaction_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_get(user=request.user, pk=pk, action="change")
+    record = interaction.contact or interaction.company
+    services.interaction_archive(interaction=interaction, actor=request.user)
+    messages.success(request, _("Interaction archived. Its history is kept."))
+    return redirect(_back_url(request, record.get_absolute_url() if record else reverse("home")))
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def task_create(request: AuthedHttpRequest) -> HttpResponse:
+    """A new task, on `?contact=`/`?company=` or standing alone (from "My work")."""
+    if not access.can_add(request.user, Task):
+        raise PermissionDenied(_("You may not add tasks."))
+    record = _record_from(request)
+    assignees = selectors.assignable_users(user=request.user)
+    status = 200
+    if request.method == "POST":
+        form = TaskForm(request.POST, assignees=assignees)
+        if form.is_valid():
+            links = _links(record) if record else {}
+            try:
+                task = services.task_create(data=form.to_input(**links), actor=request.user)
+            except DomainError as exc:
+                _apply(form, exc)
+            else:
+                return _task_saved(request, record, task, _("Task added."))
+        status = 422
+    else:
+        form = TaskForm(assignees=assignees)
+    context = {"form": form, "record": record, "action": request.get_full_path()}
+    template = "activities/task_form.html"
+    if is_fragment_request(request):
+        template += "#form"
+    return render(request, template, context, status=status)
+
+
+def _task_saved(
+    request: AuthedHttpRequest, record: Contact | Company | None, task: Task, message: str
+) -> HttpResponse:
+    if not is_fragment_request(request):
+        messages.success(request, message)
+        return redirect(record.get_absolute_url() if record else reverse("activities:my-work"))
+    response = render(
+        request, "activities/partials/logged.html", {"message": message, "record": record}
+    )
+    response = trigger_client_event(response, "task-changed")
+    if record is not None:
+        response = trigger_client_event(response, CHANGED_EVENT[type(record)])
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_get(user=request.user, pk=pk, action="change")
+    assignees = selectors.assignable_users(user=request.user)
+    back = _back_url(request, reverse("activities:my-work"))
+    status = 200
+    if request.method == "POST":
+        form = TaskForm(request.POST, assignees=assignees)
+        if form.is_valid():
+            try:
+                services.task_update(
+                    task=task,
+                    data=form.to_input(
+                        contact=task.contact,
+                        company=task.company,
+                        target=task.target if task.target_id else None,
+                    ),
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("Task saved."))
+                return redirect(back)
+        status = 422
+    else:
+        form = TaskForm(
+            assignees=assignees,
+            initial={
+                "title": task.title,
+                "notes": task.notes,
+                "due_at": task.due_at,
+                "priority": task.priority,
+                "assignee": task.owner_id,
+            },
+        )
+    context = {"form": form, "task": task, "action": request.get_full_path(), "back": back}
+    return render(request, "activities/task_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_complete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Mark a task done (POST), optionally logging an interaction; GET shows the choice."""
+    task = selectors.task_get(user=request.user, pk=pk, action="change")
+    back = _back_url(request, reverse("activities:my-work"))
+    form = TaskCompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_complete(
+                task=task, actor=request.user, log=form.to_log(subject=task.title)
+            )
+        except DomainError as exc:
+            if exc.field in form.fields:
+                _apply(form, exc)
+            else:
+                messages.error(request, exc.message)
+                return redirect(back)
+        else:
+            messages.success(request, _("Task done."))
+            return redirect(back)
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "task": task, "action": request.get_full_path(), "back": back}
+    return render(request, "activities/task_complete.html", context, status=status)
+
+
+@login_required
+@require_POST
+def task_reopen(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_get(user=request.user, pk=pk, action="change")
+    try:
+        services.task_reopen(task=task, actor=request.user)
+        messages.success(request, _("Task reopened."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_back_url(request, reverse("activities:my-work")))
+
+
+@login_required
+@require_http_methods(["GET"])
+def my_work(request: AuthedHttpRequest) -> HttpResponse:
+    """The signed-in user's open tasks: overdue, today, upcoming; their team's for managers."""
+    work = selectors.my_work(user=request.user)
+    sections = [
+        ("overdue", _("Overdue"), work.overdue, work.counts["overdue"], False),
+        ("today", _("Today"), work.today, work.counts["today"], False),
+        ("upcoming", _("Upcoming"), work.upcoming, work.counts["upcoming"], False),
+    ]
+    if work.show_team:
+        sections.append(("team", _("My team's"), work.team, work.counts["team"], True))
+    context = {
+        "work": work,
+        "sections": sections,
+        "can_add": access.can_add(request.user, Task),
+    }
+    return render(request, "activities/my_work.html", context)
