@@ -15,9 +15,18 @@ class AccountsConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.contrib.auth.models import Group, Permission
 
-        from accounts.models import RolePolicy, Team, User
+        from accounts import lockout, twofactor  # noqa: F401  (signal receivers, lock-out task)
+        from accounts.models import ApiToken, RolePolicy, Team, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
+        auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
+        # Role groups hold exactly what each app's grants.py declares (accounts/grants.py).
+        from django.db.models.signals import post_migrate
+
+        from accounts.grants import sync_role_grants
+
+        post_migrate.connect(sync_role_grants, sender=self, dispatch_uid="sync-role-grants")
         auditlog.register(Team)
         auditlog.register(RolePolicy)
 

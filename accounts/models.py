@@ -19,6 +19,36 @@ from crm.models import FastChoiceDisplay, TimeStampedModel
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+class NameOrder(models.TextChoices):
+    """How a person's two names are put together; users and contacts share it."""
+
+    GIVEN_FIRST = "given_first", _("Given name first (John Smith)")
+    FAMILY_FIRST = "family_first", _("Family name first (张伟)")
+
+
+def is_cjk(text: str) -> bool:
+    """True when every character is Chinese, Japanese or Korean (names written family first)."""
+    return bool(text) and all(
+        "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff"
+        for ch in text
+    )
+
+
+def name_parts(given: str, family: str, order: str = "") -> tuple[str, str, str]:
+    """(first, separator, second) of a person's name in its order. Without an order CJK names go
+    family first with no space ("吴强"), others given first ("John Smith")."""
+    given, family = given.strip(), family.strip()
+    cjk = is_cjk(family + given)
+    if order == NameOrder.FAMILY_FIRST or (not order and cjk):
+        return family, "" if cjk else " ", given
+    return given, " ", family
+
+
+def full_name(given: str, family: str, order: str = "") -> str:
+    first, separator, second = name_parts(given, family, order)
+    return f"{first}{separator}{second}".strip()
+
+
 class Role(models.TextChoices):
     """The built-in roles. Each is a Group (made by a migration) with a RolePolicy."""
 
@@ -71,6 +101,14 @@ class User(AbstractBaseUser, PermissionsMixin, FastChoiceDisplay):
     email = models.EmailField(_("email address"), unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    name_order = models.CharField(
+        _("name order"),
+        max_length=12,
+        choices=NameOrder.choices,
+        blank=True,
+        default="",
+        help_text=_("Empty: by script (Chinese, Japanese and Korean names family name first)."),
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     photo = models.ImageField(
         _("photo"),
@@ -118,14 +156,15 @@ class User(AbstractBaseUser, PermissionsMixin, FastChoiceDisplay):
         return self.get_full_name() or self.email
 
     def get_full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name, self.name_order)
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
 
     @property
     def initials(self) -> str:
-        parts = [p for p in (self.first_name, self.last_name) if p]
+        first, _separator, second = name_parts(self.first_name, self.last_name, self.name_order)
+        parts = [p for p in (first, second) if p]
         return "".join(p[0] for p in parts).upper() or self.email[:1].upper()
 
 
@@ -148,6 +187,11 @@ class RolePolicy(TimeStampedModel):
     )
     change_scope = models.CharField(
         _("may change"), max_length=8, choices=Scope.choices, default=Scope.OWN
+    )
+    require_two_factor = models.BooleanField(
+        _("requires two-factor sign-in"),
+        default=False,
+        help_text=_("Members must set up an authenticator app and enter its code at sign-in."),
     )
 
     class Meta:
@@ -178,3 +222,46 @@ class OwnedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class TokenScope(models.TextChoices):
+    """What a personal API token may do. Write includes read."""
+
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
+
+
+class ApiToken(TimeStampedModel):
+    """A personal API token. Only a SHA-256 hash of the secret is stored; the user sees the
+    secret once, when it is created. Revoked tokens are kept (revoked_at set) for the audit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(
+        _("scope"), max_length=8, choices=TokenScope.choices, default=TokenScope.READ
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE

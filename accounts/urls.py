@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import twofactor, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("tokens/", views.api_tokens, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("two-factor/setup/", twofactor.two_factor_setup, name="two-factor-setup"),
+    path("two-factor/verify/", twofactor.two_factor_verify, name="two-factor-verify"),
+    path("two-factor/remove/", twofactor.two_factor_remove, name="two-factor-remove"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password/reset/sent/",

@@ -83,33 +83,44 @@ INSTALLED_APPS = [
     "auditlog",
     "django_celery_beat",
     "anymail",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     # Our apps, in dependency order: accounts <- contacts <- the modules <- reports, integrations.
     "crm.apps.CrmConfig",
     "accounts",
     "contacts",
+    "contacts.activities",  # label "activities": interactions and tasks (issue 26)
     "leads",
     "sales",
     "marketing",
     "support",
     "kb",
-    "contacts.activities",  # label "activities": interactions and tasks (issue 26)
     "reports",
     "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crm.middleware.RejectNulMiddleware",  # before any view: NUL in input is a 400
+    "accounts.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into its response
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -183,12 +194,26 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis going away must not end a worker: reconnect forever (the default gives up after 100
+# tries), with the Redis transport fixed for a lost connection (crm/celery.py, RedisTransport).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "crm.celery:RedisTransport"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}
+# A task running when the connection is lost finishes its work (its writes are in PostgreSQL) rather
+# than being killed: Redis lost its message, so nothing would ever run it again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Storing a result while Redis is away is retried (backoff up to 10 s) rather than failing the task.
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 20
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Accounts and permissions.
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out accounts and addresses
     "accounts.backends.RoleBackend",  # ModelBackend with cached role permissions
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -227,6 +252,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploaded imports and files made for one user: never served statically (crm/storage.py).
+PRIVATE_ROOT = Path(env("PRIVATE_ROOT", str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -269,10 +296,24 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
 # --- REST API.
 REST_FRAMEWORK = {
+    # Personal tokens (accounts/authentication.py) or the browser's session. No Basic auth: the
+    # API never takes the account password, so it cannot be used to guess it.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
+    # Per address for anonymous calls, per user, and per token (accounts/authentication.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.authentication.AnonThrottle",
+        "accounts.authentication.UserThrottle",
+        "accounts.authentication.TokenThrottle",
+    ],
+    # Tests (and their reused user ids) would trip production rates; the throttle tests set theirs.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", "100000/min" if TESTING else "60/min"),
+        "user": env("API_THROTTLE_USER", "100000/min" if TESTING else "3000/hour"),
+        "token": env("API_THROTTLE_TOKEN", "100000/min" if TESTING else "2000/hour"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
@@ -289,6 +330,39 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts and styles from our own origin only, no inline
+# scripts or eval (htmx's config is a meta tag, its indicator styles are off); inline style
+# attributes are allowed (progress bars set their width). QR codes are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords in a row for one
+# account, or from one address, sign-in is refused for AXES_COOLOFF_MINUTES (or until an
+# administrator unlocks it in the admin), and the account's owner gets an email.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp): TOTP with recovery codes.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "CRM")
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -138,6 +138,20 @@ def login(client: Client, user: User) -> Client:
     return client
 
 
+def login_verified(client: Client, user: User) -> Client:
+    """Signed in and past the second factor (an authenticator device verified in the session),
+    as administrators must be for any page (accounts/twofactor.py)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def rep_client(client: Client, rep: User) -> Client:
     return login(client, rep)

@@ -6,6 +6,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.conftest import login_verified
+
 pytestmark = pytest.mark.django_db
 
 MODELS = [
@@ -17,7 +19,7 @@ MODELS = [
 
 @pytest.mark.parametrize(("app", "model"), MODELS)
 def test_admin_pages_open(client, admin_user, own_contact, own_company, app, model):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     url = reverse(f"admin:{app}_{model}_changelist")
     assert client.get(url).status_code == 200
     assert client.get(url, {"q": "olivia"}).status_code == 200
@@ -25,7 +27,7 @@ def test_admin_pages_open(client, admin_user, own_contact, own_company, app, mod
 
 
 def test_contact_change_page_opens(client, admin_user, own_contact):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     url = reverse("admin:contacts_contact_change", args=[own_contact.pk])
     assert "Olivia" in client.get(url).content.decode()
 

@@ -13,6 +13,12 @@
     picker.querySelector("[data-picker-options]").innerHTML = "";
   });
 
+  // A <select data-submit-on-change> submits its form when changed (no inline handlers: CSP).
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest("[data-submit-on-change]");
+    if (field && field.form) field.form.submit();
+  });
+
   // "Select all" checkbox of a bulk-action list.
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-select-all]");
