@@ -100,8 +100,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["original_name", "owner__email"]
     list_select_related = ["owner"]
+    # The files are private and have no URL: the uploader downloads them from the import page.
+    exclude = ["file", "rejected_file"]
     readonly_fields = [
-        "owner", "file", "original_name", "status", "headers", "mapping", "total_rows",
+        "owner", "original_name", "status", "headers", "mapping", "total_rows",
         "processed_rows", "created_count", "skipped_count", "error_count", "errors", "message",
         "finished_at",
     ]  # fmt: skip

@@ -7,116 +7,21 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from contacts.models import (
     Company,
     Contact,
     EmailLabel,
-    Industry,
-    LifecycleStage,
     PhoneLabel,
-    Region,
-    Tag,
 )
 from contacts.search import digits_of
-from contacts.selectors import (
-    COMPANY_SORTS,
-    CONTACT_SORTS,
-    CompanyFilters,
-    ContactFilters,
-    assignable_users,
-    owner_options,
-    tag_choices,
-    tag_options,
-)
+from contacts.selectors import assignable_users
 from contacts.services import EmailInput, PhoneInput
+from contacts.validators import EmailAddressField
 
 if TYPE_CHECKING:
-    from django.http import QueryDict
 
     from accounts.models import User
-
-BLANK = [("", _("Any"))]
-
-
-class _FilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    owner = forms.CharField(label=_("Owner"), required=False)
-    stage = forms.ChoiceField(
-        label=_("Stage"), choices=BLANK + LifecycleStage.choices, required=False
-    )
-    tag: forms.ModelMultipleChoiceField[Tag] = forms.ModelMultipleChoiceField(
-        label=_("Tags"), queryset=None, required=False
-    )
-    region = forms.ChoiceField(label=_("Region"), choices=BLANK + Region.choices, required=False)
-    industry = forms.ChoiceField(
-        label=_("Industry"), choices=BLANK + Industry.choices, required=False
-    )
-    created_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    archived = forms.BooleanField(label=_("Archived"), required=False)
-    sort = forms.ChoiceField(required=False)
-
-    sorts: dict[str, list[str]] = {}
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.is_bound and hasattr(self.data, "getlist"):
-            # The tag <select> sends tag="" for "Any": that means no tag filter, not an error.
-            data = cast("QueryDict", self.data).copy()
-            data.setlist("tag", [v for v in self.data.getlist("tag") if v])
-            self.data = data
-        self.user = user
-        # The queryset checks submitted tags; the page's options come from the cache.
-        cast("forms.ModelChoiceField[Tag]", self.fields["tag"]).queryset = tag_choices()
-        self.tag_options = tag_options()
-        cast("forms.ChoiceField", self.fields["sort"]).choices = [(key, key) for key in self.sorts]
-        # Also the list page's bulk "New owner" options.
-        self.owners = owner_options(user=user)
-        self.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]
-
-    def clean_owner(self) -> int | None:
-        value = self.cleaned_data.get("owner") or ""
-        if value == "":
-            return None
-        if value == "me":
-            return self.user.pk
-        if not value.isdigit() or value not in {key for key, _label in self.owner_choices}:
-            raise forms.ValidationError(_("Pick an owner from the list."))
-        return int(value)
-
-    def filter_kwargs(self) -> dict[str, Any]:
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return {
-            "q": data.get("q") or "",
-            "owner_id": data.get("owner"),
-            "stage": data.get("stage") or "",
-            "tag_ids": tuple(t.pk for t in data.get("tag") or ()),
-            "region": data.get("region") or "",
-            "industry": data.get("industry") or "",
-            "created_from": data.get("created_from"),
-            "created_to": data.get("created_to"),
-            "archived": bool(data.get("archived")),
-            "sort": data.get("sort") or "name",
-        }
-
-
-class ContactFilterForm(_FilterForm):
-    sorts = CONTACT_SORTS
-
-    def to_filters(self) -> ContactFilters:
-        return ContactFilters(**self.filter_kwargs())
-
-
-class CompanyFilterForm(_FilterForm):
-    sorts = COMPANY_SORTS
-
-    def to_filters(self) -> CompanyFilters:
-        return CompanyFilters(**self.filter_kwargs())
-
 
 class TagNamesField(forms.CharField):
     """Tags typed as comma-separated names; new names are created by the service if allowed."""
@@ -193,7 +98,10 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, companies: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
+        # Only owners the user may assign (access.can_assign); a forged id is a form error.
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = access.assignable_owners(
+            user, Contact
+        )
         self.fields["owner"].required = False
         self.fields["owner"].help_text = _("Leave empty to own it yourself.")
         cast("forms.ModelChoiceField[Company]", self.fields["company"]).queryset = companies
@@ -233,7 +141,10 @@ class CompanyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
+        # Only owners the user may assign (access.can_assign); a forged id is a form error.
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = access.assignable_owners(
+            user, Company
+        )
         self.fields["owner"].required = False
         self.fields["owner"].help_text = _("Leave empty to own it yourself.")
         if self.instance.pk:
@@ -241,7 +152,7 @@ class CompanyForm(forms.ModelForm):
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), required=False)
+    email = EmailAddressField(label=_("Email"), required=False)  # zoë@example.com is valid
     label = forms.ChoiceField(label=_("Label"), choices=EmailLabel.choices, required=False)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
 

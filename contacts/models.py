@@ -12,9 +12,10 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import OwnedModel
+from accounts.models import NameOrder, OwnedModel
 from crm.links import record_url
 from crm.models import FastChoiceDisplay, TimeStampedModel
+from crm.storage import import_upload_to, private_storage
 
 ACTIVE = Q(archived_at__isnull=True)
 
@@ -74,11 +75,6 @@ class CompanySize(models.TextChoices):
     LARGE = "201-1000", _("201-1,000 employees")
     XLARGE = "1001-5000", _("1,001-5,000 employees")
     ENTERPRISE = "5000+", _("More than 5,000 employees")
-
-
-class NameOrder(models.TextChoices):
-    GIVEN_FIRST = "given_first", _("Given name first (John Smith)")
-    FAMILY_FIRST = "family_first", _("Family name first (张伟)")
 
 
 class EmailLabel(models.TextChoices):
@@ -174,14 +170,14 @@ class Company(OwnedModel, AddressFields, SearchableModel):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
     linkedin = models.CharField(_("LinkedIn"), max_length=200, blank=True)
-    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
-    last_contacted_at = models.DateTimeField(
-        _("last contacted"), null=True, blank=True, editable=False
-    )
     x_handle = models.CharField(_("X (Twitter)"), max_length=100, blank=True)
     wechat = models.CharField(_("WeChat"), max_length=100, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
+    last_contacted_at = models.DateTimeField(
+        _("last contacted"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -255,14 +251,14 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
-    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
-    last_contacted_at = models.DateTimeField(
-        _("last contacted"), null=True, blank=True, editable=False
-    )
     # Copies of the primary email and phone, so lists need no join.
     primary_email = models.EmailField(_("email"), blank=True, editable=False)
     primary_phone = models.CharField(_("phone"), max_length=40, blank=True, editable=False)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
+    last_contacted_at = models.DateTimeField(
+        _("last contacted"), null=True, blank=True, editable=False
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -271,6 +267,20 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # Where an imported contact came from ("hubspot", "salesforce", ...) and its id there, so a
+    # later import of the same system updates it instead of creating a twin. The COPY writers
+    # that do not name these columns get the database default.
+    external_source = models.CharField(
+        _("imported from"), max_length=40, blank=True, default="", db_default="", editable=False
+    )
+    external_id = models.CharField(
+        _("id in the source system"),
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
     )
 
     class Meta:
@@ -324,6 +334,14 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
                 fields=["search_text"], opclasses=["gin_trgm_ops"], name="contact_search_trgm"
             ),
             GinIndex(fields=["search_vector"], name="contact_search_fts"),
+        ]
+        constraints = [
+            # One contact per id of a source system; also the index imports match it by.
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~Q(external_id=""),
+                name="contact_external_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -424,13 +442,26 @@ class ImportFormat(models.TextChoices):
     XLSX = "xlsx", "Excel (.xlsx)"
 
 
+class ImportMode(models.TextChoices):
+    CREATE = "create", _("Create new contacts only")
+    UPDATE = "update", _("Update existing contacts only")
+    BOTH = "both", _("Update existing contacts and create the others")
+
+
 class ImportJob(TimeStampedModel):
-    """One uploaded file on its way in: mapping, checking, then an all-or-nothing commit."""
+    """One uploaded file on its way in: mapping, checking, then an all-or-nothing commit (or,
+    when the user asks, the valid rows, with the others set aside in a file)."""
 
     owner = models.ForeignKey(
         "accounts.User", verbose_name=_("uploaded by"), on_delete=models.CASCADE, related_name="+"
     )
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    # Private (crm/storage.py): a random name outside anything served; downloaded through the
+    # import page, which only its uploader can open.
+    file = models.FileField(_("file"), upload_to=import_upload_to, storage=private_storage)
+    # The rows an import with keep_valid set aside, with the reason: original columns + one.
+    rejected_file = models.FileField(
+        _("rejected rows"), upload_to=import_upload_to, storage=private_storage, blank=True
+    )
     original_name = models.CharField(_("file name"), max_length=255)
     format = models.CharField(
         _("format"), max_length=4, choices=ImportFormat.choices, default=ImportFormat.CSV
@@ -453,10 +484,25 @@ class ImportJob(TimeStampedModel):
         related_name="+",
     )
     tag_names = models.CharField(_("tags for every imported contact"), max_length=200, blank=True)
+    write_mode = models.CharField(
+        _("existing contacts"), max_length=8, choices=ImportMode.choices, default=ImportMode.CREATE
+    )
+    keep_valid = models.BooleanField(_("import the valid rows, set the others aside"), default=False)
+    external_source = models.CharField(_("source system"), max_length=40, blank=True)
+    # {field: {lower-cased value in the file: our value}}; "owner" maps to user ids.
+    value_map = models.JSONField(default=dict)
+    unknown_owner_error = models.BooleanField(_("an unknown owner is a row error"), default=False)
+    day_first = models.BooleanField(_("dates are day first"), default=False)
+    # Column index -> distinct values seen in the first rows (for the value mapping step).
+    column_values = models.JSONField(default=dict)
+    # Values of choice columns met while checking that no mapping knew: {field: [values]}.
+    unknown_values = models.JSONField(default=dict)
     total_rows = models.PositiveIntegerField(default=0)  # an estimate until the rows are checked
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)  # [{row, column, message}], the first 1,000
     message = models.TextField(blank=True)

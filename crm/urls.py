@@ -22,4 +22,8 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only profile photos are public media. Uploads (imports) are private files outside
+    # MEDIA_ROOT, served by views that check access (crm/storage.py); nothing else under
+    # /media/ is served, whatever lands in MEDIA_ROOT.
+    photos = f"{settings.MEDIA_URL}users/photos/"
+    urlpatterns += static(photos, document_root=settings.MEDIA_ROOT / "users" / "photos")

@@ -1,11 +1,19 @@
-"""Importing contacts from CSV and XLSX: upload, column mapping, row checks, all-or-nothing commit.
+"""Importing contacts from CSV and XLSX: upload, column and value mapping, row checks, commit.
 
-    job = import_upload(file=..., actor=user)          # stores the file, guesses the mapping
+    job = import_upload(file=..., actor=user)          # stores the file privately, guesses
     import_set_mapping(job=job, mapping=..., ...)      # status MAPPED
     import_check(job=job, actor=user)                  # import_validate: inline, or in Celery
     import_queue(job=job, actor=user)                  # import_commit in Celery
 
     import_file(path=..., actor=user, commit=True)     # all of it in this process (CLI, bench)
+
+Files from other CRMs: the mapping step maps each distinct value of a choice column (HubSpot's
+"MQL", Salesforce's "Trade Show") and of the owner column to ours, starting from guesses
+(`values.py`); the source's record id and created date are kept (`Contact.external_source`,
+`external_id`, `created_at`); rows may update the contacts they match (by the source's id, then
+by email) instead of only creating. The commit is all or nothing, or, when the user asks
+(`keep_valid`), imports the valid rows and writes the others, with the reason, to a private file.
+Everything a commit writes (contacts, companies, tags) is in one transaction.
 
 Rows are streamed from the file (csv reader / openpyxl read-only) and written with COPY in chunks
 of CHUNK rows, so memory stays flat; checking and committing read the file again rather than
@@ -25,6 +33,7 @@ import queue
 import threading
 from collections.abc import Generator, Iterator
 from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,33 +41,48 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
-from contacts.imports import files
+from contacts import selectors
+from contacts.imports import files, values
 from contacts.imports.files import SAMPLE_BYTES
 from contacts.imports.rows import (
+    CHOICE_FIELDS,
     FIELDS,
     NAME_FIELDS,
     TAG_SPLIT,
     ParsedRow,
     PreparedRow,
     RowParser,
+    choice_table,
     guess_mapping,
     prepare,
 )
 from contacts.imports.writing import (
     MIN_DUPLICATE_DIGITS,
+    Matcher,
+    RejectedRows,
     Writer,
-    existing_duplicates,
     visible_companies,
 )
-from contacts.models import Company, Contact, ImportFormat, ImportJob, ImportStatus
+from contacts.models import (
+    Company,
+    Contact,
+    ImportFormat,
+    ImportJob,
+    ImportMode,
+    ImportStatus,
+    Tag,
+)
 from contacts.search import digits_of
 from contacts.services import tags_get_or_create
+from crm import outbox
 from crm.errors import DomainError, TransientError
 from crm.pagination import bump_list_version
 
@@ -66,9 +90,13 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 __all__ = [
+    "CHOICE_FIELDS",
     "FIELDS",
+    "assignable",
+    "choice_table",
     "errors_csv",
     "guess_mapping",
+    "guess_value_map",
     "import_check",
     "import_commit",
     "import_file",
@@ -78,6 +106,7 @@ __all__ = [
     "import_set_mapping",
     "import_upload",
     "import_validate",
+    "value_choices",
 ]
 
 T = TypeVar("T")
@@ -87,6 +116,9 @@ MAX_ROWS = 1_000_000
 MAX_COLUMNS = 200
 MAX_STORED_ERRORS = 1000
 PREVIEW_ROWS = 10
+VALUE_SAMPLE_ROWS = 5000  # rows read at upload for each column's distinct values
+MAX_DISTINCT = 50  # a column with more distinct values than this is not a choice column
+MAX_UNKNOWN = 100  # unknown values remembered per field while checking
 PROGRESS_TTL = 6 * 3600
 # Advisory-lock namespace for commits (with the job id as the second key): see import_commit.
 _COMMIT_LOCK = 0x1A7B
@@ -113,9 +145,32 @@ def _open_rows(job: ImportJob) -> Generator[list[str], None, None]:
         yield from files.iter_rows(handle, job.format)
 
 
-def _parsed(job: ImportJob) -> Iterator[ParsedRow]:
+def assignable(actor: User) -> list[User]:
+    """The active users the actor may make the owner of imported contacts."""
+    users = selectors.assignable_users(user=actor)
+    return [u for u in users if access.can_assign(actor, Contact, u)]
+
+
+def _parser(job: ImportJob, actor: User) -> RowParser:
+    owners: dict[str, int] = {}
+    if "owner" in job.mapping.values():
+        for user in assignable(actor):
+            names = [user.get_full_name(), f"{user.last_name} {user.first_name}", str(user)]
+            for key in values.owner_keys(email=user.email, names=names):
+                owners.setdefault(key, user.pk)
+    return RowParser(
+        job.mapping,
+        value_map=job.value_map,
+        owners=owners,
+        unknown_owner_error=job.unknown_owner_error,
+        day_first=job.day_first,
+        tz=values.zone_of(getattr(actor, "time_zone", "") or settings.TIME_ZONE),
+    )
+
+
+def _parsed(job: ImportJob, parse: RowParser | None = None) -> Iterator[ParsedRow]:
     """Checked rows below the header; blank lines are skipped, row numbers are the sheet's."""
-    parse = RowParser(job.mapping)
+    parse = parse or RowParser(job.mapping)
     rows = _open_rows(job)
     next(rows, None)
     for number, cells in enumerate(rows, start=2):
@@ -210,7 +265,7 @@ def import_upload(*, file: UploadedFile | File[Any], actor: User) -> ImportJob:
     job = ImportJob(owner=actor, original_name=name[:255], format=files.format_of(name, head))
     if job.format == ImportFormat.CSV:
         files.encoding_of(head)  # refuse binary data before storing it
-    job.file.save(name, file, save=False)
+    job.file.save(name, file, save=False)  # a random name in private storage (crm/storage.py)
     try:
         header = next(_open_rows(job), None)
         if not header or not any(header):
@@ -226,10 +281,43 @@ def import_upload(*, file: UploadedFile | File[Any], actor: User) -> ImportJob:
         raise
     job.headers = [h.strip()[:100] for h in header]
     job.mapping = guess_mapping(job.headers)
+    job.column_values = _column_values(job)
+    job.external_source = guess_source(job.headers)
     # Unknown for a workbook that does not state its size: treated as large (checked in Celery).
     job.total_rows = INLINE_ROWS + 1 if estimate is None else estimate
     job.save()
     return job
+
+
+def _column_values(job: ImportJob) -> dict[str, list[str]]:
+    """Column index -> its distinct values (as first spelled) in the first rows, for columns
+    with at most MAX_DISTINCT of them: what the value mapping step offers to map."""
+    seen: dict[int, dict[str, str]] = {i: {} for i in range(len(job.headers))}
+    rows = _open_rows(job)
+    try:
+        next(rows, None)
+        for cells in islice(rows, VALUE_SAMPLE_ROWS):
+            for index, cell in enumerate(cells[: len(job.headers)]):
+                column = seen.get(index)
+                if column is not None and (text := cell.strip()):
+                    column.setdefault(text.lower(), text[:100])
+                    if len(column) > MAX_DISTINCT:
+                        del seen[index]
+    except DomainError:
+        return {}  # the rows are checked (and the problem reported) in the next steps
+    finally:
+        rows.close()
+    return {str(i): sorted(v.values(), key=str.lower) for i, v in seen.items() if v}
+
+
+def guess_source(headers: list[str]) -> str:
+    """The system a file was exported from, by the columns it has."""
+    names = {h.strip().lower() for h in headers}
+    if names & {"record id", "lifecycle stage", "contact owner", "hubspot score"}:
+        return "hubspot"
+    if names & {"lead source", "mailing city", "account name", "contact id", "mailing street"}:
+        return "salesforce"
+    return ""
 
 
 def import_preview(job: ImportJob) -> list[list[str]]:
@@ -249,6 +337,85 @@ def _check_owner(actor: User, owner: User) -> None:
         )
 
 
+def value_choices(job: ImportJob, field: str) -> list[str]:
+    """The values of the file's column mapped to `field` that the mapping step shows: those
+    seen in the first rows and those met while checking that nothing mapped."""
+    index = next((i for i, target in job.mapping.items() if target == field), None)
+    found = list(job.column_values.get(index, [])) if index is not None else []
+    lowered = {v.lower() for v in found}
+    found += [v for v in job.unknown_values.get(field, []) if v.lower() not in lowered]
+    return found
+
+
+def guess_value_map(job: ImportJob, actor: User) -> dict[str, dict[str, Any]]:
+    """For each mapped choice column, each of its values our own labels do not cover -> a
+    guess (our value, or "" to leave it empty); for the owner column, each value a user's email
+    or name matches -> that user's id (an owner left out follows `unknown_owner_error`). What
+    the user chose before wins over the guesses."""
+    guessed: dict[str, dict[str, Any]] = {}
+    for field in CHOICE_FIELDS:
+        if field in job.mapping.values():
+            known = choice_table(CHOICE_FIELDS[field])
+            guessed[field] = values.guess_values(field, value_choices(job, field), known)
+    if "owner" in job.mapping.values():
+        parse = _parser(job, actor)
+        guessed["owner"] = {
+            v.lower(): found for v in value_choices(job, "owner") if (found := parse._owner(v))
+        }
+    for field, chosen in job.value_map.items():
+        if field in guessed:
+            guessed[field].update(chosen)
+    return guessed
+
+
+def _clean_value_map(
+    job: ImportJob, value_map: dict[str, dict[str, Any]] | None, actor: User
+) -> dict[str, dict[str, Any]]:
+    """Only mapped fields, our values and assignable owners; guesses where the user gave none."""
+    cleaned = guess_value_map(job, actor)
+    owners = {u.pk for u in assignable(actor)} if "owner" in cleaned else set()
+    for field, chosen in (value_map or {}).items():
+        if field not in cleaned:
+            continue
+        for raw, ours in chosen.items():
+            key = str(raw).strip().lower()[:100]
+            if field == "owner":
+                try:
+                    owner_id = int(ours or 0)
+                except (TypeError, ValueError):
+                    owner_id = -1
+                if owner_id and owner_id not in owners:
+                    raise DomainError(_("Pick owners from the list."), field="value_map")
+                if owner_id:
+                    cleaned[field][key] = owner_id
+                else:
+                    cleaned[field].pop(key, None)  # not mapped: the unknown-owner rule
+            else:
+                if ours and ours not in CHOICE_FIELDS[field].values:
+                    raise DomainError(_("Pick values from the list."), field="value_map")
+                cleaned[field][key] = ours or ""
+    return cleaned
+
+
+def _check_tags(names: list[str], actor: User) -> None:
+    """Refuse now, not at the end, tags the actor may not create; create nothing: the commit
+    creates them in its transaction, so a failed import leaves none behind."""
+    wanted = {n.strip()[:60].lower(): n.strip()[:60] for n in names if n.strip()}
+    if not wanted or access.can_add(actor, Tag):
+        return
+    existing = set(
+        Tag.objects.annotate(key=Lower("name"))
+        .filter(key__in=list(wanted))
+        .values_list("key", flat=True)
+    )
+    missing = [name for key, name in wanted.items() if key not in existing]
+    if missing:
+        raise DomainError(
+            _("You may not create new tags: %(names)s") % {"names": ", ".join(sorted(missing))},
+            field="tags",
+        )
+
+
 @transaction.atomic
 def import_set_mapping(
     *,
@@ -258,8 +425,19 @@ def import_set_mapping(
     tag_names: str,
     actor: User,
     default_owner: User | None = None,
+    value_map: dict[str, dict[str, Any]] | None = None,
+    write_mode: str = ImportMode.CREATE,
+    keep_valid: bool = False,
+    external_source: str | None = None,
+    unknown_owner_error: bool = False,
+    day_first: bool | None = None,
 ) -> ImportJob:
-    """Save the column mapping and options (status MAPPED); then import_check. Atomic."""
+    """Save the column and value mappings and options (status MAPPED); then import_check.
+    Atomic; writes nothing but the job (tags are created by the commit).
+
+    `value_map` ({field: {value in the file: ours}}, "" / 0 for empty / the default owner) is
+    completed with guesses for values it does not name. `day_first` None: guessed from the
+    created-date column's values."""
     if job.status not in MAPPABLE:
         raise DomainError(_("This import is already under way."))
     cleaned = {
@@ -270,17 +448,31 @@ def import_set_mapping(
         raise DomainError(_("Two columns are mapped to the same field."))
     if not NAME_FIELDS & set(targets):
         raise DomainError(_("Map at least a name or an email column."))
+    if write_mode not in ImportMode.values:
+        raise DomainError(_("Pick what to do with existing contacts."), field="write_mode")
     if default_owner is not None:
         _check_owner(actor, default_owner)
     tags = [t for t in TAG_SPLIT.split(tag_names) if t.strip()]
-    if tags:
-        tags_get_or_create(names=tags, actor=actor)  # refused now, not at the end, if not allowed
+    _check_tags(tags, actor)
     job.mapping = cleaned
+    job.value_map = _clean_value_map(job, value_map, actor)
+    if day_first is None:
+        index = next((i for i, t in cleaned.items() if t == "created_at"), None)
+        day_first = values.looks_day_first(job.column_values.get(index or "", []))
+    job.day_first = day_first
+    job.write_mode = write_mode
+    job.keep_valid = keep_valid
+    job.unknown_owner_error = unknown_owner_error
+    source = job.external_source if external_source is None else external_source
+    job.external_source = source.strip().lower()[:40]
+    if "external_id" in targets and not job.external_source:
+        job.external_source = "import"
     job.skip_duplicates = skip_duplicates
     job.tag_names = ", ".join(t.strip()[:60] for t in tags)[:200]
     job.default_owner = default_owner
     job.status = ImportStatus.MAPPED
     job.errors, job.error_count, job.processed_rows, job.skipped_count = [], 0, 0, 0
+    job.rejected_count = 0
     job.message = ""
     job.save()
     return job
@@ -296,7 +488,7 @@ def import_check(*, job: ImportJob, actor: User) -> ImportJob:
 
     if job.total_rows <= INLINE_ROWS:
         return import_validate(job_id=job.pk, actor=actor)
-    contact_import_validate.delay_on_commit(job_id=job.pk, actor_id=actor.pk)
+    outbox.enqueue(contact_import_validate, {"job_id": job.pk, "actor_id": actor.pk})
     return job
 
 
@@ -320,14 +512,70 @@ def import_validate(*, job_id: int, actor: User) -> ImportJob:
     return job
 
 
+class _Checks:
+    """The checks across rows, shared by checking and committing so both judge a row alike:
+    the same email, phone or source id as an earlier row, and companies the actor may not
+    create. Appends to each row's errors."""
+
+    def __init__(self, job: ImportJob, actor: User) -> None:
+        self.actor = actor
+        self.emails: dict[str, int] = {}
+        self.phones: dict[str, int] = {}
+        self.external_ids: dict[str, int] = {}
+        self.companies = "company" in job.mapping.values() and not access.can_add(actor, Company)
+
+    def __call__(self, chunk: list[ParsedRow]) -> None:
+        for row in chunk:
+            for email in row.emails:
+                first = self.emails.setdefault(email, row.number)
+                if first != row.number:
+                    row.errors.append(("email", _("Same email as row %(n)d.") % {"n": first}))
+            for phone in row.phones:
+                number = digits_of(phone)
+                if len(number) >= MIN_DUPLICATE_DIGITS:
+                    first = self.phones.setdefault(number, row.number)
+                    if first != row.number:
+                        row.errors.append(("phone", _("Same phone as row %(n)d.") % {"n": first}))
+            external_id = row.values.get("external_id", "")
+            if external_id:
+                first = self.external_ids.setdefault(external_id, row.number)
+                if first != row.number:
+                    message = _("Same id as row %(n)d.") % {"n": first}
+                    row.errors.append(("external_id", message))
+        if self.companies:
+            good = [r for r in chunk if not r.errors]
+            names = {v for r in good if (v := r.values.get("company", ""))}
+            known = visible_companies(self.actor, names)
+            for r in good:
+                name = r.values.get("company", "")
+                if name and name.lower() not in known:
+                    message = _("No company “%(name)s” and your role may not create companies.")
+                    r.errors.append(("company", message % {"name": name}))
+
+
+def _checked_chunks(job: ImportJob, actor: User) -> Iterator[list[ParsedRow]]:
+    checks = _Checks(job, actor)
+    for chunk in _chunked(_parsed(job, _parser(job, actor)), CHUNK):
+        checks(chunk)
+        yield chunk
+
+
+def _matcher(job: ImportJob, actor: User) -> Matcher:
+    return Matcher(
+        actor=actor,
+        mode=job.write_mode,
+        source=job.external_source,
+        skip_duplicates=job.skip_duplicates,
+    )
+
+
 def _validate(job: ImportJob, actor: User) -> None:
     errors: list[dict[str, Any]] = []
-    error_count = total = skipped = 0
-    seen_emails: dict[str, int] = {}
-    seen_phones: dict[str, int] = {}
+    error_count = total = skipped = rejected = updates = 0
+    unknown: dict[str, dict[str, str]] = {}
     headers = {str(i): h for i, h in enumerate(job.headers)}
     column_of = {target: headers.get(index, "") for index, target in job.mapping.items()}
-    check_companies = "company" in job.mapping.values() and not access.can_add(actor, Company)
+    matcher = _matcher(job, actor)
 
     def add(row: int, field: str, message: str, *, skip: bool = False) -> None:
         nonlocal error_count
@@ -336,35 +584,22 @@ def _validate(job: ImportJob, actor: User) -> None:
             entry = {"row": row, "column": column_of.get(field, ""), "message": message}
             errors.append({**entry, "skip": True} if skip else entry)
 
-    for chunk in _chunked(_parsed(job), CHUNK):
+    for chunk in _checked_chunks(job, actor):
         for row in chunk:
             total += 1
+            rejected += bool(row.errors)
             for field, message in row.errors:
                 add(row.number, field, message)
-            for email in row.emails:
-                first = seen_emails.setdefault(email, row.number)
-                if first != row.number:
-                    add(row.number, "email", _("Same email as row %(n)d.") % {"n": first})
-            for phone in row.phones:
-                number = digits_of(phone)
-                if len(number) >= MIN_DUPLICATE_DIGITS:
-                    first = seen_phones.setdefault(number, row.number)
-                    if first != row.number:
-                        add(row.number, "phone", _("Same phone as row %(n)d.") % {"n": first})
-        good = [r for r in chunk if not r.errors]
-        if job.skip_duplicates:
-            for row_number, value in existing_duplicates(actor, good).items():
+            for field, value in row.unknown:
+                seen = unknown.setdefault(field, {})
+                if len(seen) < MAX_UNKNOWN:
+                    seen.setdefault(value.lower(), value[:100])
+        for number, decision in matcher.decide([r for r in chunk if not r.errors]).items():
+            if decision.contact_id is None:
                 skipped += 1
-                message = _("Matches a contact you can see (%(value)s); it will be skipped.")
-                add(row_number, "", message % {"value": value}, skip=True)
-        if check_companies:
-            names = {v for r in good if (v := r.values.get("company", ""))}
-            known = visible_companies(actor, names)
-            for r in good:
-                name = r.values.get("company", "")
-                if name and name.lower() not in known:
-                    message = _("No company “%(name)s” and your role may not create companies.")
-                    add(r.number, "company", message % {"name": name})
+                add(number, "", decision.reason, skip=True)
+            else:
+                updates += 1
         cache.set(_progress_key(job.pk), total, PROGRESS_TTL)
         if total > MAX_ROWS:
             add(0, "", _("The file has more than %(n)d rows. Split it.") % {"n": MAX_ROWS})
@@ -372,8 +607,14 @@ def _validate(job: ImportJob, actor: User) -> None:
     if total == 0:
         add(0, "", _("The file has no rows below the header."))
     job.total_rows, job.processed_rows, job.skipped_count = total, 0, skipped
+    job.updated_count, job.rejected_count = updates, rejected
     job.errors, job.error_count = errors, error_count
-    job.status = ImportStatus.INVALID if error_count else ImportStatus.VALID
+    job.unknown_values = {field: sorted(v.values()) for field, v in unknown.items()}
+    # With keep_valid, row errors set rows aside rather than stopping the import (errors of the
+    # whole file, row 0, always stop it), as long as some row remains to import.
+    whole_file = any(e["row"] == 0 and not e.get("skip") for e in errors)
+    set_aside = job.keep_valid and not whole_file and rejected < total
+    job.status = ImportStatus.INVALID if error_count and not set_aside else ImportStatus.VALID
 
 
 @transaction.atomic
@@ -386,13 +627,14 @@ def import_queue(*, job: ImportJob, actor: User) -> ImportJob:
     )
     if not queued:
         raise DomainError(_("This import is not ready, or was queued already."))
-    contact_import_commit.delay_on_commit(job_id=job.pk, actor_id=actor.pk)
+    outbox.enqueue(contact_import_commit, {"job_id": job.pk, "actor_id": actor.pk})
     job.refresh_from_db()
     return job
 
 
 def import_commit(*, job_id: int, actor: User) -> ImportJob:
-    """Write every row in ONE transaction: all rows are imported, or none.
+    """Write every row in ONE transaction: all rows are imported, or none (with keep_valid:
+    all valid rows, the others written to the rejected-rows file).
 
     Idempotent and safe under double delivery: the job is claimed QUEUED -> IMPORTING, and the
     writing transaction holds an advisory lock on the job and re-reads its status, so only one
@@ -418,7 +660,7 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
                 return job
             try:
                 with transaction.atomic():  # a savepoint: the rows, all or nothing
-                    created, skipped = _write_all(job, actor, cursor)
+                    created, updated, skipped, rejected = _write_all(job, actor, cursor)
             except DomainError as exc:
                 job.status, job.message = ImportStatus.FAILED, exc.message
             except OperationalError:
@@ -435,6 +677,7 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
                     created,
                     skipped,
                 )
+                job.updated_count, job.rejected_count = updated, rejected
                 job.processed_rows = job.total_rows
             job.finished_at = timezone.now()
             # The audit trail of an import is this one entry on the job (status, created and
@@ -453,34 +696,65 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
     return job
 
 
-def _prepared_chunks(job: ImportJob) -> Iterator[list[PreparedRow]]:
-    for chunk in _chunked(_parsed(job), CHUNK):
-        yield [prepare(row, row.values.get("company", "")) for row in chunk]
-
-
-def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int]:
+def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int, int, int]:
+    """(created, updated, skipped, rejected); the rejected rows are saved on the job."""
     owner = job.default_owner or actor
     _check_owner(actor, owner)
     job_tags = tags_get_or_create(names=TAG_SPLIT.split(job.tag_names), actor=actor)
     cursor.execute(_SESSION_SETTINGS)
     cursor.execute(_TAG_IDS_WRITTEN)
+    rejected = RejectedRows(job.headers) if job.keep_valid else None
     writer = Writer(
         cursor=cursor,
         actor=actor,
         owner=owner,
         job_tags=job_tags,
-        skip_duplicates=job.skip_duplicates,
+        matcher=_matcher(job, actor),
         now=timezone.now(),
+        source=job.external_source,
+        # The owners rows may name: those the actor may assign (as checked in RowParser).
+        owner_teams={u.pk: u.team_id for u in assignable(actor)}
+        if "owner" in job.mapping.values()
+        else {},
+        rejected=rejected,
     )
-    created = skipped = processed = 0
-    with closing(_ahead(_prepared_chunks(job))) as chunks:
-        for chunk in chunks:
-            chunk_created, chunk_skipped = writer.write(chunk)
-            created += chunk_created
-            skipped += chunk_skipped
-            processed += len(chunk)
-            cache.set(_progress_key(job.pk), processed, PROGRESS_TTL)
-    return created, skipped
+    created = updated = skipped = processed = 0
+    try:
+        # The reader thread only reads the file: the checks that query run in this thread.
+        with closing(_ahead(_parsed_rows_only(job, actor))) as parsed:
+            checks = _Checks(job, actor)
+            for chunk in parsed:
+                checks([p.row for p in chunk])
+                chunk_created, chunk_updated, chunk_skipped = writer.write(chunk)
+                created += chunk_created
+                updated += chunk_updated
+                skipped += chunk_skipped
+                processed += len(chunk)
+                cache.set(_progress_key(job.pk), processed, PROGRESS_TTL)
+        if rejected is not None:
+            job.rejected_count = rejected.count
+            if rejected.count:
+                job.rejected_file.save(
+                    f"{Path(job.original_name).stem}-rejected.csv",
+                    ContentFile(rejected.content()),
+                    save=False,
+                )
+    finally:
+        if rejected is not None:
+            rejected.close()
+    return created, updated, skipped, job.rejected_count
+
+
+def _parsed_rows_only(job: ImportJob, actor: User) -> Iterator[list[PreparedRow]]:
+    """Parsed and prepared chunks, without the checks that query (for the reader thread; the
+    parser's owner index is built here, in the caller's thread, before the thread starts)."""
+    parse = _parser(job, actor)
+
+    def chunks() -> Iterator[list[PreparedRow]]:
+        for chunk in _chunked(_parsed(job, parse), CHUNK):
+            yield [prepare(row, row.values.get("company", "")) for row in chunk]
+
+    return chunks()
 
 
 def import_file(

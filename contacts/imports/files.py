@@ -1,7 +1,8 @@
 """Reading uploaded CSV and XLSX files as rows of strings, streamed, with clear errors.
 
 CSV comes as UTF-8 (with or without the BOM Excel writes) or GB18030 (what Excel on Chinese
-Windows saves as "CSV"); the delimiter is sniffed from the header line. XLSX is read with
+Windows saves as "CSV"); the delimiter is found in the header line, quoting is always
+RFC 4180. XLSX is read with
 openpyxl in read-only mode, which streams the sheet instead of loading it. Anything else is a
 DomainError with a message for the person who uploaded it, never a 500.
 """
@@ -70,18 +71,43 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 200)
 
 
+_DELIMITERS = ",;\t|"
+
+
+def delimiter_of(first_line: str) -> str:
+    """The delimiter of a CSV file, from its header line: the candidate met most often outside
+    quotes (a comma when none is). Excel's `sep=;` line says it outright.
+
+    Only the delimiter is taken from the file; quoting is always the standard one (RFC 4180,
+    what Excel, HubSpot and Salesforce write: fields in double quotes, a quote inside doubled).
+    csv.Sniffer guesses quoting from the same line too, and a header without quotes made it turn
+    doubled quotes off, so `"The ""Best"" Co"` came out as `The "Best"" Co"`."""
+    if first_line.lower().startswith("sep=") and len(first_line.rstrip("\r\n")) == 5:
+        return first_line[4]
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])  # ties: the earlier candidate
+    return best if counts[best] else ","
+
+
 def _csv_rows(handle: IO[bytes]) -> Iterator[list[str]]:
     head = handle.read(SAMPLE_BYTES)
     encoding = encoding_of(head)
-    first_line = head.decode(encoding, errors="ignore").splitlines()[0] if head else ""
-    try:
-        dialect: Any = csv.Sniffer().sniff(first_line or ",", ",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    first_line = head.decode(encoding, errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = delimiter_of(first_line)
     handle.seek(0)
     text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
     try:
-        yield from csv.reader(text, dialect)
+        rows = csv.reader(text, dialect=csv.excel, delimiter=delimiter, strict=False)
+        first = next(rows, None)
+        if first is not None and delimiter.join(first).lower() != f"sep={delimiter}":
+            yield first
+        yield from rows
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DomainError(
             _("The file could not be read as CSV: %(error)s") % {"error": exc}, field="file"

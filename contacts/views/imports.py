@@ -1,4 +1,5 @@
-"""Import pages: upload, map columns and preview, see row errors, commit, watch progress."""
+"""Import pages: upload, map columns and values and preview, see row errors, commit, watch
+progress, download the original file and the rejected rows (only the uploader can)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts import access
 from accounts.models import User
 from contacts import imports, selectors
-from contacts.models import Contact, ImportJob, ImportStatus
+from contacts.models import Contact, ImportJob, ImportMode, ImportStatus
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 
@@ -65,11 +66,26 @@ def import_start(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _owner_choices(user: User) -> list[User]:
-    return [u for u in selectors.assignable_users(user=user) if access.can_assign(user, Contact, u)]
+    return imports.assignable(user)
+
+
+def _posted_mapping(request: AuthedHttpRequest, job: ImportJob) -> dict[str, str]:
+    mapping = {str(i): request.POST.get(f"column-{i}", "") for i in range(len(job.headers))}
+    return {k: v for k, v in mapping.items() if v and v in imports.FIELDS}
+
+
+def _posted_value_map(request: AuthedHttpRequest) -> dict[str, dict[str, str]]:
+    """`vm-<field>-raw` (the file's values) and `vm-<field>` (ours), as parallel lists."""
+    value_map: dict[str, dict[str, str]] = {}
+    for field in [*imports.CHOICE_FIELDS, "owner"]:
+        raws = request.POST.getlist(f"vm-{field}-raw")
+        ours = request.POST.getlist(f"vm-{field}")
+        if raws and len(raws) == len(ours):
+            value_map[field] = dict(zip(raws, ours, strict=True))
+    return value_map
 
 
 def _map(request: AuthedHttpRequest, job: ImportJob) -> None:
-    mapping = {str(i): request.POST.get(f"column-{i}", "") for i in range(len(job.headers))}
     owner_id = request.POST.get("default_owner", "")
     owner = None
     if owner_id:
@@ -78,30 +94,61 @@ def _map(request: AuthedHttpRequest, job: ImportJob) -> None:
             raise DomainError(_("Pick an owner from the list."), field="default_owner")
     imports.import_set_mapping(
         job=job,
-        mapping={k: v for k, v in mapping.items() if v in imports.FIELDS},
+        mapping=_posted_mapping(request, job),
         skip_duplicates=request.POST.get("skip_duplicates") == "on",
         tag_names=request.POST.get("tag_names", ""),
         actor=request.user,
         default_owner=owner if owner and owner.pk != request.user.pk else None,
+        value_map=_posted_value_map(request),
+        write_mode=request.POST.get("write_mode") or ImportMode.CREATE,
+        keep_valid=request.POST.get("keep_valid") == "on",
+        external_source=request.POST.get("external_source"),
+        unknown_owner_error=request.POST.get("unknown_owner") == "error",
+        day_first=request.POST.get("day_first") == "on" if "dates" in request.POST else None,
     )
     imports.import_check(job=job, actor=request.user)
+
+
+def _download(job: ImportJob, what: str) -> FileResponse:
+    """The uploaded file or the rejected rows, streamed from private storage."""
+    field = job.file if what == "original" else job.rejected_file
+    if not field:
+        raise Http404(_("No such file."))
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("No such file.")) from exc
+    name = job.original_name
+    if what == "rejected":
+        name = _("%(name)s-rejected.csv") % {"name": name.rsplit(".", 1)[0]}
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     """One import through its steps. While it runs, `#progress` polls this URL; when it stops
     running the poll gets 286 (stop polling) and a refresh, which shows the outcome."""
     _require_import(request)
     job = selectors.import_job(user=request.user, pk=pk)
-    if request.GET.get("download") == "errors":
+    download = request.GET.get("download")
+    if download in ("original", "rejected"):
+        return _download(job, download)
+    if download == "errors":
         response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-problems.csv"'
         return response
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "values":  # the value mapping for the columns as chosen so far (HTMX)
+            job.mapping = _posted_mapping(request, job)
+            context = {"job": job, "value_sections": _value_sections(request.user, job)}
+            return render(request, "contacts/import_detail.html#values", context)
         try:
             if action == "map":
                 _map(request, job)
@@ -148,4 +195,38 @@ def _context(request: AuthedHttpRequest, job: ImportJob) -> dict[str, Any]:
         context["fields"] = list(imports.FIELDS.items())
         owners = _owner_choices(request.user)
         context["owners"] = owners if len(owners) > 1 else []
+        context["value_sections"] = _value_sections(request.user, job)
+        context["modes"] = ImportMode.choices
+        context["has_external_id"] = "external_id" in job.mapping.values()
+        context["has_created_at"] = "created_at" in job.mapping.values()
     return context
+
+
+def _value_sections(user: User, job: ImportJob) -> list[dict[str, Any]]:
+    """For each mapped choice or owner column: its values in the file, each with our options
+    and the one chosen (before, by our labels, or guessed)."""
+    guessed = imports.guess_value_map(job, user)
+    headers = {target: job.headers[int(i)] for i, target in job.mapping.items()}
+    sections = []
+    for field, chosen in guessed.items():
+        if field == "owner":
+            options = [("", _("(the rule for unknown owners)"))]
+            options += [(str(u.pk), str(u)) for u in _owner_choices(user)]
+            known: dict[str, str] = {}
+        else:
+            choices = imports.CHOICE_FIELDS[field]
+            options = [("", _("(leave empty)")), *choices.choices]
+            known = imports.choice_table(choices)
+        values = imports.value_choices(job, field)
+        if not values:
+            continue
+        sections.append({
+            "field": field,
+            "header": headers.get(field, ""),
+            "options": options,
+            "values": [
+                {"raw": v, "selected": str(chosen.get(v.lower(), known.get(v.lower(), "")))}
+                for v in values
+            ],
+        })  # fmt: skip
+    return sections
