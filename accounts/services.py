@@ -9,7 +9,9 @@ from django.db import transaction
 
 from accounts.models import User
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone", "photo", "language", "time_zone")
+PROFILE_FIELDS = (
+    "first_name", "last_name", "name_order", "phone", "photo", "language", "time_zone",
+)  # fmt: skip
 
 
 @transaction.atomic
