@@ -4,7 +4,10 @@ from contacts.activities import views
 
 app_name = "activities"
 urlpatterns = [
-    path("log/", views.interaction_log, name="interaction-log"),
+    path("contacts/<int:pk>/log/", views.interaction_log, {"kind": "contacts"}, name="contact-log"),
+    path(
+        "companies/<int:pk>/log/", views.interaction_log, {"kind": "companies"}, name="company-log"
+    ),
     path(
         "contacts/<int:pk>/interactions/",
         views.record_interactions,
@@ -20,6 +23,18 @@ urlpatterns = [
     path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction-edit"),
     path("interactions/<int:pk>/archive/", views.interaction_archive, name="interaction-archive"),
     path("tasks/new/", views.task_create, name="task-create"),
+    path(
+        "contacts/<int:pk>/tasks/new/",
+        views.task_create,
+        {"kind": "contacts"},
+        name="contact-task-create",
+    ),
+    path(
+        "companies/<int:pk>/tasks/new/",
+        views.task_create,
+        {"kind": "companies"},
+        name="company-task-create",
+    ),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("tasks/<int:pk>/reopen/", views.task_reopen, name="task-reopen"),

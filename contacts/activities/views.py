@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,16 +41,12 @@ CHANGED_EVENT = {Contact: "contact-changed", Company: "company-changed"}
 QUICK_CHANNELS = (Channel.CALL, Channel.MEETING, Channel.NOTE)
 
 
-def _record_from(request: AuthedHttpRequest) -> Contact | Company | None:
-    """The contact or company named by `?contact=`/`?company=` (GET or POST), fetched through
-    the permission layer: an invisible or unknown one is a 404."""
-    contact = request.POST.get("contact") or request.GET.get("contact")
-    if contact:
-        return access.get_for_user_or_404(request.user, Contact, contact)
-    company = request.POST.get("company") or request.GET.get("company")
-    if company:
-        return access.get_for_user_or_404(request.user, Company, company)
-    return None
+def _record(request: AuthedHttpRequest, kind: str, pk: int) -> Contact | Company:
+    """The contact or company of the URL, fetched through the permission layer: an invisible or
+    unknown one is a 404."""
+    if kind == "contacts":
+        return access.get_for_user_or_404(request.user, Contact, pk)
+    return access.get_for_user_or_404(request.user, Company, pk)
 
 
 def _links(record: Contact | Company) -> dict[str, Any]:
@@ -81,12 +77,11 @@ def _back_url(request: AuthedHttpRequest, default: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def interaction_log(request: AuthedHttpRequest) -> HttpResponse:
-    """Log a call, meeting, note... on `?contact=` or `?company=`. The form comes pre-filled
-    with now and the channel; a call's outcome buttons save it (two taps from the record)."""
-    record = _record_from(request)
-    if record is None:
-        return HttpResponseBadRequest(_("Say which contact or company to log this on."))
+def interaction_log(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Log a call, meeting, note... (`?channel=`) on a contact or company. The form comes
+    pre-filled with now and the channel; a call's outcome buttons save it (two taps from the
+    record)."""
+    record = _record(request, kind, pk)
     if not access.can_add(request.user, Interaction):
         raise PermissionDenied(_("You may not log interactions."))
     channel = request.GET.get("channel", Channel.CALL)
@@ -142,11 +137,7 @@ def _logged(
 @vary_on_headers("HX-Request")
 def record_interactions(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
     """A contact's or company's latest interactions (a page; `#results` for HTMX)."""
-    record: Contact | Company
-    if kind == "contacts":
-        record = access.get_for_user_or_404(request.user, Contact, pk)
-    else:
-        record = access.get_for_user_or_404(request.user, Company, pk)
+    record = _record(request, kind, pk)
     context = {
         "record": record,
         "interactions": selectors.record_interactions(user=request.user, record=record),
@@ -219,11 +210,11 @@ def interaction_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def task_create(request: AuthedHttpRequest) -> HttpResponse:
-    """A new task, on `?contact=`/`?company=` or standing alone (from "My work")."""
+def task_create(request: AuthedHttpRequest, kind: str = "", pk: int | None = None) -> HttpResponse:
+    """A new task on a contact or company, or standing alone (from "My work")."""
+    record = _record(request, kind, pk) if pk is not None else None
     if not access.can_add(request.user, Task):
         raise PermissionDenied(_("You may not add tasks."))
-    record = _record_from(request)
     assignees = selectors.assignable_users(user=request.user)
     status = 200
     if request.method == "POST":

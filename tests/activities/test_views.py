@@ -23,7 +23,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 def _log_url(contact: Contact, channel: str = "call") -> str:
-    return f"{reverse('activities:interaction-log')}?contact={contact.pk}&channel={channel}"
+    return f"{reverse('activities:contact-log', args=[contact.pk])}?channel={channel}"
 
 
 def _local(when: dt.datetime) -> str:
@@ -46,7 +46,7 @@ def _urls(call: Interaction, task: Task, contact: Contact) -> list[tuple[str, st
         ("get", reverse("activities:contact-interactions", args=[contact.pk])),
         ("get", reverse("activities:interaction-edit", args=[call.pk])),
         ("post", reverse("activities:interaction-archive", args=[call.pk])),
-        ("get", f"{reverse('activities:task-create')}?contact={contact.pk}"),
+        ("get", reverse("activities:contact-task-create", args=[contact.pk])),
         ("get", reverse("activities:task-edit", args=[task.pk])),
         ("get", reverse("activities:task-complete", args=[task.pk])),
         ("post", reverse("activities:task-reopen", args=[task.pk])),
@@ -140,10 +140,14 @@ def test_bad_input_is_422_with_message(rep_client, own_contact, data, message):
     assert not Interaction.objects.exists()
 
 
-def test_log_without_record_is_400(rep_client):
-    response = rep_client.get(reverse("activities:interaction-log"))
-    assert response.status_code == 400
-    assert b"contact or company" in response.content
+def test_log_on_company(rep_client, own_company):
+    url = reverse("activities:company-log", args=[own_company.pk]) + "?channel=meeting"
+    response = rep_client.post(
+        url, {"channel": "meeting", "occurred_at": _local(timezone.now()), "outcome": "held"}, **HX
+    )
+    assert response.status_code == 200
+    assert "company-changed" in response["HX-Trigger"]
+    assert Interaction.objects.get().company == own_company
 
 
 def test_edit_and_archive(rep_client, call, own_contact):
@@ -189,7 +193,7 @@ def test_record_interactions_queries_do_not_grow(rep_client, rep, own_contact):
 
 
 def test_task_create_from_contact_fragment(rep_client, rep, own_contact):
-    url = f"{reverse('activities:task-create')}?contact={own_contact.pk}"
+    url = reverse("activities:contact-task-create", args=[own_contact.pk])
     assert rep_client.get(url, **HX).status_code == 200
     due = timezone.now() + 3 * HOUR
     response = rep_client.post(

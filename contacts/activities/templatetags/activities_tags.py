@@ -24,10 +24,11 @@ def activity_rights(context: template.Context) -> dict[str, bool]:
 
 @register.simple_tag
 def record_links(record: Any) -> dict[str, str]:
-    """`{% record_links contact as links %}`: `links.query` (`contact=12`, how this app's forms
-    name their record) and `links.interactions` (the record's interaction list)."""
+    """`{% record_links contact as links %}`: the record's `log` form (add `?channel=`),
+    `task` form and `interactions` list URLs."""
     name = record._meta.model_name
     return {
-        "query": f"{name}={int(record.pk)}",
+        "log": reverse(f"activities:{name}-log", args=[record.pk]),
+        "task": reverse(f"activities:{name}-task-create", args=[record.pk]),
         "interactions": reverse(f"activities:{name}-interactions", args=[record.pk]),
     }

@@ -1,0 +1,86 @@
+"""What the activities URLs need, for the permission matrix (tests/matrix.py explains the terms).
+
+Interactions and tasks are not scoped by their own owner alone: a row linked to a contact is
+visible to whoever may see the contact (and a task to its assignee); changing it also takes the
+row's owner/team rules. `_may` states that rule from the declarations, not from the code."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from accounts.models import Scope, User
+from contacts.activities import services
+from contacts.activities.models import Channel, Interaction, Task
+from contacts.models import Company, Contact
+from tests import matrix
+from tests.contacts.factories import ContactFactory
+
+
+def _contact(owner: User, admin: User) -> Contact:
+    return ContactFactory(owner=owner, actor=admin, given_name=f"Activity {owner.pk}")
+
+
+def _interaction(owner: User, admin: User) -> Interaction:
+    data = services.InteractionInput(
+        channel=Channel.CALL,
+        occurred_at=timezone.now() - dt.timedelta(hours=1),
+        contact=_contact(owner, admin),
+    )
+    interaction = services.interaction_log(data=data, actor=admin)
+    # As if the owner had logged it (they may lack the permission to).
+    Interaction.objects.filter(pk=interaction.pk).update(owner=owner, team=owner.team)
+    interaction.owner, interaction.team = owner, owner.team
+    return interaction
+
+
+def _task(owner: User, admin: User) -> Task:
+    data = services.TaskInput(title="Matrix task", assignee=owner, contact=_contact(owner, admin))
+    return services.task_create(data=data, actor=admin)
+
+
+def _may(user: User, obj: Interaction | Task, action: str) -> bool:
+    if user.is_superuser:
+        return True
+    if not matrix.has_perm(user, type(obj), "view"):
+        return False
+    linked = [r for r in (obj.contact, obj.company) if r is not None]
+    own_task = isinstance(obj, Task) and obj.owner_id == user.pk
+    sees = own_task or any(matrix.may(user, r, "view") for r in linked)
+    if action == "view" or not sees:
+        return sees
+    if not matrix.has_perm(user, type(obj), action):
+        return False
+    # The row's own owner/team rules.
+    scope = matrix._scope(user, action)
+    if obj.owner_id == user.pk or scope == Scope.ALL:
+        return True
+    return scope == Scope.TEAM and user.team_id is not None and obj.team_id == user.team_id
+
+
+matrix.records(Interaction, make=_interaction, may=_may)  # type: ignore[arg-type]
+matrix.records(Task, make=_task, may=_may)  # type: ignore[arg-type]
+
+matrix.route("activities:my-work", get="login")
+matrix.route("activities:task-create", Task, get="add", post="add")
+
+for kind, model in (("contact", Contact), ("company", Company)):
+    # Logging on a record: see the record, and the role may add interactions (tasks).
+    matrix.route(
+        f"activities:{kind}-log",
+        model,
+        get="view",
+        post="view",
+        perm="activities.add_interaction",
+    )
+    matrix.route(
+        f"activities:{kind}-task-create", model, get="view", post="view", perm="activities.add_task"
+    )
+    matrix.route(f"activities:{kind}-interactions", model, get="view")
+
+matrix.route("activities:interaction-edit", Interaction, get="change", post="change")
+matrix.route("activities:interaction-archive", Interaction, post="change")
+matrix.route("activities:task-edit", Task, get="change", post="change")
+matrix.route("activities:task-complete", Task, get="change", post="change")
+matrix.route("activities:task-reopen", Task, post="change")
