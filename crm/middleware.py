@@ -85,7 +85,11 @@ class RejectNulMiddleware:
             )
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)
-            return render(request, "400.html", {"message": message}, status=400)
+            # An HTMX request gets only the message (htmx swaps 400s into its target).
+            fragment = bool(request.headers.get("HX-Request"))
+            template = "400.html#message" if fragment else "400.html"
+            context = {"message": message, "fragment": fragment}
+            return render(request, template, context, status=400)
         return self.get_response(request)
 
 

@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.browser.conftest import browser, page  # noqa: F401  (Chromium fixtures)
+
 pytestmark = pytest.mark.django_db
 
 
@@ -61,7 +63,12 @@ def test_htmx_is_configured_for_csp(rep_client: Client) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_pages_work_under_the_csp_in_chromium(page, live_server, rep, own_contact) -> None:
+def test_pages_work_under_the_csp_in_chromium(
+    page,  # noqa: F811
+    live_server,
+    rep,
+    own_contact,
+) -> None:
     """Sign in (language switch first), search the list by HTMX, open a contact: no CSP
     violation is reported and the scripted parts work."""
     from playwright.sync_api import expect
