@@ -141,7 +141,7 @@ def record_interactions(request: AuthedHttpRequest, kind: str, pk: int) -> HttpR
     context = {
         "record": record,
         "interactions": selectors.record_interactions(user=request.user, record=record),
-        "can_log": access.can_add(request.user, Interaction),
+        "changed_event": CHANGED_EVENT[type(record)],
     }
     template = "activities/record_interactions.html"
     if is_fragment_request(request):
