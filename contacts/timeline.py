@@ -157,7 +157,7 @@ def timeline_page(
     One query per source that applies (plus each source's own labelling), whatever the page.
     """
     applicable = [s for s in sources if s.applies_to(subject)]
-    chosen = [s for s in applicable if s.kind == kind] if kind else applicable
+    chosen = [s for s in applicable if s.kind == kind] or applicable  # unknown kind: all
     after = Cursor.decode(cursor)
     merged: list[tuple[TimelineEntry, TimelineSource]] = []
     for source in chosen:
@@ -171,5 +171,8 @@ def timeline_page(
         last = page[-1][0]
         next_cursor = Cursor(last.at, last.kind, last.id).encode()
     return TimelinePage(
-        entries=page, next_cursor=next_cursor, kinds=applicable, kind=kind if chosen else ""
+        entries=page,
+        next_cursor=next_cursor,
+        kinds=applicable,
+        kind=kind if len(chosen) == 1 and chosen[0].kind == kind else "",
     )

@@ -178,17 +178,19 @@ def history_entries(
     by (timestamp, id) strictly before `before`. One query. The caller has fetched `record`
     through the permission layer; child rows are found by their foreign key to it."""
     model = type(record)
-    ct = ContentType.objects.get_for_model(model)
-    where = Q(content_type=ct, object_id=record.pk)
-    for config in history_configs:
-        if config.parent is None:
-            continue
-        parent_field = config.model._meta.get_field(config.parent)
-        if parent_field.related_model is not model:
-            continue
+    children = [
+        config
+        for config in history_configs
+        if config.parent is not None
+        and config.model._meta.get_field(config.parent).related_model is model
+    ]
+    # One query for all the content types on a cold cache, none once cached.
+    types = ContentType.objects.get_for_models(model, *(c.model for c in children))
+    where = Q(content_type=types[model], object_id=record.pk)
+    for config in children:
+        assert config.parent is not None
         child_ids = config.model._default_manager.filter(**{config.parent: record.pk}).values("pk")
-        child_ct = ContentType.objects.get_for_model(config.model)
-        where |= Q(content_type=child_ct, object_id__in=child_ids)
+        where |= Q(content_type=types[config.model], object_id__in=child_ids)
     qs = LogEntry.objects.filter(where)
     if before is not None:
         at, pk = before

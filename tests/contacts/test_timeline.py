@@ -103,6 +103,13 @@ def test_filter_by_kind_shows_one_source(rep, people_source) -> None:
     assert "people" in kinds
 
 
+def test_an_unknown_kind_shows_everything(rep) -> None:
+    contact = ContactFactory(owner=rep)
+    everything = timeline.timeline_page(user=rep, subject=contact)
+    assert everything.entries
+    assert timeline.timeline_page(user=rep, subject=contact, kind="nope") == everything
+
+
 def test_a_source_sees_only_what_the_user_may_see(rep, rep_other_team, people_source) -> None:
     company = CompanyFactory(owner=rep)
     ContactFactory(owner=rep_other_team, company=company, given_name="Hidden")
