@@ -255,8 +255,9 @@ class Task(OwnedModel, LinkedRecord):
             # "My work": a user's (or a team's) open tasks by due time.
             models.Index(fields=["owner", "status", "due_at", "id"], name="task_owner_status_due"),
             models.Index(fields=["team", "status", "due_at", "id"], name="task_team_status_due"),
-            models.Index(fields=["contact", "status", "due_at"], name="task_contact"),
-            models.Index(fields=["company", "status", "due_at"], name="task_company"),
+            # A record's tasks: its timeline (by creation, keyset) and its open tasks (few).
+            models.Index(fields=["contact", "created_at", "id"], name="task_contact_created"),
+            models.Index(fields=["company", "created_at", "id"], name="task_company_created"),
             models.Index(
                 fields=["target_type", "target_id"],
                 condition=Q(target_id__isnull=False),

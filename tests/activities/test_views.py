@@ -266,3 +266,17 @@ def test_my_work_queries_do_not_grow(client, manager, rep, own_contact):
         response = client.get(url)
     assert "My team" in response.content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_contact_timeline_shows_interactions_and_tasks(rep_client, rep, company_contact):
+    log_interaction(rep, contact=company_contact, subject="Kick-off call", outcome="connected")
+    make_task(rep, title="Send minutes", contact=company_contact)
+    url = reverse("contacts:contact-timeline", args=[company_contact.pk])
+    html = rep_client.get(url, **HX).content.decode()
+    assert "Kick-off call" in html
+    assert "Connected" in html
+    assert "Send minutes" in html
+    only_calls = rep_client.get(url, {"kind": "interaction"}, **HX).content.decode()
+    assert "Send minutes" not in only_calls
+    company_url = reverse("contacts:company-timeline", args=[company_contact.company.pk])
+    assert "Kick-off call" in rep_client.get(company_url, **HX).content.decode()

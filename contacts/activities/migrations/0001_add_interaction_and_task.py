@@ -164,11 +164,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='task',
-            index=models.Index(fields=['contact', 'status', 'due_at'], name='task_contact'),
+            index=models.Index(fields=['contact', 'created_at', 'id'], name='task_contact_created'),
         ),
         migrations.AddIndex(
             model_name='task',
-            index=models.Index(fields=['company', 'status', 'due_at'], name='task_company'),
+            index=models.Index(fields=['company', 'created_at', 'id'], name='task_company_created'),
         ),
         migrations.AddIndex(
             model_name='task',
