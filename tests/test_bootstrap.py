@@ -1,11 +1,13 @@
 """The README's first command, for real: `crm/bootstrap.py run` with no DATABASE_URL/REDIS_URL
-starts embedded PostgreSQL and Redis, migrates, loads the demo data, serves the CRM with a Celery
-worker and beat, prints the URL and the demo logins, and Ctrl-C stops everything it started."""
+starts embedded PostgreSQL and Redis, migrates, loads the demo data, serves the CRM (DEBUG off: the
+product's own error pages) with a Celery worker and beat, prints the URL and the demo logins, and
+Ctrl-C stops everything it started."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -94,6 +96,16 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything() -> None:
         )
         assert response.url.endswith("/contacts/")
         assert 'href="/contacts/' in response.text  # the demo contacts are listed
+
+        # DEBUG is off under `run`: the product's own 404, never Django's page listing every
+        # URL pattern; static files are still served (whitenoise, after collectstatic).
+        missing = session.get(f"{base}/no-such-page/", timeout=10)
+        assert missing.status_code == 404
+        assert "URLconf" not in missing.text
+        assert "Back to the CRM" in missing.text
+        stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', response.text)
+        assert stylesheets
+        assert requests.get(f"{base}{stylesheets[0]}", timeout=10).status_code == 200
 
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert process.wait(60) == 0
