@@ -1,4 +1,4 @@
-"""Streaming exports of the current filtered list: CSV and XLSX, flat memory at any size.
+"""The cells of contact and company exports (the files are written by `crm.exports`).
 
 Rows are read in keyset chunks by id (an index walk, no OFFSET) and each chunk's emails, phones
 and tags are fetched with one query each, so a 100,000-row export costs a few hundred queries and
@@ -7,20 +7,16 @@ never holds more than one chunk.
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from contacts.models import Company, Contact, ContactEmail, ContactPhone
-
-CHUNK = 2000
+from crm.exports import chunks
 
 
 def contact_columns() -> list[str]:
@@ -38,17 +34,6 @@ def company_columns() -> list[str]:
     ]  # fmt: skip
 
 
-def _chunks(qs: QuerySet[Any]) -> Iterator[list[Any]]:
-    last = 0
-    base = qs.order_by("pk").prefetch_related(None)
-    while True:
-        chunk = list(base.filter(pk__gt=last)[:CHUNK])
-        if not chunk:
-            return
-        yield chunk
-        last = chunk[-1].pk
-
-
 def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     grouped: dict[int, list[str]] = defaultdict(list)
     for key, value in rows:
@@ -59,7 +44,7 @@ def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
 def contact_rows(qs: QuerySet[Contact]) -> Iterator[list[Any]]:
     """One list of cell values per contact of `qs` (already scoped and filtered)."""
     through = Contact.tags.through
-    for chunk in _chunks(qs.select_related("company", "owner")):
+    for chunk in chunks(qs.select_related("company", "owner")):
         ids = [c.pk for c in chunk]
         emails = _grouped(
             ContactEmail.objects.filter(contact_id__in=ids)
@@ -89,7 +74,7 @@ def contact_rows(qs: QuerySet[Contact]) -> Iterator[list[Any]]:
 
 def company_rows(qs: QuerySet[Company]) -> Iterator[list[Any]]:
     through = Company.tags.through
-    for chunk in _chunks(qs.select_related("owner")):
+    for chunk in chunks(qs.select_related("owner")):
         tags = _grouped(
             through.objects.filter(company_id__in=[c.pk for c in chunk])
             .order_by("tag__name")
@@ -102,43 +87,3 @@ def company_rows(qs: QuerySet[Company]) -> Iterator[list[Any]]:
                 ", ".join(tags.get(c.pk, [])), c.owner.email, c.city, c.country,
                 timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
             ]  # fmt: skip
-
-
-class _Line:
-    """A file-like object whose write() returns the line, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    """UTF-8 CSV with a byte-order mark, so Excel opens Chinese text correctly."""
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_safe_cell(v) for v in row])
-
-
-def _safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    stripped = text.replace(" ", "").replace("-", "").replace("+", "").replace("(", "")
-    return stripped.replace(")", "").replace(".", "").isdigit()
-
-
-def xlsx_file(header: list[str], rows: Iterator[list[Any]], title: str) -> IO[bytes]:
-    """An XLSX in a temporary file (in memory while small); rows are streamed into it."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
-    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(handle)
-    handle.seek(0)
-    return handle

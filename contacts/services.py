@@ -359,18 +359,25 @@ def contact_bulk_update(
     ids: Sequence[int],
     owner: User | None = None,
     add_tags: Sequence[Tag] = (),
+    tag_names: Sequence[str] = (),
     archive: bool = False,
 ) -> int:
     """Apply one action to many contacts the actor may change. Atomic; returns how many changed.
 
     Ids the actor may not change are ignored rather than failing the whole action, and the
-    count says how many were changed.
+    count says how many were changed. Tags named in `tag_names` are found or created in the
+    same transaction, and only when some contact may change: a refused action (nothing the
+    actor may change, an owner they may not assign, a tag they may not create) changes
+    nothing, not even the tag table.
     """
     contacts = list(
         access.scoped(actor, Contact, "change").filter(pk__in=ids, archived_at__isnull=True)
     )
+    if not contacts:
+        return 0
     if owner is not None:
         _check_ownership(owner=owner, model=Contact, actor=actor)
+    tags = [*add_tags, *(tags_get_or_create(names=tag_names, actor=actor) if tag_names else [])]
     with set_actor(actor):
         for contact in contacts:
             fields = ["updated_at"]
@@ -382,10 +389,10 @@ def contact_bulk_update(
                 fields.append("archived_at")
             if len(fields) > 1:
                 contact.save(update_fields=fields)
-        if add_tags:
+        if tags:
             through = Contact.tags.through
             through.objects.bulk_create(
-                [through(contact_id=c.pk, tag_id=t.pk) for c in contacts for t in add_tags],
+                [through(contact_id=c.pk, tag_id=t.pk) for c in contacts for t in tags],
                 ignore_conflicts=True,
             )
     return len(contacts)

@@ -13,15 +13,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Hashable, Mapping
+from collections import defaultdict
+from collections.abc import Hashable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, transaction
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import Count, F, Field, Model, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 
 from crm import cache as versioned_cache
 
@@ -52,20 +59,29 @@ def _encode(values: list[Any], direction: str) -> str:
 
 
 def _decode(
-    cursor: str, fields: list[tuple[str, bool]], model: type[Model]
+    cursor: str, fields: list[tuple[str, bool]], qs: QuerySet[Any]
 ) -> tuple[str, list[Any]]:
     padded = cursor + "=" * (-len(cursor) % 4)
     direction, values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     if direction not in ("n", "p") or len(values) != len(fields):
         raise ValueError("bad cursor")
-    parsed = [
-        # Sort keys are concrete fields, never reverse relations.
-        None
-        if value is None
-        else cast("Field[Any, Any]", model._meta.get_field(name)).to_python(value)
-        for (name, _desc), value in zip(fields, values, strict=True)
-    ]
+    parsed = []
+    for (name, _desc), value in zip(fields, values, strict=True):
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL refuses NUL in text; a cursor carrying one was made by hand.
+            raise ValueError("bad cursor")
+        parsed.append(None if value is None else sort_field(qs, name).to_python(value))
     return direction, parsed
+
+
+def sort_field(qs: QuerySet[Any], name: str) -> Field[Any, Any]:
+    """The field that types sort key `name`: an annotation's output field (a sort by an
+    expression, e.g. a stage's position) or the model's concrete field."""
+    annotation = qs.query.annotations.get(name)
+    if annotation is not None:
+        return annotation.output_field
+    # Sort keys are concrete fields, never reverse relations.
+    return cast("Field[Any, Any]", qs.model._meta.get_field(name))
 
 
 def _after(fields: list[tuple[str, bool]], values: list[Any], forward: bool) -> Q:
@@ -87,13 +103,13 @@ def _after(fields: list[tuple[str, bool]], values: list[Any], forward: bool) -> 
 
 
 def _read_cursor(
-    cursor: str | None, fields: list[tuple[str, bool]], model: type[Model]
+    cursor: str | None, fields: list[tuple[str, bool]], qs: QuerySet[Any]
 ) -> tuple[bool, list[Any] | None]:
     """(forward, values after which the page starts); None values mean the first page."""
     direction, values = "n", None
     if cursor:
         try:
-            direction, values = _decode(cursor, fields, model)
+            direction, values = _decode(cursor, fields, qs)
         except Exception:  # a tampered or stale cursor means the first page, not a 500
             direction, values = "n", None
     if values is not None and any(v is None for v in values):
@@ -132,7 +148,7 @@ def keyset_page(
     """One page of `qs` in `ordering` (which must end with a unique field, e.g. "id")."""
     size = size or settings.CRM_PAGE_SIZE
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
-    forward, values = _read_cursor(cursor, fields, qs.model)
+    forward, values = _read_cursor(cursor, fields, qs)
     page_qs = qs
     if values is not None:
         page_qs = page_qs.filter(_after(fields, values, forward))
@@ -189,10 +205,12 @@ def list_page(
     matches early, and read 465,000 rows.
 
     With `hint_key` (who is asking and with which filters; not the sort or cursor), the finding
-    "more than the cap" is kept in the cache for PLAN_HINT_SECONDS or until a write to the model
-    (`bump_list_version`), and the next page of that list skips the id fetch: 10,001 ids of a
-    400,000-contact scope cost ~15 ms. A stale hint is harmless: the rows are always read live;
-    only the "More than 10,000" label can lag.
+    "more than the cap" is kept in the cache for PLAN_HINT_SECONDS, and the next page of that
+    list skips the id fetch: 10,001 ids of a 400,000-contact scope cost ~15 ms. Writes do not
+    drop hints (signals on every save cost ~2.6 ms each, measured): they expire. A stale hint is
+    harmless: the rows are always read live and in the same order by either path; only the
+    "More than 10,000" label can lag, by at most PLAN_HINT_SECONDS. The list kit
+    (`crm.lists`) passes the key and the planner settings; views never do.
 
     `planner`: PostgreSQL settings for the counting query only, e.g. `IN_MEMORY_COSTS`.
     """
@@ -210,7 +228,7 @@ def list_page(
         return ListPage(keyset_page(qs, ordering=ordering, cursor=cursor, size=size), cap, True)
     count, ids, more = found
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
-    forward, values = _read_cursor(cursor, fields, qs.model)
+    forward, values = _read_cursor(cursor, fields, qs)
     rows = qs.in_bulk(ids)
     page = _finish(
         [rows[pk] for pk in ids if pk in rows],
@@ -271,13 +289,12 @@ def _count_and_page_ids(
 def count_and_page_sql(
     qs: QuerySet[Any], *, ordering: list[str], cursor: str | None, size: int, limit: int
 ) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of list_page's counting query (also for EXPLAIN in the benchmark)."""
+    """The SQL of list_page's counting query (also for EXPLAIN in the benchmark).
+
+    Sort keys may be columns or annotations of `qs` (expressions), in any mix of directions.
+    """
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
-    forward, values = _read_cursor(cursor, fields, qs.model)
-    descending = {desc for _name, desc in fields}
-    if len(descending) != 1:
-        raise ValueError("list_page orders by columns in one direction")
-    reverse = descending.pop() == forward  # the SQL walks backwards
+    forward, values = _read_cursor(cursor, fields, qs)
     names = [name for name, _desc in fields]
     inner, params = (
         qs.order_by()
@@ -286,18 +303,96 @@ def count_and_page_sql(
         .values_list("pk", *names)[:limit]
         .query.sql_with_params()
     )
-    keys = ", ".join(f"k{i}" for i in range(len(names)))
+    keys = [f"k{i}" for i in range(len(names))]
+    # Walking backwards (a "previous" cursor) flips every key's direction.
+    up = [forward != desc for _name, desc in fields]
     where = ""
     if values is not None:
-        where = f"WHERE ({keys}) {'<' if reverse else '>'} ({', '.join(['%s'] * len(values))})"
-        params = (*params, *values)
-    direction = " DESC" if reverse else ""
+        if len(set(up)) == 1:  # one direction: a row comparison
+            cols, marks = ", ".join(keys), ", ".join(["%s"] * len(values))
+            where = f"WHERE ({cols}) {'>' if up[0] else '<'} ({marks})"
+            params = (*params, *values)
+        else:  # mixed: (k0 > a) OR (k0 = a AND k1 < b) OR ...
+            ors: list[str] = []
+            tie: list[str] = []
+            for key, value, key_up in zip(keys, values, up, strict=True):
+                ors.append(" AND ".join([*tie, f"{key} {'>' if key_up else '<'} %s"]))
+                params = (*params, *values[: len(tie)], value)
+                tie.append(f"{key} = %s")
+            where = "WHERE " + " OR ".join(f"({o})" for o in ors)
+    order = ", ".join(
+        f"{key}{'' if key_up else ' DESC'}" for key, key_up in zip(keys, up, strict=True)
+    )
     sql = (
-        f"WITH m(pk, {keys}) AS MATERIALIZED ({inner}) "  # noqa: S608 - our own SQL and columns
+        f"WITH m(pk, {', '.join(keys)}) AS MATERIALIZED ({inner}) "  # noqa: S608 - our own SQL
         f"SELECT (SELECT count(*) FROM m), ARRAY(SELECT pk FROM m {where} "
-        f"ORDER BY {', '.join(f'k{i}{direction}' for i in range(len(names)))} LIMIT %s)"
+        f"ORDER BY {order} LIMIT %s)"
     )
     return sql, (*params, size + 1)
+
+
+@dataclass(frozen=True)
+class Group(Generic[M]):
+    """One column of a board: its first cards, how many it holds and the sum of a value."""
+
+    key: Any
+    items: list[M]
+    count: int
+    total: Any
+    next_cursor: str | None  # for keyset_page(qs.filter(group=key), ...) to load more cards
+
+
+def grouped_pages(
+    qs: QuerySet[M],
+    *,
+    group_by: str,
+    ordering: list[str],
+    per_group: int,
+    total: Any = None,
+    groups: Sequence[Any] = (),
+) -> list[Group[M]]:
+    """The first `per_group` rows of every group of `qs` in `ordering`, with each group's
+    count and the sum of `total` (a field name or an expression), in ONE query: window
+    functions (`row_number() OVER (PARTITION BY group ORDER BY ...)`, `count(*)` and `sum()`
+    over the same partition) filtered to the first rows. `groups` lists the columns to show in
+    order, including empty ones; without it, the groups found, in key order.
+
+    Counts are exact: a board's filters keep its scope small (a pipeline, an owner).
+    """
+    fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
+    partition = [F(group_by)]
+    order_by = [F(name).desc() if desc else F(name).asc() for name, desc in fields]
+    annotations: dict[str, Any] = {
+        "group_row": Window(RowNumber(), partition_by=partition, order_by=order_by),
+        "group_count": Window(Count("pk"), partition_by=partition),
+    }
+    if total is not None:
+        summed = F(total) if isinstance(total, str) else total
+        annotations["group_total"] = Window(Sum(summed), partition_by=partition)
+    rows = list(
+        qs.annotate(**annotations).filter(group_row__lte=per_group).order_by(group_by, *ordering)
+    )
+    found: dict[Any, list[M]] = defaultdict(list)
+    for row in rows:
+        found[getattr(row, group_by)].append(row)
+    keys = list(groups) or sorted(found)
+    result = []
+    for key in keys:
+        items = found.get(key, [])
+        count = items[0].group_count if items else 0  # type: ignore[attr-defined]
+        more = count > len(items)
+        result.append(
+            Group(
+                key=key,
+                items=items,
+                count=count,
+                total=getattr(items[0], "group_total", None) if items else None,
+                next_cursor=_encode([getattr(items[-1], n) for n, _ in fields], "n")
+                if more
+                else None,
+            )
+        )
+    return result
 
 
 def _plans_name(model: type[Model]) -> str:
@@ -305,10 +400,46 @@ def _plans_name(model: type[Model]) -> str:
 
 
 def bump_list_version(model: type[Model]) -> None:
-    """Forget the list-plan hints of `model` (called after its rows are written). At once, not
-    on commit: a hint is advisory, and dropping one early costs only a count."""
+    """Forget the list-plan hints of `model` at once (optional: hints expire by themselves;
+    bulk writers such as imports and seed_demo still call it after loading many rows)."""
     versioned_cache.bump(_plans_name(model), on_commit=False)
 
 
 def _hint_digest(hint_key: Hashable) -> str:
     return hashlib.blake2b(repr(hint_key).encode(), digest_size=12).hexdigest()
+
+
+class ApiCursorPagination(CursorPagination):
+    """REST framework's cursor pages, with a tampered cursor answered 400 and a message (the
+    stock class answers 404, or 500 when the position is not a value of the ordering field)."""
+
+    ordering = "id"
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        message = _("This cursor is not valid. Start again from the first page.")
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({self.cursor_query_param: [message]}) from exc
+        if cursor is not None and cursor == Cursor(offset=0, reverse=False, position=None):
+            # Decodes to nothing: this class never makes such a cursor (the first page has none).
+            raise ValidationError({self.cursor_query_param: [message]})
+        if cursor is not None and cursor.position is not None:
+            ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
+            field = self._model._meta.get_field(ordering.lstrip("-"))
+            try:
+                if "\x00" in str(cursor.position):
+                    raise ValueError("NUL")
+                cast("Field[Any, Any]", field).to_python(cursor.position)
+            except (ValueError, DjangoValidationError) as exc:
+                raise ValidationError({self.cursor_query_param: [message]}) from exc
+        return cursor

@@ -70,3 +70,56 @@ def test_read_only_user_cannot_write(read_only, own_contact):
 
 def test_anonymous_is_refused(own_contact):
     assert APIClient().get("/api/contacts/").status_code == 403
+
+
+# --- issue 25: invalid filters and cursors ----------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/api/contacts/", "/api/companies/"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": "George Green", "owner": "abc"}, "owner"),
+        ({"owner": "99999999", "stage": "customer"}, "owner"),
+        ({"stage": "nonsense"}, "stage"),
+        ({"tag": "999999"}, "tag"),
+        ({"created_from": "yesterday"}, "created_from"),
+    ],
+)
+def test_invalid_filter_is_400_with_the_field_error_and_no_rows(
+    api, own_contact, own_company, url, params, field
+):
+    response = api.get(url, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body.get(field)
+    assert "results" not in body
+
+
+def test_valid_filters_apply_through_the_api(api, rep, own_contact, team_contact):
+    body = api.get("/api/contacts/", {"owner": "me"}).json()
+    assert [c["display_name"] for c in body["results"]] == ["Olivia Owner"]
+    body = api.get("/api/contacts/", {"owner": str(rep.pk), "q": "tom"}).json()
+    assert body["results"] == []
+
+
+@pytest.mark.parametrize("url", ["/api/contacts/", "/api/companies/"])
+@pytest.mark.parametrize("cursor", ["cD1hYmM=", "cD0lMDA=", "bm90LWEtY3Vyc29y", "%%%"])
+def test_invalid_api_cursor_is_400_with_a_message(api, own_contact, own_company, url, cursor):
+    response = api.get(url, {"cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+    assert "not valid" in str(response.json())
+
+
+def test_api_cursor_pages_still_walk(api, rep):
+    from tests.contacts.factories import ContactFactory
+
+    for i in range(5):
+        ContactFactory(owner=rep, given_name=f"P{i}", family_name="Paged")
+    seen, url = [], "/api/contacts/?page_size=2"
+    while url:
+        body = api.get(url).json()
+        seen += [c["id"] for c in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 5

@@ -71,7 +71,7 @@ def test_company_export_is_scoped(rep_client, own_company, other_company):
 
 
 def test_export_walks_past_one_chunk(rep, rep_client, monkeypatch):
-    from contacts import exports
+    from crm import exports
 
     monkeypatch.setattr(exports, "CHUNK", 3)
     for i in range(8):
@@ -79,3 +79,91 @@ def test_export_walks_past_one_chunk(rep, rep_client, monkeypatch):
     response = rep_client.get(reverse("contacts:contact-export"))
     lines = _csv(response).strip().splitlines()
     assert len(lines) == 1 + 8
+
+
+# --- issue 25: invalid filters, spreadsheet safety -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"owner": "99999999", "stage": "customer"},
+        {"owner": "abc"},
+        {"stage": "nonsense", "q": "olivia"},
+        {"tag": "999999"},
+        {"created_from": "yesterday"},
+    ],
+)
+def test_invalid_filter_exports_nothing_and_says_why(rep_client, own_contact, params):
+    for name in ("contacts:contact-export", "contacts:company-export"):
+        for fmt in ("csv", "xlsx"):
+            response = rep_client.get(reverse(name), {**params, "format": fmt})
+            assert response.status_code == 400
+            text = response.content.decode()
+            assert "nothing was exported" in text
+            assert "Olivia Owner" not in text
+    text = rep_client.get(reverse("contacts:contact-export"), params).content.decode()
+    label = {"owner": "Owner", "stage": "Stage", "tag": "Tags", "created_from": "Created from"}
+    assert any(f"{label[k]}:" in text for k in params if k in label)
+
+
+EVIL = ["=HYPERLINK(1)", "-2+3", "+86 138 1234 5678", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_csv_neutralises_every_cell_a_spreadsheet_would_evaluate_by_one_rule(rep, rep_client):
+    from crm.exports import csv_cell
+
+    for value in EVIL:
+        assert csv_cell(value) == "'" + value
+    for value in ("Ann", "", "2+3", "138 1234", "a=b"):
+        assert csv_cell(value) == value
+    assert csv_cell(-5) == -5  # numbers are numbers, not text
+    ContactFactory(
+        owner=rep,
+        given_name="-2+3",
+        family_name="@Evil",
+        job_title="=1+1",
+        phones=["+86 138 1234 5678"],
+    )
+    text = _csv(rep_client.get(reverse("contacts:contact-export")))
+    row = next(line for line in text.splitlines() if "Evil" in line)
+    for cell in ("'-2+3", "'@Evil", "'=1+1", "'+86 138 1234 5678"):
+        assert cell in row
+    # No cell of the row starts with a formula character unless behind the apostrophe.
+    import csv as csv_module
+
+    cells = next(csv_module.reader([row]))
+    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
+def test_xlsx_cells_are_typed_text_never_formulas(rep, rep_client):
+    ContactFactory(
+        owner=rep,
+        given_name='=HYPERLINK("http://x")',
+        family_name="-2+3",
+        job_title="@SUM(A1)\x0b",  # a control character XML cannot carry
+        phones=["+86 138 1234 5678"],
+    )
+    response = rep_client.get(reverse("contacts:contact-export"), {"format": "xlsx"})
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, sheet[2], strict=True))
+    assert row["Given name"].value == '=HYPERLINK("http://x")'
+    assert row["Family name"].value == "-2+3"
+    assert row["Job title"].value == "@SUM(A1)"
+    assert row["Phones"].value == "+86 138 1234 5678"  # no apostrophe needed
+    for cell in sheet[2]:
+        assert cell.data_type in ("s", "n"), (cell.value, cell.data_type)
+    assert isinstance(row["id"].value, int)
+
+
+def test_company_xlsx_export_reads_back(rep, rep_client):
+    from tests.contacts.factories import CompanyFactory
+
+    CompanyFactory(owner=rep, name="=cmd|' /C calc'!A0")
+    response = rep_client.get(reverse("contacts:company-export"), {"format": "xlsx"})
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    cell = book.active["B2"]
+    assert (cell.value, cell.data_type) == ("=cmd|' /C calc'!A0", "s")

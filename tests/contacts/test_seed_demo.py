@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Role, User
-from contacts import selectors
+from contacts.lists import CONTACTS
 from contacts.models import Company, Contact, ContactEmail
-from contacts.selectors import ContactFilters
 from contacts.services import contact_names
+from crm.lists import query_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_bulk_rows_match_what_the_services_would_write():
         assert contact.team_id == contact.owner.team_id
     sample = Contact.objects.filter(name_order="family_first").first()
     admin = User.objects.get(email="admin@demo.example")
-    found = selectors.contact_list(user=admin, filters=ContactFilters(q=sample.display_name))
+    found = query_for(CONTACTS, admin, f"q={sample.display_name}").queryset
     assert sample in found
 
 

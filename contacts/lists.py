@@ -1,0 +1,72 @@
+"""The contact and company lists, declared for the list kit (`crm.lists`): each is one spec over
+one selector (`contacts.selectors`) and one template. The page, its HTMX fragment, the export and
+the API's filtering all come from these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from accounts import access
+from contacts import exports, selectors
+from contacts.filters import CompanyFilterSet, ContactFilterSet
+from contacts.forms import BulkActionForm
+from contacts.models import Company, Contact, Tag
+from crm.lists import BulkSpec, ExportSpec, ListSpec
+
+
+def _may_export(model: type[Contact] | type[Company]) -> Any:
+    return lambda user: access.has_model_perm(user, model, "export")
+
+
+CONTACTS: ListSpec[Contact] = ListSpec(
+    name="contacts",
+    model=Contact,
+    selector=selectors.contact_list,
+    filterset=ContactFilterSet,
+    sorts=selectors.CONTACT_SORTS,
+    default_sort="name",
+    template="contacts/contact_list.html",
+    results_id="contact-list-results",
+    row_fields=selectors.CONTACT_ROW_FIELDS,
+    # Tag badges from the contacts' own tag ids and the cached labels, not a prefetch.
+    row_annotations={"tag_id_list": selectors.CONTACT_TAG_IDS},
+    prepare_rows=selectors.attach_row_tags,
+    export=ExportSpec(
+        filename="contacts",
+        url_name="contacts:contact-export",
+        columns=exports.contact_columns,
+        rows=exports.contact_rows,
+        allowed=_may_export(Contact),
+        denied_message=lambda: _("Your role may not export contacts."),
+    ),
+    bulk=BulkSpec(
+        url_name="contacts:contact-bulk",
+        form=BulkActionForm,
+        # Read-only roles get no checkboxes and no bulk bar: every action could only fail.
+        allowed=lambda user: access.has_model_perm(user, Contact, "change"),
+    ),
+)
+
+COMPANIES: ListSpec[Company] = ListSpec(
+    name="companies",
+    model=Company,
+    selector=selectors.company_list,
+    filterset=CompanyFilterSet,
+    sorts=selectors.COMPANY_SORTS,
+    default_sort="name",
+    template="contacts/company_list.html",
+    results_id="company-list-results",
+    row_fields=selectors.COMPANY_ROW_FIELDS,
+    row_prefetch=(Prefetch("tags", queryset=Tag.objects.order_by("name")),),
+    export=ExportSpec(
+        filename="companies",
+        url_name="contacts:company-export",
+        columns=exports.company_columns,
+        rows=exports.company_rows,
+        allowed=_may_export(Company),
+        denied_message=lambda: _("Your role may not export companies."),
+    ),
+)

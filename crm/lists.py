@@ -1,0 +1,316 @@
+"""The list kit: a list page (filters, sort, search, keyset pages, its HTMX fragment, export and
+API filtering) is one `ListSpec`, one selector and one template.
+
+An app declares what differs from one list to the next; this module does the rest the same way
+for every list:
+
+    CONTACTS = ListSpec(
+        name="contacts",
+        model=Contact,
+        selector=selectors.contact_list,      # (user=) -> scoped queryset with its joins
+        filterset=ContactFilterSet,           # a ListFilterSet: page, export and API agree
+        sorts={"name": Sort(("sort_name", "id")), "-name": Sort(("-sort_name", "-id")), ...},
+        template="contacts/contact_list.html",  # with a `results` partial
+        results_id="contact-list-results",
+        row_fields=(...),                     # what a row shows: .only() for the page
+    )
+
+    def contact_list(request):
+        return list_response(request, CONTACTS)
+
+The query plan is the kit's business, not the view's: `crm.pagination.list_page` counts up to
+the cap and pages the ids in one query, remembers for a minute that a list was over the cap (a
+hint that simply expires: it is advisory, see `list_page`), and runs searches with in-memory
+page costs. crm/ imports no app: permission checks come in as callables of the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import django_filters  # type: ignore[import-untyped]
+from django import forms
+from django.db.models import Model, QuerySet
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from crm.http import is_fragment_request
+from crm.pagination import IN_MEMORY_COSTS, ListPage, Page, list_page
+
+if TYPE_CHECKING:
+    from crm.http import AuthedHttpRequest
+
+M = TypeVar("M", bound=Model)
+
+# Parameters that choose a page or a format, never which rows: not part of a list's filters.
+NOT_FILTERS = frozenset({"cursor", "sort", "format", "page_size"})
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A django-filter FilterSet as every list uses it.
+
+    - Always bound (an empty query string still applies defaults such as "not archived").
+    - An invalid value drops only its own filter (`filter_queryset` applies what validated);
+      pages show the error beside the rest, the API and exports refuse with 400.
+    - `user` is the request's user (for choices such as "my records").
+    - Multiple-choice parameters sent empty (`tag=` from an "Any" option) mean no filter.
+    - `prepare_form(form)` lets a subclass give its form what the template shows (options).
+    """
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        data = QueryDict(mutable=True) if data is None else data.copy()
+        for name, flt in self.base_filters.items():
+            if isinstance(flt, django_filters.MultipleChoiceFilter | _MODEL_MULTIPLE):
+                data.setlist(name, [v for v in data.getlist(name) if v])
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = getattr(request, "user", None)
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            form = super().form
+            self.prepare_form(form)
+        return self._form
+
+    def prepare_form(self, form: forms.Form) -> None:
+        """Give the form what its template shows besides the fields (cached option lists)."""
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Fields the kit adds to the form (the sort) are not filters.
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+
+_MODEL_MULTIPLE = django_filters.ModelMultipleChoiceFilter
+
+
+class FlagFilter(django_filters.Filter):
+    """A checkbox: "on" is True, absent is False (a filter method still runs for False)."""
+
+    field_class = forms.BooleanField
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sort offered by a list: its keyset ordering (ending with a unique key, any mix of
+    directions) and the expressions the ordering names (e.g. a stage's position)."""
+
+    ordering: tuple[str, ...]
+    annotations: Mapping[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> set[str]:
+        return {o.lstrip("-") for o in self.ordering} - set(self.annotations)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """How a list exports: file name, header, and one list of cells per row of a queryset."""
+
+    filename: str
+    url_name: str  # the export view, given the list's query string
+    columns: Callable[[], list[str]]
+    rows: Callable[[QuerySet[Any]], Iterator[list[Any]]]
+    allowed: Callable[[Any], bool]  # (user) -> may export
+    denied_message: Callable[[], str] = lambda: _("Your role may not export this list.")
+
+
+@dataclass(frozen=True)
+class BulkSpec:
+    """Bulk actions of a list: the form's URL name, the form class and who may use them."""
+
+    url_name: str
+    form: Callable[..., forms.Form]  # (data=None, *, user) -> the action form
+    allowed: Callable[[Any], bool]  # (user) -> may change any row at all
+
+
+@dataclass(frozen=True)
+class ListSpec(Generic[M]):
+    """Everything that makes one list different from another."""
+
+    name: str
+    model: type[M]
+    selector: Callable[..., QuerySet[M]]  # (user=) -> scoped rows with their joins, unordered
+    filterset: type[ListFilterSet]
+    sorts: Mapping[str, Sort]
+    template: str  # the page; its `results` partial is the HTMX fragment
+    results_id: str  # the fragment root's id
+    default_sort: str = ""
+    row_fields: tuple[str, ...] = ()  # what a row shows (sort keys are added): .only() a page
+    row_annotations: Mapping[str, Any] = field(default_factory=dict)
+    row_prefetch: tuple[Any, ...] = ()  # prefetch_related() for a page's rows
+    prepare_rows: Callable[[list[M]], None] | None = None  # e.g. labels from a cache
+    search_param: str = "q"
+    # PostgreSQL settings for a search's counting query (see crm.pagination.IN_MEMORY_COSTS).
+    search_planner: Mapping[str, str] | None = field(default_factory=lambda: IN_MEMORY_COSTS)
+    export: ExportSpec | None = None
+    bulk: BulkSpec | None = None
+    page_size: int | None = None
+
+    def sort_key(self, value: str | None) -> str:
+        if value and value in self.sorts:
+            return value
+        return self.default_sort or next(iter(self.sorts))
+
+
+@dataclass
+class ListResult(Generic[M]):
+    """What the results component shows: the page, its count, the filters and their errors."""
+
+    spec: ListSpec[M]
+    filterset: ListFilterSet
+    form: forms.Form
+    sort: str
+    page: Page[M]
+    count: int
+    capped: bool
+    can_bulk: bool = False
+    bulk_form: forms.Form | None = None
+    query: QueryDict = field(default_factory=QueryDict)
+
+    @property
+    def results_id(self) -> str:
+        return self.spec.results_id
+
+    @property
+    def valid(self) -> bool:
+        return not self.form.errors
+
+    # The entity template's partials that the shared results component includes.
+    @property
+    def head_template(self) -> str:
+        return f"{self.spec.template}#head"
+
+    @property
+    def rows_template(self) -> str:
+        return f"{self.spec.template}#rows"
+
+    @property
+    def bulk_template(self) -> str:
+        return f"{self.spec.template}#bulk"
+
+
+def filtered(spec: ListSpec[M], request: Any, queryset: QuerySet[M] | None = None) -> ListFilterSet:
+    """The spec's FilterSet over its selector's rows for `request` (the page, the export and
+    the API build it the same way)."""
+    data = getattr(request, "query_params", None) or request.GET
+    if queryset is None:
+        queryset = spec.selector(user=request.user)
+    filterset = spec.filterset(data, queryset, request=request)
+    form = filterset.form
+    if "sort" not in form.fields:
+        form.fields["sort"] = forms.ChoiceField(
+            choices=[(key, key) for key in spec.sorts], required=False
+        )
+    return filterset
+
+
+@dataclass(frozen=True)
+class PageQuery(Generic[M]):
+    """What a list runs for one request: the rows' queryset, the sort and the plan settings."""
+
+    filterset: ListFilterSet
+    sort: str
+    queryset: QuerySet[M]
+    ordering: list[str]
+    planner: Mapping[str, str] | None
+
+
+def page_query(spec: ListSpec[M], request: Any) -> PageQuery[M]:
+    """The filtered, sorted, narrowed queryset a list page reads (also for EXPLAIN: the
+    benchmark plans exactly what the pages run, see `query_for`)."""
+    filterset = filtered(spec, request)
+    form = filterset.form
+    form.is_valid()  # errors stay on the form; valid filters still apply
+    sort = spec.sort_key(form.cleaned_data.get("sort"))
+    chosen = spec.sorts[sort]
+    qs = filterset.qs
+    if chosen.annotations:
+        qs = qs.annotate(**chosen.annotations)
+    if spec.row_fields:
+        keys = {f for s in spec.sorts.values() for f in s.fields()}
+        qs = qs.only(*spec.row_fields, *keys)
+    if spec.row_annotations:
+        qs = qs.annotate(**spec.row_annotations)
+    if spec.row_prefetch:
+        qs = qs.prefetch_related(*spec.row_prefetch)
+    searching = bool(form.cleaned_data.get(spec.search_param))
+    planner = spec.search_planner if searching else None
+    return PageQuery(filterset, sort, qs, list(chosen.ordering), planner)
+
+
+def query_for(spec: ListSpec[M], user: Any, query_string: str = "") -> PageQuery[M]:
+    """`page_query` for a user and a query string, outside a request (benchmarks, tests)."""
+    return page_query(spec, SimpleNamespace(user=user, GET=QueryDict(query_string)))
+
+
+def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]:
+    """Filter, sort and page the list for `request`; the plan is chosen here, not in views."""
+    query = page_query(spec, request)
+    filterset, form, sort = query.filterset, query.filterset.form, query.sort
+    result: ListPage[M] = list_page(
+        query.queryset,
+        ordering=query.ordering,
+        cursor=request.GET.get("cursor"),
+        size=spec.page_size,
+        hint_key=(spec.name, request.user.pk, _filter_key(request.GET)),
+        planner=query.planner,
+    )
+    if spec.prepare_rows is not None:
+        spec.prepare_rows(result.page.items)
+    can_bulk = spec.bulk is not None and spec.bulk.allowed(request.user)
+    return ListResult(
+        spec=spec,
+        filterset=filterset,
+        form=form,
+        sort=sort,
+        page=result.page,
+        count=result.count,
+        capped=result.capped,
+        can_bulk=can_bulk,
+        bulk_form=spec.bulk.form(user=request.user) if spec.bulk and can_bulk else None,
+        query=request.GET,
+    )
+
+
+def _filter_key(query: QueryDict) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Which rows a query string asks for (not which page or order): the plan hint's key."""
+    return tuple(sorted((k, tuple(v)) for k, v in query.lists() if k not in NOT_FILTERS))
+
+
+def list_response(
+    request: AuthedHttpRequest,
+    spec: ListSpec[M],
+    context: Mapping[str, Any] | None = None,
+) -> HttpResponse:
+    """The list page, or its `#results` fragment for HTMX, from one URL (`Vary: HX-Request`).
+    Invalid filters answer 400 with their errors shown and the valid ones applied."""
+    result = list_results(request, spec)
+    template = spec.template
+    if is_fragment_request(request):
+        template += "#results"
+    full = {
+        "list": result,
+        # The names the page templates used before the kit.
+        "form": result.form,
+        "page": result.page,
+        "count": result.count,
+        "count_capped": result.capped,
+        **(context or {}),
+    }
+    response = render(request, template, full, status=200 if result.valid else 400)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
