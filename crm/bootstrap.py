@@ -450,10 +450,13 @@ def cmd_run() -> int:
     )  # fmt: skip
     port = free_port(int(os.environ.get("PORT") or 8000))
     celery = [sys.executable, "-m", "celery", "-A", "crm"]
+    worker_options = ["--without-gossip", "--without-mingle"]
     supervisor = Supervisor(
         {
             "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
-            "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
+            # No gossip or mingle: nothing here uses them, and gossip logs an error at each
+            # reconnect after Redis went away.
+            "worker": [*celery, "worker", "-l", "info", "--concurrency", "2", *worker_options],
             "beat": [*celery, "beat", "-l", "info"],  # django_celery_beat's DatabaseScheduler
         },
         env,
