@@ -17,7 +17,15 @@ class ContactsConfig(AppConfig):
 
         auditlog.register(
             Contact,
-            exclude_fields=["search_text", "search_vector", "sort_name", "updated_at"],
+            # merged_into: the merge writes its own entry, which does not name the other
+            # contact (a reader of this one's history may not see that one).
+            exclude_fields=[
+                "search_text",
+                "search_vector",
+                "sort_name",
+                "updated_at",
+                "merged_into",
+            ],
             m2m_fields={"tags"},
         )
         auditlog.register(
@@ -28,7 +36,12 @@ class ContactsConfig(AppConfig):
         auditlog.register(ContactEmail)
         auditlog.register(ContactPhone, exclude_fields=["digits"])
         auditlog.register(Tag)
-        auditlog.register(ImportJob, include_fields=["status", "created_count", "skipped_count"])
+        auditlog.register(
+            ImportJob,
+            include_fields=[
+                "status", "created_count", "updated_count", "skipped_count", "rejected_count"
+            ],
+        )
 
         # Navigation, home, global search, history labels, timeline (contacts/registrations.py).
         from contacts import registrations

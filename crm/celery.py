@@ -27,7 +27,7 @@ class RedisChannel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         if self.connection.client is None:
             raise RedisConnectionError("the broker connection is already closed")
-        return super()._connparams(asynchronous=asynchronous)  # type: ignore[no-any-return]
+        return super()._connparams(asynchronous=asynchronous)
 
 
 class RedisTransport(kombu_redis.Transport):

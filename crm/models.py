@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -95,3 +96,59 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Job(TimeStampedModel):
+    """A piece of background work the user waits for (crm/jobs.py): what it is, how far it got,
+    who asked, and the signs of life the reaper reads to find work whose worker died."""
+
+    kind = models.CharField(_("kind"), max_length=60)
+    status = models.CharField(
+        _("status"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    task_name = models.CharField(max_length=200)  # the Celery task that runs it, to requeue
+    kwargs = models.JSONField(default=dict)  # its arguments (JSON values), besides job_id
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)  # None: unknown
+    errors = models.JSONField(default=list)  # [{"message": ...}], domain errors shown to the user
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs started (the reaper requeues)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            # The reaper's scan: running jobs by their last sign of life.
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(status="running"),
+                name="crm_job_running_heartbeat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))

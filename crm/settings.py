@@ -268,6 +268,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 CRM_IMPORT_MAX_BYTES = env_int("CRM_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# Background jobs (crm/jobs.py): a running job silent this long is requeued, up to N runs.
+CRM_JOB_STALE_MINUTES = env_int("CRM_JOB_STALE_MINUTES", 5)
+CRM_JOB_MAX_ATTEMPTS = env_int("CRM_JOB_MAX_ATTEMPTS", 3)
 
 # --- Email: SMTP by default (console in development); any anymail ESP via EMAIL_BACKEND.
 EMAIL_BACKEND = env(

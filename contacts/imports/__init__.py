@@ -82,7 +82,7 @@ from contacts.models import (
 )
 from contacts.search import digits_of
 from contacts.services import tags_get_or_create
-from crm import outbox
+from crm import jobs
 from crm.errors import DomainError, TransientError
 from crm.pagination import bump_list_version
 
@@ -484,11 +484,17 @@ def _cols(job: ImportJob) -> set[str]:
 
 def import_check(*, job: ImportJob, actor: User) -> ImportJob:
     """Check a MAPPED job's rows: during the request when small, else in Celery (after commit)."""
-    from contacts.tasks import contact_import_validate
+    from contacts.tasks import VALIDATE, contact_import_validate
 
     if job.total_rows <= INLINE_ROWS:
         return import_validate(job_id=job.pk, actor=actor)
-    outbox.enqueue(contact_import_validate, {"job_id": job.pk, "actor_id": actor.pk})
+    jobs.job_start(
+        kind=VALIDATE,
+        task=contact_import_validate,
+        kwargs={"import_id": job.pk, "actor_id": actor.pk},
+        actor=actor,
+        total=job.total_rows,
+    )
     return job
 
 
@@ -601,6 +607,7 @@ def _validate(job: ImportJob, actor: User) -> None:
             else:
                 updates += 1
         cache.set(_progress_key(job.pk), total, PROGRESS_TTL)
+        jobs.progress(done=total)  # the reaper's sign of life, when run as a job
         if total > MAX_ROWS:
             add(0, "", _("The file has more than %(n)d rows. Split it.") % {"n": MAX_ROWS})
             break
@@ -620,14 +627,20 @@ def _validate(job: ImportJob, actor: User) -> None:
 @transaction.atomic
 def import_queue(*, job: ImportJob, actor: User) -> ImportJob:
     """Queue a checked import for commit in Celery. A second click queues nothing more."""
-    from contacts.tasks import contact_import_commit
+    from contacts.tasks import COMMIT, contact_import_commit
 
     queued = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALID).update(
         status=ImportStatus.QUEUED, updated_at=timezone.now()
     )
     if not queued:
         raise DomainError(_("This import is not ready, or was queued already."))
-    outbox.enqueue(contact_import_commit, {"job_id": job.pk, "actor_id": actor.pk})
+    jobs.job_start(
+        kind=COMMIT,
+        task=contact_import_commit,
+        kwargs={"import_id": job.pk, "actor_id": actor.pk},
+        actor=actor,
+        total=job.total_rows,
+    )
     job.refresh_from_db()
     return job
 
@@ -731,6 +744,7 @@ def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int, int,
                 skipped += chunk_skipped
                 processed += len(chunk)
                 cache.set(_progress_key(job.pk), processed, PROGRESS_TTL)
+                jobs.progress(done=processed)
         if rejected is not None:
             job.rejected_count = rejected.count
             if rejected.count:
