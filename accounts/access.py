@@ -247,8 +247,9 @@ def get_for_user_or_404(
     """Fetch one record through the scoping layer.
 
     Unknown, malformed and invisible ids are all a 404, so URL guessing tells nothing. A record the
-    user may see but not `action` is a 403. `queryset` (already scoped, e.g. with select_related)
-    may be passed to shape the single query.
+    user may see but not `action` is a 403. `queryset` shapes the single query (select_related,
+    prefetches); it is not trusted: a record it returns that the user may not see is a 404 too,
+    so passing `Model.objects.all()` cannot widen what the user reaches.
     """
     base = queryset if queryset is not None else scoped(user, model, "view")
     try:
@@ -256,6 +257,44 @@ def get_for_user_or_404(
     # django-stubs knows DoesNotExist only on concrete model classes, not on a type[M].
     except (model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:  # type: ignore[attr-defined]
         raise Http404(_("No such record, or you do not have access to it.")) from exc
+    # The intersection with `scoped(user, model)`, decided from the cached rules (no query).
+    if queryset is not None and not can(user, obj, "view"):
+        raise Http404(_("No such record, or you do not have access to it."))
     if action != "view" and not can(user, obj, action):
         raise PermissionDenied(_("You may see this record but not change it."))
     return obj
+
+
+def require(user: User | AnonymousUser, obj: Model, action: Action = "change") -> None:
+    """Raise PermissionDenied unless the user may see this record and `action` it. Services that
+    change a record call this, so a caller that forgot the check still cannot write."""
+    if not (can(user, obj, "view") and can(user, obj, action)):
+        if action == "delete":
+            raise PermissionDenied(_("You may not delete this record."))
+        raise PermissionDenied(_("You may not change this record."))
+
+
+def require_model_perm(user: User | AnonymousUser, model: type[Model], codename: str) -> None:
+    """Raise PermissionDenied unless the user's roles grant `codename` on `model` (`add`,
+    `export`, `import`, `merge`, ...)."""
+    allowed = can_add(user, model) if codename == "add" else has_model_perm(user, model, codename)
+    if not allowed:
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+def assignable_owners(user: User | AnonymousUser, model: type[Model]) -> QuerySet[User]:
+    """Active users `user` may make the owner of a `model` record (`can_assign` as a queryset):
+    themselves, their team-mates with a team change scope, everyone with an all-records scope."""
+    from accounts.models import User as UserModel
+
+    users = UserModel.objects.filter(is_active=True)
+    if not user.is_authenticated:
+        return users.none()
+    rule = _rule(user, model, "change")
+    if not rule.everything:
+        mine = Q(pk=user.pk)
+        team_id = getattr(user, "team_id", None)
+        if rule.scope == Scope.TEAM and team_id:
+            mine |= Q(team_id=team_id)
+        users = users.filter(mine)
+    return users.select_related("team").order_by("first_name", "last_name", "email")

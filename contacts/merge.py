@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, ForeignObjectRel, ManyToManyRel, OuterRef
 from django.utils import formats, timezone
@@ -358,8 +359,11 @@ def contact_merge(
     and phones (by digits) are united, the primary's primary ones staying primary; tags are
     united; shares and every record of any app pointing at the duplicate move to the primary.
     The duplicate keeps its own history, is archived with `merged_into` set, and both contacts
-    get a history entry. Callers: the merge view (role permission `contacts.merge_contact`).
+    get a history entry. Callers: the merge view. PermissionDenied without the role permission
+    `contacts.merge_contact`; DomainError when either contact may not be changed by `actor`.
     """
+    if not access.has_model_perm(actor, Contact, "merge"):
+        raise PermissionDenied(_("Your role may not merge contacts."))
     if primary.pk == duplicate.pk:
         raise DomainError(_("A contact cannot be merged with itself."))
     locked = {
@@ -422,7 +426,8 @@ def contact_merge(
         )
         _log_merge(
             duplicate,
-            _("Merged into %(name)s (#%(id)s).") % {"name": primary, "id": primary.pk},
+            # Not the primary's name: whoever may see this contact may not see that one.
+            _("Merged into contact #%(id)s.") % {"id": primary.pk},
             emails=([e.email for e in their_emails], []),
             phones=([p.number for p in their_phones], []),
         )

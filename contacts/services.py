@@ -1,6 +1,8 @@
 """Every write to contacts and companies that matters. One transaction each; callers are views,
-the API, importers and tasks, which have already checked that `actor` may reach the record through
-`accounts.access`. Services check business rules and raise DomainError with a message to show.
+the API, importers and tasks. Each service checks through `accounts.access` that `actor` may do
+this (PermissionDenied otherwise), so a caller that forgot its own check still cannot write; the
+callers check first anyway, to answer 404/403 before parsing input. Services check business
+rules and raise DomainError with a message to show.
 """
 
 from __future__ import annotations
@@ -268,7 +270,9 @@ def contact_find_duplicates(
 
 @transaction.atomic
 def contact_create(*, data: ContactInput, actor: User) -> Contact:
-    """Create a contact with its emails, phones and tags. Atomic; logs the creation."""
+    """Create a contact with its emails, phones and tags. Atomic; logs the creation. The actor
+    needs the role's add permission (PermissionDenied)."""
+    access.require_model_perm(actor, Contact, "add")
     values = {k: v for k, v in data.values.items() if k in CONTACT_FIELDS}
     values.setdefault("owner", actor)
     if "team" not in values:
@@ -301,7 +305,9 @@ def contact_update(
     phones: list[PhoneInput] | None = None,
     tags: list[Tag] | None = None,
 ) -> Contact:
-    """Change some fields of a contact (also one field, for inline edits). Atomic; audited."""
+    """Change some fields of a contact (also one field, for inline edits). Atomic; audited.
+    PermissionDenied unless the actor may change this contact."""
+    access.require(actor, contact, "change")
     if contact.archived_at is not None:
         raise DomainError(_("Restore this contact before changing it."))
     values = {k: v for k, v in values.items() if k in CONTACT_FIELDS}
@@ -332,7 +338,9 @@ def contact_update(
 
 @transaction.atomic
 def contact_archive(*, contact: Contact, actor: User) -> Contact:
-    """Hide a contact from lists; nothing is deleted. Idempotent."""
+    """Hide a contact from lists; nothing is deleted. Idempotent. PermissionDenied unless the
+    actor may change it."""
+    access.require(actor, contact, "change")
     if contact.archived_at is None:
         with set_actor(actor):
             contact.archived_at = timezone.now()
@@ -342,7 +350,9 @@ def contact_archive(*, contact: Contact, actor: User) -> Contact:
 
 @transaction.atomic
 def contact_restore(*, contact: Contact, actor: User) -> Contact:
-    """Bring an archived contact back. Idempotent; a merged contact stays merged."""
+    """Bring an archived contact back. Idempotent; a merged contact stays merged.
+    PermissionDenied unless the actor may change it."""
+    access.require(actor, contact, "change")
     if contact.merged_into_id:
         raise DomainError(_("This contact was merged into another one and cannot be restored."))
     if contact.archived_at is not None:
@@ -405,7 +415,8 @@ def contact_bulk_update(
 def company_create(
     *, values: dict[str, Any], actor: User, tags: list[Tag] | None = None
 ) -> Company:
-    """Create a company. Atomic; audited."""
+    """Create a company. Atomic; audited. The actor needs the role's add permission."""
+    access.require_model_perm(actor, Company, "add")
     values = {k: v for k, v in values.items() if k in COMPANY_FIELDS}
     values.setdefault("owner", actor)
     if "team" not in values:
@@ -426,7 +437,9 @@ def company_create(
 def company_update(
     *, company: Company, actor: User, values: dict[str, Any], tags: list[Tag] | None = None
 ) -> Company:
-    """Change a company. A new name is written into its people's search text too. Atomic."""
+    """Change a company. A new name is written into its people's search text too. Atomic.
+    PermissionDenied unless the actor may change it."""
+    access.require(actor, company, "change")
     if company.archived_at is not None:
         raise DomainError(_("Restore this company before changing it."))
     values = {k: v for k, v in values.items() if k in COMPANY_FIELDS}
@@ -480,7 +493,9 @@ def contacts_reindex(*, company_id: int | None = None, contact_ids: Sequence[int
 
 @transaction.atomic
 def company_archive(*, company: Company, actor: User) -> Company:
-    """Hide a company from lists; its people stay. Idempotent."""
+    """Hide a company from lists; its people stay. Idempotent. PermissionDenied unless the
+    actor may change it."""
+    access.require(actor, company, "change")
     if company.archived_at is None:
         with set_actor(actor):
             company.archived_at = timezone.now()
@@ -490,6 +505,9 @@ def company_archive(*, company: Company, actor: User) -> Company:
 
 @transaction.atomic
 def company_restore(*, company: Company, actor: User) -> Company:
+    """Bring an archived company back. Idempotent. PermissionDenied unless the actor may change
+    it."""
+    access.require(actor, company, "change")
     if company.archived_at is not None:
         with set_actor(actor):
             company.archived_at = None

@@ -123,3 +123,49 @@ def test_can_assign_follows_change_scope(rep, rep_teammate, rep_other_team, mana
     assert access.can_assign(rep, Contact, rep_teammate)
     assert not access.can_assign(rep, Contact, rep_other_team)
     assert access.can_assign(manager, Contact, rep)
+
+
+def test_a_queryset_passed_in_is_intersected_with_the_scope(rep: User, own_contact, other_contact):
+    everything = Contact.objects.all()
+    assert access.get_for_user_or_404(rep, Contact, own_contact.pk, queryset=everything) is not None
+    with pytest.raises(Http404):
+        access.get_for_user_or_404(rep, Contact, other_contact.pk, queryset=everything)
+    with pytest.raises(Http404):  # also when asking to change it
+        access.get_for_user_or_404(
+            rep, Contact, other_contact.pk, action="change", queryset=everything
+        )
+
+
+def test_a_queryset_passed_in_keeps_the_403_for_visible_records(read_only: User, own_contact):
+    with pytest.raises(PermissionDenied):
+        access.get_for_user_or_404(
+            read_only, Contact, own_contact.pk, action="change", queryset=Contact.objects.all()
+        )
+
+
+def test_require_refuses_changes_outside_the_change_scope(
+    rep: User, manager: User, own_contact, other_contact
+):
+    access.require(rep, own_contact, "change")
+    access.require(manager, other_contact, "view")
+    with pytest.raises(PermissionDenied):
+        access.require(manager, other_contact, "change")  # sees all, changes the team's
+    with pytest.raises(PermissionDenied):
+        access.require(rep, other_contact, "view")
+    with pytest.raises(PermissionDenied):
+        access.require(rep, own_contact, "delete")  # reps have no delete permission
+
+
+@pytest.mark.parametrize("role", ["rep", "manager", "agent", "read_only", "no_role", "admin_user"])
+def test_assignable_owners_are_exactly_who_can_assign_allows(
+    request: pytest.FixtureRequest, role: str, manager, rep_teammate, rep_other_team, marketer
+):
+    user = request.getfixturevalue(role)
+    offered = set(access.assignable_owners(user, Contact))
+    expected = {
+        u for u in User.objects.filter(is_active=True) if access.can_assign(user, Contact, u)
+    }
+    assert offered == expected
+    assert user in offered  # oneself, always
+    if role == "rep":
+        assert offered == {user, rep_teammate, manager}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
 
-from contacts import services
+from contacts import merge, services
 from contacts.models import Contact, NameOrder
 from crm.errors import DomainError
 from tests.contacts.factories import CompanyFactory, ContactFactory
@@ -105,3 +106,73 @@ def test_tags_are_matched_case_insensitively(rep):
 def test_agent_cannot_create_tags(agent):
     with pytest.raises(DomainError, match="tags"):
         services.tags_get_or_create(names=["Brand-new"], actor=agent)
+
+
+# --- services check access themselves (a caller that forgets cannot write) -----------------
+
+
+def _fresh(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+@pytest.mark.parametrize("role", ["rep_other_team", "read_only", "agent", "no_role"])
+def test_contact_update_refuses_a_user_who_may_not_change_it(request, role, own_contact):
+    user = request.getfixturevalue(role)
+    with pytest.raises(PermissionDenied):
+        services.contact_update(contact=own_contact, actor=user, values={"job_title": "Boss"})
+    assert _fresh(own_contact).job_title != "Boss"
+
+
+def test_contact_update_allows_a_team_mate(rep_teammate, own_contact):
+    services.contact_update(contact=own_contact, actor=rep_teammate, values={"job_title": "Boss"})
+    assert _fresh(own_contact).job_title == "Boss"
+
+
+def test_contact_archive_and_restore_refuse_an_outsider(rep, rep_other_team, own_contact):
+    with pytest.raises(PermissionDenied):
+        services.contact_archive(contact=own_contact, actor=rep_other_team)
+    assert _fresh(own_contact).archived_at is None
+    services.contact_archive(contact=own_contact, actor=rep)
+    with pytest.raises(PermissionDenied):
+        services.contact_restore(contact=_fresh(own_contact), actor=rep_other_team)
+    assert _fresh(own_contact).archived_at is not None
+
+
+def test_contact_create_needs_the_add_permission(no_role, read_only):
+    for user in (no_role, read_only):
+        with pytest.raises(PermissionDenied):
+            services.contact_create(
+                data=services.ContactInput(values={"given_name": "Nope"}), actor=user
+            )
+    assert not Contact.objects.filter(given_name="Nope").exists()
+
+
+def test_company_services_refuse_a_user_who_may_not_change(rep, agent, rep_other_team):
+    company = CompanyFactory(owner=rep, name="Acme")
+    for user in (agent, rep_other_team):
+        with pytest.raises(PermissionDenied):
+            services.company_update(company=company, actor=user, values={"name": "Stolen"})
+        with pytest.raises(PermissionDenied):
+            services.company_archive(company=company, actor=user)
+    assert _fresh(company).name == "Acme"
+    assert _fresh(company).archived_at is None
+    services.company_archive(company=company, actor=rep)
+    with pytest.raises(PermissionDenied):
+        services.company_restore(company=_fresh(company), actor=agent)
+    with pytest.raises(PermissionDenied):
+        services.company_create(values={"name": "New"}, actor=agent)
+
+
+def test_merge_needs_the_merge_permission_and_change_on_both(rep, manager, own_contact):
+    duplicate = ContactFactory(owner=rep, given_name="Olivia", family_name="Owner")
+    with pytest.raises(PermissionDenied):  # a rep's role may not merge
+        merge.contact_merge(primary=own_contact, duplicate=duplicate, actor=rep, field_choices={})
+    assert _fresh(duplicate).merged_into_id is None
+
+
+def test_merge_refuses_a_manager_for_another_teams_contact(manager, own_contact, other_contact):
+    with pytest.raises(DomainError):
+        merge.contact_merge(
+            primary=own_contact, duplicate=other_contact, actor=manager, field_choices={}
+        )
+    assert _fresh(other_contact).merged_into_id is None

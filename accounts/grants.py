@@ -1,0 +1,118 @@
+"""What each built-in role may do, declared by the app that owns the models.
+
+Each app has a `grants.py` that calls `register(app_label, {role: [codenames]})` at import time
+(contacts/grants.py is the example). After every `migrate` (and every test-database flush) the
+`post_migrate` handler `sync_role_grants` imports every app's `grants` module and makes each role
+group hold exactly the declared permissions of every model that any declaration mentions, so
+a new app needs no migration and no central list: it adds its `grants.py`. Permissions of models
+no declaration mentions are left as their migrations made them; admins change role scopes
+(`RolePolicy`) in the admin, and per-record shares with django-guardian, not these grants.
+
+Accounts' own grants are declared at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.apps.registry import Apps
+from django.contrib.auth.management import create_permissions
+from django.utils.module_loading import autodiscover_modules
+
+from accounts.models import Role
+
+# app label -> role (group name) -> codenames in that app
+_REGISTRY: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def register(app_label: str, grants: Mapping[str, Iterable[str]]) -> None:
+    """Declare the permissions (codenames of `app_label`'s models, e.g. "view_contact") each role
+    holds. Calling it again for the same app replaces that app's declaration."""
+    unknown = set(grants) - set(Role.values)
+    if unknown:
+        raise ValueError(f"{app_label}: unknown roles {sorted(unknown)}; use accounts.Role values")
+    _REGISTRY[app_label] = {role: frozenset(codenames) for role, codenames in grants.items()}
+
+
+_discovered = False
+
+
+def declared() -> dict[str, dict[str, frozenset[str]]]:
+    """Every app's declaration (after discovering each app's `grants` module, once)."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("grants")
+        _discovered = True
+    return {app: dict(roles) for app, roles in _REGISTRY.items()}
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    """The declared permissions of a role, as "app_label.codename" (what `has_perm` takes)."""
+    return frozenset(
+        f"{app}.{codename}" for app, roles in declared().items() for codename in roles.get(role, ())
+    )
+
+
+def sync_role_grants(*, using: str = "default", apps: Apps = global_apps, **_: Any) -> None:
+    """Make every existing role group hold exactly the declared permissions of the models the
+    declarations mention (missing ones added, undeclared ones removed). Idempotent; a role group
+    that does not exist yet (before accounts' 0002 migration) is skipped."""
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    # Permissions of apps whose post_migrate has not run yet in this migrate are made here (as
+    # the apps' grant migrations do); a migration-state app config has no models module set.
+    for config in apps.get_app_configs():
+        models_module = getattr(config, "models_module", None)
+        config.models_module = models_module or True  # type: ignore[assignment]
+        try:
+            create_permissions(config, apps=apps, verbosity=0, using=using)
+        finally:
+            config.models_module = models_module
+    wanted: dict[str, set[int]] = {}
+    managed: set[int] = set()  # content types whose permissions the declarations manage
+    for app_label, roles in declared().items():
+        codenames = {c for names in roles.values() for c in names}
+        rows = Permission.objects.using(using).filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+        by_codename = {p.codename: p for p in rows}
+        missing = codenames - set(by_codename)
+        if missing:
+            raise LookupError(f"{app_label}/grants.py names unknown permissions {sorted(missing)}")
+        managed |= {p.content_type_id for p in by_codename.values()}
+        for role, names in roles.items():
+            wanted.setdefault(role, set()).update(by_codename[c].pk for c in names)
+    for group in Group.objects.using(using).filter(name__in=Role.values):
+        held = set(
+            group.permissions.filter(content_type_id__in=managed).values_list("pk", flat=True)
+        )
+        target = wanted.get(group.name, set())
+        if held - target:
+            group.permissions.remove(*(held - target))
+        if target - held:
+            group.permissions.add(*(target - held))
+
+
+# --- accounts' own grants (consistent with accounts/migrations/0002_create_roles.py) ---------
+
+_EVERYONE = ["view_user", "view_team"]
+register(
+    "accounts",
+    {
+        Role.ADMINISTRATOR: [
+            *("view_user", "add_user", "change_user", "delete_user"),
+            *("view_team", "add_team", "change_team", "delete_team"),
+            *("view_rolepolicy", "change_rolepolicy"),
+        ],
+        Role.SALES_MANAGER: _EVERYONE,
+        Role.SALES_REP: _EVERYONE,
+        Role.SUPPORT_AGENT: _EVERYONE,
+        Role.MARKETING: _EVERYONE,
+        Role.READ_ONLY: _EVERYONE,
+    },
+)
