@@ -25,3 +25,7 @@ def ensure_roles() -> None:
     ContentType.objects.clear_cache()  # the flush re-created content types with new ids
     for name in ROLE_MIGRATIONS:
         importlib.import_module(name).forwards(apps, None)
+    # Every app's declared grants (accounts/grants.py), as `migrate` leaves them.
+    from accounts.grants import sync_role_grants
+
+    sync_role_grants()

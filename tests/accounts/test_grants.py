@@ -84,3 +84,12 @@ def test_unknown_roles_and_permissions_are_refused():
             grants.sync_role_grants(apps=global_apps)
     finally:
         grants.register("contacts", saved)
+
+
+def test_roles_recreated_after_a_flush_hold_every_apps_declared_grants():
+    from tests.roles import ensure_roles
+
+    Group.objects.filter(name__in=Role.values).delete()  # what a transactional test's flush does
+    ensure_roles()
+    for role in Role.values:
+        assert _held(role) >= grants.role_permissions(role), role
