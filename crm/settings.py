@@ -366,6 +366,7 @@ AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp): TOTP with recovery codes.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "CRM")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists and deletes devices; it never shows keys
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -185,3 +185,19 @@ def test_role_policy_flag_is_editable_in_the_admin(admin_user):
     page = admin.get("/admin/accounts/rolepolicy/").content.decode()
     assert "require_two_factor" in page
     assert Group.objects.filter(name=Role.ADMINISTRATOR).exists()
+
+
+def test_admin_lists_devices_without_their_keys(client: Client, rep, admin_user):
+    sign_in(client, rep.email)
+    secret, codes = enrol(client)
+    admin = login_verified(Client(), admin_user)
+    for url in ("/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"):
+        page = admin.get(url).content.decode()
+        assert rep.email in page or str(rep) in page
+    device = TOTPDevice.objects.get(user=rep)
+    page = admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
+    assert secret not in page
+    static = StaticDevice.objects.get(user=rep)
+    page = admin.get(f"/admin/otp_static/staticdevice/{static.pk}/change/").content.decode()
+    assert codes[0] not in page
