@@ -65,3 +65,27 @@ def test_inline_edit_refreshes_subtitle_and_timeline_and_older_entries_load_on_s
     page.get_by_role("link", name="Changes").click()
     expect(page.get_by_role("link", name="Changes")).to_have_attribute("aria-current", "true")
     expect(entries).to_have_count(timeline.PAGE_SIZE)
+
+
+def test_company_timeline_and_grouped_search(page, live_server, rep, rep_other_team):
+    from playwright.sync_api import expect
+
+    company = CompanyFactory(owner=rep, name="Quillfeather Ltd", city="Lyon")
+    services.company_update(company=company, actor=rep, values={"city": "Paris"})
+    ContactFactory(owner=rep, given_name="Ada", family_name="Quillfeather", company=company)
+    ContactFactory(owner=rep_other_team, given_name="Bob", family_name="Quillfeather")
+
+    sign_in(page, live_server, rep.email)
+    page.goto(f"{live_server.url}/contacts/companies/{company.pk}/")
+    timeline_card = page.locator("#timeline")
+    expect(timeline_card.get_by_role("insertion").filter(has_text="Paris")).to_be_visible()
+    expect(timeline_card.get_by_role("deletion").filter(has_text="Lyon")).to_be_visible()
+    shot(page, "11-company-timeline")
+
+    page.goto(f"{live_server.url}/search/?q=quillfeather")
+    contacts = page.get_by_role("region", name="Contacts")
+    companies = page.get_by_role("region", name="Companies")
+    expect(contacts.get_by_role("link", name="Ada Quillfeather")).to_be_visible()
+    expect(page.get_by_text("Bob Quillfeather")).to_have_count(0)  # another team's
+    expect(companies.get_by_role("link", name="Quillfeather Ltd")).to_be_visible()
+    shot(page, "12-search-groups")
