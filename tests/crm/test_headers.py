@@ -95,4 +95,9 @@ def test_pages_work_under_the_csp_in_chromium(
     expect(results.get_by_role("link", name="Olivia Owner")).to_be_visible()
     results.get_by_role("link", name="Olivia Owner").click()
     expect(page.get_by_role("heading", name="Olivia Owner")).to_be_visible()
+    # The two-factor QR code is an SVG data: image, which the CSP's img-src allows.
+    page.goto(f"{live_server.url}/accounts/two-factor/setup/")
+    qr = page.get_by_role("img", name="QR code for the authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     assert violations == []
