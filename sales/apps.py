@@ -3,13 +3,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SalesConfig(AppConfig):
-    """Registered and empty until its issue lands; see docs/architecture.md."""
+    """Pipelines, opportunities, the board (issue 28); see docs/architecture.md "Sales"."""
 
     name = "sales"
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from crm import nav
+        from auditlog.registry import auditlog
 
-        # Greyed out in the navigation until the module has pages.
-        nav.register_nav(nav.NavEntry("sales", _("Deals"), None, order=40))
+        from sales import registrations
+        from sales.models import LossReason, Opportunity, OpportunityContact, Pipeline, Stage
+
+        auditlog.register(Opportunity, exclude_fields=["updated_at", "score", "stage_entered_at"])
+        auditlog.register(OpportunityContact)
+        auditlog.register(Pipeline, exclude_fields=["updated_at"])
+        auditlog.register(Stage, exclude_fields=["updated_at"])
+        auditlog.register(LossReason, exclude_fields=["updated_at"])
+        registrations.register()

@@ -1,0 +1,52 @@
+"""What each built-in role may do with pipelines and opportunities (see accounts/grants.py).
+
+How far a role reaches over opportunities (own, team's, all) is its RolePolicy. Pipelines,
+stages and loss reasons are the sales process: administrators define them, everyone reads them.
+Stage changes and contact roles are scoped through their opportunity (ACCESS_PARENT)."""
+
+from __future__ import annotations
+
+from accounts.grants import register
+from accounts.models import Role
+
+EDIT = ("view", "add", "change")
+PROCESS = ("pipeline", "stage", "lossreason")
+
+
+def _perms(**models: tuple[str, ...]) -> list[str]:
+    return [f"{action}_{model}" for model, actions in models.items() for action in actions]
+
+
+def _process(*actions: str) -> dict[str, tuple[str, ...]]:
+    return dict.fromkeys(PROCESS, actions)
+
+
+register(
+    "sales",
+    {
+        Role.ADMINISTRATOR: _perms(
+            opportunity=(*EDIT, "delete", "export"),
+            opportunitycontact=(*EDIT, "delete"),
+            stagechange=("view",),
+            **_process(*EDIT, "delete"),
+        ),
+        Role.SALES_MANAGER: _perms(
+            opportunity=(*EDIT, "export"),
+            opportunitycontact=EDIT,
+            stagechange=("view",),
+            **_process("view"),
+        ),
+        Role.SALES_REP: _perms(
+            opportunity=(*EDIT, "export"),
+            opportunitycontact=EDIT,
+            stagechange=("view",),
+            **_process("view"),
+        ),
+        Role.READ_ONLY: _perms(
+            opportunity=("view",),
+            opportunitycontact=("view",),
+            stagechange=("view",),
+            **_process("view"),
+        ),
+    },
+)

@@ -1,0 +1,363 @@
+"""Pipelines and their stages, opportunities (deals) and every stage change they went through.
+
+An opportunity is owned (`OwnedModel`: owner and team), so `accounts.access` scopes it like a
+contact. Its stage history (`StageChange`) is scoped through the opportunity (ACCESS_PARENT):
+time in stage, conversion and velocity are read from it, never estimated.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import OwnedModel
+from contacts.models import Company, Contact
+from crm.links import record_url
+from crm.models import TimeStampedModel
+
+ACTIVE = Q(archived_at__isnull=True)
+DEFAULT_CURRENCY = "CNY"
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class RequiredField(models.TextChoices):
+    """Fields a stage may require before a deal enters it."""
+
+    AMOUNT = "amount", _("Amount")
+    COMPANY = "company", _("Company")
+    NEXT_STEP = "next_step", _("Next step")
+    CONTACTS = "contacts", _("Contacts")
+
+
+class ForecastCategory(models.TextChoices):
+    PIPELINE = "pipeline", _("Pipeline")
+    BEST_CASE = "best_case", _("Best case")
+    COMMIT = "commit", _("Commit")
+    CLOSED = "closed", _("Closed")
+    OMITTED = "omitted", _("Omitted")
+
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+
+
+class DealSource(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    CAMPAIGN = "campaign", _("Campaign")
+    REFERRAL = "referral", _("Referral")
+    EXISTING_CUSTOMER = "existing_customer", _("Existing customer")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class Rating(models.IntegerChoices):
+    """How well one qualification criterion is met."""
+
+    UNKNOWN = 0, _("Unknown")
+    WEAK = 1, _("Weak")
+    FAIR = 2, _("Fair")
+    STRONG = 3, _("Strong")
+
+
+QUALIFICATION_FIELDS = ("need", "budget", "decision_maker", "timeline", "purchase_intent")
+
+
+class Pipeline(TimeStampedModel):
+    """A sales process: ordered stages, one of which deals start in."""
+
+    name = models.CharField(_("name"), max_length=80)
+    is_default = models.BooleanField(_("default"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="sales_pipeline_name_unique"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="sales_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(TimeStampedModel):
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"))
+    probability = models.PositiveSmallIntegerField(
+        _("default probability (%)"), validators=[MaxValueValidator(100)]
+    )
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=StageKind.choices, default=StageKind.OPEN
+    )
+    required_fields = ArrayField(
+        models.CharField(max_length=20, choices=RequiredField.choices),
+        verbose_name=_("required fields"),
+        default=list,
+        blank=True,
+    )
+    # A deal that stays longer than this in the stage is shown as stalled.
+    stall_days = models.PositiveSmallIntegerField(_("stalled after (days)"), default=30)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "position"], name="sales_stage_position_unique"
+            ),
+            models.UniqueConstraint(fields=["pipeline", "name"], name="sales_stage_name_unique"),
+            models.CheckConstraint(
+                condition=Q(probability__lte=100), name="sales_stage_probability_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != StageKind.OPEN
+
+
+class LossReason(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=80)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="sales_loss_reason_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter currency code (CNY)."))
+
+
+class Opportunity(OwnedModel):
+    """A deal in a pipeline's stage. Written only through `sales.services`."""
+
+    name = models.CharField(_("name"), max_length=200)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    contacts: models.ManyToManyField[Contact, OpportunityContact] = models.ManyToManyField(
+        Contact,
+        through="OpportunityContact",
+        verbose_name=_("contacts"),
+        related_name="opportunities",
+        blank=True,
+    )
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Zero means "no amount yet" (a stage may require one).
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=DEFAULT_CURRENCY, validators=[currency_validator]
+    )
+    expected_close_date = models.DateField(_("expected close date"))
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), validators=[MaxValueValidator(100)]
+    )
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=DealSource.choices, blank=True)
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=12,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+    )
+    need = models.PositiveSmallIntegerField(_("need"), choices=Rating.choices, default=0)
+    budget = models.PositiveSmallIntegerField(_("budget"), choices=Rating.choices, default=0)
+    decision_maker = models.PositiveSmallIntegerField(
+        _("decision maker"), choices=Rating.choices, default=0
+    )
+    timeline = models.PositiveSmallIntegerField(_("timeline"), choices=Rating.choices, default=0)
+    purchase_intent = models.PositiveSmallIntegerField(
+        _("purchase intent"), choices=Rating.choices, default=0
+    )
+    # 0-100 from the five ratings; stored (set by the services) so lists sort by it.
+    score = models.PositiveSmallIntegerField(_("evaluation score"), default=0, editable=False)
+    stage_entered_at = models.DateTimeField(_("in stage since"), editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    loss_reason = models.ForeignKey(
+        LossReason,
+        verbose_name=_("loss reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    loss_note = models.CharField(_("loss note"), max_length=300, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        permissions = [("export_opportunity", _("Can export opportunities"))]
+        indexes = [
+            # The board: a pipeline's cards per stage in card order, for everyone, an owner and a
+            # team (the scopes' filters lead).
+            models.Index(
+                fields=["pipeline", "stage", "stage_entered_at", "id"],
+                condition=ACTIVE,
+                name="opp_board",
+            ),
+            models.Index(
+                fields=["owner", "pipeline", "stage", "stage_entered_at", "id"],
+                condition=ACTIVE,
+                name="opp_owner_board",
+            ),
+            models.Index(
+                fields=["team", "pipeline", "stage", "stage_entered_at", "id"],
+                condition=ACTIVE,
+                name="opp_team_board",
+            ),
+            # The list's sorts, each ending in id.
+            models.Index(
+                fields=["expected_close_date", "id"], condition=ACTIVE, name="opp_close_date"
+            ),
+            models.Index(fields=["amount", "id"], condition=ACTIVE, name="opp_amount"),
+            models.Index(fields=["name", "id"], condition=ACTIVE, name="opp_name"),
+            models.Index(fields=["score", "id"], condition=ACTIVE, name="opp_score"),
+            models.Index(
+                fields=["owner", "expected_close_date", "id"],
+                condition=ACTIVE,
+                name="opp_owner_close",
+            ),
+            models.Index(
+                fields=["team", "expected_close_date", "id"],
+                condition=ACTIVE,
+                name="opp_team_close",
+            ),
+            models.Index(fields=["closed_at", "id"], name="opp_closed_at"),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="opp_name_trgm"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="opp_amount_not_negative"),
+            models.CheckConstraint(condition=Q(probability__lte=100), name="opp_probability_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return record_url("sales:opportunity-detail", self.pk)
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+
+class OpportunityContact(models.Model):
+    """A contact's role in a deal."""
+
+    ACCESS_PARENT: ClassVar[str] = "opportunity"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="contact_roles", db_index=False
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(
+        _("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.INFLUENCER
+    )
+
+    class Meta:
+        verbose_name = _("opportunity contact")
+        verbose_name_plural = _("opportunity contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"], name="sales_opp_contact_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.get_role_display()})"
+
+
+class StageChange(models.Model):
+    """One move of a deal between stages (from_stage is None for the stage it was created in)."""
+
+    ACCESS_PARENT: ClassVar[str] = "opportunity"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
+    )
+    from_stage = models.ForeignKey(
+        Stage, verbose_name=_("from"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        indexes = [
+            models.Index(fields=["opportunity", "at", "id"], name="stagechange_opp_at"),
+            # Conversion and velocity per stage over a period.
+            models.Index(fields=["to_stage", "at"], name="stagechange_to_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage}"
+
+
+class OpportunityUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Opportunity, on_delete=models.CASCADE)
+
+
+class OpportunityGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Opportunity, on_delete=models.CASCADE)

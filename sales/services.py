@@ -1,0 +1,296 @@
+"""Every write to opportunities. Keyword-only, typed, one transaction each.
+
+Each service checks that the actor may do it (`accounts.access`): a missing right is
+`PermissionDenied`, a broken business rule a `DomainError` with a message to show. A stage move
+locks the deal's row first, so two people moving one card at once are applied one after the
+other: the last one wins, and the history reads as the chain of moves that really happened
+(each change's `from_stage` is the previous change's `to_stage`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from auditlog.context import set_actor
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from crm.errors import DomainError
+from sales.models import (
+    QUALIFICATION_FIELDS,
+    ContactRole,
+    ForecastCategory,
+    LossReason,
+    Opportunity,
+    OpportunityContact,
+    Pipeline,
+    RequiredField,
+    Stage,
+    StageChange,
+    StageKind,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from contacts.models import Company, Contact
+
+MAX_RATING_TOTAL = 3 * len(QUALIFICATION_FIELDS)
+
+
+@dataclass
+class OpportunityInput:
+    """An opportunity as typed on a form or sent to the API (already shape-checked)."""
+
+    name: str
+    expected_close_date: dt.date
+    pipeline: Pipeline | None = None  # None: the default pipeline
+    stage: Stage | None = None  # None: the pipeline's first stage (creation only)
+    company: Company | None = None
+    contacts: Sequence[tuple[Contact, str]] = ()  # (contact, ContactRole)
+    owner: User | None = None  # None: the actor
+    amount: Decimal = Decimal("0.00")
+    currency: str = "CNY"
+    probability: int | None = None  # None: the stage's default
+    next_step: str = ""
+    source: str = ""
+    forecast_category: str = ForecastCategory.PIPELINE
+    ratings: dict[str, int] = field(default_factory=dict)  # QUALIFICATION_FIELDS -> 0..3
+
+
+def evaluation_score(ratings: dict[str, int]) -> int:
+    """0-100 from the five qualification ratings (each 0-3), rounded half up."""
+    total = sum(int(ratings.get(name, 0)) for name in QUALIFICATION_FIELDS)
+    return (total * 200 + MAX_RATING_TOTAL) // (2 * MAX_RATING_TOTAL)
+
+
+def default_pipeline() -> Pipeline:
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    if pipeline is None:
+        raise DomainError(_("Define a pipeline first."))
+    return pipeline
+
+
+def _missing_fields(opportunity: Opportunity, stage: Stage, *, contact_count: int) -> list[str]:
+    values: dict[str, bool] = {
+        RequiredField.AMOUNT: opportunity.amount > 0,
+        RequiredField.COMPANY: opportunity.company_id is not None,
+        RequiredField.NEXT_STEP: bool(opportunity.next_step.strip()),
+        RequiredField.CONTACTS: contact_count > 0,
+    }
+    return [str(RequiredField(name).label) for name in stage.required_fields if not values[name]]
+
+
+def _check_required(opportunity: Opportunity, stage: Stage, *, contact_count: int) -> None:
+    missing = _missing_fields(opportunity, stage, contact_count=contact_count)
+    if missing:
+        raise DomainError(
+            _("A deal needs %(fields)s before it can enter “%(stage)s”.")
+            % {"fields": ", ".join(missing).lower(), "stage": stage.name},
+            field=stage.required_fields[0] if stage.required_fields else None,
+        )
+
+
+def _check_input(data: OpportunityInput, actor: User) -> None:
+    if not data.name.strip():
+        raise DomainError(_("Give the deal a name."), field="name")
+    if data.amount < 0:
+        raise DomainError(_("The amount cannot be negative."), field="amount")
+    if data.probability is not None and not 0 <= data.probability <= 100:
+        raise DomainError(_("The probability must be between 0 and 100."), field="probability")
+    if data.forecast_category not in ForecastCategory.values:
+        raise DomainError(_("Choose a forecast category."), field="forecast_category")
+    for name, value in data.ratings.items():
+        if name not in QUALIFICATION_FIELDS or not 0 <= int(value) <= 3:
+            raise DomainError(_("Rate each criterion from 0 to 3."), field=name)
+    if data.company is not None and not access.can(actor, data.company, "view"):
+        raise DomainError(_("No such record, or you do not have access to it."), field="company")
+    for contact, role in data.contacts:
+        if not access.can(actor, contact, "view"):
+            raise DomainError(
+                _("No such record, or you do not have access to it."), field="contacts"
+            )
+        if role not in ContactRole.values:
+            raise DomainError(_("Choose each contact's role."), field="contacts")
+    if data.owner is not None and not access.can_assign(actor, Opportunity, data.owner):
+        raise DomainError(_("You may not give this deal to that person."), field="owner")
+
+
+def _set_contacts(opportunity: Opportunity, contacts: Sequence[tuple[Contact, str]]) -> None:
+    wanted = {contact.pk: role for contact, role in contacts}
+    OpportunityContact.objects.filter(opportunity=opportunity).exclude(
+        contact_id__in=wanted
+    ).delete()
+    existing = {
+        row.contact_id: row for row in OpportunityContact.objects.filter(opportunity=opportunity)
+    }
+    for contact_id, role in wanted.items():
+        row = existing.get(contact_id)
+        if row is None:
+            OpportunityContact.objects.create(
+                opportunity=opportunity, contact_id=contact_id, role=role
+            )
+        elif row.role != role:
+            row.role = role
+            row.save(update_fields=["role"])
+
+
+def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
+    """Create a deal in its pipeline's first stage (or the stage given, whose required fields
+    must then be met) and record its first StageChange. Atomic; needs the add permission."""
+    access.require_model_perm(actor, Opportunity, "add")
+    _check_input(data, actor)
+    pipeline = data.pipeline or default_pipeline()
+    stage = data.stage or pipeline.stages.order_by("position").first()
+    if stage is None or stage.pipeline_id != pipeline.pk:
+        raise DomainError(_("Choose a stage of this pipeline."), field="stage")
+    now = timezone.now()
+    owner = data.owner or actor
+    opportunity = Opportunity(
+        name=data.name.strip(),
+        company=data.company,
+        pipeline=pipeline,
+        stage=stage,
+        owner=owner,
+        team_id=owner.team_id,
+        amount=data.amount,
+        currency=data.currency,
+        expected_close_date=data.expected_close_date,
+        probability=stage.probability if data.probability is None else data.probability,
+        next_step=data.next_step,
+        source=data.source,
+        forecast_category=data.forecast_category,
+        stage_entered_at=now,
+        **{name: int(data.ratings.get(name, 0)) for name in QUALIFICATION_FIELDS},
+        score=evaluation_score(data.ratings),
+    )
+    _check_required(opportunity, stage, contact_count=len(data.contacts))
+    _apply_closing(opportunity, stage, loss_reason=None, now=now)
+    with transaction.atomic(), set_actor(actor):
+        opportunity.full_clean(exclude=["owner", "team", "stage_entered_at"])
+        opportunity.save()
+        _set_contacts(opportunity, data.contacts)
+        StageChange.objects.create(
+            opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=actor
+        )
+    return opportunity
+
+
+def opportunity_update(
+    *, opportunity: Opportunity, data: OpportunityInput, actor: User
+) -> Opportunity:
+    """Change a deal's fields (not its stage: `opportunity_move_stage`). The current stage's
+    required fields must stay met. Atomic; the row is locked while it is changed."""
+    access.require(actor, opportunity, "change")
+    _check_input(data, actor)
+    with transaction.atomic(), set_actor(actor):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        stage = Stage.objects.get(pk=locked.stage_id)
+        locked.name = data.name.strip()
+        locked.company = data.company
+        locked.amount = data.amount
+        locked.currency = data.currency
+        locked.expected_close_date = data.expected_close_date
+        if data.probability is not None:
+            locked.probability = data.probability
+        locked.next_step = data.next_step
+        locked.source = data.source
+        locked.forecast_category = data.forecast_category
+        for name in QUALIFICATION_FIELDS:
+            setattr(locked, name, int(data.ratings.get(name, 0)))
+        locked.score = evaluation_score(data.ratings)
+        if data.owner is not None and data.owner.pk != locked.owner_id:
+            locked.owner, locked.team_id = data.owner, data.owner.team_id
+        _check_required(locked, stage, contact_count=len(data.contacts))
+        locked.full_clean(exclude=["owner", "team", "stage_entered_at"])
+        locked.save()
+        _set_contacts(locked, data.contacts)
+    return locked
+
+
+def _apply_closing(
+    opportunity: Opportunity, stage: Stage, *, loss_reason: LossReason | None, now: dt.datetime
+) -> None:
+    """Won and lost stages close the deal; an open stage (re)opens it."""
+    if stage.kind == StageKind.OPEN:
+        opportunity.closed_at = None
+        opportunity.loss_reason = None
+        opportunity.loss_note = ""
+        if opportunity.forecast_category == ForecastCategory.CLOSED:
+            opportunity.forecast_category = ForecastCategory.PIPELINE
+        return
+    opportunity.closed_at = now
+    opportunity.forecast_category = ForecastCategory.CLOSED
+    opportunity.loss_reason = loss_reason if stage.kind == StageKind.LOST else None
+    if stage.kind == StageKind.LOST and loss_reason is None:
+        raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
+
+
+def opportunity_move_stage(
+    *,
+    opportunity: Opportunity,
+    stage: Stage,
+    actor: User,
+    loss_reason: LossReason | None = None,
+    loss_note: str = "",
+) -> Opportunity:
+    """Move a deal to `stage` of its pipeline and record the move (who, when, from where).
+
+    Atomic. The row is locked (SELECT ... FOR UPDATE) and re-read, so concurrent moves of one
+    deal queue up: each sees the stage the previous one left, the last one wins, and the history
+    stays a chain. Required fields are checked against the locked row: a refused move changes
+    nothing and says why. The probability becomes the new stage's default. Won and lost close
+    the deal (lost needs a reason); moving a closed deal to an open stage reopens it. Moving to
+    the stage it is in changes nothing."""
+    access.require(actor, opportunity, "change")
+    if loss_reason is not None and not loss_reason.active:
+        raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
+    with transaction.atomic(), set_actor(actor):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if locked.archived_at is not None:
+            raise DomainError(_("This deal is archived. Restore it first."))
+        if stage.pipeline_id != locked.pipeline_id:
+            raise DomainError(_("Choose a stage of this deal's pipeline."), field="stage")
+        if stage.pk == locked.stage_id:
+            return locked
+        contact_count = OpportunityContact.objects.filter(opportunity=locked).count()
+        _check_required(locked, stage, contact_count=contact_count)
+        now = timezone.now()
+        from_stage_id = locked.stage_id
+        _apply_closing(locked, stage, loss_reason=loss_reason, now=now)
+        locked.loss_note = loss_note.strip() if stage.kind == StageKind.LOST else ""
+        locked.stage = stage
+        locked.probability = stage.probability
+        locked.stage_entered_at = now
+        locked.save(
+            update_fields=[
+                "stage",
+                "probability",
+                "stage_entered_at",
+                "closed_at",
+                "loss_reason",
+                "loss_note",
+                "forecast_category",
+                "updated_at",
+            ]
+        )
+        StageChange.objects.create(
+            opportunity=locked, from_stage_id=from_stage_id, to_stage=stage, at=now, by=actor
+        )
+    return locked
+
+
+def opportunity_archive(*, opportunity: Opportunity, actor: User) -> Opportunity:
+    """Take a deal off the board and lists (kept, with its history). Atomic, idempotent."""
+    access.require(actor, opportunity, "change")
+    with transaction.atomic(), set_actor(actor):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if locked.archived_at is None:
+            locked.archived_at = timezone.now()
+            locked.save(update_fields=["archived_at", "updated_at"])
+    return locked
