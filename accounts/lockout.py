@@ -36,6 +36,19 @@ def username_of(request: HttpRequest, credentials: dict[str, Any] | None) -> str
     return str(value).strip().lower()
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address for counting failures. Behind `AXES_PROXY_COUNT` proxies, the entry
+    of X-Forwarded-For that the outermost of them wrote (entries further left come from the
+    client and can be forged); with none, the connection's address."""
+    remote = str(request.META.get("REMOTE_ADDR") or "")
+    count = settings.CRM_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [p for p in forwarded if p]
+    return forwarded[-count] if len(forwarded) >= count else remote
+
+
 def _minutes() -> int:
     cool_off = get_cool_off()
     return int(cool_off.total_seconds() // 60) if cool_off else 0

@@ -361,7 +361,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+CRM_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)  # proxies in front that set X-Forwarded-For
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp): TOTP with recovery codes.

@@ -145,3 +145,26 @@ def test_unknown_address_lockout_sends_nothing(client: Client, smtp) -> None:  #
         attempt(client, "nobody@example.com", "wrong", "10.0.5.5")
     assert not OutboxMessage.objects.exists()
     assert smtp.messages == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "counted"),
+    [
+        (0, "1.1.1.1", "10.0.0.9"),  # no proxy: the header is the client's word, ignored
+        (1, "6.6.6.6, 1.1.1.1", "1.1.1.1"),  # the entry our proxy wrote, not the forged one
+        (2, "6.6.6.6, 1.1.1.1, 10.0.0.2", "1.1.1.1"),
+        (2, "1.1.1.1", "10.0.0.9"),  # too few entries: not through our proxies
+    ],
+)
+def test_failures_count_the_client_address_behind_proxies(
+    client: Client, rep, settings, proxies: int, forwarded: str, counted: str
+) -> None:
+    settings.CRM_PROXY_COUNT = proxies
+    client.post(
+        LOGIN,
+        {"username": rep.email, "password": "wrong"},
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert AccessAttempt.objects.get().ip_address == counted
