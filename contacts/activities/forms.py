@@ -4,6 +4,7 @@ may be assigned) are the services' (DomainError), shown next to the field by the
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -93,7 +94,7 @@ class InteractionForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    due_at = _local_field(_("Due"), required=False)
+    due_at = _local_field(_("Due (the assignee's time)"), required=False)
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
@@ -111,6 +112,17 @@ class TaskForm(forms.Form):
         if assignees is not None:
             field.queryset = assignees
         field.empty_label = _("Me")
+
+    def clean(self) -> dict[str, Any]:
+        """A due time is the assignee's wall-clock time: "call at 9:00" assigned to a colleague
+        in Shanghai means 9:00 in Shanghai, whatever the zone of whoever typed it."""
+        data = super().clean() or {}
+        due, assignee = data.get("due_at"), data.get("assignee")
+        if due is not None and assignee is not None:
+            zone = zoneinfo.ZoneInfo(assignee.time_zone or "UTC")
+            wall = timezone.make_naive(due, timezone.get_current_timezone())
+            data["due_at"] = timezone.make_aware(wall, zone)
+        return data
 
     def to_input(self, **links: Any) -> TaskInput:
         data = self.cleaned_data

@@ -8,6 +8,7 @@ string and is fetched through `accounts.access`: another team's record is a 404.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -279,12 +281,17 @@ def task_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 return redirect(back)
         status = 422
     else:
+        due = task.due_at
+        if due is not None:  # shown as the assignee's wall-clock time (TaskForm.clean)
+            due = timezone.make_aware(
+                timezone.make_naive(due, zoneinfo.ZoneInfo(task.owner.time_zone or "UTC"))
+            )
         form = TaskForm(
             assignees=assignees,
             initial={
                 "title": task.title,
                 "notes": task.notes,
-                "due_at": task.due_at,
+                "due_at": due,
                 "priority": task.priority,
                 "assignee": task.owner_id,
             },

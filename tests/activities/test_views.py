@@ -278,5 +278,24 @@ def test_contact_timeline_shows_interactions_and_tasks(rep_client, rep, company_
     assert "Send minutes" in html
     only_calls = rep_client.get(url, {"kind": "interaction"}, **HX).content.decode()
     assert "Send minutes" not in only_calls
+    assert "Edit" in html  # the rep may change their own call
     company_url = reverse("contacts:company-timeline", args=[company_contact.company.pk])
-    assert "Kick-off call" in rep_client.get(company_url, **HX).content.decode()
+    company_html = rep_client.get(company_url, **HX).content.decode()
+    assert "Kick-off call" in company_html
+    assert "With Carla Caller" in company_html
+
+
+def test_due_time_is_the_assignees_wall_clock(rep_client, rep_teammate):
+    rep_teammate.time_zone = "Asia/Shanghai"
+    rep_teammate.save(update_fields=["time_zone"])
+    url = reverse("activities:task-create")
+    response = rep_client.post(
+        url,
+        {"title": "Call at nine", "priority": "normal", "assignee": rep_teammate.pk,
+         "due_at": "2026-12-01T09:00"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    task = Task.objects.get()
+    assert task.due_at == dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
+    edit = rep_client.get(reverse("activities:task-edit", args=[task.pk])).content.decode()
+    assert 'value="2026-12-01T09:00"' in edit
