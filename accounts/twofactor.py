@@ -3,8 +3,9 @@
 After the password, a user who has a confirmed device must enter a code before anything else;
 a user who must have one (superusers, roles whose policy says `require_two_factor`) and has
 none is sent to set one up first. What applies is decided once per session, at sign-in (or on
-the first request of an older session), and kept in the session, so ordinary requests pay no
-query for it; a changed role policy applies from the user's next sign-in.
+the first request of an older session) and kept in the session; whether a user without a device
+must set one up is also read per request from the cache (under the role version), so a role
+that becomes required applies at once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.access import ROLE_CACHE_SECONDS
 from accounts.models import RolePolicy, User
+from crm import cache as versioned_cache
 from crm.http import AuthedHttpRequest
 
 SESSION_STATE_KEY = "two_factor_state"
@@ -49,6 +52,21 @@ def two_factor_required(user: User) -> bool:
     if user.is_superuser:
         return True
     return RolePolicy.objects.filter(group__user=user, require_two_factor=True).exists()
+
+
+def two_factor_required_now(user: User) -> bool:
+    """`two_factor_required`, kept in the cache under the role version (dropped by any change to
+    role policies or memberships), so a newly required role applies on the user's next request
+    at the cost of a cache read."""
+    if user.is_superuser:
+        return True
+    answer = versioned_cache.get_or_compute(
+        "roles",
+        f"two-factor:{user.pk}",
+        lambda: "yes" if two_factor_required(user) else "no",
+        ROLE_CACHE_SECONDS,
+    )
+    return answer == "yes"
 
 
 def has_confirmed_device(user: User) -> bool:
@@ -95,6 +113,8 @@ class TwoFactorMiddleware:
         state = request.session.get(SESSION_STATE_KEY)
         if state not in (FREE, VERIFY, ENROL):
             state = request.session[SESSION_STATE_KEY] = state_for(user)
+        if state != VERIFY:  # no device: is one required now (a role may have changed)?
+            state = ENROL if two_factor_required_now(user) else FREE
         if state == FREE:
             return self.get_response(request)
         if path.startswith("/api/"):

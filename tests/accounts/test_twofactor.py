@@ -151,6 +151,20 @@ def test_optional_for_a_role_until_its_policy_requires_it(client: Client, rep):
     assert response["Location"].startswith(SETUP)
 
 
+def test_a_role_newly_requiring_it_applies_to_signed_in_members_at_once(client: Client, rep):
+    sign_in(client, rep.email)
+    assert client.get("/contacts/").status_code == 200
+    policy = RolePolicy.objects.get(group__name=Role.SALES_REP)
+    policy.require_two_factor = True
+    policy.save(update_fields=["require_two_factor"])
+    response = client.get("/contacts/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(SETUP)
+    policy.require_two_factor = False
+    policy.save(update_fields=["require_two_factor"])
+    assert client.get("/contacts/").status_code == 200
+
+
 def test_administrator_role_requires_it_by_migration(db):
     assert RolePolicy.objects.get(group__name=Role.ADMINISTRATOR).require_two_factor
     assert not RolePolicy.objects.get(group__name=Role.SALES_REP).require_two_factor
