@@ -299,3 +299,13 @@ def test_due_time_is_the_assignees_wall_clock(rep_client, rep_teammate):
     assert task.due_at == dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
     edit = rep_client.get(reverse("activities:task-edit", args=[task.pk])).content.decode()
     assert 'value="2026-12-01T09:00"' in edit
+
+
+def test_quick_log_panel_offers_click_to_call_that_opens_the_call_form(rep_client, own_contact):
+    url = reverse("activities:contact-interactions", args=[own_contact.pk])
+    html = rep_client.get(url).content.decode()
+    log = reverse("activities:contact-log", args=[own_contact.pk])
+    assert 'href="tel:+1(555)010-2000"' in html
+    assert f'hx-get="{log}?channel=call" hx-trigger="click"' in html
+    assert 'href="mailto:olivia@acme.example"' in html
+    assert "Log a call" in html
