@@ -95,7 +95,8 @@ class Matcher:
         updating = self.mode in (ImportMode.UPDATE, ImportMode.BOTH)
         by_external = self._by_external_id(rows)
         rest = [r for r in rows if r.number not in by_external]
-        by_email = self._by_email(rest) if (updating or self.skip_duplicates) else {}
+        # Create only: existing_duplicates below finds email and phone matches in two queries.
+        by_email = self._by_email(rest) if updating else {}
         candidates = {c for c, _how in by_external.values()} | {c for c, _e in by_email.values()}
         visible, changeable = self._access(candidates)
         for row in rows:
@@ -107,9 +108,6 @@ class Matcher:
                 decisions[row.number] = Decision(
                     reason=_("Imported already (%(value)s); it will be skipped.") % {"value": what}
                 )
-            elif not updating:  # an email match in create mode, asked to skip those
-                message = _("Matches a contact you can see (%(value)s); it will be skipped.")
-                decisions[row.number] = Decision(reason=message % {"value": what})
             elif contact_id not in visible:
                 message = _("A contact you cannot see has this id (%(value)s); it will be skipped.")
                 decisions[row.number] = Decision(reason=message % {"value": what})
@@ -456,7 +454,7 @@ class Writer:
             tag_ids = {*self.job_tag_ids, *(self.tag_ids[t.lower()] for t in p.row.tags)}
             links.extend((pk, tag_id) for tag_id in tag_ids)
             changed.append(contact)
-        Contact.objects.bulk_update(changed, [*UPDATABLE, *_DERIVED], batch_size=500)
+        self._update_rows(changed)
         ContactEmail.objects.bulk_create(new_emails)
         ContactPhone.objects.bulk_create(new_phones)
         if links:
@@ -473,6 +471,22 @@ class Writer:
                 "'{}') WHERE c.id = ANY(%s)",
                 [sorted({c for c, _t in links})],
             )
+
+    def _update_rows(self, contacts: list[Contact]) -> None:
+        """One UPDATE ... FROM unnest(...) for the chunk (Django's bulk_update writes a CASE per
+        column with a branch per row: measured at 34 rows/s for 20,000 rows)."""
+        if not contacts:
+            return
+        columns = [(name, "text") for name in UPDATABLE] + _DERIVED_COLUMNS
+        arrays = [[getattr(c, attname) for c in contacts] for attname, _type in columns]
+        names = ", ".join(attname for attname, _type in columns)
+        sets = ", ".join(f"{attname} = v.{attname}" for attname, _type in columns)
+        casts = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+        self.cursor.execute(
+            f"UPDATE contacts_contact c SET {sets} "  # noqa: S608 (names are constants)
+            f"FROM unnest(%s::bigint[], {casts}) AS v(id, {names}) WHERE c.id = v.id",
+            [[c.pk for c in contacts], *arrays],
+        )
 
     def _apply(self, contact: Contact, p: PreparedRow) -> None:
         v = p.row.values
@@ -507,7 +521,10 @@ class Writer:
         return contact.company.name if contact.company_id and contact.company else ""
 
 
-_DERIVED = [
-    "company", "owner", "team", "created_at", "updated_at", "external_source", "external_id",
-    "name_order", "display_name", "sort_name", "primary_email", "primary_phone", "search_text",
+_DERIVED_COLUMNS = [
+    ("company_id", "bigint"), ("owner_id", "bigint"), ("team_id", "bigint"),
+    ("created_at", "timestamptz"), ("updated_at", "timestamptz"), ("external_source", "text"),
+    ("external_id", "text"), ("name_order", "text"), ("display_name", "text"),
+    ("sort_name", "text"), ("primary_email", "text"), ("primary_phone", "text"),
+    ("search_text", "text"),
 ]  # fmt: skip
