@@ -22,7 +22,11 @@ def register() -> None:
 
     nav.register_nav(
         nav.NavEntry(
-            "my-work", _("My work"), "activities:my-work", order=5, active_for=("activities:",)
+            "my-work",
+            _("My work"),
+            "activities:my-work",
+            order=5,
+            active_for=("activities:my-work", "activities:task"),
         )
     )
 
