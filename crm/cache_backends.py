@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
@@ -62,8 +62,13 @@ class FailSoftRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 2.0)
         super().__init__(server, {**params, "OPTIONS": options})
+        self._location = server if isinstance(server, str) else ",".join(server)
         with _STATES_LOCK:
-            self._state = _STATES.setdefault((",".join(self._servers), self.key_prefix), _State())
+            self._state = _STATES.setdefault((self._location, self.key_prefix), _State())
+
+    def _client(self) -> Any:
+        """A redis-py client (Django's RedisCacheClient, which the stubs do not describe)."""
+        return cast(Any, self)._cache.get_client(write=True)
 
     # --- the guard
 
@@ -84,7 +89,7 @@ class FailSoftRedisCache(RedisCache):
             with state.lock:
                 if state.down:
                     state.down, state.open_until = False, 0.0
-                    log.warning("cache: Redis answers again (%s)", self._servers[0])
+                    log.warning("cache: Redis answers again (%s)", self._location)
         return result
 
     def _trip(self, exc: BaseException, *, write: bool) -> None:
@@ -105,7 +110,7 @@ class FailSoftRedisCache(RedisCache):
         with self._state.lock:
             if not self._state.dirty:
                 return
-            client = self._cache.get_client(write=True)
+            client = self._client()
             pattern = f"{_glob_escape(self.key_prefix)}:*"
             batch: list[bytes] = []
             deleted = 0
@@ -121,7 +126,7 @@ class FailSoftRedisCache(RedisCache):
 
     def ping(self) -> bool:
         """Ask Redis directly, past the breaker (for /healthz); raises when it does not answer."""
-        return bool(self._cache.get_client().ping())
+        return bool(self._client().ping())
 
     # --- Django's cache API
 
@@ -160,7 +165,7 @@ class FailSoftRedisCache(RedisCache):
         return int(result)
 
     def set_many(
-        self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> list[Any]:
         failed = list(data)
         return self._call(

@@ -240,3 +240,34 @@ def test_a_worker_reconnects_after_redis_dies_under_a_running_task(
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def test_the_cache_misses_quietly_and_quickly_while_redis_is_dead(
+    dead_redis: RedisServer,
+) -> None:
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    assert isinstance(cache, FailSoftRedisCache)
+    started = time.monotonic()
+    for _ in range(200):
+        assert cache.get("k", "default") == "default"
+        cache.set("k", 1)
+        assert cache.get_many(["a", "b"]) == {}
+        assert cache.add("k", 1) is False
+    assert cache.get_or_set("k", lambda: "computed") == "computed"
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("version")  # as for a missing key, which crm.cache handles
+    assert time.monotonic() - started < 2  # one refused connect, then the breaker
+
+
+def test_clear_drops_only_this_caches_keys(redis_server: RedisServer) -> None:
+    """Django's RedisCache.clear() flushes the database, Celery's queues with it."""
+    with override_settings(CACHES=redis_server.cache_settings(prefix="mine")):
+        from django.core.cache import cache
+
+        cache.set("a", 1)
+        redis_server.client().lpush("crm-queue", "a task")
+        cache.clear()
+        assert cache.get("a") is None
+        assert redis_server.client().llen("crm-queue") == 1
