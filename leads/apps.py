@@ -3,13 +3,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
-    """Registered and empty until its issue lands; see docs/architecture.md."""
+    """Leads (issue 27): capture, duplicates, conversion; see docs/architecture.md "Leads"."""
 
     name = "leads"
     verbose_name = _("Leads")
 
     def ready(self) -> None:
-        from crm import nav
+        from auditlog.registry import auditlog
 
+        from crm import nav
+        from leads.models import DuplicatePolicy, Lead
+
+        auditlog.register(
+            Lead,
+            exclude_fields=["updated_at", "sort_name", "phone_digits", "score_breakdown"],
+            m2m_fields={"tags"},
+        )
+        auditlog.register(DuplicatePolicy, exclude_fields=["updated_at"])
         # Greyed out in the navigation until the module has pages.
         nav.register_nav(nav.NavEntry("leads", _("Leads"), None, order=30))

@@ -1,0 +1,31 @@
+"""What each built-in role may do with leads (see accounts/grants.py).
+
+How far a role reaches over leads (own, team's, all) is its RolePolicy. Marketing captures and
+nurtures leads, so it adds and changes them; support sees them; duplicate policies are the
+administrators' settings."""
+
+from __future__ import annotations
+
+from accounts.grants import register
+from accounts.models import Role
+
+EDIT = ("view", "add", "change")
+
+
+def _perms(**models: tuple[str, ...]) -> list[str]:
+    return [f"{action}_{model}" for model, actions in models.items() for action in actions]
+
+
+register(
+    "leads",
+    {
+        Role.ADMINISTRATOR: _perms(
+            lead=(*EDIT, "delete", "export"), duplicatepolicy=(*EDIT, "delete")
+        ),
+        Role.SALES_MANAGER: _perms(lead=(*EDIT, "export"), duplicatepolicy=("view",)),
+        Role.SALES_REP: _perms(lead=(*EDIT, "export"), duplicatepolicy=("view",)),
+        Role.MARKETING: _perms(lead=(*EDIT, "export"), duplicatepolicy=("view",)),
+        Role.SUPPORT_AGENT: _perms(lead=("view",)),
+        Role.READ_ONLY: _perms(lead=("view",), duplicatepolicy=("view",)),
+    },
+)

@@ -1,0 +1,227 @@
+"""Leads: people and companies not yet qualified, from every capture path (issue 27).
+
+A lead is owned (`OwnedModel`: owner and team), so `accounts.access` scopes it like a contact.
+Written only through `leads.services`. A converted lead is kept read-only and linked both ways
+to the contact and company it became, so reports can trace revenue back to its source.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import OwnedModel
+from contacts.models import Company, CompanySize, Contact, Industry, Region, Tag
+from crm.models import TimeStampedModel
+
+ACTIVE = Q(archived_at__isnull=True)
+
+
+class LeadSource(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event or trade show")
+    CAMPAIGN = "campaign", _("Campaign")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    MANUAL = "manual", _("Manual")
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("Email")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    QUALIFIED = "qualified", _("Qualified")
+    UNQUALIFIED = "unqualified", _("Unqualified")
+    CONVERTED = "converted", _("Converted")
+
+
+class DuplicateAction(models.TextChoices):
+    """What a capture that matches an existing lead or contact does. Never a drop."""
+
+    LINK = "link", _("Create and link to the match")
+    FLAG = "flag", _("Create and flag for review")
+
+
+class Lead(OwnedModel):
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    # Derived by the services: shown everywhere, and sorted on (C collation: byte order).
+    display_name = models.CharField(_("name"), max_length=210, editable=False)
+    sort_name = models.CharField(max_length=210, editable=False, db_collation="C")
+    email = models.EmailField(_("email"), blank=True)  # stored lower-cased
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
+
+    source = models.CharField(
+        _("source"), max_length=12, choices=LeadSource.choices, default=LeadSource.MANUAL
+    )
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    utm_source = models.CharField(_("UTM source"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=100, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
+    referring_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("referred by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referred_leads",
+    )
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW
+    )
+    unqualified_reason = models.CharField(_("reason unqualified"), max_length=200, blank=True)
+
+    score = models.IntegerField(_("score"), default=0)
+    # [{"points": 15, "reason": "job title contains Director"}, ...], written by the scoring.
+    score_breakdown = models.JSONField(_("score breakdown"), default=list, blank=True)
+
+    consent_text = models.TextField(_("consent wording"), blank=True)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    consent_from = models.CharField(_("consent given from"), max_length=200, blank=True)
+
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="leads")
+    notes = models.TextField(_("notes"), blank=True)
+
+    # Duplicates found at capture (see services.lead_find_matches); `needs_review` when the
+    # source's policy is to flag them.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    matched_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("matching contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    needs_review = models.BooleanField(_("possible duplicate"), default=False)
+    # A caller's idempotency key (API header, form submission id): one lead per key.
+    capture_key = models.CharField(max_length=100, blank=True, editable=False)
+
+    converted_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("converted to contact"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="converted_leads",
+    )
+    converted_company = models.ForeignKey(
+        Company,
+        verbose_name=_("converted to company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="converted_leads",
+    )
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        permissions = [("export_lead", _("Can export leads"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.CONVERTED)
+                | Q(converted_contact__isnull=False, converted_at__isnull=False),
+                name="lead_converted_linked",
+            ),
+            models.UniqueConstraint(
+                fields=["capture_key"], condition=~Q(capture_key=""), name="lead_capture_key"
+            ),
+        ]
+        indexes = [
+            # The list's sorts (score, created, name), each also per status and per team and
+            # owner (the scopes of reps), all keyset-paged so ending in id.
+            models.Index(fields=["score", "id"], condition=ACTIVE, name="lead_score"),
+            models.Index(fields=["created_at", "id"], condition=ACTIVE, name="lead_created"),
+            models.Index(fields=["sort_name", "id"], condition=ACTIVE, name="lead_name"),
+            models.Index(
+                fields=["status", "score", "id"], condition=ACTIVE, name="lead_status_score"
+            ),
+            models.Index(
+                fields=["status", "created_at", "id"], condition=ACTIVE, name="lead_status_created"
+            ),
+            models.Index(
+                fields=["source", "created_at", "id"], condition=ACTIVE, name="lead_source_created"
+            ),
+            models.Index(fields=["team", "score", "id"], condition=ACTIVE, name="lead_team_score"),
+            models.Index(
+                fields=["team", "created_at", "id"], condition=ACTIVE, name="lead_team_created"
+            ),
+            models.Index(
+                fields=["owner", "status", "created_at", "id"],
+                condition=ACTIVE,
+                name="lead_owner_status",
+            ),
+            models.Index(fields=["archived_at"], condition=~ACTIVE, name="lead_archived"),
+            # Duplicate matching at capture.
+            models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
+            models.Index(fields=["phone_digits"], condition=~Q(phone_digits=""), name="lead_phone"),
+            models.Index(
+                fields=["sort_name", "company_name"],
+                condition=~Q(company_name=""),
+                name="lead_name_company",
+            ),
+            models.Index(
+                fields=["created_at", "id"], condition=Q(needs_review=True), name="lead_review"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email or str(self.pk)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status == LeadStatus.CONVERTED
+
+
+class DuplicatePolicy(TimeStampedModel):
+    """The admin's choice, per source, of what a capture matching a lead or contact does."""
+
+    source = models.CharField(_("source"), max_length=12, choices=LeadSource.choices)
+    action = models.CharField(
+        _("when a match is found"),
+        max_length=8,
+        choices=DuplicateAction.choices,
+        default=DuplicateAction.FLAG,
+    )
+
+    class Meta:
+        verbose_name = _("duplicate policy")
+        verbose_name_plural = _("duplicate policies")
+        constraints = [
+            models.UniqueConstraint(fields=["source"], name="lead_duplicate_policy_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.get_action_display()}"
+
+
+class LeadUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Lead, on_delete=models.CASCADE)
+
+
+class LeadGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Lead, on_delete=models.CASCADE)

@@ -1,0 +1,442 @@
+"""Every write to leads. Keyword-only, typed, one transaction each.
+
+Each service checks through `accounts.access` that the actor may do it (PermissionDenied), and a
+broken business rule is a `DomainError` with a message to show. A capture is never dropped: a
+match with an existing lead or contact is linked (and flagged for review when the source's
+policy says so), never a reason to refuse. A converted lead is read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from auditlog.context import set_actor
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from contacts import services as contact_services
+from contacts.activities.models import Interaction, Task
+from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source, Tag
+from contacts.search import digits_of
+from crm.errors import DomainError
+from leads.models import DuplicateAction, DuplicatePolicy, Lead, LeadSource, LeadStatus
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from accounts.models import User
+
+__all__ = ["DomainError"]
+
+# What a form, the API or an import may set on a lead (status, score, conversion and the
+# duplicate links have their own services).
+LEAD_FIELDS = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "job_title",
+    "company_name",
+    "website",
+    "industry",
+    "size",
+    "region",
+    "source",
+    "source_detail",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referring_contact",
+    "consent_text",
+    "consent_at",
+    "consent_from",
+    "notes",
+)
+MIN_PHONE_DIGITS = 6
+
+# A lead's source as a contact's source, when the lead becomes one.
+CONTACT_SOURCE = {
+    LeadSource.WEB_FORM: Source.WEBSITE,
+    LeadSource.REFERRAL: Source.REFERRAL,
+    LeadSource.EVENT: Source.EVENT,
+    LeadSource.CAMPAIGN: Source.ADVERTISING,
+    LeadSource.IMPORT: Source.IMPORT,
+}
+
+
+@dataclass
+class LeadInput:
+    """A lead as typed on a form, posted to the API or read from an import row (shape-checked)."""
+
+    values: dict[str, Any]
+    owner: User | None = None  # None: the actor
+    tags: list[Tag] | None = None
+    capture_key: str = ""  # an idempotency key: a second capture with it returns the first lead
+
+
+@dataclass
+class LeadMatches:
+    """What a capture matched: leads and contacts sharing an email, a phone, or name+company."""
+
+    leads: list[Lead] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.leads or self.contacts)
+
+
+@dataclass
+class ConvertInput:
+    """How a lead becomes a contact: link existing records (the matches offered) or create."""
+
+    contact: Contact | None = None  # None: create one from the lead
+    company: Company | None = None  # None: create one from company_name, if there is one
+    create_company: bool = True
+
+
+# --- derived fields and matching ---------------------------------------------------------------
+
+
+def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in values.items() if k in LEAD_FIELDS}
+    for key, value in clean.items():
+        if isinstance(value, str):
+            clean[key] = value.strip()
+    if "email" in clean:
+        clean["email"] = clean["email"].lower()
+    return clean
+
+
+def _derive(lead: Lead) -> None:
+    lead.display_name, lead.sort_name = contact_services.contact_names(
+        lead.given_name, lead.family_name, ""
+    )
+    lead.phone_digits = digits_of(lead.phone)
+
+
+def _check(lead: Lead) -> None:
+    if not (lead.given_name or lead.family_name or lead.email or lead.phone):
+        raise DomainError(
+            _("Give the lead a name, an email address or a phone number."), field="given_name"
+        )
+    if lead.phone and len(lead.phone_digits) < 3:
+        raise DomainError(_("Enter a phone number with digits."), field="phone")
+    if lead.source not in LeadSource.values:
+        raise DomainError(_("Choose a source."), field="source")
+
+
+def _full_clean(lead: Lead) -> None:
+    """Field validation (email shape, choices, lengths) as a DomainError on the first field."""
+    try:
+        lead.full_clean(exclude=["owner", "team", "display_name", "sort_name", "capture_key"])
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        raise DomainError(str(messages[0]), field=name) from error
+
+
+def lead_find_matches(
+    *,
+    email: str,
+    phone: str,
+    given_name: str = "",
+    family_name: str = "",
+    company_name: str = "",
+    exclude_id: int | None = None,
+) -> LeadMatches:
+    """Active leads and contacts with the same email, phone (digits) or name plus company.
+
+    Not scoped: capture matches against everything (a web form has no user); callers show
+    the matches only through `access`. Four indexed queries at most, ten rows each."""
+    email = email.strip().lower()
+    digits = digits_of(phone)
+    if len(digits) < MIN_PHONE_DIGITS:
+        digits = ""
+    _, sort_name = contact_services.contact_names(given_name, family_name, "")
+    company_name = company_name.strip()
+    lead_match, contact_match = Q(), Q()
+    if email:
+        lead_match |= Q(email=email)
+        contact_match |= Q(pk__in=ContactEmail.objects.filter(email=email).values("contact_id"))
+    if digits:
+        lead_match |= Q(phone_digits=digits)
+        contact_match |= Q(pk__in=ContactPhone.objects.filter(digits=digits).values("contact_id"))
+    if sort_name and company_name:
+        lead_match |= Q(sort_name=sort_name, company_name__iexact=company_name)
+        contact_match |= Q(sort_name=sort_name, company__name__iexact=company_name)
+    if not lead_match:
+        return LeadMatches()
+    leads = Lead.objects.filter(lead_match, archived_at__isnull=True)
+    if exclude_id:
+        leads = leads.exclude(pk=exclude_id)
+    contacts = Contact.objects.filter(contact_match, archived_at__isnull=True)
+    return LeadMatches(
+        leads=list(leads.order_by("created_at", "id")[:10]),
+        contacts=list(contacts.order_by("sort_name", "id")[:10]),
+    )
+
+
+def duplicate_action(source: str) -> str:
+    policy = DuplicatePolicy.objects.filter(source=source).values_list("action", flat=True)
+    return policy.first() or DuplicateAction.FLAG
+
+
+# --- create and change ---------------------------------------------------------------------
+
+
+def lead_create(*, data: LeadInput, actor: User) -> Lead:
+    """Capture a lead: normalised, matched against leads and contacts (linked, and flagged
+    when the source's policy says so), never dropped. A repeated `capture_key` returns the
+    lead the first call created. Atomic; needs the add permission and, for another owner,
+    `can_assign`."""
+    access.require_model_perm(actor, Lead, "add")
+    if data.capture_key:
+        existing = Lead.objects.filter(capture_key=data.capture_key).first()
+        if existing is not None:
+            return existing
+    owner = data.owner or actor
+    if not owner.is_active:
+        raise DomainError(_("The owner must be an active user."), field="owner")
+    if not access.can_assign(actor, Lead, owner):
+        raise DomainError(
+            _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
+        )
+    values = _normalise(data.values)
+    lead = Lead(**values, owner=owner, team_id=owner.team_id, capture_key=data.capture_key)
+    _derive(lead)
+    _check(lead)
+    _full_clean(lead)
+    matches = lead_find_matches(
+        email=lead.email,
+        phone=lead.phone,
+        given_name=lead.given_name,
+        family_name=lead.family_name,
+        company_name=lead.company_name,
+    )
+    if matches:
+        lead.duplicate_of = matches.leads[0] if matches.leads else None
+        lead.matched_contact = matches.contacts[0] if matches.contacts else None
+        lead.needs_review = duplicate_action(lead.source) == DuplicateAction.FLAG
+    with transaction.atomic(), set_actor(actor):
+        if data.capture_key:
+            # Two retries racing: the unique index lets one insert; the other returns it.
+            inserted = _insert_once(lead)
+            if inserted is not lead:
+                return inserted
+        else:
+            lead.save()
+        if data.tags:
+            lead.tags.set(data.tags)
+    return lead
+
+
+def _insert_once(lead: Lead) -> Lead:
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError:
+        existing = Lead.objects.filter(capture_key=lead.capture_key).first()
+        if existing is None:
+            raise
+        return existing
+    return lead
+
+
+def _require_open(lead: Lead) -> None:
+    if lead.is_read_only:
+        raise DomainError(_("A converted lead cannot be changed."))
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def lead_update(
+    *, lead: Lead, values: dict[str, Any], actor: User, tags: list[Tag] | None = None
+) -> Lead:
+    """Change a lead's fields (not its status, owner or score). Refused once converted.
+    Atomic; the row is locked while it is changed."""
+    access.require(actor, lead, "change")
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(lead)
+        _require_open(locked)
+        clean = _normalise(values)
+        for key, value in clean.items():
+            setattr(locked, key, value)
+        _derive(locked)
+        _check(locked)
+        _full_clean(locked)
+        locked.save()
+        if tags is not None:
+            locked.tags.set(tags)
+    return locked
+
+
+def lead_set_status(*, lead: Lead, status: str, actor: User, reason: str = "") -> Lead:
+    """Move a lead to new, contacted, qualified or unqualified (which needs a reason).
+    Converted only through `lead_convert`. Atomic; refused once converted."""
+    access.require(actor, lead, "change")
+    if status not in LeadStatus.values or status == LeadStatus.CONVERTED:
+        raise DomainError(_("Choose a status; a lead is converted with Convert."), field="status")
+    reason = reason.strip()
+    if status == LeadStatus.UNQUALIFIED and not reason:
+        raise DomainError(_("Say why the lead is unqualified."), field="unqualified_reason")
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(lead)
+        _require_open(locked)
+        locked.status = status
+        locked.unqualified_reason = reason if status == LeadStatus.UNQUALIFIED else ""
+        locked.save(update_fields=["status", "unqualified_reason", "updated_at"])
+    return locked
+
+
+def lead_assign(*, lead: Lead, owner: User, actor: User) -> Lead:
+    """Give a lead to `owner` (and the owner's team). Recorded in the lead's history. Atomic;
+    the actor must be able to change the lead and to assign to `owner`."""
+    access.require(actor, lead, "change")
+    if not owner.is_active or not access.can_assign(actor, Lead, owner):
+        raise DomainError(
+            _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
+        )
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(lead)
+        _require_open(locked)
+        if locked.owner_id == owner.pk and locked.team_id == owner.team_id:
+            return locked
+        locked.owner, locked.team_id = owner, owner.team_id
+        locked.save(update_fields=["owner", "team", "updated_at"])
+    return locked
+
+
+def lead_bulk_assign(*, leads: Iterable[Lead], owner: User, actor: User) -> int:
+    """Give every lead to `owner`, all or none: one lead the actor may not change, or a
+    converted one, refuses the whole batch. Each change is in its lead's history. Returns how
+    many leads changed owner."""
+    leads = list(leads)
+    for lead in leads:
+        access.require(actor, lead, "change")
+    if not owner.is_active or not access.can_assign(actor, Lead, owner):
+        raise DomainError(
+            _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
+        )
+    changed = 0
+    with transaction.atomic(), set_actor(actor):
+        rows = Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads])
+        for locked in rows.order_by("pk"):
+            _require_open(locked)
+            if locked.owner_id == owner.pk and locked.team_id == owner.team_id:
+                continue
+            locked.owner, locked.team_id = owner, owner.team_id
+            locked.save(update_fields=["owner", "team", "updated_at"])
+            changed += 1
+    return changed
+
+
+# --- conversion ----------------------------------------------------------------------------
+
+
+def _contact_values(lead: Lead, company: Company | None, actor: User) -> dict[str, Any]:
+    return {
+        "given_name": lead.given_name,
+        "family_name": lead.family_name,
+        "company": company,
+        "job_title": lead.job_title,
+        "source": CONTACT_SOURCE.get(LeadSource(lead.source), Source.OTHER),
+        "region": lead.region,
+        "website": lead.website,
+        "notes": lead.notes,
+        "owner": actor if not access.can_assign(actor, Contact, lead.owner) else lead.owner,
+    }
+
+
+def _move_activities(lead: Lead, contact: Contact, company: Company | None) -> int:
+    """Link the lead's interactions and tasks to the contact (and company) it became; they
+    keep their link to the lead, so its page still shows them."""
+    lead_type = ContentType.objects.get_for_model(Lead)
+    moved = 0
+    for model in (Interaction, Task):
+        rows = model.objects.filter(target_type=lead_type, target_id=lead.pk)
+        moved += rows.filter(contact__isnull=True).update(contact=contact)
+        if company is not None:
+            rows.filter(company__isnull=True).update(company=company)
+    return moved
+
+
+def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
+    """Qualify and convert in one atomic step: link or create the company and the contact,
+    move the lead's interactions and tasks to them, and mark the lead converted (read-only)
+    and linked both ways. Any failure on the way leaves nothing written.
+
+    The actor must change the lead, see the records linked, and add the ones created."""
+    access.require(actor, lead, "change")
+    for record in (data.contact, data.company):
+        if record is not None and not access.can(actor, record, "view"):
+            raise DomainError(_("No such record, or you do not have access to it."))
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(lead)
+        _require_open(locked)
+        company = data.company
+        if company is None and data.create_company and locked.company_name:
+            company = contact_services.company_create(
+                values={
+                    "name": locked.company_name,
+                    "website": locked.website,
+                    "industry": locked.industry,
+                    "size": locked.size,
+                    "region": locked.region,
+                    "source": CONTACT_SOURCE.get(LeadSource(locked.source), Source.OTHER),
+                    "owner": _contact_values(locked, None, actor)["owner"],
+                },
+                actor=actor,
+            )
+        contact = data.contact
+        if contact is None:
+            contact = contact_services.contact_create(
+                data=contact_services.ContactInput(
+                    values=_contact_values(locked, company, actor),
+                    emails=[contact_services.EmailInput(locked.email, is_primary=True)]
+                    if locked.email
+                    else [],
+                    phones=[contact_services.PhoneInput(locked.phone, is_primary=True)]
+                    if locked.phone
+                    else [],
+                    tags=list(locked.tags.all()) or None,
+                ),
+                actor=actor,
+            )
+        _move_activities(locked, contact, company)
+        now: dt.datetime = timezone.now()
+        locked.status = LeadStatus.CONVERTED
+        locked.converted_contact, locked.converted_company = contact, company
+        locked.converted_at = now
+        locked.needs_review = False
+        locked.save(
+            update_fields=[
+                "status",
+                "converted_contact",
+                "converted_company",
+                "converted_at",
+                "needs_review",
+                "updated_at",
+            ]
+        )
+    return locked
+
+
+def lead_archive(*, lead: Lead, actor: User) -> Lead:
+    """Hide a lead from lists (kept for history). Atomic; idempotent."""
+    access.require(actor, lead, "change")
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(lead)
+        if locked.archived_at is None:
+            locked.archived_at = timezone.now()
+            locked.save(update_fields=["archived_at", "updated_at"])
+    return locked
