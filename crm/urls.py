@@ -3,16 +3,18 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from crm import views
+from crm import jobs, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
     path("search/", views.search, name="search"),
+    path("jobs/<int:pk>/", jobs.job_progress, name="job-progress"),
     path("accounts/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
     path("activities/", include("contacts.activities.urls")),
+    path("sales/", include("sales.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

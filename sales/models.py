@@ -12,10 +12,11 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -274,7 +275,16 @@ class Opportunity(OwnedModel):
                 name="opp_team_close",
             ),
             models.Index(fields=["closed_at", "id"], name="opp_closed_at"),
-            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="opp_name_trgm"),
+            # icontains compares UPPER(name): the trigram index is on that expression.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="opp_name_upper_trgm"),
+            # A list's matches (up to the count cap, in any order) are read from this index
+            # alone, scope and sort keys included, instead of the table (see crm.pagination).
+            models.Index(
+                fields=["id"],
+                include=["owner", "team", "pipeline", "stage", "expected_close_date", "amount"],
+                condition=ACTIVE,
+                name="opp_active_cover",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opp_amount_not_negative"),

@@ -8,6 +8,7 @@ column's next cards come from `keyset_page` on the same ordering (`BOARD_ORDERIN
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from accounts import access
 from crm.pagination import Page, grouped_pages, keyset_page
-from sales.models import Opportunity, Pipeline, Stage, StageChange
+from sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -89,8 +90,10 @@ def board_columns(
         groups=[s.pk for s in stages],
     )
     columns = []
+    now = timezone.now()
     for stage, group in zip(stages, groups, strict=True):
         first = group.items[0] if group.items else None
+        mark_cards(group.items, stage=stage, now=now)
         columns.append(
             Column(
                 stage=stage,
@@ -108,9 +111,20 @@ def board_column_page(
     *, qs: QuerySet[Opportunity], stage: Stage, cursor: str | None, size: int = CARDS_PER_COLUMN
 ) -> Page[Opportunity]:
     """A column's next cards after `cursor` (one query)."""
-    return keyset_page(
+    page = keyset_page(
         board_cards(qs.filter(stage=stage)), ordering=BOARD_ORDERING, cursor=cursor, size=size
     )
+    mark_cards(page.items, stage=stage, now=timezone.now())
+    return page
+
+
+def mark_cards(cards: Sequence[Opportunity], *, stage: Stage, now: dt.datetime) -> None:
+    """Give each card of a column its days in stage and whether it is stalled (an open stage's
+    deal that stayed longer than the stage's `stall_days`)."""
+    for card in cards:
+        days = days_in_stage(card, now=now)
+        card.days_in_stage = days  # type: ignore[attr-defined]
+        card.stalled = stage.kind == StageKind.OPEN and days > stage.stall_days  # type: ignore[attr-defined]
 
 
 def column_totals(*, qs: QuerySet[Opportunity]) -> dict[int, dict[str, Any]]:

@@ -90,7 +90,7 @@ def _check_required(opportunity: Opportunity, stage: Stage, *, contact_count: in
     missing = _missing_fields(opportunity, stage, contact_count=contact_count)
     if missing:
         raise DomainError(
-            _("A deal needs %(fields)s before it can enter “%(stage)s”.")
+            _("A deal enters “%(stage)s” only with these filled in: %(fields)s.")
             % {"fields": ", ".join(missing).lower(), "stage": stage.name},
             field=stage.required_fields[0] if stage.required_fields else None,
         )

@@ -1,0 +1,121 @@
+"""The sales pages in the benchmark (see bench/modules/__init__.py): the board (all of the rep's
+visible deals of the default pipeline, and filtered by close period), the opportunity list and
+an opportunity page, over 300,000 deals per million contacts (`sales.demo`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+VACUUM = ("sales_opportunity", "sales_stagechange")
+NEVER_SEQ_SCAN = ("sales_opportunity",)
+DEALS_PER_CONTACT = 0.3
+
+
+def seed(size: int) -> dict[str, Any] | None:
+    """`size` x 0.3 deals with their stage histories, unless 95 % of them are there."""
+    from sales.demo import seed_opportunities
+    from sales.models import Opportunity
+
+    wanted = int(size * DEALS_PER_CONTACT)
+    have = Opportunity.objects.count()
+    if have >= wanted * 0.95:
+        return None
+    print(f"seeding {wanted - have:,} opportunities (have {have:,})…", flush=True)
+    return {"rows": wanted - have, **seed_opportunities(wanted - have)}
+
+
+def _quarter(today: dt.date) -> tuple[dt.date, dt.date]:
+    start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = (start + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
+    return start, end
+
+
+def pages(rep: User) -> dict[str, str]:
+    from django.utils import timezone
+
+    from accounts import access
+    from sales.models import Opportunity
+
+    start, end = _quarter(timezone.localdate())
+    deal = (
+        access.scoped(rep, Opportunity)
+        .filter(archived_at__isnull=True, closed_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    found = {
+        "deals board": "/sales/",
+        "deals board, this quarter's closes": f"/sales/?close_from={start}&close_to={end}",
+        "deals board, my deals": "/sales/?owner=me",
+        "deal list, first page": "/sales/opportunities/",
+        "deal list, by amount": "/sales/opportunities/?sort=-amount",
+        "deal search": "/sales/opportunities/?q=pilot",
+    }
+    if deal is not None:
+        found["deal page"] = f"/sales/opportunities/{deal.pk}/"
+    return found
+
+
+def plans(rep: User) -> dict[str, str]:
+    """EXPLAIN ANALYZE of the board's one grouped query and the list's counting queries."""
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from bench.run import list_plans
+    from crm.lists import filtered
+    from sales import selectors
+    from sales.lists import OPPORTUNITIES
+    from sales.views import _board_rows
+
+    start, end = _quarter(timezone.localdate())
+    found: dict[str, str] = {}
+    for name, query in {
+        "board": "",
+        "board, this quarter's closes": f"close_from={start}&close_to={end}",
+    }.items():
+        request = RequestFactory().get("/?" + query)
+        request.user = rep
+        filterset = filtered(OPPORTUNITIES, request)
+        assert filterset.form.is_valid(), filterset.form.errors
+        pipeline = selectors.pipelines().filter(is_default=True).first()
+        assert pipeline is not None
+        stages = list(pipeline.stages.order_by("position"))
+        qs = _board_rows(filterset, pipeline)
+        # What board_columns runs: the grouped query.
+        from django.db.models import F, Sum, Window
+
+        from crm.pagination import Count, RowNumber
+
+        partition = [F("stage_id")]
+        annotated = selectors.board_cards(qs).annotate(
+            group_weighted=Window(Sum(selectors.WEIGHTED), partition_by=partition),
+            group_row=Window(
+                RowNumber(), partition_by=partition, order_by=[F("stage_entered_at"), F("id")]
+            ),
+            group_count=Window(Count("pk"), partition_by=partition),
+            group_total=Window(Sum("amount"), partition_by=partition),
+        )
+        rows = annotated.filter(group_row__lte=selectors.CARDS_PER_COLUMN)
+        sql, params = rows.order_by("stage_id", *selectors.BOARD_ORDERING).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            found[name] = "\n".join(row[0] for row in cursor.fetchall())
+        found[name + " (stages)"] = str(len(stages))
+    found.update(
+        list_plans(
+            OPPORTUNITIES,
+            rep,
+            {
+                "list, first page": "",
+                "list, by amount": "sort=-amount",
+                "list, search": "q=pilot",
+                "list, this quarter": f"close_from={start}&close_to={end}",
+            },
+        )
+    )
+    return found

@@ -1,0 +1,44 @@
+"""Django admin: administrators define pipelines, their stages and loss reasons here. Deals are
+changed through the app (the services record stage history); the admin shows them read-only."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from sales.models import LossReason, Opportunity, Pipeline, Stage
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 1
+    fields = ["position", "name", "probability", "kind", "required_fields", "stall_days"]
+    ordering = ["position"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_default", "position"]
+    inlines = [StageInline]
+
+
+@admin.register(LossReason)
+class LossReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = ["name", "pipeline", "stage", "amount", "currency", "owner", "closed_at"]
+    list_filter = ["pipeline", "stage__kind"]
+    list_select_related = ["pipeline", "stage", "owner"]
+    raw_id_fields = ["company", "owner"]
+    search_fields = ["name"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,173 @@
+"""Demo and benchmark data: opportunities over three pipelines with realistic stage histories.
+
+`seed_opportunities(n)` writes deals owned by the sales users (reps and managers) of the demo,
+on the demo's companies, created over the last five years: older deals are mostly closed (won
+or lost, with a reason), recent ones spread over the open stages. Each deal's history walks
+its pipeline's open stages up to where it is (lost deals drop out early), with days between
+moves, so time in stage and conversion have something real to read. Rows go in with COPY and
+explicit ids (300,000 deals and about a million stage changes in well under five minutes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from sales.models import LossReason, Opportunity, Pipeline, Stage, StageChange, StageKind
+
+PIPELINES = {
+    "New business": None,  # made by the migration
+    "Renewals": [
+        ("Upcoming", 60, "open", []),
+        ("In negotiation", 80, "open", ["amount"]),
+        ("Renewed", 100, "won", ["amount"]),
+        ("Churned", 0, "lost", []),
+    ],
+    "Property sales": [
+        ("Enquiry", 5, "open", []),
+        ("Viewing", 20, "open", []),
+        ("Negotiation", 50, "open", ["amount"]),
+        ("Contract", 80, "open", ["amount", "company"]),
+        ("Sold", 100, "won", ["amount"]),
+        ("Withdrawn", 0, "lost", []),
+    ],
+}
+WORDS = (
+    "Expansion", "Renewal", "Pilot", "Rollout", "Upgrade", "Licences", "Support plan",
+    "Kiosks", "Sensors", "Fleet", "Training", "Migration", "Cloud", "Analytics",
+)  # fmt: skip
+
+
+def ensure_pipelines() -> list[Pipeline]:
+    """The three demo pipelines (New business comes from the migration)."""
+    for position, (name, stages) in enumerate(PIPELINES.items()):
+        pipeline, created = Pipeline.objects.get_or_create(
+            name=name, defaults={"position": position}
+        )
+        if created and stages:
+            for i, (stage, probability, kind, required) in enumerate(stages):
+                Stage.objects.create(
+                    pipeline=pipeline,
+                    name=stage,
+                    position=i,
+                    probability=probability,
+                    kind=kind,
+                    required_fields=required,
+                )
+    return list(Pipeline.objects.filter(name__in=PIPELINES).prefetch_related("stages"))
+
+
+def _copy(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
+    """Write `count` deals and their stage histories. Not idempotent: call it on a database
+    without demo deals (the benchmark checks the count first)."""
+    from accounts.models import Role, User
+    from contacts.models import Company
+
+    rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
+    pipelines = ensure_pipelines()
+    owners = list(
+        User.objects.filter(
+            is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER]
+        ).values_list("pk", "team_id")
+    )
+    if not owners:
+        raise RuntimeError("no sales users: run seed_demo first")
+    companies: list[int | None] = list(
+        Company.objects.order_by("?").values_list("pk", flat=True)[:50_000]
+    ) or [None]
+    reasons = list(LossReason.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM sales_opportunity")
+        next_opp = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT coalesce(max(id), 0) FROM sales_stagechange")
+        next_change = cursor.fetchone()[0] + 1
+    opp_rows: list[tuple[Any, ...]] = []
+    change_rows: list[tuple[Any, ...]] = []
+    flows = []
+    for pipeline in pipelines:
+        stages = sorted(pipeline.stages.all(), key=lambda s: s.position)
+        flows.append(
+            (
+                pipeline,
+                [s for s in stages if s.kind == StageKind.OPEN],
+                next(s for s in stages if s.kind == StageKind.WON),
+                next(s for s in stages if s.kind == StageKind.LOST),
+            )
+        )
+    for n in range(count):
+        pipeline, open_stages, won, lost = flows[0 if n % 10 < 6 else (1 if n % 10 < 8 else 2)]
+        owner_id, team_id = owners[rng.randrange(len(owners))]
+        created = now - dt.timedelta(days=rng.uniform(0, 5 * 365), hours=rng.uniform(0, 24))
+        age_days = (now - created).days
+        closed_share = min(0.95, age_days / 240)
+        path = [open_stages[0]]
+        final: Stage
+        if rng.random() < closed_share:
+            reached = rng.randrange(len(open_stages))
+            path = open_stages[: reached + 1]
+            final = won if rng.random() < 0.3 + 0.15 * reached else lost
+            path.append(final)
+        else:
+            path = open_stages[: rng.randrange(len(open_stages)) + 1]
+            final = path[-1]
+        at = created
+        opp_id = next_opp + n
+        previous = None
+        for stage in path:
+            change_rows.append((next_change, opp_id, previous, stage.pk, at, owner_id))
+            next_change += 1
+            previous = stage.pk
+            entered = at
+            at = min(now, at + dt.timedelta(days=rng.uniform(1, 40)))
+        amount = Decimal(rng.randrange(5, 2000) * 500)
+        closed_at = entered if final.kind != StageKind.OPEN else None
+        ratings = [rng.randrange(4) for _ in range(5)]
+        category = "closed" if closed_at else rng.choice(["pipeline", "best_case", "commit"])
+        close_date = (closed_at or created + dt.timedelta(days=rng.uniform(20, 200))).date()
+        opp_rows.append(
+            (
+                opp_id, created, entered, f"{rng.choice(WORDS)} {opp_id}",
+                companies[rng.randrange(len(companies))], pipeline.pk, final.pk, amount, "CNY",
+                close_date, final.probability, "", "", category, *ratings,
+                (sum(ratings) * 200 + 15) // 30, entered, closed_at,
+                rng.choice(reasons) if final.kind == StageKind.LOST and reasons else None, "",
+                None, owner_id, team_id,
+            )
+        )  # fmt: skip
+    columns = [
+        "id", "created_at", "updated_at", "name", "company_id", "pipeline_id", "stage_id",
+        "amount", "currency", "expected_close_date", "probability", "next_step", "source",
+        "forecast_category", "need", "budget", "decision_maker", "timeline", "purchase_intent",
+        "score", "stage_entered_at", "closed_at", "loss_reason_id", "loss_note", "archived_at",
+        "owner_id", "team_id",
+    ]  # fmt: skip
+    with transaction.atomic():
+        _copy(Opportunity._meta.db_table, columns, opp_rows)
+        _copy(
+            StageChange._meta.db_table,
+            ["id", "opportunity_id", "from_stage_id", "to_stage_id", "at", "by_id"],
+            change_rows,
+        )
+        with connection.cursor() as cursor:
+            for model in (Opportunity, StageChange):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+    return {"opportunities": count, "stage_changes": len(change_rows)}

@@ -1,0 +1,90 @@
+"""The filters of the opportunity list and the board, as one django-filter FilterSet: the board,
+the list page, the export and the API apply the same ones (and refuse the same bad values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters  # type: ignore[import-untyped]
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from contacts.selectors import owner_options
+from crm.lists import FlagFilter, ListFilterSet
+from sales.models import Opportunity, Pipeline, Stage, StageKind
+
+ANY = _("Any")
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class OpportunityFilterSet(ListFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    pipeline = django_filters.ModelChoiceFilter(
+        label=_("Pipeline"),
+        queryset=lambda request: Pipeline.objects.order_by("position", "id"),
+        empty_label=_("Any pipeline"),
+        error_messages={"invalid_choice": _("Pick a pipeline from the list.")},
+    )
+    stage = django_filters.ModelChoiceFilter(
+        label=_("Stage"),
+        queryset=lambda request: Stage.objects.select_related("pipeline"),
+        empty_label=ANY,
+        error_messages={"invalid_choice": _("Pick a stage from the list.")},
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=StageKind.choices, method="filter_status", empty_label=ANY
+    )
+    owner = django_filters.ChoiceFilter(
+        label=_("Owner"),
+        method="filter_owner",
+        empty_label=_("Anyone"),
+        error_messages={"invalid_choice": _("Pick an owner from the list.")},
+    )
+    close_from = django_filters.DateFilter(
+        label=_("Closing from"), field_name="expected_close_date", lookup_expr="gte", widget=DATE
+    )
+    close_to = django_filters.DateFilter(
+        label=_("Closing to"), field_name="expected_close_date", lookup_expr="lte", widget=DATE
+    )
+    amount_min = django_filters.NumberFilter(
+        label=_("Amount from"),
+        field_name="amount",
+        lookup_expr="gte",
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    amount_max = django_filters.NumberFilter(
+        label=_("Amount to"),
+        field_name="amount",
+        lookup_expr="lte",
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    archived = FlagFilter(label=_("Archived"), method="filter_archived")
+
+    class Meta:
+        model = Opportunity
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owners = owner_options(user=self.user) if self.user is not None else []
+        self.filters["owner"].extra["choices"] = [("me", _("Me")), *self.owners]
+
+    def prepare_form(self, form: forms.Form) -> None:
+        form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
+
+    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return qs.filter(name__icontains=value.strip()) if value.strip() else qs
+
+    def filter_status(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return qs.filter(stage__kind=value)
+
+    def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
+
+    def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
+        return qs.filter(archived_at__isnull=not value)

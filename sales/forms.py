@@ -1,0 +1,102 @@
+"""Shapes of input: the opportunity form and a stage move. Rules live in `sales.services`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from contacts.forms import CompanyPicker, OwnerChoiceField
+from sales.models import QUALIFICATION_FIELDS, LossReason, Opportunity, Pipeline, Stage
+from sales.services import OpportunityInput
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from contacts.models import Company
+
+
+class OpportunityForm(forms.ModelForm):
+    class Meta:
+        model = Opportunity
+        fields = [
+            "name",
+            "pipeline",
+            "company",
+            "amount",
+            "currency",
+            "expected_close_date",
+            "probability",
+            "next_step",
+            "source",
+            "forecast_category",
+            *QUALIFICATION_FIELDS,
+            "owner",
+        ]
+        widgets = {
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}),
+            "company": CompanyPicker,
+        }
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from contacts.models import Company
+
+        companies = access.scoped(user, Company).filter(archived_at__isnull=True)
+        company = cast("forms.ModelChoiceField[Company]", self.fields["company"])
+        company.queryset = companies
+        company.widget.queryset = companies
+        owner = cast("OwnerChoiceField", self.fields["owner"])
+        owner.queryset = access.assignable_owners(user, Opportunity)
+        owner.required = False
+        owner.help_text = _("Leave empty to own it yourself.")
+        self.fields["probability"].required = False
+        self.fields["probability"].help_text = _("Leave empty for the stage's default.")
+        pipeline = cast("forms.ModelChoiceField[Pipeline]", self.fields["pipeline"])
+        pipeline.queryset = Pipeline.objects.order_by("position", "id")
+        if self.instance.pk:
+            # The stage (and so the pipeline) changes on the board, through a move.
+            del self.fields["pipeline"]
+
+    def to_input(self) -> OpportunityInput:
+        data = self.cleaned_data
+        return OpportunityInput(
+            name=data["name"],
+            expected_close_date=data["expected_close_date"],
+            pipeline=data.get("pipeline"),
+            company=data.get("company"),
+            owner=data.get("owner"),
+            amount=data["amount"],
+            currency=data["currency"],
+            probability=data.get("probability"),
+            next_step=data.get("next_step", ""),
+            source=data.get("source", ""),
+            forecast_category=data["forecast_category"],
+            ratings={name: int(data.get(name) or 0) for name in QUALIFICATION_FIELDS},
+            contacts=[(r.contact, r.role) for r in self.instance.contact_roles.all()]
+            if self.instance.pk
+            else [],
+        )
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.all(),
+        error_messages={
+            "required": _("Choose a stage."),
+            "invalid_choice": _("Pick a stage from the list."),
+        },
+    )
+    loss_reason = forms.ModelChoiceField(
+        queryset=LossReason.objects.filter(active=True),
+        required=False,
+        error_messages={"invalid_choice": _("Pick a reason from the list.")},
+    )
+    loss_note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stage = cast("forms.ModelChoiceField[Stage]", self.fields["stage"])
+        stage.queryset = Stage.objects.filter(pipeline_id=opportunity.pipeline_id)

@@ -1,0 +1,50 @@
+"""The opportunity list, declared for the list kit (`crm.lists`): the same scoped rows and
+filters as the board (`sales.filters`), as a sortable table."""
+
+from __future__ import annotations
+
+from crm.lists import ListSpec, Sort
+from sales import selectors
+from sales.filters import OpportunityFilterSet
+from sales.models import Opportunity
+
+OPPORTUNITY_SORTS = {
+    "close": Sort(("expected_close_date", "id")),
+    "-close": Sort(("-expected_close_date", "-id")),
+    "amount": Sort(("amount", "id")),
+    "-amount": Sort(("-amount", "-id")),
+    "name": Sort(("name", "id")),
+    "-name": Sort(("-name", "-id")),
+    "score": Sort(("score", "id")),
+    "-score": Sort(("-score", "-id")),
+}
+
+OPPORTUNITIES: ListSpec[Opportunity] = ListSpec(
+    name="opportunities",
+    model=Opportunity,
+    selector=selectors.opportunity_list,
+    filterset=OpportunityFilterSet,
+    sorts=OPPORTUNITY_SORTS,
+    default_sort="close",
+    template="sales/opportunity_list.html",
+    results_id="opportunity-list-results",
+    row_fields=(
+        "name",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "probability",
+        "score",
+        "stage",
+        "stage__name",
+        "stage__kind",
+        "owner",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__email",
+        "owner__name_order",
+        "company",
+        "company__name",
+        "archived_at",
+    ),
+)

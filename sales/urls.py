@@ -1,0 +1,15 @@
+from django.urls import path
+
+from sales import views
+
+app_name = "sales"
+
+urlpatterns = [
+    path("", views.opportunity_board, name="board"),
+    path("board/stages/<int:pk>/", views.opportunity_board_column, name="board-column"),
+    path("opportunities/", views.opportunity_list, name="opportunity-list"),
+    path("opportunities/new/", views.opportunity_create, name="opportunity-create"),
+    path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
+    path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
+    path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
+]

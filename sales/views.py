@@ -1,0 +1,270 @@
+"""Pages of the sales module: the board, the list, an opportunity's page and form, a stage move.
+
+Every record comes through `accounts.access`; the board and the list read the same scoped,
+filtered rows (`sales.filters.OpportunityFilterSet`). A stage move answers the board's script
+with JSON (new column totals, or the reason it was refused, status 422) and a form post without
+JavaScript with a redirect and a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import access
+from crm import history
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.lists import ListFilterSet, filtered, list_response
+from sales import selectors, services
+from sales.forms import MoveForm, OpportunityForm
+from sales.lists import OPPORTUNITIES
+from sales.models import DEFAULT_CURRENCY, LossReason, Opportunity, Pipeline, Stage, StageKind
+
+# Won and lost columns show the deals closed in this many days, so they stay small.
+BOARD_CLOSED_DAYS = 30
+
+
+def _board_filters(request: AuthedHttpRequest) -> tuple[ListFilterSet, Pipeline | None]:
+    filterset = filtered(OPPORTUNITIES, request)
+    filterset.form.is_valid()  # errors stay on the form; the valid filters still apply
+    pipeline = filterset.form.cleaned_data.get("pipeline")
+    if pipeline is None:
+        pipeline = Pipeline.objects.filter(is_default=True).first() or selectors.pipelines().first()
+    return filterset, pipeline
+
+
+def _board_rows(filterset: ListFilterSet, pipeline: Pipeline) -> QuerySet[Opportunity]:
+    """The board's deals: the user's filtered deals of the pipeline, open or recently closed."""
+    since = timezone.now() - dt.timedelta(days=BOARD_CLOSED_DAYS)
+    return filterset.qs.filter(pipeline=pipeline).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=since)
+    )
+
+
+def _without_cursor(request: AuthedHttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return query.urlencode()
+
+
+def duration_label(duration: dt.timedelta) -> str:
+    """ "3 d 4 h" (days and hours; minutes under an hour)."""
+    hours, seconds = divmod(int(duration.total_seconds()), 3600)
+    days, hours = divmod(hours, 24)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(minutes)d min") % {"minutes": seconds // 60}
+
+
+def _money(value: Any) -> str:
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
+@login_required
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
+    """The board: a column per stage of the chosen pipeline with its first cards."""
+    filterset, pipeline = _board_filters(request)
+    columns: list[selectors.Column] = []
+    if pipeline is not None:
+        stages = list(pipeline.stages.order_by("position", "id"))
+        columns = selectors.board_columns(qs=_board_rows(filterset, pipeline), stages=stages)
+    context = {
+        "form": filterset.form,
+        "pipeline": pipeline,
+        "pipelines": list(selectors.pipelines()),
+        "columns": columns,
+        "stages": [c.stage for c in columns],
+        "loss_reasons": list(LossReason.objects.filter(active=True)),
+        "now": timezone.now(),
+        "closed_days": BOARD_CLOSED_DAYS,
+        "currency": DEFAULT_CURRENCY,
+        "can_add": access.can_add(request.user, Opportunity),
+        "can_change": access.has_model_perm(request.user, Opportunity, "change"),
+        "query": request.GET.urlencode(),
+    }
+    template = "sales/board.html"
+    if is_fragment_request(request):
+        template += "#board"
+    status = 400 if filterset.form.errors else 200
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def opportunity_board_column(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """A column's next cards (the board asks when its last card scrolls into view)."""
+    stage = access.get_for_user_or_404(request.user, Stage, pk)
+    filterset, _pipeline = _board_filters(request)
+    page = selectors.board_column_page(
+        qs=_board_rows(filterset, stage.pipeline), stage=stage, cursor=request.GET.get("cursor")
+    )
+    context = {
+        "cards": page.items,
+        "stage": stage,
+        "stages": list(stage.pipeline.stages.order_by("position", "id")),
+        "next_cursor": page.next_cursor,
+        "now": timezone.now(),
+        "can_change": access.has_model_perm(request.user, Opportunity, "change"),
+        "query": _without_cursor(request),
+    }
+    return render(request, "sales/partials/cards.html", context)
+
+
+def _wants_json(request: AuthedHttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Move a deal to another stage through the service. JSON for the board's script (200 with
+    every column's totals, 422 with the reason), else a redirect back with a message."""
+    opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
+    form = MoveForm(request.POST, opportunity=opportunity)
+    error = ""
+    if form.is_valid():
+        try:
+            opportunity = services.opportunity_move_stage(
+                opportunity=opportunity,
+                stage=form.cleaned_data["stage"],
+                actor=request.user,
+                loss_reason=form.cleaned_data["loss_reason"],
+                loss_note=form.cleaned_data["loss_note"],
+            )
+        except DomainError as exc:
+            error = exc.message
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if _wants_json(request):
+        if error:
+            return JsonResponse({"error": error}, status=422)
+        return JsonResponse(_move_result(request, opportunity))
+    if error:
+        messages.warning(request, error)
+    else:
+        messages.success(
+            request,
+            _("“%(deal)s” moved to %(stage)s.")
+            % {"deal": opportunity.name, "stage": opportunity.stage.name},
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = reverse("sales:board")
+    return redirect(back)
+
+
+def _move_result(request: AuthedHttpRequest, opportunity: Opportunity) -> dict[str, Any]:
+    """The moved card's new state and every column's totals under the board's filters (the
+    script sends the board's query string along)."""
+    filterset, _pipeline = _board_filters(request)
+    totals = selectors.column_totals(qs=_board_rows(filterset, opportunity.pipeline))
+    stages = opportunity.pipeline.stages.values_list("pk", flat=True)
+    empty = {"count": 0, "total": 0, "weighted": 0}
+    return {
+        "stage": opportunity.stage_id,
+        "probability": opportunity.probability,
+        "columns": {
+            str(pk): {
+                "count": totals.get(pk, empty)["count"],
+                "total": _money(totals.get(pk, empty)["total"]),
+                "weighted": _money(totals.get(pk, empty)["weighted"]),
+            }
+            for pk in stages
+        },
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def opportunity_list(request: AuthedHttpRequest) -> HttpResponse:
+    return list_response(
+        request,
+        OPPORTUNITIES,
+        {"can_add": access.can_add(request.user, Opportunity), "currency": DEFAULT_CURRENCY},
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    opportunity = access.get_for_user_or_404(
+        request.user,
+        Opportunity,
+        pk,
+        queryset=Opportunity.objects.select_related(
+            "company", "owner", "team", "stage", "pipeline", "loss_reason"
+        ),
+    )
+    now = timezone.now()
+    stays = selectors.stage_history(opportunity=opportunity)
+    entries = history.history_entries(opportunity)
+    context = {
+        "opportunity": opportunity,
+        "contact_roles": list(
+            opportunity.contact_roles.select_related("contact").order_by("role", "id")
+        ),
+        "stays": [(stay, duration_label(stay.duration(now))) for stay in reversed(stays)],
+        "history_items": history.history_items(entries, Opportunity),
+        "days_in_stage": selectors.days_in_stage(opportunity, now=now),
+        "stages": list(opportunity.pipeline.stages.order_by("position", "id")),
+        "loss_reasons": list(LossReason.objects.filter(active=True)),
+        "can_change": access.can(request.user, opportunity, "change"),
+        "lost_kind": StageKind.LOST,
+    }
+    return render(request, "sales/opportunity_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opportunity_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Opportunity):
+        raise PermissionDenied(_("Your role does not allow this."))
+    form = OpportunityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_create(data=form.to_input(), actor=request.user)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Deal created."))
+            return redirect(opportunity.get_absolute_url())
+    status = 422 if form.errors else 200
+    return render(request, "sales/opportunity_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opportunity_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
+    form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_update(
+                opportunity=opportunity, data=form.to_input(), actor=request.user
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Deal saved."))
+            return redirect(opportunity.get_absolute_url())
+    status = 422 if form.errors else 200
+    context = {"form": form, "opportunity": opportunity}
+    return render(request, "sales/opportunity_form.html", context, status=status)

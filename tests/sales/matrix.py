@@ -1,0 +1,46 @@
+"""What the sales URLs need, for the permission matrix (tests/matrix.py explains the terms).
+
+Opportunities are owned records (the roles' scopes apply); stages are configuration that every
+role with the sales grants may read. The API viewset (ScopedViewSetMixin) needs no declaration."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from sales.models import Opportunity, Pipeline, Stage
+from tests import matrix
+from tests.sales.factories import STAGES, make_deal
+
+
+def _pipeline() -> Pipeline:
+    pipeline, created = Pipeline.objects.get_or_create(name="Matrix pipeline")
+    if created:
+        for position, (name, probability, kind, required) in enumerate(STAGES):
+            Stage.objects.create(
+                pipeline=pipeline,
+                name=name,
+                position=position,
+                probability=probability,
+                kind=kind,
+                required_fields=required,
+            )
+    return pipeline
+
+
+def _opportunity(owner: User, admin: User) -> Opportunity:
+    return make_deal(owner, actor=admin, name=f"Deal of {owner.pk}", pipeline=_pipeline())
+
+
+def _stage(owner: User, admin: User) -> Stage:
+    return _pipeline().stages.order_by("position").first()  # type: ignore[return-value]
+
+
+matrix.records(Opportunity, make=_opportunity)  # type: ignore[arg-type]
+matrix.records(Stage, make=_stage)  # type: ignore[arg-type]
+
+matrix.route("sales:board", get="login")
+matrix.route("sales:opportunity-list", get="login")
+matrix.route("sales:board-column", Stage, get="view")
+matrix.route("sales:opportunity-create", Opportunity, get="add", post="add")
+matrix.route("sales:opportunity-detail", Opportunity, get="view")
+matrix.route("sales:opportunity-edit", Opportunity, get="change", post="change")
+matrix.route("sales:opportunity-move", Opportunity, post="change")
