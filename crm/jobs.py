@@ -25,6 +25,11 @@ of life for `CRM_JOB_STALE_MINUTES` (5): their worker died or was killed. It req
 requeue or a failure means for their own records (`register(kind, on_requeue=, on_fail=)`): an
 import being checked goes back to "waiting to be checked", or ends "failed" with the reason.
 crm/ imports no app: the hooks are registered by the apps' task modules.
+
+The progress fragment: `GET /jobs/<id>/` (`job_progress`, only for the job's actor) renders
+`components/job_progress.html`, which polls itself every second while the job is queued or
+running and is answered 286 (stop polling) with its final state. A page shows it with
+`<div hx-get="{% url 'job-progress' job.pk %}" hx-trigger="load" hx-swap="outerHTML"></div>`.
 """
 
 from __future__ import annotations
@@ -40,11 +45,15 @@ from auditlog.context import set_actor
 from celery import Task, shared_task
 from celery.exceptions import Retry
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from crm import outbox
 from crm.errors import DomainError, TransientError
@@ -128,7 +137,7 @@ def progress(*, done: int, total: int | None = None, job_id: int | None = None) 
     if job_id is None:
         return
     now = timezone.now()
-    cache.set(_heartbeat_key(job_id), now.timestamp(), _HEARTBEAT_TTL)
+    cache.set(_heartbeat_key(job_id), (now.timestamp(), done), _HEARTBEAT_TTL)
     if connection.in_atomic_block:
         return  # invisible until commit: the cache carries the heartbeat meanwhile
     fields: dict[str, Any] = {"heartbeat_at": now, "done": done, "updated_at": now}
@@ -194,12 +203,51 @@ def _finish(
         log.warning("jobs: could not drop the heartbeat of job %s", job_id)
 
 
-def _alive_in_cache(job_id: int, cutoff: float) -> bool:
+def _cached(job_id: int) -> tuple[float, int] | None:
+    """(time, done) of the job's last progress() in the cache, if any."""
     try:
         seen = cache.get(_heartbeat_key(job_id))
-    except Exception:  # a cache that is down tells nothing; the row's heartbeat decides
-        return False
-    return seen is not None and float(seen) >= cutoff
+    except Exception:  # a cache that is down tells nothing; the row decides
+        return None
+    if isinstance(seen, list | tuple) and len(seen) == 2:
+        return float(seen[0]), int(seen[1])
+    return None
+
+
+def _alive_in_cache(job_id: int, cutoff: float) -> bool:
+    seen = _cached(job_id)
+    return seen is not None and seen[0] >= cutoff
+
+
+def job_done(job: Job) -> int:
+    """How far the job got: live from the cache while it runs (its row may be behind a
+    transaction), else from the row."""
+    seen = _cached(job.pk) if job.status == JobStatus.RUNNING else None
+    return max(job.done, seen[1]) if seen else job.done
+
+
+def job_for_user_or_404(user: Any, pk: int) -> Job:
+    """A job of the user's own (the one who started it); anyone else's is a 404."""
+    job = Job.objects.filter(pk=pk, actor_id=user.pk).first()
+    if job is None:
+        raise Http404(_("No such job."))
+    return job
+
+
+@login_required
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment of one of the user's jobs; 286 (stop polling) once it ended."""
+    job = job_for_user_or_404(request.user, pk)
+    running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    done = job_done(job)
+    percent = min(100, round(100 * done / job.total)) if job.total else None
+    context = {"job": job, "done": done, "percent": percent, "running": running}
+    response = render(request, "components/job_progress.html", context)
+    response["Vary"] = "HX-Request"
+    if not running:
+        response.status_code = 286  # htmx stops polling and shows this final state
+    return response
 
 
 def reap(*, now: Any = None) -> dict[str, int]:

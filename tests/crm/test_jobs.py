@@ -89,7 +89,7 @@ def _running(minutes_ago: float, attempts: int = 1) -> Job:
 def test_reaper_leaves_fresh_and_busy_jobs_alone():
     fresh = _running(1)
     busy = _running(30)  # its row is stale (a long transaction) but the cache says alive
-    cache.set(f"job-heartbeat:{busy.pk}", timezone.now().timestamp())
+    cache.set(f"job-heartbeat:{busy.pk}", (timezone.now().timestamp(), 5))
     assert jobs.reap() == {"requeued": 0, "failed": 0}
     fresh.refresh_from_db()
     busy.refresh_from_db()
@@ -115,3 +115,36 @@ def test_reaper_requeues_then_fails_and_a_second_run_changes_nothing(
     message = OutboxMessage.objects.get(task_name=_tag_task.name)
     assert message.kwargs == {"name": "x", "job_id": requeue.pk}
     assert jobs.reap() == {"requeued": 0, "failed": 0}
+
+
+# --- the progress fragment --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_progress_fragment_polls_while_running_and_stops_with_the_outcome(
+    client, rep, rep_teammate
+):
+    from django.urls import reverse
+
+    job = _running(0)
+    Job.objects.filter(pk=job.pk).update(actor=rep, total=200, done=50)
+    cache.set(f"job-heartbeat:{job.pk}", (timezone.now().timestamp(), 120))  # ahead of the row
+    url = reverse("job-progress", args=[job.pk])
+    assert client.get(url).status_code == 302  # sign in first
+    client.force_login(rep_teammate)
+    assert client.get(url).status_code == 404  # someone else's job
+    client.force_login(rep)
+    response = client.get(url, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'hx-trigger="every 1s"' in html
+    assert "120 of 200 done" in html
+    assert 'aria-valuenow="60"' in html
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, message="The worker stopped answering."
+    )
+    response = client.get(url, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 286  # htmx stops polling and swaps in the final state
+    assert "hx-trigger" not in html
+    assert "The worker stopped answering." in html

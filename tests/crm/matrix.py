@@ -1,0 +1,20 @@
+"""crm's URLs in the permission matrix (tests/matrix.py): a job's progress is its actor's only."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from crm.models import Job
+from tests import matrix
+
+
+def _job(owner: User, admin: User) -> Job:
+    return Job.objects.create(kind="matrix.test", task_name="matrix.task", actor=owner, total=10)
+
+
+def _own_job(user: User, job: Job, action: str) -> bool:
+    """A job is private to the user who started it (crm.jobs.job_for_user_or_404)."""
+    return job.actor_id == user.pk and action == "view"
+
+
+matrix.records(Job, make=_job, may=_own_job)  # type: ignore[arg-type]
+matrix.route("job-progress", Job, get="view")
