@@ -23,6 +23,8 @@ def sort_link(
     """
     result = context["list"]
     current = result.sort
+    if key.startswith("-"):  # a column named by its descending sort
+        key, descending_first = key[1:], True
     if current == key:
         target, arrow = f"-{key}", " ▲"
     elif current == f"-{key}":
@@ -48,4 +50,5 @@ def sort_link(
 def aria_sort(context: dict[str, Any], key: str) -> str:
     """`ascending`, `descending` or `none`: the `aria-sort` of a sortable column heading."""
     current = context["list"].sort
+    key = key.lstrip("-")
     return "ascending" if current == key else "descending" if current == f"-{key}" else "none"

@@ -145,3 +145,7 @@ def test_sort_link_keeps_filters_and_reverses(rep, people):
     assert 'hx-target="#people-results"' in html
     assert "Board ▲" in html
     assert html.endswith("|none")
+    html = Template('{% load lists %}{% sort_link "-amount" "Amount" %}').render(
+        Context({"list": Result()})
+    )
+    assert 'href="?q=e&amp;sort=-amount"' in html  # a descending key: newest/largest first
