@@ -3,9 +3,8 @@
 After the password, a user who has a confirmed device must enter a code before anything else;
 a user who must have one (superusers, roles whose policy says `require_two_factor`) and has
 none is sent to set one up first. What applies is decided once per session, at sign-in (or on
-the first request of an older session) and kept in the session; whether a user without a device
-must set one up is also read per request from the cache (under the role version), so a role
-that becomes required applies at once.
+the first request of an older session) and kept in the session, with the role version it was
+computed under, so a role that becomes required applies at once (`two_factor_required_now`).
 """
 
 from __future__ import annotations
@@ -32,12 +31,12 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.access import ROLE_CACHE_SECONDS
 from accounts.models import RolePolicy, User
 from crm import cache as versioned_cache
 from crm.http import AuthedHttpRequest
 
 SESSION_STATE_KEY = "two_factor_state"
+SESSION_REQUIRED_KEY = "two_factor_required"
 RECOVERY_CODE_COUNT = 10
 # States kept in the session: what an unverified user must do.
 FREE, VERIFY, ENROL = "free", "verify", "enrol"
@@ -54,19 +53,20 @@ def two_factor_required(user: User) -> bool:
     return RolePolicy.objects.filter(group__user=user, require_two_factor=True).exists()
 
 
-def two_factor_required_now(user: User) -> bool:
-    """`two_factor_required`, kept in the cache under the role version (dropped by any change to
-    role policies or memberships), so a newly required role applies on the user's next request
-    at the cost of a cache read."""
+def two_factor_required_now(request: HttpRequest, user: User) -> bool:
+    """`two_factor_required`, kept in the session with the role version it was computed under
+    (crm.cache "roles": moved by any change to role policies or memberships), so a role that
+    becomes required applies on its members' next request, for one cache read per request and
+    one query per change."""
     if user.is_superuser:
         return True
-    answer = versioned_cache.get_or_compute(
-        "roles",
-        f"two-factor:{user.pk}",
-        lambda: "yes" if two_factor_required(user) else "no",
-        ROLE_CACHE_SECONDS,
-    )
-    return answer == "yes"
+    version, _entry = versioned_cache.lookup("roles", "two-factor")
+    saved = request.session.get(SESSION_REQUIRED_KEY)
+    if isinstance(saved, list) and len(saved) == 2 and saved[0] == version:
+        return bool(saved[1])
+    required = two_factor_required(user)
+    request.session[SESSION_REQUIRED_KEY] = [version, required]
+    return required
 
 
 def has_confirmed_device(user: User) -> bool:
@@ -83,6 +83,7 @@ def state_for(user: User) -> str:
 def _remember_state(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STATE_KEY] = state_for(user)
+        two_factor_required_now(request, user)  # remembered with its role version
 
 
 def _is_verified(user: Any) -> bool:
@@ -114,7 +115,7 @@ class TwoFactorMiddleware:
         if state not in (FREE, VERIFY, ENROL):
             state = request.session[SESSION_STATE_KEY] = state_for(user)
         if state != VERIFY:  # no device: is one required now (a role may have changed)?
-            state = ENROL if two_factor_required_now(user) else FREE
+            state = ENROL if two_factor_required_now(request, user) else FREE
         if state == FREE:
             return self.get_response(request)
         if path.startswith("/api/"):

@@ -151,18 +151,33 @@ def test_optional_for_a_role_until_its_policy_requires_it(client: Client, rep):
     assert response["Location"].startswith(SETUP)
 
 
-def test_a_role_newly_requiring_it_applies_to_signed_in_members_at_once(client: Client, rep):
+def test_a_role_newly_requiring_it_applies_to_signed_in_members_at_once(
+    client: Client, rep, django_capture_on_commit_callbacks
+):
     sign_in(client, rep.email)
     assert client.get("/contacts/").status_code == 200
     policy = RolePolicy.objects.get(group__name=Role.SALES_REP)
-    policy.require_two_factor = True
-    policy.save(update_fields=["require_two_factor"])
+    with django_capture_on_commit_callbacks(execute=True):  # the role version moves on commit
+        policy.require_two_factor = True
+        policy.save(update_fields=["require_two_factor"])
     response = client.get("/contacts/")
     assert response.status_code == 302
     assert response["Location"].startswith(SETUP)
-    policy.require_two_factor = False
-    policy.save(update_fields=["require_two_factor"])
+    with django_capture_on_commit_callbacks(execute=True):
+        policy.require_two_factor = False
+        policy.save(update_fields=["require_two_factor"])
     assert client.get("/contacts/").status_code == 200
+
+
+def test_no_query_per_request_while_roles_are_unchanged(client: Client, rep):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, rep.email)
+    client.get("/contacts/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/contacts/")
+    assert not [q for q in queries.captured_queries if "require_two_factor" in q["sql"]]
 
 
 def test_administrator_role_requires_it_by_migration(db):
