@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from contacts import timeline
+from contacts import panels, timeline
 from contacts.activities import selectors
 from contacts.activities.models import Interaction, Task
 from crm import history, nav
@@ -33,6 +33,9 @@ def register() -> None:
     history.register_history(Interaction, hidden={"target_type", "target_id"})
     history.register_history(Task, hidden={"target_type", "target_id"})
 
+    panels.register_panel(
+        panels.RecordPanel("activities", "activities/partials/quick_log.html", 10, SUBJECTS)
+    )
     timeline.register_source(
         timeline.TimelineSource(
             kind="interaction",

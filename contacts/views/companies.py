@@ -19,6 +19,7 @@ from contacts import selectors, services
 from contacts.forms import CompanyForm
 from contacts.lists import COMPANIES
 from contacts.models import Company, Contact
+from contacts.panels import panels_for
 from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -57,6 +58,7 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "people_capped": people.capped,
         "can_change": access.can(request.user, company, "change"),
         "can_add_contact": access.can_add(request.user, Contact),
+        "record_panels": panels_for(company),
         **timeline_context(
             request, company, reverse("contacts:company-timeline", args=[company.pk])
         ),

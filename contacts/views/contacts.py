@@ -32,6 +32,7 @@ from contacts.forms import (
 )
 from contacts.lists import CONTACTS
 from contacts.models import Company, Contact
+from contacts.panels import panels_for
 from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -68,7 +69,11 @@ def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if is_fragment_request(request) and request.GET.get("part") == "header":
         return render(request, "contacts/contact_detail.html#header", context)
     url = reverse("contacts:contact-timeline", args=[contact.pk])
-    context.update(timeline_context(request, contact, url), inline_fields=INLINE_CONTACT_FIELDS)
+    context.update(
+        timeline_context(request, contact, url),
+        inline_fields=INLINE_CONTACT_FIELDS,
+        record_panels=panels_for(contact),
+    )
     return render(request, "contacts/contact_detail.html", context)
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from accounts.models import User
-from contacts import timeline
+from contacts import panels, timeline
 from contacts import urls as contact_urls
 from contacts.models import Company, Contact, LifecycleStage
 from tests.contacts.factories import CompanyFactory, ContactFactory, TagFactory
@@ -162,8 +162,9 @@ def test_list_query_count_does_not_grow_with_rows(rep, rep_client, django_assert
 
 
 def test_detail_query_count_is_bounded(rep_client, own_contact, django_assert_max_num_queries):
-    # The timeline costs one query per registered source (contacts.timeline), not per entry.
-    with django_assert_max_num_queries(13 + len(timeline.sources)):
+    # The timeline costs one query per registered source (contacts.timeline), not per entry, and
+    # each registered side panel (contacts.panels) at most one.
+    with django_assert_max_num_queries(13 + len(timeline.sources) + len(panels.panels)):
         response = rep_client.get(reverse("contacts:contact-detail", args=[own_contact.pk]))
     assert response.status_code == 200
 
@@ -172,7 +173,7 @@ def test_company_page_query_count_is_bounded(rep, rep_client, django_assert_max_
     company = CompanyFactory(owner=rep)
     for _ in range(60):
         ContactFactory(owner=rep, company=company)
-    with django_assert_max_num_queries(13 + len(timeline.sources)):
+    with django_assert_max_num_queries(13 + len(timeline.sources) + len(panels.panels)):
         response = rep_client.get(reverse("contacts:company-detail", args=[company.pk]))
     assert response.status_code == 200
     assert 'rel="next"' in response.content.decode() or "Next" in response.content.decode()
