@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
     path("activities/", include("contacts.activities.urls")),
+    path("leads/", include("leads.urls")),
     path("sales/", include("sales.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),

@@ -11,7 +11,7 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from crm import nav
+        from leads import registrations
         from leads.models import DuplicatePolicy, Lead
 
         auditlog.register(
@@ -20,5 +20,4 @@ class LeadsConfig(AppConfig):
             m2m_fields={"tags"},
         )
         auditlog.register(DuplicatePolicy, exclude_fields=["updated_at"])
-        # Greyed out in the navigation until the module has pages.
-        nav.register_nav(nav.NavEntry("leads", _("Leads"), None, order=30))
+        registrations.register()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -191,6 +192,9 @@ class Lead(OwnedModel):
 
     def __str__(self) -> str:
         return self.display_name or self.email or str(self.pk)
+
+    def get_absolute_url(self) -> str:
+        return reverse("leads:lead-detail", args=[self.pk])
 
     @property
     def is_read_only(self) -> bool:

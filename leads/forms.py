@@ -1,0 +1,66 @@
+"""Shapes of input for leads. Rules (duplicates, ownership, read-only once converted) live in
+`leads.services`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from contacts.forms import OwnerChoiceField
+from leads.models import Lead, LeadStatus
+from leads.services import LEAD_FIELDS
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+FORM_FIELDS = [
+    name
+    for name in LEAD_FIELDS
+    if name not in {"referring_contact", "consent_text", "consent_at", "consent_from"}
+]
+
+
+class LeadForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = [*FORM_FIELDS, "owner"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"owner": OwnerChoiceField}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = cast("OwnerChoiceField", self.fields["owner"])
+        owner.queryset = access.assignable_owners(user, Lead)
+        owner.required = False
+        owner.help_text = _("Leave empty to own it yourself.")
+        if self.instance.pk:
+            # Ownership changes through assignment (recorded), not the edit form.
+            del self.fields["owner"]
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in FORM_FIELDS}
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[(v, label) for v, label in LeadStatus.choices if v != LeadStatus.CONVERTED],
+    )
+    reason = forms.CharField(label=_("Reason (if unqualified)"), max_length=200, required=False)
+
+
+class ConvertForm(forms.Form):
+    """Link the lead to one of the matching contacts offered, or create a new one."""
+
+    contact = forms.TypedChoiceField(label=_("Contact"), coerce=int, required=False)
+    create_company = forms.BooleanField(label=_("Create the company"), required=False)
+
+    def __init__(self, *args: Any, matches: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.matches = {c.pk: c for c in matches}
+        choices: list[tuple[Any, Any]] = [("", _("Create a new contact"))]
+        choices += [(c.pk, str(c)) for c in matches]
+        self.fields["contact"].choices = choices  # type: ignore[attr-defined]

@@ -1,0 +1,45 @@
+"""The lead list, declared for the list kit (`crm.lists`)."""
+
+from __future__ import annotations
+
+from crm.lists import ListSpec, Sort
+from leads import selectors
+from leads.filters import LeadFilterSet
+from leads.models import Lead
+
+LEAD_SORTS = {
+    "-score": Sort(("-score", "-id")),
+    "score": Sort(("score", "id")),
+    "-created": Sort(("-created_at", "-id")),
+    "created": Sort(("created_at", "id")),
+    "name": Sort(("sort_name", "id")),
+    "-name": Sort(("-sort_name", "-id")),
+}
+
+LEADS: ListSpec[Lead] = ListSpec(
+    name="leads",
+    model=Lead,
+    selector=selectors.lead_list,
+    filterset=LeadFilterSet,
+    sorts=LEAD_SORTS,
+    default_sort="-created",
+    template="leads/lead_list.html",
+    results_id="lead-list-results",
+    row_fields=(
+        "display_name",
+        "email",
+        "company_name",
+        "job_title",
+        "status",
+        "source",
+        "score",
+        "needs_review",
+        "created_at",
+        "owner",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__email",
+        "owner__name_order",
+        "archived_at",
+    ),
+)

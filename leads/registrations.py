@@ -1,0 +1,30 @@
+"""What leads plug into the shared registries (called once from `LeadsConfig.ready()`): the
+Leads navigation entry, the global search's leads and how lead changes read in the history."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm import history, nav, search
+from leads import selectors
+from leads.models import Lead
+
+
+def register() -> None:
+    nav.register_nav(
+        nav.NavEntry("leads", _("Leads"), "leads:lead-list", order=30, active_for=("leads:",))
+    )
+    search.register_provider(
+        search.SearchProvider(
+            key="leads",
+            label=_("Leads"),
+            order=25,
+            template="leads/search/lead.html",
+            search=lambda user, q, limit: selectors.lead_search(user=user, query=q, limit=limit),
+            see_all=lambda q: f"{reverse('leads:lead-list')}?{urlencode({'q': q})}",
+        )
+    )
+    history.register_history(Lead, hidden={"score", "capture_key", "display_name"})

@@ -1,0 +1,46 @@
+"""Reads of leads. Every one starts from `accounts.access.scoped`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from accounts import access
+from contacts.models import Contact
+from leads.models import Lead
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def lead_list(*, user: User) -> QuerySet[Lead]:
+    """The leads `user` may see, with what a row, an export and the API read."""
+    return access.scoped(user, Lead).select_related("owner")
+
+
+def lead_search(*, user: User, query: str, limit: int) -> list[Lead]:
+    """The global search's leads: name, email or company containing `query`, newest first."""
+    query = query.strip()
+    if not query:
+        return []
+    match = (
+        Q(display_name__icontains=query)
+        | Q(email__icontains=query)
+        | Q(company_name__icontains=query)
+    )
+    return list(
+        lead_list(user=user)
+        .filter(match, archived_at__isnull=True)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def lead_matches_visible(*, user: User, lead: Lead) -> list[Contact]:
+    """The contacts matching the lead (its duplicate link and its email) that `user` may see:
+    what the convert form offers to link."""
+    match = Q(emails__email=lead.email) if lead.email else Q(pk__in=[])
+    if lead.matched_contact_id:
+        match |= Q(pk=lead.matched_contact_id)
+    qs = access.scoped(user, Contact).filter(match, archived_at__isnull=True)
+    return list(qs.select_related("company").distinct().order_by("sort_name", "id")[:10])

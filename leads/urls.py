@@ -1,0 +1,14 @@
+from django.urls import path
+
+from leads import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("", views.lead_list, name="lead-list"),
+    path("new/", views.lead_create, name="lead-create"),
+    path("<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
+    path("<int:pk>/status/", views.lead_status, name="lead-status"),
+    path("<int:pk>/convert/", views.lead_convert, name="lead-convert"),
+]

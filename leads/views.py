@@ -1,0 +1,163 @@
+"""Pages of the leads module: the list, a lead's page and form, a status change, conversion.
+
+Every record comes through `accounts.access`; writes go through `leads.services`, whose
+`DomainError` is shown beside the field (422) or as a message after a redirect.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import access
+from crm import history
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest
+from crm.lists import list_response
+from leads import selectors, services
+from leads.forms import ConvertForm, LeadForm, StatusForm
+from leads.lists import LEADS
+from leads.models import Lead, LeadStatus
+
+
+@login_required
+@require_http_methods(["GET"])
+def lead_list(request: AuthedHttpRequest) -> HttpResponse:
+    return list_response(request, LEADS, {"can_add": access.can_add(request.user, Lead)})
+
+
+@login_required
+@require_http_methods(["GET"])
+def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    lead = access.get_for_user_or_404(
+        request.user,
+        Lead,
+        pk,
+        queryset=Lead.objects.select_related(
+            "owner", "team", "referring_contact", "converted_contact", "converted_company"
+        ),
+    )
+    can_change = access.can(request.user, lead, "change") and not lead.is_read_only
+    matches = selectors.lead_matches_visible(user=request.user, lead=lead) if can_change else []
+    context = {
+        "lead": lead,
+        "tags": list(lead.tags.all()),
+        "history_items": history.history_items(history.history_entries(lead), Lead),
+        "can_change": can_change,
+        "status_form": StatusForm(initial={"status": lead.status}),
+        "convert_form": ConvertForm(matches=matches, initial={"create_company": True}),
+        "duplicate_of": _visible(request, lead.duplicate_of),
+        "matched_contact": _visible(request, lead.matched_contact),
+    }
+    return render(request, "leads/lead_detail.html", context)
+
+
+def _visible(request: AuthedHttpRequest, record: object) -> object:
+    if record is None or not access.can(request.user, record, "view"):  # type: ignore[arg-type]
+        return None
+    return record
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Lead):
+        raise PermissionDenied(_("Your role does not allow this."))
+    form = LeadForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_create(
+                data=services.LeadInput(values=form.values(), owner=form.cleaned_data["owner"]),
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Lead created."))
+            if lead.needs_review:
+                messages.warning(request, _("This lead may be a duplicate; it is flagged."))
+            return redirect("leads:lead-detail", pk=lead.pk)
+    status = 422 if form.errors else 200
+    return render(request, "leads/lead_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    lead = access.get_for_user_or_404(request.user, Lead, pk, action="change")
+    if lead.is_read_only:
+        messages.warning(request, _("A converted lead cannot be changed."))
+        return redirect("leads:lead-detail", pk=lead.pk)
+    form = LeadForm(request.POST or None, instance=lead, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_update(lead=lead, values=form.values(), actor=request.user)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Lead saved."))
+            return redirect("leads:lead-detail", pk=lead.pk)
+    status = 422 if form.errors else 200
+    return render(request, "leads/lead_form.html", {"form": form, "lead": lead}, status=status)
+
+
+@login_required
+@require_POST
+def lead_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    lead = access.get_for_user_or_404(request.user, Lead, pk, action="change")
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.warning(request, _("Choose a status."))
+        return redirect("leads:lead-detail", pk=lead.pk)
+    try:
+        lead = services.lead_set_status(
+            lead=lead,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.warning(request, exc.message)
+    else:
+        messages.success(
+            request, _("Status set to %(status)s.") % {"status": lead.get_status_display()}
+        )
+    return redirect("leads:lead-detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    lead = access.get_for_user_or_404(request.user, Lead, pk, action="change")
+    if lead.status == LeadStatus.CONVERTED:
+        messages.warning(request, _("A converted lead cannot be changed."))
+        return redirect("leads:lead-detail", pk=lead.pk)
+    matches = selectors.lead_matches_visible(user=request.user, lead=lead)
+    form = ConvertForm(request.POST, matches=matches)
+    if not form.is_valid():
+        messages.warning(request, _("Pick one of the matching contacts or create a new one."))
+        return redirect("leads:lead-detail", pk=lead.pk)
+    contact = form.matches.get(form.cleaned_data["contact"] or 0)
+    company = contact.company if contact is not None else None
+    if company is not None and not access.can(request.user, company, "view"):
+        company = None
+    try:
+        lead = services.lead_convert(
+            lead=lead,
+            data=services.ConvertInput(
+                contact=contact,
+                company=company,
+                create_company=form.cleaned_data["create_company"],
+            ),
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.warning(request, exc.message)
+        return redirect("leads:lead-detail", pk=lead.pk)
+    messages.success(request, _("Lead converted."))
+    return redirect(lead.converted_contact.get_absolute_url())  # type: ignore[union-attr]
