@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from sales.models import LossReason, Opportunity, Pipeline, Stage
+from sales.models import LossReason, Opportunity, Pipeline, Quota, Stage
 
 
 class StageInline(admin.TabularInline):
@@ -42,3 +42,10 @@ class OpportunityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "user", "team", "month", "amount", "currency"]
+    list_filter = ["team", "month"]
+    raw_id_fields = ["user"]

@@ -12,11 +12,19 @@ class SalesConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from sales import registrations
-        from sales.models import LossReason, Opportunity, OpportunityContact, Pipeline, Stage
+        from sales.models import (
+            LossReason,
+            Opportunity,
+            OpportunityContact,
+            Pipeline,
+            Quota,
+            Stage,
+        )
 
         auditlog.register(Opportunity, exclude_fields=["updated_at", "score", "stage_entered_at"])
         auditlog.register(OpportunityContact)
         auditlog.register(Pipeline, exclude_fields=["updated_at"])
         auditlog.register(Stage, exclude_fields=["updated_at"])
         auditlog.register(LossReason, exclude_fields=["updated_at"])
+        auditlog.register(Quota, exclude_fields=["updated_at"])
         registrations.register()

@@ -10,7 +10,7 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
-PROCESS = ("pipeline", "stage", "lossreason")
+PROCESS = ("pipeline", "stage", "lossreason", "quota")
 
 
 def _perms(**models: tuple[str, ...]) -> list[str]:

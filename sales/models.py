@@ -371,3 +371,56 @@ class OpportunityUserObjectPermission(UserObjectPermissionBase):
 
 class OpportunityGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Opportunity, on_delete=models.CASCADE)
+
+
+class Quota(TimeStampedModel):
+    """A sales target for one month: a rep's (user) or a team's, never both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rep"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=DEFAULT_CURRENCY, validators=[currency_validator]
+    )
+
+    class Meta:
+        ordering = ["-month", "id"]
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True, team__isnull=False)
+                | Q(user__isnull=False, team__isnull=True),
+                name="sales_quota_user_or_team",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "month"], condition=Q(user__isnull=False), name="quota_user_month"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "month"], condition=Q(team__isnull=False), name="quota_team_month"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="sales_quota_first_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.team} {self.month:%Y-%m}"

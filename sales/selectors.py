@@ -201,3 +201,92 @@ def opportunity_search(*, user: User, query: str, limit: int) -> list[Opportunit
         .filter(archived_at__isnull=True, name__icontains=query)
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One period's numbers for a set of deals (see `forecast`)."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    closed_won: Decimal
+    commit: Decimal
+    best_case: Decimal
+    pipeline: Decimal
+    weighted: Decimal
+    quota: Decimal | None
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Closed won as a percentage of the quota (None without a quota)."""
+        if not self.quota:
+            return None
+        return (self.closed_won * 100 / self.quota).quantize(Decimal("0.1"))
+
+    @property
+    def forecast_commit(self) -> Decimal:
+        """What the reps stand behind: closed won plus commit."""
+        return self.closed_won + self.commit
+
+
+def forecast(
+    *,
+    user: User,
+    start: dt.date,
+    end: dt.date,
+    owner: User | None = None,
+    team_id: int | None = None,
+) -> Forecast:
+    """Closed won (deals won with `closed_at` in [start, end)), the open deals expected to close
+    in the period by the forecast category their rep set (commit, best case = commit + best
+    case, pipeline = every open deal), the weighted pipeline (amount x probability), and the
+    quota of `owner` or `team_id` for the months of the period. Only deals `user` may see; two
+    queries. Amounts are added as entered (one currency assumed: conversion is not built yet).
+    """
+    from django.db.models import Q
+
+    from sales.models import ForecastCategory, Quota
+
+    deals = access.scoped(user, Opportunity).filter(archived_at__isnull=True)
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    elif team_id is not None:
+        deals = deals.filter(team_id=team_id)
+    tz = timezone.get_current_timezone()
+    start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    end_at = dt.datetime.combine(end, dt.time.min, tzinfo=tz)
+    open_in_period = Q(
+        closed_at__isnull=True, expected_close_date__gte=start, expected_close_date__lt=end
+    )
+    zero = Decimal("0")
+    sums = deals.aggregate(
+        closed_won=Sum(
+            "amount",
+            filter=Q(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at),
+        ),
+        commit=Sum("amount", filter=open_in_period & Q(forecast_category=ForecastCategory.COMMIT)),
+        best=Sum("amount", filter=open_in_period & Q(forecast_category=ForecastCategory.BEST_CASE)),
+        pipeline=Sum(
+            "amount", filter=open_in_period & ~Q(forecast_category=ForecastCategory.OMITTED)
+        ),
+        weighted=Sum(
+            WEIGHTED, filter=open_in_period & ~Q(forecast_category=ForecastCategory.OMITTED)
+        ),
+    )
+    quota = None
+    quotas = Quota.objects.filter(month__gte=start, month__lt=end)
+    if owner is not None:
+        quota = quotas.filter(user=owner).aggregate(total=Sum("amount"))["total"]
+    elif team_id is not None:
+        quota = quotas.filter(team_id=team_id).aggregate(total=Sum("amount"))["total"]
+    commit = sums["commit"] or zero
+    return Forecast(
+        start=start,
+        end=end,
+        closed_won=sums["closed_won"] or zero,
+        commit=commit,
+        best_case=commit + (sums["best"] or zero),
+        pipeline=sums["pipeline"] or zero,
+        weighted=_money(sums["weighted"]),
+        quota=quota,
+    )

@@ -268,3 +268,61 @@ def opportunity_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     status = 422 if form.errors else 200
     context = {"form": form, "opportunity": opportunity}
     return render(request, "sales/opportunity_form.html", context, status=status)
+
+
+def parse_period(value: str, today: dt.date) -> tuple[dt.date, dt.date, str]:
+    """ "2026-11" (a month) or "2026-Q4" (a quarter), empty for this quarter: (start, end
+    exclusive, the period's name). ValueError with a message for anything else."""
+    value = value.strip().upper()
+    if not value:
+        value = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    try:
+        year_text, part = value.split("-")
+        year = int(year_text)
+        if not 2000 <= year <= 2100:
+            raise ValueError
+        if part.startswith("Q"):
+            quarter = int(part[1:])
+            if not 1 <= quarter <= 4:
+                raise ValueError
+            start = dt.date(year, 3 * quarter - 2, 1)
+            months = 3
+        else:
+            start = dt.date(year, int(part), 1)
+            months = 1
+    except ValueError as exc:
+        raise ValueError(_("Give the period as a month (2026-11) or a quarter (2026-Q4).")) from exc
+    month = start.month - 1 + months
+    end = dt.date(start.year + month // 12, month % 12 + 1, 1)
+    return start, end, value
+
+
+@login_required
+@require_http_methods(["GET"])
+def forecast(request: AuthedHttpRequest) -> HttpResponse:
+    """The period's closed won, commit, best case, pipeline and weighted pipeline against quota,
+    for the user's own deals or their team's (only deals they may see)."""
+    today = timezone.localdate()
+    error = ""
+    try:
+        start, end, period = parse_period(request.GET.get("period", ""), today)
+    except ValueError as exc:
+        error = str(exc)
+        start, end, period = parse_period("", today)
+    who = request.GET.get("who", "me")
+    if who not in ("me", "team") or (who == "team" and not request.user.team_id):
+        who = "me"
+    user = request.user
+    if who == "team":
+        numbers = selectors.forecast(user=user, start=start, end=end, team_id=user.team_id)
+    else:
+        numbers = selectors.forecast(user=user, start=start, end=end, owner=user)
+    context = {
+        "numbers": numbers,
+        "period": period,
+        "who": who,
+        "error": error,
+        "currency": DEFAULT_CURRENCY,
+        "last_day": end - dt.timedelta(days=1),
+    }
+    return render(request, "sales/forecast.html", context, status=400 if error else 200)
