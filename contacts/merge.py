@@ -408,8 +408,15 @@ def contact_merge(
         # A contact merged into the duplicate earlier now points at the one that stays.
         Contact.objects.filter(merged_into=duplicate).update(merged_into=primary)
 
+        # The duplicate's interactions now point at the primary: its latest one counts too.
+        # (Contacts may not import activities, so the merge takes the later of the two values.)
+        last = max(
+            (d for d in (primary.last_contacted_at, duplicate.last_contacted_at) if d), default=None
+        )
+        touched = ["last_contacted_at"] if last != primary.last_contacted_at else []
+        primary.last_contacted_at = last
         derived = _refresh_contact_derived(primary)
-        primary.save(update_fields=[*values, *derived, "updated_at"])
+        primary.save(update_fields=[*values, *derived, *touched, "updated_at"])
         duplicate.archived_at = timezone.now()
         duplicate.merged_into = primary
         derived = _refresh_contact_derived(duplicate)
