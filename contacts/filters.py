@@ -3,11 +3,13 @@ export and the API apply the same ones, so all three agree (and refuse the same 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact, Industry, LifecycleStage, Region
@@ -50,6 +52,25 @@ class _RecordFilterSet(ListFilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    contacted_from = django_filters.DateFilter(
+        label=_("Last contacted from"),
+        field_name="last_contacted_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    contacted_to = django_filters.DateFilter(
+        label=_("Last contacted to"),
+        field_name="last_contacted_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    not_contacted_days = django_filters.NumberFilter(
+        label=_("Not contacted for (days)"),
+        method="filter_not_contacted",
+        min_value=1,
+        max_value=36500,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 36500}),
+    )
     archived = FlagFilter(label=_("Archived"), method="filter_archived")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -70,6 +91,11 @@ class _RecordFilterSet(ListFilterSet):
 
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
+
+    def filter_not_contacted(self, qs: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        # Never contacted counts as not contacted for any number of days.
+        cutoff = timezone.now() - dt.timedelta(days=int(value))
+        return qs.filter(Q(last_contacted_at__lt=cutoff) | Q(last_contacted_at__isnull=True))
 
     def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         return qs.filter(archived_at__isnull=not value)

@@ -194,6 +194,11 @@ class Company(OwnedModel, AddressFields, SearchableModel):
             models.Index(
                 fields=["updated_at", "id"], condition=ACTIVE, name="company_active_updated"
             ),
+            models.Index(
+                fields=["last_contacted_at", "id"],
+                condition=ACTIVE,
+                name="company_active_contacted",
+            ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="company_archived"),
             models.Index(fields=["region"], name="company_region"),
             models.Index(fields=["industry"], name="company_industry"),
@@ -322,6 +327,11 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
                 include=["lifecycle_stage", "owner", "team", "sort_name"],
                 condition=ACTIVE,
                 name="contact_active_cover",
+            ),
+            models.Index(
+                fields=["last_contacted_at", "id"],
+                condition=ACTIVE,
+                name="contact_active_contacted",
             ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="contact_archived"),
             models.Index(

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,21 @@ from crm.lists import Sort
 if TYPE_CHECKING:
     from accounts.models import User
 
+# "Last contacted" sorts put never-contacted records last either way: keyset comparisons cannot
+# step over NULLs, so the key is the date with NULL read as a date before (after) any real one.
+_LONG_AGO = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_FAR_AHEAD = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+_LAST_CONTACTED_LATEST = {
+    "contacted": Coalesce("last_contacted_at", Value(_LONG_AGO), output_field=DateTimeField())
+}
+_LAST_CONTACTED_OLDEST = {
+    "contacted": Coalesce("last_contacted_at", Value(_FAR_AHEAD), output_field=DateTimeField())
+}
+LAST_CONTACTED_SORTS = {
+    "contacted": Sort(("contacted", "id"), _LAST_CONTACTED_OLDEST),
+    "-contacted": Sort(("-contacted", "-id"), _LAST_CONTACTED_LATEST),
+}
+
 # Sort keys offered in the UI -> the keyset ordering (each has a partial index ending in id).
 CONTACT_SORTS = {
     "name": Sort(("sort_name", "id")),
@@ -32,6 +48,7 @@ CONTACT_SORTS = {
     "-created": Sort(("-created_at", "-id")),
     "updated": Sort(("updated_at", "id")),
     "-updated": Sort(("-updated_at", "-id")),
+    **LAST_CONTACTED_SORTS,
 }
 COMPANY_SORTS = {
     "name": Sort(("name", "id")),
@@ -40,6 +57,7 @@ COMPANY_SORTS = {
     "-created": Sort(("-created_at", "-id")),
     "updated": Sort(("updated_at", "id")),
     "-updated": Sort(("-updated_at", "-id")),
+    **LAST_CONTACTED_SORTS,
 }
 
 
@@ -69,12 +87,12 @@ def contact_list(*, user: User) -> QuerySet[Contact]:
 CONTACT_ROW_FIELDS = (
     "display_name", "job_title", "company", "company__name", "primary_email", "primary_phone",
     "lifecycle_stage", "owner", "owner__first_name", "owner__last_name", "owner__email",
-    "owner__name_order", "archived_at", "created_at",
+    "owner__name_order", "archived_at", "created_at", "last_contacted_at",
 )  # fmt: skip
 COMPANY_ROW_FIELDS = (
     "name", "city", "industry", "region", "phone", "lifecycle_stage",
     "owner", "owner__first_name", "owner__last_name", "owner__email", "owner__name_order",
-    "archived_at", "created_at",
+    "archived_at", "created_at", "last_contacted_at",
 )  # fmt: skip
 
 
