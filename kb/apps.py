@@ -3,13 +3,30 @@ from django.utils.translation import gettext_lazy as _
 
 
 class KbConfig(AppConfig):
-    """Registered and empty until its issue lands; see docs/architecture.md."""
+    """The knowledge base (issue 30): see kb/models.py and docs/architecture.md."""
 
     name = "kb"
     verbose_name = _("Knowledge base")
 
     def ready(self) -> None:
-        from crm import nav
+        from auditlog.registry import auditlog
 
-        # Greyed out in the navigation until the module has pages.
+        from crm import nav
+        from kb.models import Article, Category, SlugRedirect
+
+        auditlog.register(
+            Article,
+            exclude_fields=[
+                "updated_at",
+                "body_html",
+                "search_title",
+                "search_text",
+                "search_vector",
+                "view_count",
+                "version",
+            ],
+        )
+        auditlog.register(Category, exclude_fields=["updated_at"])
+        auditlog.register(SlugRedirect)
+        # Greyed out in the navigation until the staff pages land.
         nav.register_nav(nav.NavEntry("kb", _("Knowledge base"), None, order=70))

@@ -1,0 +1,223 @@
+"""The knowledge base (issue 30): categories, articles, their versions and old slugs.
+
+Articles are not owned records: staff with the kb grants edit every article, and the public
+help centre reads only what `Article.public` lets through (published and public). Search runs
+on `search_vector`, a generated column over `search_title` (weight A) and `search_text`
+(weight B); both are written by `kb.services` from the article's text plus its CJK bigrams
+(`kb.text.search_terms`), because PostgreSQL's parsers do not split Chinese into words.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import TimeStampedModel
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+
+
+class Language(models.TextChoices):
+    EN = "en", _("English")
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+
+
+class Category(TimeStampedModel):
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+        indexes = [models.Index(fields=["parent", "position"], name="kb_category_parent_pos")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="kb_category_not_own_parent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(TimeStampedModel):
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    body_html = models.TextField(_("body (HTML)"), blank=True, editable=False)
+    tags = ArrayField(models.CharField(max_length=50), verbose_name=_("tags"), default=list)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.EN
+    )
+    # Translations of one article share a group; one article per language in a group.
+    translation_group = models.UUIDField(_("translation group"), default=uuid.uuid4)
+    is_faq = models.BooleanField(_("FAQ"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="kb_articles",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="kb_reviews",
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    view_count = models.PositiveIntegerField(_("views"), default=0, editable=False)
+    search_title = models.TextField(blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("search_title", weight="A", config="simple")
+        + SearchVector("search_text", weight="B", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        ordering = ["-updated_at", "-id"]
+        permissions = [("publish_article", _("Can review and publish articles"))]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="kb_article_search"),
+            GinIndex(
+                fields=["search_title"], name="kb_article_title_trgm", opclasses=["gin_trgm_ops"]
+            ),
+            GinIndex(fields=["tags"], name="kb_article_tags"),
+            models.Index(fields=["status", "visibility", "category"], name="kb_article_public"),
+            models.Index(fields=["-updated_at", "-id"], name="kb_article_updated"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_group", "language"], name="kb_article_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(published_at__isnull=False),
+                name="kb_article_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.PUBLISHED and self.visibility == Visibility.PUBLIC
+
+
+# The fields a version keeps: restoring one writes exactly these back.
+VERSIONED_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "body",
+    "tags",
+    "category_id",
+    "visibility",
+    "language",
+    "is_faq",
+)
+
+
+class ArticleVersion(models.Model):
+    """A snapshot of an article's content, written by every save (`kb.services`)."""
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, allow_unicode=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    tags = ArrayField(models.CharField(max_length=50), verbose_name=_("tags"), default=list)
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    is_faq = models.BooleanField(_("FAQ"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("saved"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="kb_version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}"
+
+
+class SlugRedirect(models.Model):
+    """An article's former slug: its old URL answers 301 to the article's current one."""
+
+    old_slug = models.SlugField(_("old slug"), max_length=200, unique=True, allow_unicode=True)
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("slug redirect")
+        verbose_name_plural = _("slug redirects")
+
+    def __str__(self) -> str:
+        return self.old_slug

@@ -1,0 +1,232 @@
+"""Writes to the knowledge base. Every content write saves a version; slug changes leave a
+redirect; every change that can alter what the public sees bumps the public cache version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm.errors import DomainError
+from kb.models import (
+    VERSIONED_FIELDS,
+    Article,
+    ArticleVersion,
+    Category,
+    Language,
+    SlugRedirect,
+    Status,
+    Visibility,
+)
+from kb.text import render_markdown, search_terms
+
+PUBLIC_CACHE_VERSION_KEY = "kb:public-version"
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    title: str
+    body: str = ""
+    summary: str = ""
+    slug: str = ""
+    tags: list[str] = field(default_factory=list)
+    category: Category | None = None
+    visibility: str = Visibility.PUBLIC
+    language: str = Language.EN
+    is_faq: bool = False
+
+
+def public_cache_version() -> int:
+    """The current generation of the public help centre's cached pages (1 when Redis is
+    down or the key is new: the fail-soft cache then misses and pages render live)."""
+    value = cache.get(PUBLIC_CACHE_VERSION_KEY)
+    return int(value) if value else 1
+
+
+def public_cache_bump() -> None:
+    """Retire every cached public page: the next request of each renders anew."""
+    cache.set(PUBLIC_CACHE_VERSION_KEY, public_cache_version() + 1, timeout=None)
+
+
+def _unique_slug(base: str, *, exclude_pk: int | None) -> str:
+    slug = slugify(base, allow_unicode=True)[:190] or "article"
+    candidate, n = slug, 2
+    taken = Article.objects.all()
+    redirects = SlugRedirect.objects.all()
+    if exclude_pk is not None:
+        # An article may take back one of its own old slugs.
+        taken = taken.exclude(pk=exclude_pk)
+        redirects = redirects.exclude(article_id=exclude_pk)
+    while taken.filter(slug=candidate).exists() or redirects.filter(old_slug=candidate).exists():
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
+
+
+def _apply(article: Article, data: ArticleInput) -> None:
+    title = data.title.strip()
+    if not title:
+        raise DomainError(_("An article needs a title."), field="title")
+    article.title = title
+    article.summary = data.summary.strip()
+    article.body = data.body
+    article.tags = sorted({t.strip() for t in data.tags if t.strip()})
+    article.category = data.category
+    article.visibility = data.visibility
+    article.language = data.language
+    article.is_faq = data.is_faq
+    article.slug = _unique_slug(data.slug or title, exclude_pk=article.pk)
+
+
+def _derive(article: Article) -> None:
+    article.body_html = render_markdown(article.body)
+    article.search_title = search_terms(article.title)
+    article.search_text = search_terms(
+        " ".join([article.summary, " ".join(article.tags), article.body])
+    )
+
+
+def _save_version(article: Article, actor: User) -> ArticleVersion:
+    article.version += 1
+    Article.objects.filter(pk=article.pk).update(version=article.version)
+    return ArticleVersion.objects.create(
+        article=article,
+        number=article.version,
+        status=article.status,
+        author=actor,
+        **{name: getattr(article, name) for name in VERSIONED_FIELDS},
+    )
+
+
+def _check_translation(article: Article) -> None:
+    clash = Article.objects.filter(
+        translation_group=article.translation_group, language=article.language
+    ).exclude(pk=article.pk)
+    if clash.exists():
+        raise DomainError(
+            _("This article already has a translation in that language."), field="language"
+        )
+
+
+@transaction.atomic
+def article_create(
+    *, data: ArticleInput, actor: User, translation_of: Article | None = None
+) -> Article:
+    """Create a draft (version 1). Atomic. `translation_of` puts it in that article's
+    translation group (one article per language in a group)."""
+    article = Article(author=actor)
+    if translation_of is not None:
+        article.translation_group = translation_of.translation_group
+    _apply(article, data)
+    _check_translation(article)
+    _derive(article)
+    article.save()
+    _save_version(article, actor)
+    return article
+
+
+@transaction.atomic
+def article_update(*, article: Article, data: ArticleInput, actor: User) -> Article:
+    """Change an article's content and save a new version. Atomic. A changed slug leaves a
+    redirect from the old one; a published article's change is public at once."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    old_slug = article.slug
+    _apply(article, data)
+    _check_translation(article)
+    _derive(article)
+    article.save()
+    if article.slug != old_slug:
+        SlugRedirect.objects.filter(old_slug=article.slug).delete()
+        SlugRedirect.objects.update_or_create(old_slug=old_slug, defaults={"article": article})
+    _save_version(article, actor)
+    if article.status == Status.PUBLISHED:
+        transaction.on_commit(public_cache_bump)
+    return article
+
+
+@transaction.atomic
+def article_restore(*, article: Article, version: ArticleVersion, actor: User) -> Article:
+    """Write an earlier version's content back exactly, as a new version. Atomic."""
+    if version.article_id != article.pk:
+        raise DomainError(_("That version belongs to another article."))
+    data = ArticleInput(
+        title=version.title,
+        body=version.body,
+        summary=version.summary,
+        slug=version.slug,
+        tags=list(version.tags),
+        category=version.category,
+        visibility=version.visibility,
+        language=version.language,
+        is_faq=version.is_faq,
+    )
+    return article_update(article=article, data=data, actor=actor)
+
+
+def _set_status(article: Article, status: str, **fields: object) -> Article:
+    now = timezone.now()
+    Article.objects.filter(pk=article.pk).update(status=status, updated_at=now, **fields)
+    article.refresh_from_db()
+    return article
+
+
+@transaction.atomic
+def article_submit_for_review(*, article: Article, actor: User) -> Article:
+    """Ask for review of a draft. Atomic."""
+    if article.status not in (Status.DRAFT, Status.ARCHIVED):
+        raise DomainError(_("Only drafts can be sent for review."))
+    return _set_status(article, Status.IN_REVIEW)
+
+
+@transaction.atomic
+def article_publish(*, article: Article, actor: User) -> Article:
+    """Publish an article that is in review; the reviewer must not be its author (the review
+    step). Atomic; the public cache is retired after commit."""
+    if not actor.has_perm("kb.publish_article"):
+        raise DomainError(_("You may not publish articles."))
+    if article.status != Status.IN_REVIEW:
+        raise DomainError(_("Only articles in review can be published."))
+    if article.author_id == actor.pk and not actor.is_superuser:
+        raise DomainError(_("Another person must review your article before it is published."))
+    published_at = article.published_at or timezone.now()
+    article = _set_status(article, Status.PUBLISHED, reviewer=actor, published_at=published_at)
+    transaction.on_commit(public_cache_bump)
+    return article
+
+
+@transaction.atomic
+def article_archive(*, article: Article, actor: User) -> Article:
+    """Take an article out of the help centre (pages, search, sitemap). Atomic."""
+    was_public = article.status == Status.PUBLISHED
+    article = _set_status(article, Status.ARCHIVED)
+    if was_public:
+        transaction.on_commit(public_cache_bump)
+    return article
+
+
+@transaction.atomic
+def article_record_view(*, article: Article) -> None:
+    """Count one view (a single UPDATE; no read-modify-write race)."""
+    Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+
+
+@transaction.atomic
+def category_create(
+    *, name: str, slug: str = "", parent: Category | None = None, position: int = 0
+) -> Category:
+    """Create a category. Atomic."""
+    if not name.strip():
+        raise DomainError(_("A category needs a name."), field="name")
+    slug = slugify(slug or name, allow_unicode=True)
+    if Category.objects.filter(slug=slug).exists():
+        raise DomainError(_("Another category has this slug."), field="slug")
+    category = Category.objects.create(
+        name=name.strip(), slug=slug, parent=parent, position=position
+    )
+    transaction.on_commit(public_cache_bump)
+    return category

@@ -1,0 +1,64 @@
+"""Article text: safe HTML from Markdown, and search terms that work for Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import markdown  # type: ignore[import-untyped]
+import nh3
+
+# What an article body may contain after rendering. nh3 (ammonia) drops every other tag,
+# every on* handler and style attribute, and links whose scheme is not listed (javascript:).
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
+    "h5", "h6", "hr", "img", "kbd", "li", "ol", "p", "pre", "strong", "sub", "sup", "table",
+    "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"align"},
+    "td": {"align"},
+    "code": {"class"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(body: str) -> str:
+    """Markdown to HTML that is safe to show to anyone: raw HTML in the source is sanitised,
+    not trusted."""
+    html = markdown.markdown(body, extensions=["tables", "fenced_code", "sane_lists"])
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+# CJK Unified Ideographs (+ extension A) and CJK punctuation-free runs.
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_MARKUP = re.compile(r"[`*_#>\[\]()!|~-]+")
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Every overlapping pair of Chinese characters, plus lone characters: "客户管理" gives
+    客户 户管 管理. PostgreSQL's `simple` parser keeps a Chinese run as one long word, so a
+    query for a word inside it would find nothing; bigrams make every two-character word
+    (most Chinese words) a token."""
+    terms: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            terms.append(run)
+        else:
+            terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+def search_terms(text: str) -> str:
+    """The text to index: its words (Markdown punctuation removed) with Chinese runs replaced
+    by their bigrams."""
+    plain = _MARKUP.sub(" ", text)
+    latin = _CJK_RUN.sub(" ", plain)
+    return " ".join([latin.strip(), *cjk_bigrams(plain)]).strip()
