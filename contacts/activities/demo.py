@@ -1,0 +1,185 @@
+"""Demo and benchmark data for activities: interactions and tasks written with COPY.
+
+Not idempotent by itself: callers check the counts first (bench/modules/activities.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from contacts.activities.models import (
+    CALL_OUTCOMES,
+    Channel,
+    Direction,
+    Interaction,
+    Priority,
+    Task,
+    TaskStatus,
+)
+
+CHANNELS = [Channel.CALL] * 4 + [Channel.EMAIL] * 4 + [Channel.MEETING, Channel.NOTE, Channel.SMS]
+SUBJECTS = ["Follow-up", "Pricing question", "Renewal", "Demo", "Intro call", "回访", "报价跟进"]
+TITLES = ["Call back", "Send the quote", "Prepare the renewal", "Book a demo", "发送合同"]
+
+
+def _copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
+    """COPY `rows` (column name -> value; missing columns take the field's default) into the
+    model's table; ids come from the table's sequence."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    n = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[f.column] if f.column in row else f.get_default() for f in fields])
+            n += 1
+    return n
+
+
+def _interactions(
+    rng: random.Random,
+    count: int,
+    links: Sequence[tuple[int, int | None]],
+    owners: Sequence[tuple[int, int | None]],
+    now: dt.datetime,
+) -> Iterable[dict[str, Any]]:
+    for _ in range(count):
+        contact_id, company_id = links[rng.randrange(len(links))]
+        owner_id, team_id = owners[rng.randrange(len(owners))]
+        channel = rng.choice(CHANNELS)
+        when = now - dt.timedelta(days=rng.uniform(0, 3 * 365) ** 1.3 / 3, minutes=rng.random())
+        call = channel == Channel.CALL
+        yield {
+            "owner_id": owner_id,
+            "team_id": team_id,
+            "created_at": when,
+            "updated_at": when,
+            "contact_id": contact_id,
+            "company_id": company_id,
+            "channel": channel,
+            "direction": Direction.OUTBOUND if rng.random() < 0.7 else Direction.INBOUND,
+            "subject": rng.choice(SUBJECTS),
+            "body": "",
+            "occurred_at": when,
+            "duration": dt.timedelta(minutes=rng.randrange(1, 40)) if call else None,
+            "outcome": rng.choice(CALL_OUTCOMES) if call else "",
+            "logged_by_id": owner_id,
+        }
+
+
+def _tasks(
+    rng: random.Random,
+    count: int,
+    links: Sequence[tuple[int, int | None]],
+    owners: Sequence[tuple[int, int | None]],
+    now: dt.datetime,
+    *,
+    open_share: float,
+) -> Iterable[dict[str, Any]]:
+    for _ in range(count):
+        contact_id, company_id = links[rng.randrange(len(links))]
+        owner_id, team_id = owners[rng.randrange(len(owners))]
+        created = now - dt.timedelta(days=rng.uniform(0, 365))
+        done = rng.random() >= open_share
+        yield {
+            "owner_id": owner_id,
+            "team_id": team_id,
+            "created_at": created,
+            "updated_at": created,
+            "contact_id": contact_id,
+            "company_id": company_id,
+            "title": rng.choice(TITLES),
+            "notes": "",
+            "due_at": created + dt.timedelta(days=rng.uniform(-10, 40)),
+            "priority": rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH]),
+            "status": TaskStatus.DONE if done else TaskStatus.OPEN,
+            "created_by_id": owner_id,
+            "completed_at": created + dt.timedelta(days=1) if done else None,
+            "completed_by_id": owner_id if done else None,
+        }
+
+
+def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
+    """last_contacted_at from the interactions (as the services keep it), for the seeded rows."""
+    only = "AND i.contact_id = ANY(%s)" if contact_ids is not None else ""
+    params = [contact_ids] if contact_ids is not None else []
+    with connection.cursor() as cursor:
+        for table, column in (
+            ("contacts_contact", "contact_id"),
+            ("contacts_company", "company_id"),
+        ):
+            cursor.execute(
+                f"""UPDATE {table} t SET last_contacted_at = m.latest
+                FROM (SELECT i.{column} AS pk, max(i.occurred_at) AS latest
+                      FROM activities_interaction i
+                      WHERE i.archived_at IS NULL AND i.channel <> 'note' AND i.{column} IS NOT NULL
+                      {only} GROUP BY i.{column}) m
+                WHERE t.id = m.pk AND t.last_contacted_at IS DISTINCT FROM m.latest""",  # noqa: S608 - fixed names
+                params,
+            )
+
+
+def seed_activities(
+    *, interactions: int, tasks: int, open_share: float = 0.3, rng_seed: int = 26
+) -> dict[str, Any]:
+    """`interactions` interactions (about 70 % on customers, the rest on any active contact)
+    and `tasks` tasks, owned by the sales users; then each contact's and company's
+    last_contacted_at from them. One transaction."""
+    from accounts.models import Role, User
+    from contacts.models import Contact, LifecycleStage
+
+    rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
+    owners = list(
+        User.objects.filter(
+            is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER]
+        ).values_list("pk", "team_id")
+    )
+    if not owners:
+        raise RuntimeError("no sales users: run seed_demo first")
+    active = Contact.objects.filter(archived_at__isnull=True)
+    customers = list(
+        active.filter(lifecycle_stage=LifecycleStage.CUSTOMER)
+        .order_by("?")
+        .values_list("pk", "company_id")[:20_000]
+    )
+    anyone = list(active.order_by("?").values_list("pk", "company_id")[:20_000])
+    if not anyone:
+        raise RuntimeError("no contacts: run seed_demo first")
+    # Active customers get most of the contact: 7 of 10 draws from them.
+    links = customers * max(1, (7 * len(anyone)) // (3 * max(1, len(customers)))) + anyone
+    now = timezone.now()
+    with transaction.atomic():
+        made = _copy(Interaction, _interactions(rng, interactions, links, owners, now))
+        made_tasks = _copy(Task, _tasks(rng, tasks, links, owners, now, open_share=open_share))
+        _refresh_last_contacted()
+    return {"interactions": made, "tasks": made_tasks, "customers_sampled": len(customers)}
+
+
+def seed_focus(
+    *, contact: Any, interactions: int, rep: Any, open_tasks: int, rng_seed: int = 260
+) -> dict[str, Any]:
+    """Top up one contact's timeline to `interactions` entries and `rep`'s open tasks to
+    `open_tasks` (the benchmark's heavy pages). One transaction."""
+    rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
+    now = timezone.now()
+    owners = [(rep.pk, rep.team_id)]
+    have = Interaction.objects.filter(contact=contact).count()
+    open_now = Task.objects.filter(owner=rep, status=TaskStatus.OPEN).count()
+    links = [(contact.pk, contact.company_id)]
+    with transaction.atomic():
+        added = _copy(
+            Interaction, _interactions(rng, max(0, interactions - have), links, owners, now)
+        )
+        added_tasks = _copy(
+            Task,
+            _tasks(rng, max(0, open_tasks - open_now), links, owners, now, open_share=1.0),
+        )
+        _refresh_last_contacted([contact.pk])
+    return {"timeline_added": added, "open_tasks_added": added_tasks}

@@ -1,0 +1,57 @@
+"""The activities benchmark module at a small size: COPY seeding, the focus fixtures, and its
+pages answering 200 for the rep (a smoke run; the full benchmark is `make bench`)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Max
+
+from bench.modules import activities as bench_activities
+from contacts.activities.models import Interaction, Task, TaskStatus
+from contacts.models import Contact, LifecycleStage
+from tests.contacts.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_prepare_and_pages(rep, rep_teammate, rep_client):
+    for n in range(30):
+        stage = LifecycleStage.CUSTOMER if n % 3 == 0 else LifecycleStage.PROSPECT
+        owner = rep if n % 2 else rep_teammate
+        ContactFactory(owner=owner, given_name="", family_name=f"P{n}", lifecycle_stage=stage)
+
+    facts = bench_activities.seed(10_000)
+    assert facts is not None
+    assert (facts["interactions"], facts["tasks"]) == (2_000, 200)
+    assert Interaction.objects.count() == 2_000
+    assert Task.objects.count() == 200
+    assert bench_activities.seed(10_000) is None  # already there: nothing more
+
+    # Customers are a third of the contacts but get most interactions.
+    on_customers = Interaction.objects.filter(
+        contact__lifecycle_stage=LifecycleStage.CUSTOMER
+    ).count()
+    assert on_customers > 1_200
+    # last_contacted_at follows the seeded interactions (notes do not count).
+    contact = Contact.objects.filter(last_contacted_at__isnull=False).first()
+    assert contact is not None
+    latest = (
+        Interaction.objects.filter(contact=contact)
+        .exclude(channel="note")
+        .aggregate(m=Max("occurred_at"))["m"]
+    )
+    assert contact.last_contacted_at == latest
+
+    prepared = bench_activities.prepare(rep)
+    focus = prepared["focus_contact"]
+    assert Interaction.objects.filter(contact_id=focus).count() == 5_000
+    assert Task.objects.filter(owner=rep, status=TaskStatus.OPEN).count() == 2_000
+
+    pages = bench_activities.pages(rep)
+    assert set(pages) == {
+        "my work",
+        "contact page, 5,000-entry timeline",
+        "contact timeline, next page",
+    }
+    for url in pages.values():
+        assert rep_client.get(url).status_code == 200, url
