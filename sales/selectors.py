@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Longest in the stage first: the cards that need attention are on top.
 BOARD_ORDERING = ["stage_entered_at", "id"]
-CARDS_PER_COLUMN = 20
+CARDS_PER_COLUMN = 12
 WEIGHTED = ExpressionWrapper(
     F("amount") * F("probability") / 100,
     output_field=DecimalField(max_digits=18, decimal_places=4),
