@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm import history, nav, search
+from crm.registry import ApiRoute, api_routes
 from leads import selectors
 from leads.models import Lead
 
@@ -28,3 +29,4 @@ def register() -> None:
         )
     )
     history.register_history(Lead, hidden={"score", "capture_key", "display_name"})
+    api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))
