@@ -3,13 +3,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SupportConfig(AppConfig):
-    """Registered and empty until its issue lands; see docs/architecture.md."""
+    """Queues, tickets, SLAs (issue 29, first landing); see docs/architecture.md "Support"."""
 
     name = "support"
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from crm import nav
+        from auditlog.registry import auditlog
 
-        # Greyed out in the navigation until the module has pages.
+        from crm import nav
+        from support.models import Queue, QueueMember, SlaPolicy, Ticket, TicketMessage
+
+        auditlog.register(Ticket, exclude_fields=["updated_at", "paused_seconds"])
+        auditlog.register(TicketMessage, exclude_fields=["updated_at", "emailed_at"])
+        auditlog.register(Queue, exclude_fields=["updated_at"])
+        auditlog.register(QueueMember, exclude_fields=["updated_at", "last_assigned_at"])
+        auditlog.register(SlaPolicy, exclude_fields=["updated_at"])
+        # Greyed out in the navigation until the agent workspace has pages.
         nav.register_nav(nav.NavEntry("support", _("Support"), None, order=60))

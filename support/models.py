@@ -1,0 +1,331 @@
+"""Queues, SLA policies, tickets and their conversations (issue 29, first landing).
+
+A ticket is owned (`OwnedModel`): `team` is its queue's team and `owner` its assignee (the agent
+who created it while unassigned), so `accounts.access` scopes tickets by queue team and assignee
+like any owned record. The number customers quote comes from a PostgreSQL sequence
+(`support_ticket_number`, migration 0001) and reads "T-000123".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import OwnedModel, Team
+from contacts.models import Company, Contact
+from crm.models import TimeStampedModel
+
+NUMBER_SEQUENCE = "support_ticket_number"
+
+
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web form")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social media")
+    API = "api", _("API")
+
+
+class TicketType(models.TextChoices):
+    QUESTION = "question", _("Question")
+    INCIDENT = "incident", _("Incident")
+    PROBLEM = "problem", _("Problem")
+    REQUEST = "request", _("Request")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending customer")
+    ON_HOLD = "on_hold", _("On hold")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+
+class Queue(TimeStampedModel):
+    """A team's queue and the business calendar its SLAs are counted in."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="support_queues"
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("queue lead"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Owns the queue's unassigned tickets and the contacts they create."),
+    )
+    assignment_mode = models.CharField(
+        _("assignment"),
+        max_length=16,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.MANUAL,
+    )
+    country = models.CharField(
+        _("holiday country"), max_length=2, default="CN", help_text=_("ISO 3166 code, e.g. CN")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    work_days = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("working days"),
+        default=list,
+        help_text=_("Monday is 0; empty means Monday to Friday."),
+    )
+    work_start = models.TimeField(_("working day starts"), default=dt.time(9))
+    work_end = models.TimeField(_("working day ends"), default=dt.time(18))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(work_start__lt=models.F("work_end")), name="queue_work_hours_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueMember(TimeStampedModel):
+    """An agent of a queue; `available` agents take round-robin assignments in
+    `last_assigned_at` order."""
+
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.CASCADE,
+        related_name="support_queues",
+    )
+    available = models.BooleanField(_("available"), default=True)
+    last_assigned_at = models.DateTimeField(_("last assigned"), null=True, blank=True)
+
+    ACCESS_PARENT = "queue"
+
+    class Meta:
+        verbose_name = _("queue member")
+        verbose_name_plural = _("queue members")
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "user"], name="queuemember_unique"),
+        ]
+        indexes = [
+            models.Index("queue", "available", "last_assigned_at", "id", name="queuemember_rr"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.queue}"
+
+
+class SlaPolicy(TimeStampedModel):
+    """Targets for one priority, in business minutes of the ticket's queue."""
+
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, unique=True)
+    first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
+    warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=30)
+
+    class Meta:
+        ordering = ["priority"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return str(self.get_priority_display())
+
+
+class Ticket(OwnedModel):
+    number = models.BigIntegerField(_("number"), unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    requester = models.ForeignKey(
+        Contact, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    type = models.CharField(
+        _("type"), max_length=10, choices=TicketType.choices, default=TicketType.QUESTION
+    )
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.NEW)
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
+    idempotency_key = models.CharField(max_length=100, blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ticket_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            # "my open": assignee's open tickets by resolution due.
+            models.Index(
+                "assignee",
+                "resolution_due",
+                "id",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_open_assignee_due",
+            ),
+            # "unassigned" and "all by queue" (open), oldest first.
+            models.Index(
+                "queue",
+                "created_at",
+                "id",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_open_queue_created",
+            ),
+            # "breaching soon": open, not paused, by the earlier due.
+            models.Index(
+                "resolution_due",
+                "id",
+                condition=Q(status__in=["new", "open", "on_hold"]),
+                name="ticket_running_resolution_due",
+            ),
+            models.Index(
+                "first_response_due",
+                "id",
+                condition=Q(status__in=["new", "open", "on_hold"], first_responded_at__isnull=True),
+                name="ticket_running_first_due",
+            ),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(
+                fields=["team", "owner", "-created_at", "id"], name="ticket_team_owner_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"T-{self.number:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+
+class TicketGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+
+class MessageKind(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    NOTE = "note", _("Internal note")
+    CUSTOMER = "customer", _("From the customer")
+
+
+class TicketMessage(TimeStampedModel):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    body = models.TextField(_("message"))
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    ACCESS_PARENT = "ticket"
+
+    class Meta:
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        indexes = [models.Index("ticket", "created_at", "id", name="ticketmessage_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.get_kind_display()}"
+
+
+class SlaTarget(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class SlaEventKind(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
+
+
+class SlaEvent(models.Model):
+    """One warning or escalation per (ticket, target, kind): the row is the claim, so a late or
+    doubled beat run cannot act twice."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_events")
+    target = models.CharField(max_length=16, choices=SlaTarget.choices)
+    kind = models.CharField(max_length=8, choices=SlaEventKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    ACCESS_PARENT = "ticket"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "kind"], name="slaevent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} {self.kind}"

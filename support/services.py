@@ -1,0 +1,460 @@
+"""Every write to tickets: create, reply, note, assign, change status (issue 29).
+
+Each service is one transaction, checks the permission door itself (`accounts.access`), records
+audit entries with the actor and enqueues outward work through `crm.outbox` in the same
+transaction, so a ticket or a reply is never lost when Redis or the worker is down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from auditlog.context import set_actor
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import User
+from contacts import services as contact_services
+from contacts.models import Company, Contact, ContactEmail
+from crm import outbox
+from crm.errors import DomainError, TransientError
+from support.business_hours import (
+    Calendar,
+    add_business_time,
+    business_time_between,
+    country_holidays,
+)
+from support.models import (
+    NUMBER_SEQUENCE,
+    OPEN_STATUSES,
+    AssignmentMode,
+    Channel,
+    MessageKind,
+    Priority,
+    Queue,
+    QueueMember,
+    SlaEvent,
+    SlaEventKind,
+    SlaPolicy,
+    SlaTarget,
+    Status,
+    Ticket,
+    TicketMessage,
+    TicketType,
+)
+
+__all__ = ["DomainError"]
+
+REPLY_TASK = "support.tasks.ticket_reply_send"
+
+
+@dataclass
+class TicketInput:
+    """A ticket as typed by an agent or a customer, or posted to the API (shape-checked)."""
+
+    subject: str
+    queue: Queue
+    channel: str = Channel.WEB
+    description: str = ""
+    requester: Contact | None = None
+    requester_email: str = ""
+    requester_name: str = ""
+    company: Company | None = None
+    type: str = TicketType.QUESTION
+    priority: str = Priority.NORMAL
+    assignee: User | None = None
+    idempotency_key: str = ""
+
+
+# --- business calendar --------------------------------------------------------------------
+
+
+def queue_calendar(queue: Queue, *, around: dt.datetime) -> Calendar:
+    """The queue's business calendar with its country's holidays for the years near `around`."""
+    year = around.year
+    return Calendar(
+        tz=ZoneInfo(queue.time_zone),
+        start=queue.work_start,
+        end=queue.work_end,
+        work_days=tuple(queue.work_days) or (0, 1, 2, 3, 4),
+        holidays=country_holidays(queue.country, (year - 1, year, year + 1)),
+    )
+
+
+def _set_due_dates(ticket: Ticket, *, start: dt.datetime) -> None:
+    policy = SlaPolicy.objects.filter(priority=ticket.priority).first()
+    if policy is None:
+        ticket.first_response_due = ticket.resolution_due = None
+        return
+    calendar = queue_calendar(ticket.queue, around=start)
+    if ticket.first_responded_at is None:
+        ticket.first_response_due = add_business_time(
+            calendar, start, dt.timedelta(minutes=policy.first_response_minutes)
+        )
+    ticket.resolution_due = add_business_time(
+        calendar, start, dt.timedelta(minutes=policy.resolution_minutes)
+    )
+
+
+# --- create -------------------------------------------------------------------------------
+
+
+def _requester(data: TicketInput, *, owner: User) -> Contact:
+    """The contact given, else the one with this email address, else a new contact owned by
+    `owner` (the queue lead or the agent)."""
+    if data.requester is not None:
+        return data.requester
+    email = data.requester_email.strip().lower()
+    if not email:
+        raise DomainError(_("Give the requester's email address."), field="requester_email")
+    # Matching a sender to a contact is intake, not a user's read: unscoped by design.
+    found = (
+        ContactEmail.objects.filter(email__iexact=email, contact__archived_at__isnull=True)
+        .select_related("contact")
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    if found is not None:
+        return found.contact
+    given, _sep, family = data.requester_name.strip().partition(" ")
+    return contact_services.contact_create(
+        data=contact_services.ContactInput(
+            values={"given_name": given[:100], "family_name": family[:100], "owner": owner},
+            emails=[contact_services.EmailInput(email=email, is_primary=True)],
+        ),
+        actor=owner,
+    )
+
+
+def _next_number() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+        return int(cursor.fetchone()[0])
+
+
+def ticket_create(*, data: TicketInput, actor: User | None) -> Ticket:
+    """Create a ticket (agent, public form with `actor=None`, API). Atomic. With an
+    `idempotency_key` a repeated call returns the first ticket and changes nothing. An agent
+    needs the add permission; a public submission is recorded on behalf of the queue lead.
+    Assigns by round-robin when the queue says so and no assignee is given."""
+    if actor is not None:
+        access.require_model_perm(actor, Ticket, "add")
+    subject = data.subject.strip()
+    if not subject:
+        raise DomainError(_("Give the ticket a subject."), field="subject")
+    if data.channel not in Channel.values:
+        raise DomainError(_("Choose a channel."), field="channel")
+    if data.priority not in Priority.values:
+        raise DomainError(_("Choose a priority."), field="priority")
+    if data.type not in TicketType.values:
+        raise DomainError(_("Choose a type."), field="type")
+    if data.idempotency_key:
+        existing = Ticket.objects.filter(idempotency_key=data.idempotency_key).first()
+        if existing is not None:
+            return existing
+    queue = data.queue
+    with transaction.atomic():
+        if data.idempotency_key:
+            # Two concurrent posts with one key: the second waits here, then finds the first.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [data.idempotency_key])
+            existing = Ticket.objects.filter(idempotency_key=data.idempotency_key).first()
+            if existing is not None:
+                return existing
+        # Outside set_actor: contact_create sets (and on leaving, clears) the actor itself.
+        requester = _requester(data, owner=actor or queue.lead)
+        return _ticket_insert(data, requester=requester, actor=actor)
+
+
+def _ticket_insert(data: TicketInput, *, requester: Contact, actor: User | None) -> Ticket:
+    queue = data.queue
+    with set_actor(actor or queue.lead):
+        now = timezone.now()
+        ticket = Ticket(
+            number=_next_number(),
+            subject=data.subject.strip()[:200],
+            description=data.description,
+            requester=requester,
+            company=data.company or requester.company,
+            channel=data.channel,
+            type=data.type,
+            priority=data.priority,
+            status=Status.NEW,
+            queue=queue,
+            owner=actor or queue.lead,
+            team_id=queue.team_id,
+            idempotency_key=data.idempotency_key or "",
+        )
+        _set_due_dates(ticket, start=now)
+        ticket.save()
+        assignee = data.assignee
+        if assignee is None and queue.assignment_mode == AssignmentMode.ROUND_ROBIN:
+            assignee = _next_round_robin(queue, now=now)
+        if assignee is not None:
+            _assign(ticket, assignee)
+    return ticket
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+def _next_round_robin(queue: Queue, *, now: dt.datetime) -> User | None:
+    """The available member assigned longest ago (never first), locked so two tickets created at
+    once go to two agents; that member's turn is taken in the same transaction."""
+    member = (
+        QueueMember.objects.select_for_update(skip_locked=True)
+        .filter(queue=queue, available=True, user__is_active=True)
+        .select_related("user")
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
+        .first()
+    )
+    if member is None:
+        return None
+    QueueMember.objects.filter(pk=member.pk).update(last_assigned_at=now)
+    return member.user
+
+
+def _assign(ticket: Ticket, assignee: User) -> None:
+    if not QueueMember.objects.filter(queue_id=ticket.queue_id, user=assignee).exists():
+        raise DomainError(
+            _("%(name)s is not an agent of this queue.") % {"name": assignee}, field="assignee"
+        )
+    ticket.assignee = assignee
+    ticket.owner = assignee
+    ticket.save(update_fields=["assignee", "owner", "updated_at"])
+
+
+def _may_work(actor: User, ticket: Ticket) -> bool:
+    """An agent of the ticket's queue, or anyone the door lets change it."""
+    if (
+        access.has_model_perm(actor, Ticket, "change_ticket")
+        and QueueMember.objects.filter(queue_id=ticket.queue_id, user=actor).exists()
+    ):
+        return True
+    return access.can(actor, ticket, "change")
+
+
+def _require_work(actor: User, ticket: Ticket) -> None:
+    if not _may_work(actor, ticket):
+        raise PermissionDenied
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().select_related("queue").get(pk=ticket.pk)
+
+
+def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Ticket:
+    """Assign to a member of the ticket's queue, or with `assignee=None` to the next available
+    one by round-robin (stays unassigned when none is available). Atomic; audited."""
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        target = assignee or _next_round_robin(locked.queue, now=timezone.now())
+        if target is not None:
+            _assign(locked, target)
+    return locked
+
+
+# --- conversation -------------------------------------------------------------------------
+
+
+def _message(ticket: Ticket, *, kind: str, body: str, actor: User) -> TicketMessage:
+    text = body.strip()
+    if not text:
+        raise DomainError(_("Write a message."), field="body")
+    return TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=text)
+
+
+def ticket_reply(*, ticket: Ticket, body: str, actor: User) -> TicketMessage:
+    """A public reply: stored, then emailed to the requester by `support.tasks` (queued through
+    the outbox in this transaction; the task sends it at most once). The first reply stops the
+    first-response timer; a new ticket becomes open. Atomic."""
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        if not locked.is_open:
+            raise DomainError(_("This ticket is closed; reopen it to reply."), field="body")
+        message = _message(locked, kind=MessageKind.PUBLIC, body=body, actor=actor)
+        fields = ["updated_at"]
+        if locked.first_responded_at is None:
+            locked.first_responded_at = message.created_at
+            fields.append("first_responded_at")
+        if locked.status == Status.NEW:
+            locked.status = Status.OPEN
+            fields.append("status")
+        locked.save(update_fields=fields)
+        outbox.enqueue(REPLY_TASK, {"message_id": message.pk})
+    return message
+
+
+def ticket_note(*, ticket: Ticket, body: str, actor: User) -> TicketMessage:
+    """An internal note: never emailed, seen only by those who see the ticket. Atomic."""
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        return _message(_locked(ticket), kind=MessageKind.NOTE, body=body, actor=actor)
+
+
+# --- status and SLA pauses ----------------------------------------------------------------
+
+
+def _resume(ticket: Ticket, *, now: dt.datetime) -> None:
+    """Push the running due dates later by the business time the ticket was paused."""
+    if ticket.paused_at is None:
+        return
+    calendar = queue_calendar(ticket.queue, around=now)
+    paused = business_time_between(calendar, ticket.paused_at, now)
+    if ticket.first_responded_at is None and ticket.first_response_due is not None:
+        ticket.first_response_due = add_business_time(calendar, ticket.first_response_due, paused)
+    if ticket.resolution_due is not None:
+        ticket.resolution_due = add_business_time(calendar, ticket.resolution_due, paused)
+    ticket.paused_seconds += int((now - ticket.paused_at).total_seconds())
+    ticket.paused_at = None
+
+
+def ticket_set_status(*, ticket: Ticket, status: str, actor: User) -> Ticket:
+    """Change the status. Pending (the customer's turn) pauses the SLA timers; leaving it pushes
+    the due dates later by the business time paused. Solved records when; reopening clears it.
+    A closed ticket stays closed. Atomic; audited."""
+    if status not in Status.values:
+        raise DomainError(_("Choose a status."), field="status")
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        if locked.status == Status.CLOSED:
+            raise DomainError(_("A closed ticket cannot change."), field="status")
+        if locked.status == status:
+            return locked
+        now = timezone.now()
+        if locked.status == Status.PENDING:
+            _resume(locked, now=now)
+        if status == Status.PENDING:
+            locked.paused_at = now
+        if status in (Status.SOLVED, Status.CLOSED):
+            locked.solved_at = locked.solved_at or now
+        elif status in OPEN_STATUSES:
+            locked.solved_at = None
+        locked.status = status
+        locked.save(
+            update_fields=[
+                "status",
+                "paused_at",
+                "paused_seconds",
+                "solved_at",
+                "first_response_due",
+                "resolution_due",
+                "updated_at",
+            ]
+        )
+    return locked
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+def ticket_reply_deliver(*, message_id: int) -> bool:
+    """Email one public reply to the ticket's requester through Django's mail API. At most once:
+    the message is claimed (`emailed_at` set where it was empty, committed) before sending; a
+    refused send releases the claim and raises TransientError so the task retries. False when
+    there is nothing to send (already sent, not public, no address)."""
+    now = timezone.now()
+    claimed = TicketMessage.objects.filter(
+        pk=message_id, kind=MessageKind.PUBLIC, emailed_at__isnull=True
+    ).update(emailed_at=now)
+    if claimed != 1:
+        return False
+    message = TicketMessage.objects.select_related("ticket__requester").get(pk=message_id)
+    ticket = message.ticket
+    address = ticket.requester.primary_email
+    if not address:
+        return False
+    email = EmailMessage(
+        subject=f"[{ticket.reference}] {ticket.subject}",
+        body=message.body,
+        to=[address],
+        headers={"Message-ID": f"<ticket-{ticket.number}-{message.pk}@crm>"},
+    )
+    try:
+        email.send()
+    except OSError as exc:  # smtplib.SMTPException is an OSError: network or server refusal
+        TicketMessage.objects.filter(pk=message_id, emailed_at=now).update(emailed_at=None)
+        raise TransientError(str(exc)) from exc
+    return True
+
+
+# --- SLA warnings and escalations ---------------------------------------------------------
+
+RUNNING = (Status.NEW, Status.OPEN, Status.ON_HOLD)  # pending: the timers are paused
+RAISE: dict[str, str] = {
+    Priority.LOW: Priority.NORMAL,
+    Priority.NORMAL: Priority.HIGH,
+    Priority.HIGH: Priority.URGENT,
+}
+SLA_BATCH = 500
+
+
+def _claim(ticket_id: int, target: str, kind: str) -> bool:
+    """Insert the (ticket, target, kind) row; False when it exists (someone already acted)."""
+    try:
+        with transaction.atomic():
+            SlaEvent.objects.create(ticket_id=ticket_id, target=target, kind=kind)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _sla_candidates(target: str, *, until: dt.datetime) -> list[Ticket]:
+    field = "first_response_due" if target == SlaTarget.FIRST_RESPONSE else "resolution_due"
+    qs = Ticket.objects.filter(status__in=RUNNING, **{f"{field}__lte": until})
+    if target == SlaTarget.FIRST_RESPONSE:
+        qs = qs.filter(first_responded_at__isnull=True)
+    return list(qs.select_related("queue").order_by(field, "id")[:SLA_BATCH])
+
+
+def sla_check(*, now: dt.datetime | None = None) -> int:
+    """Warn before a target is breached and escalate after it: each at most once per ticket and
+    target, whatever the number of runs (a late, doubled or concurrent beat). A warning is an
+    internal note; a breach adds a note and raises the priority one step. Each ticket's action
+    is its own transaction with the claim row. Returns how many actions were taken."""
+    now = now or timezone.now()
+    warn_before = {
+        p.priority: dt.timedelta(minutes=p.warn_before_minutes) for p in SlaPolicy.objects.all()
+    }
+    longest = max(warn_before.values(), default=dt.timedelta(0))
+    done = 0
+    for target in SlaTarget.values:
+        field = "first_response_due" if target == SlaTarget.FIRST_RESPONSE else "resolution_due"
+        label = SlaTarget(target).label
+        for ticket in _sla_candidates(target, until=now + longest):
+            due: dt.datetime = getattr(ticket, field)
+            breached = due <= now
+            if not breached and due - now > warn_before.get(ticket.priority, dt.timedelta(0)):
+                continue
+            kind = SlaEventKind.BREACH if breached else SlaEventKind.WARNING
+            with transaction.atomic():
+                if not _claim(ticket.pk, target, kind):
+                    continue
+                locked = _locked(ticket)
+                if breached:
+                    text = _("%(target)s target breached (was due %(due)s).")
+                    if locked.priority in RAISE:
+                        locked.priority = RAISE[locked.priority]
+                        with set_actor(locked.queue.lead):
+                            locked.save(update_fields=["priority", "updated_at"])
+                else:
+                    text = _("%(target)s target is due %(due)s.")
+                local_due = due.astimezone(ZoneInfo(locked.queue.time_zone))
+                TicketMessage.objects.create(
+                    ticket=locked,
+                    kind=MessageKind.NOTE,
+                    author=None,
+                    body=text % {"target": label, "due": local_due.strftime("%Y-%m-%d %H:%M")},
+                )
+            done += 1
+    return done

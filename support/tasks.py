@@ -1,0 +1,26 @@
+"""Background work for support. Thin: load by id, run the service, retry transient errors."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from crm.errors import TransientError
+from support import services
+
+
+@shared_task(
+    name="support.tasks.ticket_reply_send",
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def ticket_reply_send(*, message_id: int) -> bool:
+    """Email a public reply to the requester; a second delivery of the task sends nothing."""
+    return services.ticket_reply_deliver(message_id=message_id)
+
+
+@shared_task(name="support.tasks.sla_check", acks_late=True)
+def sla_check() -> int:
+    """Warn and escalate SLA targets; safe to run late, twice or at once (claim rows)."""
+    return services.sla_check()
