@@ -20,6 +20,11 @@ from crm.lists import FlagFilter, ListFilterSet
 ANY = _("Any")
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight starting `day` in the current (the user's) time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 class _RecordFilterSet(ListFilterSet):
     """What contacts and companies share: search, owner, stage, tags, region, dates, archive."""
 
@@ -52,16 +57,16 @@ class _RecordFilterSet(ListFilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # Bounds on the column itself (the day's start in the user's time zone), not `__date`
+    # lookups, so the (last_contacted_at, id) index serves them.
     contacted_from = django_filters.DateFilter(
         label=_("Last contacted from"),
-        field_name="last_contacted_at",
-        lookup_expr="date__gte",
+        method="filter_contacted_from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     contacted_to = django_filters.DateFilter(
         label=_("Last contacted to"),
-        field_name="last_contacted_at",
-        lookup_expr="date__lte",
+        method="filter_contacted_to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     not_contacted_days = django_filters.NumberFilter(
@@ -91,6 +96,12 @@ class _RecordFilterSet(ListFilterSet):
 
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
+
+    def filter_contacted_from(self, qs: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return qs.filter(last_contacted_at__gte=_day_start(value))
+
+    def filter_contacted_to(self, qs: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return qs.filter(last_contacted_at__lt=_day_start(value + dt.timedelta(days=1)))
 
     def filter_not_contacted(self, qs: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         # Never contacted counts as not contacted for any number of days.
