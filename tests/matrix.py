@@ -11,7 +11,8 @@ Declared by each app in `tests/<app>/matrix.py` (imported automatically):
   of a URL needs. A check is "login" (any signed-in user), a record action ("view", "change",
   "delete": the URL's record, or with `data=` the record named in the POST body) or a role
   permission on `Model` ("add", "export", "import", ...). `perm` adds a role permission a record
-  URL also needs ("merge"). Methods not declared must answer 405.
+  URL also needs ("merge"). Methods not declared must answer 405. `variants={"GET ?edit=1":
+  "change"}` adds requests with a query string that need another check (an HTMX edit form).
 
 DRF viewsets built on `accounts.api.ScopedViewSetMixin` need no declaration: their model and
 actions say it all. Anything else the matrix cannot classify fails the test with what to declare.
@@ -84,6 +85,8 @@ class Route:
     perm: str | None = None  # "merge" (on `model`) or "app.codename"
     kwargs: dict[str, Any] = field(default_factory=dict)
     data: Callable[[Model], dict[str, Any]] | None = None  # the record goes in the body
+    # More requests with a query string: {"GET ?edit=1": "change"}.
+    variants: dict[str, str] = field(default_factory=dict)
 
     def needs_record(self) -> bool:
         return any(check in RECORD_ACTIONS for check in self.checks.values())
@@ -104,12 +107,13 @@ def route(
     perm: str | None = None,
     kwargs: dict[str, Any] | None = None,
     data: Callable[[Model], dict[str, Any]] | None = None,
+    variants: dict[str, str] | None = None,
 ) -> None:
     given = {"GET": get, "POST": post, "PUT": put, "PATCH": patch, "DELETE": delete}
     checks = {method: check for method, check in given.items() if check}
     if model is None and any(c != "login" for c in checks.values()):
         raise ValueError(f"{name}: checks other than 'login' need a model")
-    ROUTES[name] = Route(model, checks, perm, kwargs or {}, data)
+    ROUTES[name] = Route(model, checks, perm, kwargs or {}, data, variants or {})
 
 
 # Values for URL kwargs that are not the record: `route(..., kwargs={...})` per URL, or here.
@@ -239,8 +243,8 @@ LOGIN, HIDDEN, FORBIDDEN, DENIED, ALLOW, NO_METHOD = (
 )  # fmt: skip
 
 
-def expected(route: Route, method: str, user: User | None, record: Model | None) -> str:
-    check = route.checks.get(method)
+def expected(route: Route, check: str | None, user: User | None, record: Model | None) -> str:
+    """The answer `user` must get for a request needing `check` (None: an undeclared method)."""
     if user is None:
         return LOGIN
     if check is None:

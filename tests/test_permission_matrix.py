@@ -32,6 +32,7 @@ from accounts.api import ScopedViewSetMixin
 from accounts.models import User
 from contacts.models import Contact
 from tests import matrix
+from tests.conftest import login_verified
 
 matrix.discover()
 
@@ -178,14 +179,9 @@ def _matches(outcome: str, observed: str, method: str, api: bool) -> bool:
 
 
 def _login(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    session = client.session
     # Two-factor sign-in is tested on its own (tests/accounts/test_twofactor.py); here every
     # user has passed it, so the administrator's pages are reached.
-    session["two_factor_state"] = "free"
-    session.save()
-    return client
+    return login_verified(Client(), user)
 
 
 def _send(client: Client, method: str, path: str, body: dict[str, Any], api: bool) -> HttpResponse:
@@ -233,6 +229,29 @@ class World:
         self.records: dict[type[Model], dict[str, Model]] = {}
         self.clients: dict[str, Client] = {"anonymous": Client()}
         self.keys = {name: _key(user, None) for name, user in self.cast.items()}
+        # Every declared model's records exist from the start, so that every list, search and
+        # fragment is checked for links to records its user may not see.
+        for model in matrix.MODELS:
+            self.records_of(model)
+        self._hidden: dict[int, dict[str, str]] = {}
+
+    def hidden_links(self, user: User) -> dict[str, str]:
+        """Detail URLs of the records `user` may not see -> which record it is."""
+        if user.pk not in self._hidden:
+            self._hidden[user.pk] = {
+                obj.get_absolute_url(): f"{model.__name__} of {owner}"
+                for model, by_owner in self.records.items()
+                for owner, obj in by_owner.items()
+                if hasattr(obj, "get_absolute_url") and not matrix.may(user, obj, "view")
+            }
+        return self._hidden[user.pk]
+
+    def hidden_ids(self, user: User, model: type[Model]) -> set[Any]:
+        return {
+            obj.pk
+            for obj in self.records.get(model, {}).values()
+            if not matrix.may(user, obj, "view")
+        }
 
     def records_of(self, model: type[Model]) -> dict[str, Model]:
         if model not in self.records:
@@ -272,31 +291,62 @@ def check_url(world: World, url: matrix.Url, *, light: bool = False) -> list[str
         seen.add(key)
         path = _path(url, route, record)
         body = route.data(record) if route.data and record is not None else {}
-        for method in METHODS:
-            declared = method in route.checks
+        probes = [(method, "", route.checks.get(method)) for method in METHODS]
+        for variant, check in route.variants.items():
+            method, query = variant.split(" ", 1)
+            probes.append((method, query, check))
+        for method, query, check in probes:
+            declared = check is not None
             if not declared and not api and method not in ("GET", "POST"):
                 continue  # HTML views: undeclared PUT/PATCH/DELETE need no 405 check
             if not declared and (user_name != "admin_user" or owner_name not in ("", "admin_user")):
                 continue  # a 405 is the method's, not the user's: checked once
-            outcome = matrix.expected(route, method, user, record)
+            outcome = matrix.expected(route, check, user, record)
             refused = outcome not in (matrix.ALLOW, matrix.NO_METHOD)
             before = _fingerprint(watched) if method in WRITES and refused else None
             client = world.client(user_name)
             with transaction.atomic():
-                response = _send(client, method, path, body, api)
+                response = _send(client, method, path + query, body, api)
                 observed = _observe(response, api)
                 changed = before is not None and _fingerprint(watched) != before
                 transaction.set_rollback(True)
             if method in WRITES:
                 world.relogin_if_signed_out(user_name)
             relation = f" on {owner_name}'s record" if record is not None else ""
+            case = f"{method} {path}{query} as {user_name}{relation}"
             if not _matches(outcome, observed, method, api):
-                wrong.append(
-                    f"{method} {path} as {user_name}{relation}: expected {outcome}, got {observed}"
-                )
+                wrong.append(f"{case}: expected {outcome}, got {observed}")
             elif changed:
-                wrong.append(f"{method} {path} as {user_name}{relation}: refused but wrote")
+                wrong.append(f"{case}: refused but wrote")
+            elif user is not None and method == "GET" and observed == "200":
+                for leak in _leaks(world, user, route, response, api):
+                    wrong.append(f"{case}: shows {leak}")
     return wrong
+
+
+def _leaks(
+    world: World, user: User, route: matrix.Route, response: HttpResponse, api: bool
+) -> list[str]:
+    """Records the user may not see that an allowed page or API list still shows: their detail
+    links in HTML, their ids in an API list."""
+    content_type = response.get("Content-Type", "")
+    if getattr(response, "streaming", False):
+        return []
+    if api and route.model is not None and content_type.startswith("application/json"):
+        results = json.loads(response.content).get("results")
+        if not isinstance(results, list):
+            return []
+        hidden = world.hidden_ids(user, route.model)
+        ids = {row.get("id") for row in results if isinstance(row, dict)}
+        return [f"{route.model.__name__} #{pk}, which it may not see" for pk in ids & hidden]
+    if not content_type.startswith("text/html"):
+        return []
+    text = response.content.decode()
+    return [
+        f"a link to {what}, which it may not see"
+        for url, what in world.hidden_links(user).items()
+        if f'"{url}"' in text
+    ]
 
 
 def test_every_url_gives_every_role_what_the_declarations_say(request: pytest.FixtureRequest):
@@ -345,6 +395,12 @@ def _writes_then_refuses(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse("ok")
 
 
+@login_required
+def _leaky_list(request: HttpRequest) -> HttpResponse:
+    links = "".join(f'<a href="{c.get_absolute_url()}">{c}</a>' for c in Contact.objects.all())
+    return HttpResponse(f"<ul>{links}</ul>", content_type="text/html; charset=utf-8")
+
+
 def _undeclared(request: HttpRequest) -> HttpResponse:
     return HttpResponse("who checks me?")
 
@@ -352,6 +408,7 @@ def _undeclared(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("leaky/<int:pk>/", _leaky_contact, name="leaky-contact"),
     path("writes/<int:pk>/", _writes_then_refuses, name="writes-then-refuses"),
+    path("leaky-list/", _leaky_list, name="leaky-list"),
     path("undeclared/", _undeclared, name="undeclared"),
     path("", include("crm.urls")),
 ]
@@ -361,17 +418,24 @@ urlpatterns = [
 def test_the_matrix_fails_a_view_without_a_check(request: pytest.FixtureRequest):
     matrix.route("leaky-contact", Contact, get="view")
     matrix.route("writes-then-refuses", Contact, get="view", post="change")
+    matrix.route("leaky-list", get="login")
     try:
         world = World(request)
         found = {u.name: u for u in matrix.urls()}
         leaky = check_url(world, found["leaky-contact"])
         writes = check_url(world, found["writes-then-refuses"])
+        listed = check_url(world, found["leaky-list"])
     finally:
-        del matrix.ROUTES["leaky-contact"], matrix.ROUTES["writes-then-refuses"]
+        for name in ("leaky-contact", "writes-then-refuses", "leaky-list"):
+            del matrix.ROUTES[name]
     assert any(
         "as rep on rep_other_team's record: expected hidden (404), got 200" in line
         for line in leaky
     ), leaky
     assert any("as read_only on read_only's record: refused but wrote" in line for line in writes)
+    assert any(
+        "as rep: shows a link to Contact of rep_other_team, which it may not see" in line
+        for line in listed
+    ), listed
     with pytest.raises(Undeclared, match=r"matrix\.route\('undeclared'"):
         check_url(world, found["undeclared"])

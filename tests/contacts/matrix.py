@@ -53,7 +53,12 @@ matrix.route("contacts:import-start", Contact, get="import", post="import")
 matrix.route("contacts:contact-detail", Contact, get="view")
 matrix.route("contacts:contact-edit", Contact, get="change", post="change")
 matrix.route(
-    "contacts:contact-field", Contact, get="view", post="change", kwargs={"field": "job_title"}
+    "contacts:contact-field",
+    Contact,
+    get="view",
+    post="change",
+    kwargs={"field": "job_title"},
+    variants={"GET ?edit=1": "change"},  # the inline edit form
 )
 matrix.route("contacts:contact-archive", Contact, post="change")
 matrix.route("contacts:contact-restore", Contact, post="change")
