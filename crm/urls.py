@@ -16,6 +16,7 @@ urlpatterns = [
     path("activities/", include("contacts.activities.urls")),
     path("leads/", include("leads.urls")),
     path("sales/", include("sales.urls")),
+    path("kb/", include("kb.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -221,3 +221,43 @@ class SlugRedirect(models.Model):
 
     def __str__(self) -> str:
         return self.old_slug
+
+
+class Feedback(models.Model):
+    """One visitor's "was this helpful?" answer (the visitor is a random id in a signed
+    cookie; one answer per visitor and article, a second one replaces the first)."""
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="feedback"
+    )
+    visitor = models.UUIDField(_("visitor"))
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("article feedback")
+        verbose_name_plural = _("article feedback")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "visitor"], name="kb_feedback_one_vote")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.helpful}"
+
+
+class SearchLog(models.Model):
+    """Every help-centre search, for the analytics page (top and zero-result searches)."""
+
+    query = models.CharField(_("query"), max_length=200)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    results = models.PositiveIntegerField(_("results"))
+    created_at = models.DateTimeField(_("searched"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("search")
+        verbose_name_plural = _("searches")
+        indexes = [models.Index(fields=["query"], name="kb_searchlog_query")]
+
+    def __str__(self) -> str:
+        return self.query

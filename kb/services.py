@@ -3,6 +3,7 @@ redirect; every change that can alter what the public sees bumps the public cach
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -19,7 +20,9 @@ from kb.models import (
     Article,
     ArticleVersion,
     Category,
+    Feedback,
     Language,
+    SearchLog,
     SlugRedirect,
     Status,
     Visibility,
@@ -230,3 +233,24 @@ def category_create(
     )
     transaction.on_commit(public_cache_bump)
     return category
+
+
+@transaction.atomic
+def feedback_record(
+    *, article: Article, visitor: uuid.UUID, helpful: bool, comment: str = ""
+) -> Feedback:
+    """Record a visitor's answer to "was this helpful?". Atomic and idempotent per visitor:
+    a second answer replaces the first, so one visitor is one vote. Only public articles."""
+    if not article.is_public:
+        raise DomainError(_("This article is not available."))
+    feedback, _created = Feedback.objects.update_or_create(
+        article=article,
+        visitor=visitor,
+        defaults={"helpful": helpful, "comment": "" if helpful else comment.strip()[:2000]},
+    )
+    return feedback
+
+
+def search_record(*, query: str, language: str, results: int) -> SearchLog:
+    """Log a help-centre search (and so the zero-result ones) for the analytics page."""
+    return SearchLog.objects.create(query=query.strip()[:200], language=language, results=results)

@@ -1,0 +1,148 @@
+"""Reads for the public help centre. Everything public starts from `public_articles()`:
+published and public only, so drafts, articles in review, archived and internal articles never
+reach a public page, search result or the sitemap."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from kb.models import Article, Category, Status, Visibility
+from kb.text import _CJK_RUN, cjk_bigrams
+
+MAX_RESULTS = 20
+_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
+
+
+def public_articles() -> QuerySet[Article]:
+    """Published public articles (the only ones anonymous visitors may see)."""
+    return Article.objects.filter(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+
+
+def public_categories() -> QuerySet[Category]:
+    """Top-level categories with their children and counts of public articles."""
+    counted = Count(
+        "articles",
+        filter=Q(articles__status=Status.PUBLISHED, articles__visibility=Visibility.PUBLIC),
+    )
+    return (
+        Category.objects.filter(parent__isnull=True)
+        .annotate(public_count=counted)
+        .prefetch_related(Prefetch("children", Category.objects.annotate(public_count=counted)))
+    )
+
+
+def popular_articles(*, language: str, limit: int = 8) -> QuerySet[Article]:
+    return public_articles().filter(language=language).order_by("-view_count", "-id")[:limit]
+
+
+def related_articles(*, article: Article, limit: int = 5) -> list[Article]:
+    """Same-language public articles sharing the category or a tag, most shared tags first."""
+    match = Q(tags__overlap=article.tags) if article.tags else Q(pk__in=[])
+    if article.category_id:
+        match |= Q(category_id=article.category_id)
+    return list(
+        public_articles()
+        .filter(match, language=article.language)
+        .exclude(pk=article.pk)
+        .order_by("-view_count", "-id")[:limit]
+    )
+
+
+def translations(*, article: Article) -> list[Article]:
+    return list(
+        public_articles()
+        .filter(translation_group=article.translation_group)
+        .exclude(pk=article.pk)
+        .order_by("language")
+    )
+
+
+def breadcrumbs(category: Category | None) -> list[Category]:
+    trail: list[Category] = []
+    while category is not None and len(trail) < 10:
+        trail.insert(0, category)
+        category = category.parent
+    return trail
+
+
+def query_terms(text: str) -> list[str]:
+    """Latin words (lower case) and Chinese bigrams of a search, as indexed."""
+    words = [w.lower() for w in _WORD.findall(_CJK_RUN.sub(" ", text))]
+    return [*words, *cjk_bigrams(text)]
+
+
+def _tsquery(terms: list[str]) -> str:
+    # Terms are letters/digits/CJK only (the regexes above), so they are safe in to_tsquery;
+    # every term must match, and Latin words match as prefixes ("impor" finds "import").
+    return " & ".join(f"{t}:*" if _WORD.fullmatch(t) else t for t in terms)
+
+
+@dataclass
+class Hit:
+    article: Article
+    title: SafeString
+    snippet: SafeString
+
+
+def highlight(text: str, terms: list[str], *, width: int = 160) -> SafeString:
+    """An escaped excerpt of `text` around the first match with every match in <mark>."""
+    plain = re.sub(r"[`*_#>\[\]|]+", " ", text)
+    plain = re.sub(r"\s+", " ", plain).strip()
+    needles = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not needles:
+        return mark_safe(escape(plain[:width]))
+    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    first = pattern.search(plain)
+    start = max(0, (first.start() if first else 0) - width // 3)
+    excerpt = plain[start : start + width]
+    out: list[str] = []
+    pos = 0
+    for m in pattern.finditer(excerpt):
+        out.append(escape(excerpt[pos : m.start()]))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        pos = m.end()
+    out.append(escape(excerpt[pos:]))
+    prefix = "… " if start else ""
+    suffix = " …" if start + width < len(plain) else ""
+    return mark_safe(prefix + "".join(out) + suffix)
+
+
+def public_search(*, text: str, language: str | None = None) -> list[Hit]:
+    """Ranked public articles for a search: full text (title weighs more, Latin words match
+    as prefixes, Chinese by bigrams); when that finds nothing, titles close to the words
+    (trigram similarity, for typos). Results in the visitor's language come first."""
+    terms = query_terms(text)
+    if not terms:
+        return []
+    query = SearchQuery(_tsquery(terms), search_type="raw", config="simple")
+    base = public_articles()
+    found = (
+        base.filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .order_by("-rank", "-view_count", "-id")
+    )
+    articles: list[Article] = list(found[:MAX_RESULTS])
+    if not articles:
+        words = " ".join(terms)
+        articles = list(
+            base.annotate(sim=TrigramWordSimilarity(words, "search_title"))
+            .filter(sim__gte=0.4)
+            .order_by("-sim", "-id")[:MAX_RESULTS]
+        )
+    if language:
+        articles.sort(key=lambda a: a.language != language)  # stable: keeps rank order
+    needles = [*terms, text.strip()]
+    return [
+        Hit(
+            article=a,
+            title=highlight(a.title, needles, width=300),
+            snippet=highlight(f"{a.summary} {a.body}", needles),
+        )
+        for a in articles
+    ]

@@ -1,0 +1,194 @@
+"""The public help centre at /kb/ (no sign-in). Pages are cached per URL and language under
+the public cache version (`kb.services.public_cache_version`), which publishing, changing a
+published article or archiving bumps; the cache backend fails soft, so with Redis down pages
+render live."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.core import signing
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from kb import selectors, services
+from kb.models import Article, Category, Language, SlugRedirect
+
+VISITOR_COOKIE = "kb_visitor"
+VISITOR_SALT = "kb.visitor"
+CACHE_SECONDS = 600
+
+View = Callable[..., HttpResponse]
+
+
+def public_cached(view: View) -> View:
+    """Serve a GET from the cache when this URL, in this UI language, was rendered under the
+    current public cache version; store successful renders."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        key = (
+            f"kb:page:{services.public_cache_version()}:{get_language()}:{request.get_full_path()}"
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type = hit
+            response = HttpResponse(content, content_type=content_type)
+            response["X-KB-Cache"] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def _ui_language() -> str:
+    return Language.ZH_HANS if (get_language() or "").lower().startswith("zh") else Language.EN
+
+
+@require_GET
+@public_cached
+def help_home(request: HttpRequest) -> HttpResponse:
+    language = _ui_language()
+    return render(
+        request,
+        "kb/public/home.html",
+        {
+            "categories": selectors.public_categories(),
+            "popular": selectors.popular_articles(language=language),
+        },
+    )
+
+
+@require_GET
+@public_cached
+def help_category(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+    articles = (
+        selectors.public_articles()
+        .filter(category=category)
+        .order_by("language", "title")
+        .only("title", "slug", "summary", "language")
+    )
+    return render(
+        request,
+        "kb/public/category.html",
+        {
+            "category": category,
+            "trail": selectors.breadcrumbs(category.parent),
+            "children": category.children.all(),
+            "articles": articles,
+        },
+    )
+
+
+@require_GET
+def help_article(request: HttpRequest, slug: str) -> HttpResponse:
+    article = selectors.public_articles().filter(slug=slug).first()
+    if article is None:
+        moved = SlugRedirect.objects.filter(old_slug=slug).select_related("article").first()
+        if moved is not None and moved.article.is_public:
+            return HttpResponsePermanentRedirect(
+                reverse("kb:help-article", args=[moved.article.slug])
+            )
+        raise Http404
+    services.article_record_view(article=article)
+    return _article_page(request, article=article)
+
+
+@public_cached
+def _article_page(request: HttpRequest, *, article: Article) -> HttpResponse:
+    voted = request.GET.get("voted")
+    return render(
+        request,
+        "kb/public/article.html",
+        {
+            "article": article,
+            "trail": selectors.breadcrumbs(article.category),
+            "related": selectors.related_articles(article=article),
+            "translations": selectors.translations(article=article),
+            "voted": voted if voted in ("yes", "no", "thanks") else None,
+            "canonical": request.build_absolute_uri(
+                reverse("kb:help-article", args=[article.slug])
+            ),
+        },
+    )
+
+
+def _visitor(request: HttpRequest) -> tuple[uuid.UUID, bool]:
+    raw = request.COOKIES.get(VISITOR_COOKIE, "")
+    try:
+        return uuid.UUID(signing.loads(raw, salt=VISITOR_SALT)), False
+    except (signing.BadSignature, ValueError, TypeError):
+        return uuid.uuid4(), True
+
+
+# Public pages are cached for every visitor, so they cannot carry a per-visitor CSRF token.
+# A forged vote can only cast the victim's own single vote; nothing else is reachable here.
+@csrf_exempt
+@require_POST
+def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(selectors.public_articles(), slug=slug)
+    answer = request.POST.get("helpful")
+    if answer not in ("yes", "no"):
+        return HttpResponse(status=400)
+    visitor, new = _visitor(request)
+    services.feedback_record(
+        article=article,
+        visitor=visitor,
+        helpful=answer == "yes",
+        comment=request.POST.get("comment", ""),
+    )
+    shown = "thanks" if "comment" in request.POST else answer
+    response = redirect(f"{reverse('kb:help-article', args=[article.slug])}?voted={shown}")
+    if new:
+        response.set_cookie(
+            VISITOR_COOKIE,
+            signing.dumps(str(visitor), salt=VISITOR_SALT),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
+
+
+@require_GET
+def help_search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()[:200]
+    hits = selectors.public_search(text=text, language=_ui_language()) if text else []
+    if text:
+        services.search_record(query=text, language=_ui_language(), results=len(hits))
+    return render(request, "kb/public/search.html", {"q": text, "hits": hits})
+
+
+@require_GET
+@public_cached
+def help_faq(request: HttpRequest) -> HttpResponse:
+    faqs = (
+        selectors.public_articles()
+        .filter(is_faq=True, language=_ui_language())
+        .order_by("category__position", "title")
+    )
+    return render(request, "kb/public/faq.html", {"faqs": faqs})
+
+
+@require_GET
+@public_cached
+def help_sitemap(request: HttpRequest) -> HttpResponse:
+    articles = selectors.public_articles().only("slug", "updated_at").order_by("id")
+    return render(
+        request,
+        "kb/public/sitemap.xml",
+        {"articles": articles, "categories": Category.objects.only("slug")},
+        content_type="application/xml",
+    )
