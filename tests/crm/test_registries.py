@@ -108,7 +108,8 @@ def test_apps_register_their_navigation_and_the_section_follows_the_url() -> Non
     keys = [e.key for e in nav.nav_entries]
     assert keys.index("contacts") < keys.index("companies") < keys.index("leads")
     assert {"leads", "sales", "support"} <= set(keys)
-    assert nav.nav_entries.get("leads").url_name is None  # type: ignore[union-attr]
+    assert nav.nav_entries.get("leads").url_name == "leads:lead-list"  # type: ignore[union-attr]
+    assert nav.current_section(resolve("/leads/1/")) == "leads"
     assert nav.current_section(resolve(reverse("contacts:contact-list"))) == "contacts"
     assert nav.current_section(resolve(reverse("contacts:import-start"))) == "contacts"
     assert nav.current_section(resolve(reverse("contacts:company-list"))) == "companies"
