@@ -54,11 +54,6 @@ app.conf.beat_schedule = {
         "task": "crm.jobs.reap_stale_jobs",
         "schedule": 60.0,
     },
-    "support-sla-check": {
-        # Warns before and escalates after SLA breaches, once per ticket and target (claim rows).
-        "task": "support.tasks.sla_check",
-        "schedule": 60.0,
-    },
 }
 
 

@@ -12,6 +12,7 @@ class SupportConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from crm import nav
+        from crm.celery import app as celery_app
         from support.models import Queue, QueueMember, SlaPolicy, Ticket, TicketMessage
 
         auditlog.register(Ticket, exclude_fields=["updated_at", "paused_seconds"])
@@ -19,5 +20,11 @@ class SupportConfig(AppConfig):
         auditlog.register(Queue, exclude_fields=["updated_at"])
         auditlog.register(QueueMember, exclude_fields=["updated_at", "last_assigned_at"])
         auditlog.register(SlaPolicy, exclude_fields=["updated_at"])
+        # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
+        # Warns before and escalates after SLA breaches, once per ticket and target (claim rows).
+        celery_app.conf.beat_schedule["support-sla-check"] = {
+            "task": "support.tasks.sla_check",
+            "schedule": 60.0,
+        }
         # Greyed out in the navigation until the agent workspace has pages.
         nav.register_nav(nav.NavEntry("support", _("Support"), None, order=60))
