@@ -39,7 +39,11 @@ class ContactsConfig(AppConfig):
         auditlog.register(
             ImportJob,
             include_fields=[
-                "status", "created_count", "updated_count", "skipped_count", "rejected_count"
+                "status",
+                "created_count",
+                "updated_count",
+                "skipped_count",
+                "rejected_count",
             ],
         )
 

@@ -20,8 +20,8 @@ from contacts.services import EmailInput, PhoneInput
 from contacts.validators import EmailAddressField
 
 if TYPE_CHECKING:
-
     from accounts.models import User
+
 
 class TagNamesField(forms.CharField):
     """Tags typed as comma-separated names; new names are created by the service if allowed."""

@@ -497,7 +497,9 @@ class ImportJob(TimeStampedModel):
     write_mode = models.CharField(
         _("existing contacts"), max_length=8, choices=ImportMode.choices, default=ImportMode.CREATE
     )
-    keep_valid = models.BooleanField(_("import the valid rows, set the others aside"), default=False)
+    keep_valid = models.BooleanField(
+        _("import the valid rows, set the others aside"), default=False
+    )
     external_source = models.CharField(_("source system"), max_length=40, blank=True)
     # {field: {lower-cased value in the file: our value}}; "owner" maps to user ids.
     value_map = models.JSONField(default=dict)
