@@ -7,6 +7,7 @@ contact; other roles have no team. Roles are the groups the migrations create.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -176,3 +177,37 @@ def live_worker(transactional_db: None):
 
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
         yield worker
+
+
+# --- Browser tests (any folder): one Chromium for the session, a page per viewport width.
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
+    # themselves (fixtures, assertions) are safe because nothing else uses that loop.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[1280, 375], ids=["desktop", "phone"])
+def page(request: pytest.FixtureRequest, browser) -> Iterator[object]:
+    width = request.param
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="en-US", timezone_id="UTC"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.width = width
+    yield page
+    context.close()

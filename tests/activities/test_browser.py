@@ -9,7 +9,7 @@ from django.core.cache import cache
 from accounts.grants import sync_role_grants
 from contacts.activities.models import Interaction, TaskStatus
 from tests.activities.factories import make_task
-from tests.browser.conftest import browser, page, shot, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def granted(rep, own_contact):
     return type(rep).objects.get(pk=rep.pk)  # without the decisions cached before the sync
 
 
-def test_rep_logs_a_call_in_two_taps(page, live_server, granted, own_contact):  # noqa: F811
+def test_rep_logs_a_call_in_two_taps(page, live_server, granted, own_contact):
     from playwright.sync_api import expect
 
     sign_in(page, live_server, granted.email)
@@ -53,7 +53,7 @@ def test_rep_logs_a_call_in_two_taps(page, live_server, granted, own_contact):  
     assert own_contact.last_contacted_at == call.occurred_at
 
 
-def test_rep_completes_a_task_from_my_work(page, live_server, granted, own_contact):  # noqa: F811
+def test_rep_completes_a_task_from_my_work(page, live_server, granted, own_contact):
     from playwright.sync_api import expect
 
     task = make_task(granted, title="Send the contract", contact=own_contact)

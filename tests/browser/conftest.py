@@ -1,12 +1,11 @@
-"""Real Chromium (Debian's, through Playwright) against pytest-django's live server."""
+"""Helpers for browser tests: real Chromium (Debian's, through Playwright) against pytest-django's
+live server. The `browser` and `page` fixtures live in tests/conftest.py, so that browser tests in
+any folder share ONE Playwright instance (a second sync Playwright in the same thread fails)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
 # themselves (fixtures, assertions) are safe because nothing else uses that loop.
@@ -21,31 +20,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(params=[1280, 375], ids=["desktop", "phone"])
-def page(request: pytest.FixtureRequest, browser) -> Iterator[object]:
-    width = request.param
-    context = browser.new_context(
-        viewport={"width": width, "height": 900}, locale="en-US", timezone_id="UTC"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.width = width
-    yield page
-    context.close()
 
 
 def shot(page, name: str) -> None:

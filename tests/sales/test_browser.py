@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from accounts.grants import sync_role_grants
 from sales.models import Opportunity
-from tests.browser.conftest import browser, page, shot, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import shot, sign_in
 from tests.sales.factories import make_deal, stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,11 +24,11 @@ def granted(rep):
     return type(rep).objects.get(pk=rep.pk)
 
 
-def _column(page, name: str):  # noqa: F811
+def _column(page, name: str):
     return page.locator("[data-column]").filter(has=page.get_by_role("heading", name=name))
 
 
-def _move(page, card_name: str, to: str) -> None:  # noqa: F811
+def _move(page, card_name: str, to: str) -> None:
     card = page.locator("[data-card]").filter(has=page.get_by_role("link", name=card_name))
     if page.width >= 768:
         card.drag_to(_column(page, to).locator("[data-dropzone]"))
@@ -36,7 +36,7 @@ def _move(page, card_name: str, to: str) -> None:  # noqa: F811
         card.get_by_label(f"Stage of {card_name}").select_option(label=to)
 
 
-def test_move_a_card_and_see_totals_change(page, live_server, granted, pipeline):  # noqa: F811
+def test_move_a_card_and_see_totals_change(page, live_server, granted, pipeline):
     from playwright.sync_api import expect
 
     make_deal(granted, name="Kiosks", amount="200")
@@ -57,7 +57,7 @@ def test_move_a_card_and_see_totals_change(page, live_server, granted, pipeline)
     assert Opportunity.objects.get(name="Kiosks").stage == stage(pipeline, "Meet")
 
 
-def test_refused_move_snaps_back_with_the_reason(page, live_server, granted, pipeline):  # noqa: F811
+def test_refused_move_snaps_back_with_the_reason(page, live_server, granted, pipeline):
     from playwright.sync_api import expect
 
     make_deal(granted, name="No amount yet")
@@ -78,7 +78,7 @@ def test_refused_move_snaps_back_with_the_reason(page, live_server, granted, pip
     assert Opportunity.objects.get().stage == stage(pipeline, "Qualify")
 
 
-def test_board_scrolls_sideways_on_a_phone(page, live_server, granted, pipeline):  # noqa: F811
+def test_board_scrolls_sideways_on_a_phone(page, live_server, granted, pipeline):
     make_deal(granted, name="Wide board", amount="5")
     sign_in(page, live_server, granted.email)
     page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
