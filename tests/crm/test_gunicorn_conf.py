@@ -34,15 +34,17 @@ def test_a_worker_freezes_what_it_loaded_then_again_after_warming_up(conf: Modul
     assert after_init > 1000, "the loaded app is out of the collector's reach"
 
     lazily_loaded = [[i] for i in range(5000)]  # what first requests leave behind
+    # Frozen objects can still be freed by reference counting (another thread of the test process
+    # drops one), so the count may fall a little but never rises unless something was frozen.
     for _ in range(conf.WARM_UP_REQUESTS - 1):
         conf.post_request(None, None, None, None)
-    assert gc.get_freeze_count() == after_init
+    assert gc.get_freeze_count() <= after_init
     conf.post_request(None, None, None, None)
-    assert gc.get_freeze_count() >= after_init + len(lazily_loaded)
+    assert gc.get_freeze_count() >= after_init + len(lazily_loaded) - 100
 
     frozen = gc.get_freeze_count()
     per_request = [[i] for i in range(5000)]
     for _ in range(3 * conf.WARM_UP_REQUESTS):
         conf.post_request(None, None, None, None)
-    assert gc.get_freeze_count() == frozen, "later requests' objects stay collectable"
+    assert gc.get_freeze_count() <= frozen, "later requests' objects stay collectable"
     assert per_request
