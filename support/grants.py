@@ -11,7 +11,7 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
-CONFIG = ("queue", "queuemember", "slapolicy")
+CONFIG = ("queue", "queuemember", "slapolicy", "cannedresponse")
 
 
 def _perms(**models: tuple[str, ...]) -> list[str]:

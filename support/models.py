@@ -12,14 +12,18 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import OwnedModel, Team
 from contacts.models import Company, Contact
+from crm.links import record_url
 from crm.models import TimeStampedModel
+from crm.storage import private_name, private_storage
 
 NUMBER_SEQUENCE = "support_ticket_number"
 
@@ -243,6 +247,11 @@ class Ticket(OwnedModel):
                 name="ticket_running_first_due",
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(fields=["company", "-created_at"], name="ticket_company_created"),
+            # icontains compares UPPER(subject): the trigram index is on that expression.
+            GinIndex(
+                OpClass(Upper("subject"), name="gin_trgm_ops"), name="ticket_subject_upper_trgm"
+            ),
             models.Index(
                 fields=["team", "owner", "-created_at", "id"], name="ticket_team_owner_created"
             ),
@@ -254,6 +263,9 @@ class Ticket(OwnedModel):
     @property
     def reference(self) -> str:
         return f"T-{self.number:06d}"
+
+    def get_absolute_url(self) -> str:
+        return record_url("support:ticket-detail", self.pk)
 
     @property
     def is_open(self) -> bool:
@@ -329,3 +341,83 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} {self.kind}"
+
+
+def attachment_upload_to(_instance: object, filename: str) -> str:
+    return private_name("tickets", filename)
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket's message, stored outside the web root (`crm.storage`) and served only
+    by `support.views` to those who may see the ticket."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        TicketMessage,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(
+        _("file"), storage=private_storage, upload_to=attachment_upload_to, max_length=200
+    )
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    ACCESS_PARENT = "ticket"
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index("ticket", "id", name="ticketattachment_ticket")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(TimeStampedModel):
+    """A saved reply with merge fields (`{requester_name}`, `{ticket_number}`, ...) and, as a
+    macro, changes applied in the same click (status, priority)."""
+
+    title = models.CharField(_("title"), max_length=100, unique=True)
+    body = models.TextField(
+        _("reply"),
+        help_text=_(
+            "Merge fields: {requester_name}, {requester_first_name}, {ticket_number}, "
+            "{subject}, {agent_name}, {queue}."
+        ),
+    )
+    kind = models.CharField(
+        _("send as"), max_length=8, choices=MessageKind.choices[:2], default=MessageKind.PUBLIC
+    )
+    set_status = models.CharField(
+        _("then set status"), max_length=8, choices=Status.choices, blank=True, default=""
+    )
+    set_priority = models.CharField(
+        _("then set priority"), max_length=8, choices=Priority.choices, blank=True, default=""
+    )
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("only for queue"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self) -> str:
+        return self.title

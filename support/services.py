@@ -8,12 +8,13 @@ transaction, so a ticket or a reply is never lost when Redis or the worker is do
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMessage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,6 +36,7 @@ from support.models import (
     NUMBER_SEQUENCE,
     OPEN_STATUSES,
     AssignmentMode,
+    CannedResponse,
     Channel,
     MessageKind,
     Priority,
@@ -46,6 +48,7 @@ from support.models import (
     SlaTarget,
     Status,
     Ticket,
+    TicketAttachment,
     TicketMessage,
     TicketType,
 )
@@ -272,16 +275,53 @@ def _message(ticket: Ticket, *, kind: str, body: str, actor: User) -> TicketMess
     return TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=text)
 
 
-def ticket_reply(*, ticket: Ticket, body: str, actor: User) -> TicketMessage:
+class Collision(DomainError):
+    """A reply written over a conversation that moved on: `newer` holds the messages the agent
+    had not seen (the page shows them; the reply is not sent)."""
+
+    def __init__(self, newer: list[TicketMessage]) -> None:
+        super().__init__(
+            _("A newer message arrived while you were writing. Read it, then send again."),
+            field="body",
+        )
+        self.newer = newer
+
+
+def _check_seen(ticket: Ticket, seen_message_id: int | None, *, actor: User) -> None:
+    if seen_message_id is None:
+        return
+    # The agent's own messages and the SLA's automatic notes are not news to the reply.
+    newer = list(
+        TicketMessage.objects.filter(ticket=ticket, pk__gt=seen_message_id)
+        .exclude(author_id=actor.pk)
+        .exclude(kind=MessageKind.NOTE, author__isnull=True)
+        .select_related("author")
+        .order_by("created_at", "id")[:20]
+    )
+    if newer:
+        raise Collision(newer)
+
+
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    body: str,
+    actor: User,
+    seen_message_id: int | None = None,
+    files: Sequence[UploadedFile] = (),
+) -> TicketMessage:
     """A public reply: stored, then emailed to the requester by `support.tasks` (queued through
     the outbox in this transaction; the task sends it at most once). The first reply stops the
-    first-response timer; a new ticket becomes open. Atomic."""
+    first-response timer; a new ticket becomes open. With `seen_message_id` (the newest message
+    the agent saw) a reply over a newer message is refused (`Collision`). Atomic."""
     _require_work(actor, ticket)
     with transaction.atomic(), set_actor(actor):
         locked = _locked(ticket)
         if not locked.is_open:
             raise DomainError(_("This ticket is closed; reopen it to reply."), field="body")
+        _check_seen(locked, seen_message_id, actor=actor)
         message = _message(locked, kind=MessageKind.PUBLIC, body=body, actor=actor)
+        _attach(locked, message, files, actor=actor)
         fields = ["updated_at"]
         if locked.first_responded_at is None:
             locked.first_responded_at = message.created_at
@@ -294,11 +334,149 @@ def ticket_reply(*, ticket: Ticket, body: str, actor: User) -> TicketMessage:
     return message
 
 
-def ticket_note(*, ticket: Ticket, body: str, actor: User) -> TicketMessage:
+def ticket_note(
+    *, ticket: Ticket, body: str, actor: User, files: Sequence[UploadedFile] = ()
+) -> TicketMessage:
     """An internal note: never emailed, seen only by those who see the ticket. Atomic."""
     _require_work(actor, ticket)
     with transaction.atomic(), set_actor(actor):
-        return _message(_locked(ticket), kind=MessageKind.NOTE, body=body, actor=actor)
+        locked = _locked(ticket)
+        message = _message(locked, kind=MessageKind.NOTE, body=body, actor=actor)
+        _attach(locked, message, files, actor=actor)
+        return message
+
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+
+
+def _attach(
+    ticket: Ticket, message: TicketMessage, files: Sequence[UploadedFile], *, actor: User | None
+) -> None:
+    """Store files on the message in private storage (inside the caller's transaction: a
+    refused file stores none of them in the database)."""
+    if len(files) > MAX_ATTACHMENTS:
+        raise DomainError(
+            _("Attach at most %(n)d files.") % {"n": MAX_ATTACHMENTS}, field="attachments"
+        )
+    for upload in files:
+        if (upload.size or 0) > MAX_ATTACHMENT_BYTES:
+            raise DomainError(
+                _("%(name)s is larger than 20 MB.") % {"name": upload.name}, field="attachments"
+            )
+        name = (upload.name or "file").replace("\x00", "")[-200:]
+        attachment = TicketAttachment(
+            ticket=ticket,
+            message=message,
+            name=name,
+            size=upload.size or 0,
+            content_type=(upload.content_type or "")[:100],
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+
+
+# --- workspace changes --------------------------------------------------------------------
+
+
+def ticket_set_priority(*, ticket: Ticket, priority: str, actor: User) -> Ticket:
+    """Change the priority and count the due dates again from the ticket's creation under the
+    new priority's policy (first response only while not yet answered). Atomic; audited."""
+    if priority not in Priority.values:
+        raise DomainError(_("Choose a priority."), field="priority")
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        if locked.priority == priority:
+            return locked
+        if locked.status == Status.CLOSED:
+            raise DomainError(_("A closed ticket cannot change."), field="priority")
+        locked.priority = priority
+        _set_due_dates(locked, start=locked.created_at)
+        if locked.paused_seconds and locked.resolution_due is not None:
+            locked.resolution_due += dt.timedelta(seconds=locked.paused_seconds)
+        locked.save(
+            update_fields=["priority", "first_response_due", "resolution_due", "updated_at"]
+        )
+    return locked
+
+
+def ticket_bulk_update(
+    *, actor: User, ids: Sequence[int], assignee: User | None = None, status: str = ""
+) -> int:
+    """Reassign and/or set the status of the tickets among `ids` that `actor` may work; the
+    others are skipped. Each ticket goes through the single services (audited, SLA pauses),
+    all in one transaction. Returns how many changed."""
+    if status and status not in Status.values:
+        raise DomainError(_("Choose a status."), field="status")
+    if assignee is None and not status:
+        raise DomainError(_("Choose a new assignee or a status."), field="action")
+    tickets = list(access.scoped(actor, Ticket).filter(pk__in=list(ids)[:500]).order_by("id"))
+    changed = 0
+    with transaction.atomic():
+        for ticket in tickets:
+            if not _may_work(actor, ticket):
+                continue
+            if assignee is not None:
+                ticket = ticket_assign(ticket=ticket, assignee=assignee, actor=actor)
+            if status and ticket.status != Status.CLOSED:
+                ticket_set_status(ticket=ticket, status=status, actor=actor)
+            changed += 1
+    return changed
+
+
+def may_work(actor: User, ticket: Ticket) -> bool:
+    """For pages: whether `actor` may reply to, note and change the ticket (as the services
+    decide it)."""
+    return _may_work(actor, ticket)
+
+
+# --- canned responses and macros ----------------------------------------------------------
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def canned_render(canned: CannedResponse, *, ticket: Ticket, actor: User) -> str:
+    """The canned text with its merge fields filled (unknown fields stay as written)."""
+    requester = ticket.requester
+    values = _Blank(
+        requester_name=str(requester),
+        requester_first_name=requester.given_name or str(requester),
+        ticket_number=ticket.reference,
+        subject=ticket.subject,
+        agent_name=str(actor),
+        queue=str(ticket.queue),
+    )
+    return canned.body.format_map(values)
+
+
+def canned_apply(
+    *,
+    ticket: Ticket,
+    canned: CannedResponse,
+    actor: User,
+    body: str | None = None,
+    seen_message_id: int | None = None,
+) -> TicketMessage:
+    """Send a canned response (as edited, or as rendered) and apply its macro changes
+    (status, priority) in one transaction: all or nothing."""
+    text = body if body is not None else canned_render(canned, ticket=ticket, actor=actor)
+    with transaction.atomic():
+        if canned.kind == MessageKind.NOTE:
+            message = ticket_note(ticket=ticket, body=text, actor=actor)
+        else:
+            message = ticket_reply(
+                ticket=ticket, body=text, actor=actor, seen_message_id=seen_message_id
+            )
+        if canned.set_priority:
+            ticket_set_priority(ticket=ticket, priority=canned.set_priority, actor=actor)
+        if canned.set_status:
+            ticket_set_status(ticket=ticket, status=canned.set_status, actor=actor)
+    return message
 
 
 # --- status and SLA pauses ----------------------------------------------------------------
@@ -374,12 +552,11 @@ def ticket_reply_deliver(*, message_id: int) -> bool:
     address = ticket.requester.primary_email
     if not address:
         return False
-    email = EmailMessage(
-        subject=f"[{ticket.reference}] {ticket.subject}",
-        body=message.body,
-        to=[address],
-        headers={"Message-ID": f"<ticket-{ticket.number}-{message.pk}@crm>"},
-    )
+    # Imported here: intake builds on these services (from the support address, the reference
+    # in the subject, a stored Message-ID the customer's answer threads by).
+    from support.intake import reply_email
+
+    email = reply_email(ticket, message, address)
     try:
         email.send()
     except OSError as exc:  # smtplib.SMTPException is an OSError: network or server refusal

@@ -1,0 +1,215 @@
+"""Reads of tickets for the agent workspace, the API and the registries. Every one starts from
+`accounts.access.scoped` (or a ticket fetched through it) and sets its joins, so a page's query
+count does not grow with its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts import access
+from contacts.activities.models import Interaction
+from contacts.activities.selectors import record_interactions
+from contacts.models import Company, Contact
+from support.models import (
+    OPEN_STATUSES,
+    CannedResponse,
+    MessageKind,
+    Queue,
+    QueueMember,
+    Status,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# "Breaching soon": a running timer due within this long (or already overdue).
+BREACHING_WINDOW = dt.timedelta(hours=4)
+RUNNING = (Status.NEW, Status.OPEN, Status.ON_HOLD)
+COUNT_CAP = 1000
+CONVERSATION_LIMIT = 200
+SIDE_LIMIT = 5
+
+
+def ticket_list(*, user: User) -> QuerySet[Ticket]:
+    """The tickets `user` may see, with what a row, an export and the API read."""
+    return access.scoped(user, Ticket).select_related("requester", "queue", "assignee")
+
+
+def breaching_q(*, now: dt.datetime | None = None) -> Q:
+    """Open tickets whose running first-response or resolution timer is due within the window
+    (two partial indexes, ORed)."""
+    until = (now or timezone.now()) + BREACHING_WINDOW
+    first = Q(first_responded_at__isnull=True, first_response_due__lte=until)
+    return Q(status__in=RUNNING) & (first | Q(resolution_due__lte=until))
+
+
+def view_q(view: str, *, user: User, now: dt.datetime | None = None) -> Q:
+    """The rows of one workspace view."""
+    if view == "mine":
+        return Q(assignee=user, status__in=OPEN_STATUSES)
+    if view == "unassigned":
+        return Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if view == "breaching":
+        return breaching_q(now=now)
+    if view == "open":
+        return Q(status__in=OPEN_STATUSES)
+    return Q()
+
+
+VIEWS = ("mine", "unassigned", "breaching", "open")
+
+
+def view_counts(*, user: User) -> dict[str, int]:
+    """How many tickets each view holds (each counted up to COUNT_CAP through its index)."""
+    base = access.scoped(user, Ticket)
+    now = timezone.now()
+    return {
+        view: base.filter(view_q(view, user=user, now=now)).values("pk")[:COUNT_CAP].count()
+        for view in VIEWS
+    }
+
+
+def my_open_count(*, user: User) -> int:
+    """The navigation badge: the user's open tickets (one indexed count, capped)."""
+    return (
+        Ticket.objects.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+        .values("pk")[:COUNT_CAP]
+        .count()
+    )
+
+
+def user_queues(*, user: User) -> list[Queue]:
+    """The queues `user` is an agent of, by name (one query)."""
+    return list(Queue.objects.filter(members__user=user).order_by("name"))
+
+
+def queue_options() -> list[tuple[int, str]]:
+    return list(Queue.objects.order_by("name").values_list("pk", "name"))
+
+
+def queue_agents(*, queue_ids: list[int] | None = None) -> QuerySet[User]:
+    """Agents who may be assigned (members of the given queues, or of any queue)."""
+    from accounts.models import User
+
+    members = QueueMember.objects.all()
+    if queue_ids is not None:
+        members = members.filter(queue_id__in=queue_ids)
+    return User.objects.filter(is_active=True, pk__in=members.values("user_id")).order_by(
+        "first_name", "last_name", "id"
+    )
+
+
+@dataclass
+class TicketPage:
+    """What the ticket page shows besides the ticket."""
+
+    messages: list[TicketMessage]
+    truncated: bool
+    past_tickets: list[Ticket]
+    interactions: list[Interaction]
+    requester_visible: bool
+    company_visible: bool
+    canned: list[CannedResponse]
+
+    @property
+    def last_message_id(self) -> int:
+        return self.messages[-1].pk if self.messages else 0
+
+
+def conversation(
+    *, ticket: Ticket, limit: int = CONVERSATION_LIMIT
+) -> tuple[list[TicketMessage], bool]:
+    """The newest `limit` messages of a ticket fetched through the door, oldest first, with
+    their authors and attachments (two queries)."""
+    rows = list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.order_by("id")))
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    return list(reversed(rows[:limit])), truncated
+
+
+def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
+    """The conversation and side panel of a ticket `user` may see. Bounded: a fixed number of
+    queries whatever the length of the conversation."""
+    messages, truncated = conversation(ticket=ticket)
+    requester = ticket.requester
+    requester_visible = access.can(user, requester, "view")
+    company = ticket.company
+    past = list(
+        access.scoped(user, Ticket)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .only("id", "number", "subject", "status", "created_at")
+        .order_by("-created_at", "-id")[:SIDE_LIMIT]
+    )
+    interactions = (
+        record_interactions(user=user, record=requester, limit=SIDE_LIMIT)
+        if requester_visible
+        else []
+    )
+    return TicketPage(
+        messages=messages,
+        truncated=truncated,
+        past_tickets=past,
+        interactions=interactions,
+        requester_visible=requester_visible,
+        company_visible=company is not None and access.can(user, company, "view"),
+        canned=canned_for(ticket=ticket),
+    )
+
+
+def canned_for(*, ticket: Ticket) -> list[CannedResponse]:
+    """Canned responses for the ticket's queue and for every queue (one query)."""
+    return list(
+        CannedResponse.objects.filter(Q(queue__isnull=True) | Q(queue_id=ticket.queue_id))
+        .order_by("title")
+        .only("id", "title", "kind", "set_status", "set_priority")
+    )
+
+
+def newer_messages(*, ticket: Ticket, after: int) -> list[TicketMessage]:
+    return list(
+        TicketMessage.objects.filter(ticket=ticket, pk__gt=after)
+        .select_related("author")
+        .order_by("created_at", "id")[:20]
+    )
+
+
+def customer_tickets(
+    *, user: User, record: Contact | Company, limit: int = SIDE_LIMIT
+) -> list[Ticket]:
+    """A contact's (as requester) or company's tickets that `user` may see, newest first."""
+    field = "requester" if isinstance(record, Contact) else "company"
+    return list(
+        access.scoped(user, Ticket)
+        .filter(**{field: record})
+        .only("id", "number", "subject", "status", "priority", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def ticket_search(*, user: User, query: str, limit: int) -> list[Ticket]:
+    """The global search's tickets: by number ("T-000123", "123") or subject, newest first."""
+    query = query.strip()
+    if not query:
+        return []
+    digits = query.upper().removeprefix("T-").lstrip("0")
+    match = Q(subject__icontains=query)
+    if digits.isdigit() and len(digits) < 15:
+        match |= Q(number=int(digits))
+    return list(ticket_list(user=user).filter(match).order_by("-created_at", "-id")[:limit])
+
+
+def is_public(message: TicketMessage) -> bool:
+    return message.kind != MessageKind.NOTE
