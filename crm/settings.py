@@ -288,6 +288,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CRM <crm@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Where links in emails point (notifications, reminders): the CRM's public address.
+CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
+# How often an open page asks for the notification bell's unread count.
+CRM_BELL_POLL_SECONDS = env_int("CRM_BELL_POLL_SECONDS", 30)
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()

@@ -15,9 +15,10 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from contacts.activities import registrations
+        from contacts.activities import collab, registrations
         from contacts.activities.models import Interaction, Task
 
         auditlog.register(Interaction, exclude_fields=["updated_at"])
         auditlog.register(Task, exclude_fields=["updated_at"])
         registrations.register()
+        collab.ready()

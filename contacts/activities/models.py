@@ -288,3 +288,15 @@ class TaskUserObjectPermission(UserObjectPermissionBase):
 
 class TaskGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Task, on_delete=models.CASCADE)
+
+
+# Collaboration's models (notifications, comments, follows, reminders) live in their own module.
+from contacts.activities.collab_models import (  # noqa: E402
+    Comment,
+    Follow,
+    Notification,
+    NotificationKind,
+    ReminderDelivery,
+)
+
+__all__ = ["Comment", "Follow", "Notification", "NotificationKind", "ReminderDelivery"]

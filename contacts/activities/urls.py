@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.activities import views
+from contacts.activities import collab_urls, views
 
 app_name = "activities"
 urlpatterns = [
@@ -39,4 +39,5 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("tasks/<int:pk>/reopen/", views.task_reopen, name="task-reopen"),
     path("my-work/", views.my_work, name="my-work"),
+    *collab_urls.urlpatterns,
 ]

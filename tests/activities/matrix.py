@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Scope, User
 from contacts.activities import services
-from contacts.activities.models import Channel, Interaction, Task
+from contacts.activities.models import Channel, Interaction, Notification, Task
 from contacts.models import Company, Contact
 from tests import matrix
 from tests.contacts.factories import ContactFactory
@@ -84,3 +84,32 @@ matrix.route("activities:interaction-archive", Interaction, post="change")
 matrix.route("activities:task-edit", Task, get="change", post="change")
 matrix.route("activities:task-complete", Task, get="change", post="change")
 matrix.route("activities:task-reopen", Task, post="change")
+
+
+# --- collaboration (contacts/activities/collab_urls.py) --------------------------------------
+
+
+def _notification(owner: User, admin: User) -> Notification:
+    from django.contrib.contenttypes.models import ContentType
+
+    contact = _contact(owner, admin)
+    return Notification.objects.create(
+        recipient=owner,
+        kind="mention",
+        target_type=ContentType.objects.get_for_model(contact),
+        target_id=contact.pk,
+        text="Matrix notification",
+        url=contact.get_absolute_url(),
+    )
+
+
+matrix.records(
+    Notification,
+    make=_notification,
+    may=lambda user, obj, action: obj.recipient_id == user.pk,  # type: ignore[attr-defined]
+)
+matrix.route("activities:notifications", get="login")
+matrix.route("activities:notification-count", get="login")
+matrix.route("activities:notification-menu", get="login")
+matrix.route("activities:notification-read-all", post="login")
+matrix.route("activities:notification-read", Notification, post="view")

@@ -1,0 +1,153 @@
+"""Collaboration: notifications, comments with @mentions, follows, and reminder deliveries.
+
+Imported by `contacts/activities/models.py`, so Django registers these models under the
+`activities` app. Each links to any record through a generic link (`target_type`, `target_id`);
+who may see the record decides who may be told about it (`contacts.activities.notifications`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import FastChoiceDisplay, TimeStampedModel
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", _("Mention")
+    COMMENT = "comment", _("Comment")
+    REMINDER = "reminder", _("Reminder")
+    ASSIGNED = "assigned", _("Assignment")
+    CHANGE = "change", _("Change")
+
+
+class Notification(FastChoiceDisplay):
+    """Something a user should know about a record. Its text and link are written when it is
+    made, so the bell and the list read one table (no per-kind lookups)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the indexes below lead with it
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=NotificationKind.choices)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    text = models.CharField(_("text"), max_length=500)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Claimed by the email task before sending, so the email goes at most once.
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # A user's notifications, newest first (the page and the dropdown).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # The bell: a user's unread count is an index-only count over a small partial index.
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Comment(TimeStampedModel):
+    """A colleague's note on any record; `@[Name](id)` in the body mentions a user."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    body = models.TextField(_("comment"), max_length=10_000)
+    # The users the body mentions who were told (they may see the record), by id.
+    mentioned = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("mentioned"), related_name="+", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [
+            # A record's comments, newest first, keyset-paged by (created_at, id) (the timeline).
+            models.Index(
+                fields=["target_type", "target_id", "-created_at", "-id"], name="comment_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+
+class Follow(models.Model):
+    """A user follows a record: its changes appear in their feed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "target_type", "target_id"], name="follow_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="follow_target")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.target_type_id}:{self.target_id}"
+
+
+class ReminderDelivery(models.Model):
+    """One reminder of one task for one due time: the claim row. Its unique constraint makes a
+    second beat run (or a redelivered task) insert nothing, so each reminder goes once; a task
+    moved to a new due time gets a new reminder."""
+
+    task = models.ForeignKey("activities.Task", on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    # Set when the notification (and the email's outbox row) were written, in the claim's
+    # transaction: a worker that dies before the commit leaves neither.
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "due_at"], name="reminder_once_per_due_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder of task {self.task_id} due {self.due_at:%Y-%m-%d %H:%M}"

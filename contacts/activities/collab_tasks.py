@@ -1,0 +1,21 @@
+"""Background work for collaboration: notification emails and task reminders. Thin: load by id,
+call the service, retry transient errors. Imported from `collab.ready()` so workers know them."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from contacts.activities import notifications
+from crm.errors import TransientError
+
+
+@shared_task(
+    name=notifications.EMAIL_TASK,
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def notification_email(*, notification_id: int) -> bool:
+    """Email one notification; a second delivery of the task sends nothing."""
+    return notifications.notification_email_send(notification_id=notification_id)

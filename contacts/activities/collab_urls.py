@@ -1,0 +1,21 @@
+"""Collaboration's URLs, included in `contacts/activities/urls.py` (namespace `activities`)."""
+
+from django.urls import path
+
+from contacts.activities import collab_views
+
+urlpatterns = [
+    path("notifications/", collab_views.notification_list, name="notifications"),
+    path("notifications/count/", collab_views.notification_count, name="notification-count"),
+    path("notifications/menu/", collab_views.notification_menu, name="notification-menu"),
+    path(
+        "notifications/read-all/",
+        collab_views.notification_read_all,
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        collab_views.notification_read,
+        name="notification-read",
+    ),
+]

@@ -1,0 +1,208 @@
+"""In-app notifications (the bell) and their emails.
+
+Any module tells a user about a record with one call, inside its own transaction::
+
+    from contacts.activities.notifications import notify
+    notify(recipient=user, kind=NotificationKind.MENTION, target=deal, actor=request.user,
+           text=format_lazy(_("{actor} mentioned you on {record}"), actor=..., record=...))
+
+- Only users who may see the record are told (`may_see`: `accounts.access`, and for
+  interactions and tasks the "through the record" rule of `selectors.visible_row`); a user is
+  never told about their own action.
+- The notification is written in the caller's transaction: a change that rolls back tells no one.
+- The email goes after the commit through `crm.outbox` (task `activities.notification_email`);
+  the task claims the row (`emailed_at`) before sending, so a redelivered task sends nothing.
+- The text is rendered in the recipient's language (pass a lazy string).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db.models import Model, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import OwnedModel
+from contacts.activities.collab_models import Notification, NotificationKind
+from crm import outbox
+from crm.errors import TransientError
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
+    from accounts.models import User
+
+EMAIL_TASK = "activities.notification_email"
+# The bell shows "99+" past this: counting stops there (an index-only count of at most 100).
+COUNT_CAP = 99
+MENU_SIZE = 8
+PAGE_SIZE = 30
+
+
+# --- who may see a record --------------------------------------------------------------------
+
+
+def may_see(user: User, obj: Model) -> bool:
+    """Whether `user` may see the record `obj`: the permission layer's answer, and for
+    interactions and tasks the activities rule (visible through their contact or company)."""
+    from contacts.activities.models import Interaction, Task
+    from contacts.activities.selectors import visible_row
+
+    if not user.is_active:
+        return False
+    if isinstance(obj, Interaction | Task):
+        return visible_row(user, obj)
+    return access.can(user, obj, "view")
+
+
+def commentable_model(label: str) -> type[Model] | None:
+    """The model named by `label` ("contacts.contact") if records of it may carry comments and
+    notifications: owned records (scoped by `accounts.access`), or rows scoped through one."""
+    try:
+        app_label, model_name = label.split(".", 1)
+        ct = ContentType.objects.get_by_natural_key(app_label, model_name)
+    except (ValueError, ContentType.DoesNotExist):
+        return None
+    model = ct.model_class()
+    if model is None:
+        return None
+    if issubclass(model, OwnedModel) or getattr(model, "ACCESS_PARENT", None):
+        return model
+    return None
+
+
+def record_url(obj: Model) -> str:
+    """Where a link to `obj` goes: its page, or for an interaction or task its record's page."""
+    getter = getattr(obj, "get_absolute_url", None)
+    if getter is not None:
+        return str(getter())
+    for field in ("contact", "company"):
+        linked = getattr(obj, field, None)
+        if linked is not None and hasattr(linked, "get_absolute_url"):
+            return str(linked.get_absolute_url())
+    return reverse("activities:my-work")
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    recipient: User,
+    kind: str,
+    target: Model,
+    actor: User | None,
+    text: _StrOrPromise,
+    email: bool = True,
+) -> Notification | None:
+    """Tell `recipient` about `target`, in the caller's transaction (None when they are not
+    told: they may not see the record, are inactive, or are the actor). With `email`, an email
+    follows after the commit, at most once."""
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if actor is not None and recipient.pk == actor.pk:
+        return None
+    if not may_see(recipient, target):
+        return None
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        rendered = str(text)
+    notification = Notification.objects.create(
+        recipient=recipient,
+        actor=actor,
+        kind=kind,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=target.pk,
+        text=rendered[:500],
+        url=record_url(target)[:500],
+    )
+    if email and recipient.email:
+        outbox.enqueue(EMAIL_TASK, {"notification_id": notification.pk})
+    return notification
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Email one notification to its recipient. At most once: the row is claimed (`emailed_at`
+    set where empty, committed) before sending; a refused send releases the claim and raises
+    TransientError so the task retries. False when there is nothing to send."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=now
+    )
+    if claimed != 1:
+        return False
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    recipient = notification.recipient
+    if not recipient.is_active or not recipient.email:
+        return False
+    link = f"{settings.CRM_BASE_URL.rstrip('/')}{notification.url}" if notification.url else ""
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        subject = _("[CRM] %(text)s") % {"text": notification.text}
+        body = notification.text + (f"\n\n{link}" if link else "")
+        body += "\n\n" + _("You receive this because of your notifications in the CRM.")
+    message = EmailMessage(
+        subject=subject[:200].replace("\n", " "),
+        body=body,
+        to=[recipient.email],
+        headers={"Message-ID": f"<notification-{notification.pk}@crm>"},
+    )
+    try:
+        message.send()
+    except OSError as exc:  # smtplib.SMTPException is an OSError: network or server refusal
+        Notification.objects.filter(pk=notification_id, emailed_at=now).update(emailed_at=None)
+        raise TransientError(str(exc)) from exc
+    return True
+
+
+def notification_mark_read(*, user: User, pk: Any) -> Notification:
+    """Mark one of the user's notifications read (idempotent); another user's is a 404."""
+    from django.http import Http404
+
+    try:
+        notification = Notification.objects.get(pk=pk, recipient=user)
+    except (Notification.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such record, or you do not have access to it.")) from exc
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many. One UPDATE."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def unread_count(*, user: User) -> int:
+    """The user's unread notifications, counted up to COUNT_CAP + 1. One index-only query
+    (notification_unread)."""
+    return (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)[: COUNT_CAP + 1]
+        .values("pk")
+        .count()
+    )
+
+
+def inbox(
+    *, user: User, before: tuple[dt.datetime, int] | None = None, limit: int = PAGE_SIZE
+) -> list[Notification]:
+    """The user's notifications newest first, `limit + 1` rows older than `before` (keyset on
+    (created_at, id), index notification_inbox). One query."""
+    qs: QuerySet[Notification] = Notification.objects.filter(recipient=user).select_related("actor")
+    if before is not None:
+        at, pk = before
+        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+    return list(qs.order_by("-created_at", "-id")[: limit + 1])
