@@ -36,6 +36,9 @@ class NavEntry:
     url_name: str | None
     order: int = 100
     active_for: tuple[str, ...] = ()
+    # A URL name answering a small count fragment, loaded after the page (htmx): no query on
+    # every page render for a number only some users need (support: my open tickets).
+    badge_url_name: str | None = None
 
 
 @dataclass(frozen=True)

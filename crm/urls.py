@@ -16,6 +16,7 @@ urlpatterns = [
     path("activities/", include("contacts.activities.urls")),
     path("leads/", include("leads.urls")),
     path("sales/", include("sales.urls")),
+    path("support/", include("support.urls")),
     path("kb/", include("kb.urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),

@@ -11,8 +11,8 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from crm import nav
         from crm.celery import app as celery_app
+        from support import registrations
         from support.models import Queue, QueueMember, SlaPolicy, Ticket, TicketMessage
 
         auditlog.register(Ticket, exclude_fields=["updated_at", "paused_seconds"])
@@ -26,5 +26,4 @@ class SupportConfig(AppConfig):
             "task": "support.tasks.sla_check",
             "schedule": 60.0,
         }
-        # Greyed out in the navigation until the agent workspace has pages.
-        nav.register_nav(nav.NavEntry("support", _("Support"), None, order=60))
+        registrations.register()

@@ -237,7 +237,7 @@ def _assign(ticket: Ticket, assignee: User) -> None:
 def _may_work(actor: User, ticket: Ticket) -> bool:
     """An agent of the ticket's queue, or anyone the door lets change it."""
     if (
-        access.has_model_perm(actor, Ticket, "change_ticket")
+        access.has_model_perm(actor, Ticket, "change")
         and QueueMember.objects.filter(queue_id=ticket.queue_id, user=actor).exists()
     ):
         return True

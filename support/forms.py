@@ -1,0 +1,127 @@
+"""Shapes of input for the agent workspace. Rules (who may work a ticket, SLA pauses, the
+collision guard) live in `support.services`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from support import selectors
+from support.models import Channel, MessageKind, Priority, Queue, Status, TicketType
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class BulkTicketForm(forms.Form):
+    """Reassign and/or set the status of the selected tickets."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    assignee = AgentChoiceField(label=_("New assignee"), queryset=None, required=False)
+    status = forms.ChoiceField(
+        label=_("New status"), choices=[("", "—"), *Status.choices], required=False
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = selectors.queue_agents()  # type: ignore[attr-defined]
+        self.fields["ids"].error_messages["required"] = _("Select at least one ticket.")
+        # Any integer id is accepted here; the service scopes them to what the user may work.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("assignee") and not data.get("status"):
+            raise forms.ValidationError(_("Choose a new assignee or a status."))
+        return data
+
+
+class TicketCreateForm(forms.Form):
+    """An agent's new ticket (a phone call in a few taps: the requester, a subject, go)."""
+
+    requester_email = forms.EmailField(label=_("Requester's email"), max_length=254, required=False)
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("What the customer said"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20000,
+        required=False,
+    )
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none())
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
+    )
+    type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+    assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
+
+    def __init__(self, *args: Any, user: User, requester: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requester = requester
+        queues = Queue.objects.order_by("name")
+        self.fields["queue"].queryset = queues  # type: ignore[attr-defined]
+        mine = selectors.user_queues(user=user)
+        if mine:
+            self.fields["queue"].initial = mine[0].pk
+        if requester is not None:
+            del self.fields["requester_email"]
+            del self.fields["requester_name"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.requester is None and not data.get("requester_email"):
+            self.add_error("requester_email", _("Give the requester's email address."))
+        return data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class MessageForm(forms.Form):
+    """The composer: a public reply or an internal note, files, and the newest message the
+    agent saw (the collision guard)."""
+
+    kind = forms.ChoiceField(
+        label=_("Send as"),
+        choices=[(MessageKind.PUBLIC, _("Reply")), (MessageKind.NOTE, _("Internal note"))],
+        initial=MessageKind.PUBLIC,
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=50000
+    )
+    attachments = MultipleFileField(label=_("Attach files"), required=False)
+    seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    canned = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class TicketUpdateForm(forms.Form):
+    """Status, priority and assignee from the ticket page's side form (each optional)."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, required=False)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, required=False)
+    assignee = AgentChoiceField(label=_("Assignee"), queryset=None, required=False)
+
+    def __init__(self, *args: Any, queue_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = selectors.queue_agents(queue_ids=[queue_id])  # type: ignore[attr-defined]

@@ -1,0 +1,70 @@
+"""The ticket list, declared for the list kit (`crm.lists`): one spec over one selector
+(`support.selectors.ticket_list`) and one template; its filters are the API's too."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
+
+from accounts import access
+from crm.lists import BulkSpec, ListSpec, Sort
+from support import selectors
+from support.filters import TicketFilterSet
+from support.forms import BulkTicketForm
+from support.models import Ticket
+
+# Tickets without an SLA policy sort after every dated one (keyset cursors need a value).
+NEVER = Value(dt.datetime(9999, 1, 1, tzinfo=dt.UTC), output_field=DateTimeField())
+DUE = {"due_key": Coalesce("resolution_due", NEVER)}
+
+TICKET_SORTS = {
+    "due": Sort(("due_key", "id"), DUE),
+    "-due": Sort(("-due_key", "-id"), DUE),
+    "-created": Sort(("-created_at", "-id")),
+    "created": Sort(("created_at", "id")),
+    "-updated": Sort(("-updated_at", "-id")),
+    "updated": Sort(("updated_at", "id")),
+}
+
+TICKETS: ListSpec[Ticket] = ListSpec(
+    name="tickets",
+    model=Ticket,
+    selector=selectors.ticket_list,
+    filterset=TicketFilterSet,
+    sorts=TICKET_SORTS,
+    default_sort="due",
+    template="support/ticket_list.html",
+    results_id="ticket-list-results",
+    row_fields=(
+        "number",
+        "subject",
+        "status",
+        "priority",
+        "channel",
+        "first_response_due",
+        "resolution_due",
+        "first_responded_at",
+        "paused_at",
+        "created_at",
+        "updated_at",
+        "requester",
+        "requester__display_name",
+        "queue",
+        "queue__name",
+        "assignee",
+        "assignee__first_name",
+        "assignee__last_name",
+        "assignee__email",
+        "assignee__name_order",
+        "owner",
+        "team",
+    ),
+    bulk=BulkSpec(
+        url_name="support:ticket-bulk",
+        form=BulkTicketForm,
+        # Read-only roles get no checkboxes: every action could only fail.
+        allowed=lambda user: access.has_model_perm(user, Ticket, "change"),
+    ),
+)

@@ -1,0 +1,79 @@
+"""What support plugs into the shared registries (called once from `SupportConfig.ready()`):
+the Support navigation entry (with the count of the user's open tickets), the global search's
+tickets, how ticket changes read in the history, the API routes, a customer-timeline source and
+a panel on contact and company pages (the customer's tickets)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from contacts import panels, timeline
+from contacts.models import Contact
+from crm import history, nav, search
+from crm.registry import ApiRoute, api_routes
+from support import selectors
+from support.models import Ticket, TicketMessage
+
+SUBJECTS = ("contacts.contact", "contacts.company")
+
+
+def ticket_timeline_entries(
+    user: Any, subject: Any, before: timeline.Before | None, limit: int
+) -> list[timeline.TimelineEntry]:
+    """The subject's tickets (as requester, or the company's) that `user` may see, newest
+    first (one query)."""
+    field = "requester" if isinstance(subject, Contact) else "company"
+    qs = access.scoped(user, Ticket).filter(**{field: subject})
+    rows = timeline.keyset_before(qs, before, time_field="created_at")[:limit]
+    return [timeline.TimelineEntry("ticket", t.created_at, t.pk, t) for t in rows]
+
+
+def register() -> None:
+    nav.register_nav(
+        nav.NavEntry(
+            "support",
+            _("Support"),
+            "support:ticket-list",
+            order=60,
+            active_for=("support:",),
+            badge_url_name="support:nav-count",
+        )
+    )
+    search.register_provider(
+        search.SearchProvider(
+            key="tickets",
+            label=_("Tickets"),
+            order=40,
+            template="support/search/ticket.html",
+            search=lambda user, q, limit: selectors.ticket_search(user=user, query=q, limit=limit),
+            see_all=lambda q: (
+                f"{reverse('support:ticket-list')}?{urlencode({'q': q, 'view': 'all'})}"
+            ),
+        )
+    )
+    history.register_history(
+        Ticket, hidden={"paused_seconds", "idempotency_key", "number", "owner"}
+    )
+    history.register_history(TicketMessage, parent="ticket", hidden={"emailed_at"})
+    api_routes.register(ApiRoute("tickets", "support.api.TicketViewSet", "ticket", order=60))
+    api_routes.register(
+        ApiRoute("ticket-messages", "support.api.TicketMessageViewSet", "ticketmessage", order=61)
+    )
+    timeline.register_source(
+        timeline.TimelineSource(
+            kind="ticket",
+            label=_("Tickets"),
+            template="support/timeline_ticket.html",
+            entries=ticket_timeline_entries,
+            order=50,
+            subjects=SUBJECTS,
+        )
+    )
+    panels.register_panel(
+        panels.RecordPanel("support", "support/partials/customer_tickets.html", 40, SUBJECTS)
+    )

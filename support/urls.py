@@ -1,0 +1,17 @@
+from django.urls import path
+
+from support import views
+
+app_name = "support"
+
+urlpatterns = [
+    path("", views.ticket_list, name="ticket-list"),
+    path("bulk/", views.ticket_bulk, name="ticket-bulk"),
+    path("nav-count/", views.nav_count, name="nav-count"),
+    path("new/", views.ticket_create, name="ticket-create"),
+    path("<int:pk>/", views.ticket_detail, name="ticket-detail"),
+    path("<int:pk>/messages/", views.ticket_message, name="ticket-message"),
+    path("<int:pk>/canned/", views.ticket_canned, name="ticket-canned"),
+    path("<int:pk>/update/", views.ticket_update, name="ticket-update"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
+]

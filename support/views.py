@@ -1,0 +1,374 @@
+"""The agent workspace: the ticket list (views with counts, filters, sort, SLA timers, bulk
+reassign/status), a new ticket (a phone call in a few taps), the ticket page (conversation,
+reply/note composer with the collision guard, canned responses, status/priority/assignee, side
+panel) and attachments served through the ticket's door.
+
+Every ticket comes through `accounts.access`; writes go through `support.services`, whose
+`DomainError` is shown beside the field (422) or as a message after a redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from accounts import access
+from contacts.models import Contact
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.lists import list_response
+from support import plugins, selectors, services
+from support.filters import VIEW_CHOICES
+from support.forms import BulkTicketForm, MessageForm, TicketCreateForm, TicketUpdateForm
+from support.lists import TICKETS
+from support.models import CannedResponse, MessageKind, Ticket, TicketAttachment
+
+TEMPLATE = "support/ticket_detail.html"
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
+    if "view" not in request.GET:
+        # Agents land on their own open tickets; everyone else on the open ones.
+        query = request.GET.copy()
+        working = access.has_model_perm(request.user, Ticket, "change")
+        query["view"] = "mine" if working else "open"
+        request.GET = query  # type: ignore[assignment]
+    context: dict[str, Any] = {"can_add": access.can_add(request.user, Ticket)}
+    if not is_fragment_request(request):
+        counts = selectors.view_counts(user=request.user)
+        context["views"] = [
+            (key, label, counts.get(key)) for key, label in VIEW_CHOICES if key != "all"
+        ]
+        context["count_cap"] = selectors.COUNT_CAP
+    context["current_view"] = request.GET.get("view")
+    return list_response(request, TICKETS, context)
+
+
+@login_required
+@require_POST
+def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
+    """One change to the selected tickets; only those the user may work are touched."""
+    form = BulkTicketForm(request.POST, user=request.user)
+    back = reverse("support:ticket-list") + "?" + request.POST.get("return_query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)  # type: ignore[arg-type]
+        return _back(request, back)
+    data = form.cleaned_data
+    try:
+        changed = services.ticket_bulk_update(
+            actor=request.user, ids=data["ids"], assignee=data["assignee"], status=data["status"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request, back)
+    messages.success(
+        request,
+        ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed},
+    )
+    skipped = len(data["ids"]) - changed
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d ticket was skipped: you may not change it.",
+                "%(n)d tickets were skipped: you may not change them.",
+                skipped,
+            )
+            % {"n": skipped},
+        )
+    return _back(request, back)
+
+
+def _back(request: AuthedHttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+# --- a new ticket -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request: AuthedHttpRequest) -> HttpResponse:
+    if not access.can_add(request.user, Ticket):
+        raise PermissionDenied(_("Your role does not allow this."))
+    requester = None
+    contact_id = request.GET.get("contact") or request.POST.get("contact")
+    if contact_id:
+        requester = access.get_for_user_or_404(request.user, Contact, contact_id)
+    form = TicketCreateForm(request.POST or None, user=request.user, requester=requester)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                data=services.TicketInput(
+                    subject=data["subject"],
+                    queue=data["queue"],
+                    channel=data["channel"],
+                    description=data["description"],
+                    requester=requester,
+                    requester_email=data.get("requester_email", ""),
+                    requester_name=data.get("requester_name", ""),
+                    type=data["type"],
+                    priority=data["priority"],
+                    assignee=request.user if data["assign_to_me"] else None,
+                ),
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, _("Ticket %(number)s created.") % {"number": ticket.reference}
+            )
+            return redirect(ticket.get_absolute_url())
+    status = 422 if form.errors else 200
+    context = {"form": form, "requester": requester}
+    return render(request, "support/ticket_form.html", context, status=status)
+
+
+# --- the ticket page ----------------------------------------------------------------------
+
+
+def _ticket(request: AuthedHttpRequest, pk: int) -> Ticket:
+    return access.get_for_user_or_404(
+        request.user,
+        Ticket,
+        pk,
+        queryset=Ticket.objects.select_related(
+            "requester", "requester__company", "company", "queue", "assignee"
+        ),
+    )
+
+
+def _workable(request: AuthedHttpRequest, pk: int) -> Ticket:
+    ticket = _ticket(request, pk)
+    if not services.may_work(request.user, ticket):
+        raise PermissionDenied(_("You may see this ticket but not work on it."))
+    return ticket
+
+
+def _context(
+    request: AuthedHttpRequest,
+    ticket: Ticket,
+    *,
+    form: MessageForm | None = None,
+    newer: list[Any] | None = None,
+) -> dict[str, Any]:
+    page = selectors.ticket_page(user=request.user, ticket=ticket)
+    can_work = services.may_work(request.user, ticket)
+    if form is None:
+        form = MessageForm(initial={"seen": page.last_message_id})
+    else:
+        # The composer keeps what was typed and now knows the newest message.
+        data = form.data.copy()  # type: ignore[attr-defined]
+        data["seen"] = str(page.last_message_id)
+        form.data = data
+    text = f"{ticket.subject}\n{ticket.description}"[:500]
+    return {
+        "ticket": ticket,
+        "page": page,
+        "can_work": can_work,
+        "form": form,
+        "newer_ids": {m.pk for m in newer or ()},
+        "update_form": TicketUpdateForm(
+            queue_id=ticket.queue_id,
+            initial={
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "assignee": ticket.assignee_id,
+            },
+        )
+        if can_work
+        else None,
+        "panels": [p.template for p in plugins.ticket_panels],
+        "suggestions": plugins.suggest(text, language=get_language() or "en", public=False),
+    }
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def ticket_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    ticket = _ticket(request, pk)
+    template = TEMPLATE
+    if is_fragment_request(request):
+        template += "#thread"
+    return render(request, template, _context(request, ticket))
+
+
+@login_required
+@require_POST
+def ticket_message(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Send a reply or add a note. A reply over a message the agent had not seen is refused
+    (422) and the conversation comes back with the newer message marked."""
+    ticket = _workable(request, pk)
+    form = MessageForm(request.POST, request.FILES)
+    newer: list[Any] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        canned = _canned(ticket, data.get("canned"))
+        try:
+            if canned is not None:
+                services.canned_apply(
+                    ticket=ticket,
+                    canned=canned,
+                    actor=request.user,
+                    body=data["body"],
+                    seen_message_id=data["seen"],
+                )
+            elif data["kind"] == MessageKind.NOTE:
+                services.ticket_note(
+                    ticket=ticket, body=data["body"], actor=request.user, files=data["attachments"]
+                )
+            else:
+                services.ticket_reply(
+                    ticket=ticket,
+                    body=data["body"],
+                    actor=request.user,
+                    seen_message_id=data["seen"],
+                    files=data["attachments"],
+                )
+        except services.Collision as exc:
+            newer = exc.newer
+            form.add_error("body", exc.message)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            sent = _("Note added.") if data["kind"] == MessageKind.NOTE else _("Reply sent.")
+            if not request.htmx:
+                messages.success(request, sent)
+                return redirect(ticket.get_absolute_url())
+            ticket = _ticket(request, pk)
+            response = render(request, TEMPLATE + "#thread", _context(request, ticket))
+            trigger_client_event(response, "ticket-changed")
+            return response
+    ticket = _ticket(request, pk)
+    template = TEMPLATE + "#thread" if request.htmx else TEMPLATE
+    context = _context(request, ticket, form=form, newer=newer)
+    return render(request, template, context, status=422)
+
+
+def _canned(ticket: Ticket, pk: int | None) -> CannedResponse | None:
+    if not pk:
+        return None
+    return next((c for c in selectors.canned_for(ticket=ticket) if c.pk == pk), None)
+
+
+@login_required
+@require_GET
+def ticket_canned(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The composer filled with a canned response (merge fields filled in) for this ticket."""
+    ticket = _workable(request, pk)
+    try:
+        canned_id = int(request.GET.get("canned_pick") or request.GET.get("canned") or "")
+    except ValueError:
+        canned_id = 0
+    canned = _canned(ticket, canned_id)  # its body is read on use (deferred)
+    seen = request.GET.get("seen", "")
+    initial: dict[str, Any] = {"seen": int(seen) if seen.isdigit() else 0}
+    if canned is not None:
+        initial |= {
+            "body": services.canned_render(canned, ticket=ticket, actor=request.user),
+            "kind": canned.kind,
+            "canned": canned.pk,
+        }
+    context = {
+        "ticket": ticket,
+        "form": MessageForm(initial=initial),
+        "can_work": True,
+        "canned_choice": canned,
+        "page": {"canned": selectors.canned_for(ticket=ticket)},
+    }
+    return render(request, TEMPLATE + "#composer", context)
+
+
+@login_required
+@require_POST
+def ticket_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Status, priority and assignee from the side form; each changed one goes through its
+    service (audited; SLA pauses and due dates kept)."""
+    ticket = _workable(request, pk)
+    form = TicketUpdateForm(request.POST, queue_id=ticket.queue_id)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)  # type: ignore[arg-type]
+        return redirect(ticket.get_absolute_url())
+    data = form.cleaned_data
+    try:
+        assignee = data.get("assignee")
+        if assignee is not None and assignee.pk != ticket.assignee_id:
+            ticket = services.ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
+        if data.get("priority") and data["priority"] != ticket.priority:
+            ticket = services.ticket_set_priority(
+                ticket=ticket, priority=data["priority"], actor=request.user
+            )
+        if data.get("status") and data["status"] != ticket.status:
+            ticket = services.ticket_set_status(
+                ticket=ticket, status=data["status"], actor=request.user
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Ticket updated."))
+    return redirect(ticket.get_absolute_url())
+
+
+@login_required
+@require_GET
+def attachment_download(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """A ticket's file, only for those who may see the ticket (never a static URL)."""
+    attachment = access.get_for_user_or_404(
+        request.user,
+        TicketAttachment,
+        pk,
+        queryset=TicketAttachment.objects.select_related("ticket"),
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("This file is no longer stored.")) from exc
+    response = FileResponse(handle, as_attachment=True, filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def nav_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The navigation's badge: how many open tickets are assigned to the user (empty when
+    none or when the role has no tickets). Loaded by htmx after the page."""
+    count = 0
+    if access.has_model_perm(request.user, Ticket, "view"):
+        count = selectors.my_open_count(user=request.user)
+    if not count:
+        return HttpResponse("")
+    label = ngettext(
+        "%(n)d open ticket assigned to you", "%(n)d open tickets assigned to you", count
+    )
+    shown = f"{selectors.COUNT_CAP - 1}+" if count >= selectors.COUNT_CAP else str(count)
+    return render(
+        request,
+        "support/partials/nav_count.html",
+        {"shown": shown, "label": label % {"n": count}},
+    )

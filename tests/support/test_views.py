@@ -1,0 +1,415 @@
+"""The agent workspace through the client: the ticket list (views, counts, filters, bulk), a
+phone ticket, the ticket page (conversation, composer, collision guard, canned responses,
+changes, attachments) and who may see what."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from crm.models import OutboxMessage
+from support.models import (
+    CannedResponse,
+    Channel,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+)
+from tests.accounts.factories import UserFactory
+from tests.conftest import login
+from tests.support.factories import make_ticket
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    settings.PRIVATE_ROOT = tmp_path / "private"
+
+
+def _ids(response):
+    return [t.pk for t in response.context["list"].page.items]
+
+
+def test_anonymous_goes_to_login(client):
+    response = client.get(reverse("support:ticket-list"))
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_views_with_counts(client, queue, lead, agent_b):
+    mine = make_ticket(queue, actor=lead, subject="Mine", assignee=lead)
+    unassigned = make_ticket(queue, actor=lead, subject="Nobody's")
+    theirs = make_ticket(queue, actor=lead, subject="Theirs", assignee=agent_b)
+    Ticket.objects.filter(pk=theirs.pk).update(
+        resolution_due=timezone.now() + dt.timedelta(minutes=30)
+    )
+    login(client, lead)
+    url = reverse("support:ticket-list")
+    response = client.get(url)  # agents land on their own open tickets
+    assert response.status_code == 200
+    assert _ids(response) == [mine.pk]
+    counts = {key: count for key, _label, count in response.context["views"]}
+    assert counts == {"mine": 1, "unassigned": 1, "breaching": 1, "open": 3}
+    assert _ids(client.get(url, {"view": "unassigned"})) == [unassigned.pk]
+    assert _ids(client.get(url, {"view": "breaching"})) == [theirs.pk]
+    assert set(_ids(client.get(url, {"view": "open", "queue": queue.pk}))) == {
+        mine.pk,
+        unassigned.pk,
+        theirs.pk,
+    }
+    found = client.get(url, {"view": "all", "q": mine.reference})
+    assert _ids(found) == [mine.pk]
+    assert _ids(client.get(url, {"view": "all", "q": "theirs"})) == [theirs.pk]
+    fragment = client.get(url, {"view": "all", "assignee": "none"}, **HTMX)
+    assert fragment.status_code == 200
+    assert 'id="ticket-list-results"' in fragment.content.decode()
+    assert "Nobody" in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+
+
+def test_rows_show_sla_timers(client, queue, lead):
+    late = make_ticket(queue, actor=lead, subject="Late one", assignee=lead)
+    Ticket.objects.filter(pk=late.pk).update(
+        first_response_due=timezone.now() - dt.timedelta(hours=2)
+    )
+    login(client, lead)
+    body = client.get(reverse("support:ticket-list")).content.decode()
+    assert "overdue by 2" in body
+    assert "First response" in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"view": "everything"},
+        {"status": "exploded"},
+        {"queue": "999999"},
+        {"assignee": "x"},
+        {"q": "x" * 500},
+        {"cursor": "%%%garbage"},
+        {"sort": "nonsense"},
+        {"q": "\U0001f600\U0001d518\u202e" * 30},
+    ],
+)
+def test_bad_filters_get_a_clear_answer_never_a_500(client, queue, lead, query):
+    make_ticket(queue, actor=lead)
+    login(client, lead)
+    response = client.get(reverse("support:ticket-list"), query)
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "were not understood" in response.content.decode()
+
+
+def test_nul_in_a_filter_is_a_400(client, lead):
+    login(client, lead)
+    assert client.get(reverse("support:ticket-list"), {"q": "a\x00b"}).status_code == 400
+
+
+def test_list_queries_do_not_grow_with_rows(client, queue, lead):
+    login(client, lead)
+    url = reverse("support:ticket-list")
+    make_ticket(queue, actor=lead, assignee=lead)
+    client.get(url)  # warm the role cache
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(30):
+        make_ticket(queue, actor=lead, assignee=lead, subject=f"Ticket {n}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(_ids(response)) == 31
+    assert len(many) == len(few)
+    assert len(many) <= 14
+
+
+def test_bulk_reassign_and_status_skips_what_the_user_may_not_work(
+    client, queue, lead, agent_b, rep
+):
+    one = make_ticket(queue, actor=lead)
+    two = make_ticket(queue, actor=lead)
+    login(client, lead)
+    response = client.post(
+        reverse("support:ticket-bulk"),
+        {"ids": [one.pk, two.pk, 999999], "assignee": agent_b.pk, "status": Status.ON_HOLD},
+    )
+    assert response.status_code == 302
+    for ticket in (one, two):
+        ticket.refresh_from_db()
+        assert (ticket.assignee, ticket.status) == (agent_b, Status.ON_HOLD)
+    # Nothing chosen: a message, nothing changed.
+    response = client.post(reverse("support:ticket-bulk"), {"ids": [one.pk]}, follow=True)
+    assert "Choose a new assignee or a status." in response.content.decode()
+    # A read-only role gets no checkboxes, and its posts change nothing.
+    login(client, rep)
+    client.post(reverse("support:ticket-bulk"), {"ids": [one.pk], "status": Status.SOLVED})
+    one.refresh_from_db()
+    assert one.status == Status.ON_HOLD
+
+
+def test_phone_ticket_in_a_few_taps(client, queue, lead):
+    login(client, lead)
+    url = reverse("support:ticket-create")
+    form = client.get(url, {"channel": "phone"})
+    assert form.status_code == 200
+    response = client.post(
+        url,
+        {
+            "requester_email": "caller@example.net",
+            "requester_name": "Casey Caller",
+            "subject": "Cannot log in",
+            "queue": queue.pk,
+            "channel": Channel.PHONE,
+            "priority": "high",
+            "type": "incident",
+            "assign_to_me": "on",
+        },
+    )
+    ticket = Ticket.objects.get(subject="Cannot log in")
+    assert response.status_code == 302
+    assert response["Location"] == ticket.get_absolute_url()
+    assert (ticket.channel, ticket.assignee, ticket.priority) == (Channel.PHONE, lead, "high")
+    assert ticket.requester.primary_email == "caller@example.net"
+    # From the contact's page: the requester is given, so only the subject is needed.
+    again = client.post(
+        f"{url}?contact={ticket.requester_id}",
+        {
+            "subject": "Follow-up call",
+            "queue": queue.pk,
+            "channel": Channel.PHONE,
+            "priority": "normal",
+            "type": "question",
+        },
+    )
+    assert again.status_code == 302
+    assert Ticket.objects.get(subject="Follow-up call").requester_id == ticket.requester_id
+    bad = client.post(url, {"subject": "", "queue": "x"})
+    assert bad.status_code == 422
+    assert "Give the requester" in bad.content.decode()
+
+
+def test_read_only_roles_may_not_create(client, rep):
+    login(client, rep)
+    assert client.get(reverse("support:ticket-create")).status_code == 403
+
+
+def test_ticket_page_and_reply_through_htmx(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead, description="It smokes.")
+    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, body="Still smoking")
+    login(client, lead)
+    page = client.get(ticket.get_absolute_url())
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "It smokes." in body
+    assert "Still smoking" in body
+    assert "data-reply-composer" in body
+    seen = page.context["page"].last_message_id
+    response = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]),
+        {"kind": "public", "body": "We are on it.", "seen": seen},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "We are on it." in response.content.decode()
+    assert "ticket-changed" in response["HX-Trigger"]
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert ticket.first_responded_at is not None
+    assert OutboxMessage.objects.filter(task_name="support.tasks.ticket_reply_send").count() == 1
+
+
+def test_a_reply_over_a_newer_message_is_refused_and_the_newer_one_shown(
+    client, queue, lead, agent_b
+):
+    ticket = make_ticket(queue, actor=lead)
+    login(client, lead)
+    seen = client.get(ticket.get_absolute_url()).context["page"].last_message_id
+    # Meanwhile another agent answers.
+    TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.PUBLIC, author=agent_b, body="Already answered by B"
+    )
+    response = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]),
+        {"kind": "public", "body": "My duplicate answer", "seen": seen},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "A newer message arrived" in body
+    assert "Already answered by B" in body
+    assert "New since you started writing" in body
+    assert "My duplicate answer" in body  # kept in the composer
+    assert not TicketMessage.objects.filter(body="My duplicate answer").exists()
+    # Sent again having seen it: accepted.
+    newest = TicketMessage.objects.filter(ticket=ticket).latest("id").pk
+    again = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]),
+        {"kind": "public", "body": "My follow-up", "seen": newest},
+        **HTMX,
+    )
+    assert again.status_code == 200
+
+
+def test_empty_message_is_a_422_with_the_reason(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead)
+    login(client, lead)
+    response = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]), {"kind": "public", "body": "  "}
+    )
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode() or "Write a message" in (
+        response.content.decode()
+    )
+
+
+def test_note_with_attachment_served_only_to_those_who_see_the_ticket(
+    client, queue, lead, marketer, rep_other_team
+):
+    ticket = make_ticket(queue, actor=lead)
+    login(client, lead)
+    upload = SimpleUploadedFile("log.txt", b"line one\n", content_type="text/plain")
+    response = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]),
+        {"kind": "note", "body": "See the log", "attachments": [upload]},
+    )
+    assert response.status_code == 302
+    attachment = TicketAttachment.objects.get(ticket=ticket)
+    assert attachment.message.kind == MessageKind.NOTE
+    url = reverse("support:attachment-download", args=[attachment.pk])
+    assert url in client.get(ticket.get_absolute_url()).content.decode()
+    download = client.get(url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"line one\n"
+    assert "attachment" in download["Content-Disposition"]
+    for outsider in (marketer, rep_other_team):
+        login(client, outsider)
+        assert client.get(url).status_code == 404
+        assert client.get(ticket.get_absolute_url()).status_code == 404
+
+
+def test_canned_response_fills_merge_fields_and_applies_its_macro(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead, requester_name="Chris Customer")
+    canned = CannedResponse.objects.create(
+        title="Need logs",
+        body="Hello {requester_first_name}, about {ticket_number}: please send logs. {unknown}",
+        set_status=Status.PENDING,
+        set_priority="high",
+    )
+    login(client, lead)
+    composer = client.get(
+        reverse("support:ticket-canned", args=[ticket.pk]), {"canned_pick": canned.pk}, **HTMX
+    )
+    assert composer.status_code == 200
+    text = composer.content.decode()
+    assert f"Hello Chris, about {ticket.reference}: please send logs. {{unknown}}" in text
+    response = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]),
+        {"kind": "public", "body": "Hello Chris, please send logs.", "canned": canned.pk},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority) == (Status.PENDING, "high")
+    assert ticket.messages.filter(body="Hello Chris, please send logs.").exists()
+    # An unknown canned id fills nothing.
+    empty = client.get(reverse("support:ticket-canned", args=[ticket.pk]), {"canned_pick": "x"})
+    assert empty.status_code == 200
+
+
+def test_side_form_changes_status_priority_and_assignee(client, queue, lead, agent_b):
+    ticket = make_ticket(queue, actor=lead)
+    login(client, lead)
+    url = reverse("support:ticket-update", args=[ticket.pk])
+    response = client.post(
+        url, {"status": Status.ON_HOLD, "priority": "urgent", "assignee": agent_b.pk}
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.assignee) == (
+        Status.ON_HOLD,
+        "urgent",
+        agent_b,
+    )
+    outsider = UserFactory(email="elsewhere@example.com", role=Role.SUPPORT_AGENT)
+    response = client.post(url, {"assignee": outsider.pk}, follow=True)
+    assert "Select a valid choice" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent_b
+
+
+def test_ticket_page_queries_are_bounded_with_100_messages(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead)
+    login(client, lead)
+    client.get(ticket.get_absolute_url())
+    TicketMessage.objects.bulk_create(
+        TicketMessage(ticket=ticket, kind=MessageKind.CUSTOMER, body=f"m{i}") for i in range(5)
+    )
+    with CaptureQueriesContext(connection) as few:
+        client.get(ticket.get_absolute_url())
+    TicketMessage.objects.bulk_create(
+        TicketMessage(ticket=ticket, kind=MessageKind.PUBLIC, author=lead, body=f"n{i}")
+        for i in range(95)
+    )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(ticket.get_absolute_url())
+    assert len(response.context["page"].messages) == 100
+    assert len(many) == len(few)
+    assert len(many) <= 20
+
+
+def test_sales_rep_reads_their_teams_ticket_but_cannot_work_it(
+    client, queue, lead, rep, rep_other_team
+):
+    ticket = make_ticket(queue, actor=lead)
+    Ticket.objects.filter(pk=ticket.pk).update(team=rep.team)
+    login(client, rep)
+    page = client.get(ticket.get_absolute_url())
+    assert page.status_code == 200
+    assert "data-reply-composer" not in page.content.decode()
+    post = client.post(
+        reverse("support:ticket-message", args=[ticket.pk]), {"kind": "note", "body": "x"}
+    )
+    assert post.status_code == 403
+    login(client, rep_other_team)
+    assert client.get(ticket.get_absolute_url()).status_code == 404
+
+
+def test_contact_page_panel_lists_the_customers_tickets(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead, subject="Panel ticket")
+    login(client, lead)
+    page = client.get(ticket.requester.get_absolute_url())
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Support tickets" in body
+    assert ticket.get_absolute_url() in body
+
+
+def test_nav_count_of_my_open_tickets(client, queue, lead, rep):
+    make_ticket(queue, actor=lead, assignee=lead)
+    make_ticket(queue, actor=lead, assignee=lead)
+    login(client, lead)
+    response = client.get(reverse("support:nav-count"))
+    assert ">2<" in response.content.decode()
+    assert (
+        'hx-get="/support/nav-count/"'
+        in client.get(reverse("support:ticket-list")).content.decode()
+    )
+    login(client, rep)
+    assert client.get(reverse("support:nav-count")).content == b""
+
+
+def test_global_search_finds_tickets_by_number(client, queue, lead):
+    ticket = make_ticket(queue, actor=lead, subject="Toaster jammed")
+    login(client, lead)
+    response = client.get(reverse("search"), {"q": ticket.reference})
+    assert ticket.get_absolute_url() in response.content.decode()
