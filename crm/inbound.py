@@ -168,5 +168,9 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
         attachments=tuple(attachments),
         sent_at=sent_at,
         mailbox=mailbox.lower(),
-        headers={k: str(v) for k, v in message.items() if k.lower().startswith(("x-", "auto-"))},
+        headers={
+            k: str(v)
+            for k, v in message.items()
+            if k.lower().startswith(("x-", "auto-", "precedence"))
+        },
     )

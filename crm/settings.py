@@ -6,6 +6,7 @@ DEBUG=0 the production hardening below applies and `manage.py check --deploy` pa
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -288,6 +289,14 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CRM <crm@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Support intake (support/intake.py): mail to these addresses opens tickets (the first is the
+# From of support's mail); the queue the form, mail and chat file into (empty: the first queue);
+# chat/social webhook channels as JSON {"key": {"secret": "...", "kind": "chat"|"social"}}; the
+# public request form's limit per client address (requests per window in seconds).
+SUPPORT_EMAIL_ADDRESSES = env_list("SUPPORT_EMAIL_ADDRESSES")
+SUPPORT_DEFAULT_QUEUE = env("SUPPORT_DEFAULT_QUEUE")
+SUPPORT_CHAT_CHANNELS = json.loads(env("SUPPORT_CHAT_CHANNELS", "{}"))
+SUPPORT_REQUEST_RATE = (env_int("SUPPORT_REQUEST_LIMIT", 5), env_int("SUPPORT_REQUEST_WINDOW", 600))
 # Where links in emails point (notifications, reminders): the CRM's public address.
 CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
 # How often an open page asks for the notification bell's unread count.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("support/", include("support.urls")),
     path("kb/", include("kb.urls")),
+    path("support/", include("support.public_urls")),
     path("api/", include("crm.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -26,4 +26,8 @@ class SupportConfig(AppConfig):
             "task": "support.tasks.sla_check",
             "schedule": 60.0,
         }
+        # Inbound email: replies thread into their tickets, mail to support opens one.
+        from support import intake
+
+        intake.register()
         registrations.register()

@@ -421,3 +421,49 @@ class CannedResponse(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class MessageRefKind(models.TextChoices):
+    EMAIL_IN = "email_in", _("Email received")
+    EMAIL_OUT = "email_out", _("Email sent")
+    CHAT = "chat", _("Chat message")
+    CONVERSATION = "thread", _("Chat conversation")
+
+
+class MessageRef(models.Model):
+    """An outside identifier tied to a ticket (support/intake.py): the Message-ID of every email
+    support sends or receives (replies thread by In-Reply-To/References; one Message-ID is
+    stored once), a chat message id (the webhook is idempotent on it) or a chat conversation
+    (its messages thread into the conversation's latest ticket)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="message_refs")
+    message = models.ForeignKey(
+        TicketMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ref = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=9, choices=MessageRefKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    ACCESS_PARENT = "ticket"
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class SuggestionClick(models.Model):
+    """A visitor of the public request form opened a suggested article. Until a request from the
+    same visitor links `ticket`, it counts as a deflection (the article answered them)."""
+
+    visitor = models.UUIDField(db_index=True)
+    article_id = models.PositiveBigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=500)
+    query = models.CharField(max_length=200, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.title

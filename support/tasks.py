@@ -24,3 +24,19 @@ def ticket_reply_send(*, message_id: int) -> bool:
 def sla_check() -> int:
     """Warn and escalate SLA targets; safe to run late, twice or at once (claim rows)."""
     return services.sla_check()
+
+
+@shared_task(
+    name="support.tasks.ticket_confirmation_send",
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def ticket_confirmation_send(*, ticket_id: int, language: str = "", in_reply_to: str = "") -> bool:
+    """Email the requester the ticket number once; a second delivery sends nothing."""
+    from support import intake
+
+    return intake.ticket_confirmation_deliver(
+        ticket_id=ticket_id, language=language, in_reply_to=in_reply_to
+    )

@@ -33,7 +33,9 @@ from accounts.models import OwnedModel, RolePolicy, Scope, User
 
 # --- public URLs: the one place ---------------------------------------------------------------
 
-PUBLIC_NAMESPACES = {"admin"}  # Django's admin checks staff status itself
+# Django's admin checks staff status itself; support_public is the request form and the signed
+# chat webhook (support/public_urls.py), open to anyone by design.
+PUBLIC_NAMESPACES = {"admin", "support_public"}
 PUBLIC_NAMES = {
     "accounts:login",
     "accounts:logout",

@@ -1,9 +1,35 @@
 """Collaboration's wiring, called once from `ActivitiesConfig.ready()`: its Celery tasks and beat
-entry, its timeline source, home page and navigation hooks (see docs/architecture.md,
-"Collaboration")."""
+entry, its timeline source and record panel, home page and navigation hooks (see
+docs/architecture.md, "Collaboration")."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+SUBJECTS = ("contacts.contact", "contacts.company")
+
 
 def ready() -> None:
-    from contacts.activities import collab_tasks  # noqa: F401  (registers the Celery tasks)
+    from auditlog.registry import auditlog
+
+    from contacts import panels, timeline
+    from contacts.activities import (
+        collab_tasks,  # noqa: F401  (registers the Celery tasks)
+        comments,
+    )
+    from contacts.activities.collab_models import Comment
+
+    auditlog.register(Comment, exclude_fields=["updated_at"])
+    panels.register_panel(
+        panels.RecordPanel("comments", "activities/partials/comment_panel.html", 15, SUBJECTS)
+    )
+    timeline.register_source(
+        timeline.TimelineSource(
+            kind="comment",
+            label=_("Comments"),
+            template="activities/timeline_comment.html",
+            entries=comments.comment_timeline_entries,
+            order=35,
+            subjects=SUBJECTS,
+        )
+    )

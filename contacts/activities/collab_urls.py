@@ -18,4 +18,15 @@ urlpatterns = [
         collab_views.notification_read,
         name="notification-read",
     ),
+    path("comments/<str:label>/<int:pk>/", collab_views.comment_list, name="comments"),
+    path(
+        "comments/<str:label>/<int:pk>/new/",
+        collab_views.comment_create,
+        name="comment-create",
+    ),
+    path(
+        "comments/<str:label>/<int:pk>/mentions/",
+        collab_views.comment_mentions,
+        name="comment-mentions",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Collaboration pages and fragments: the notification bell, its dropdown and page.
+"""Collaboration pages and fragments: the notification bell, its dropdown and page; comments.
 
 The bell (`templates/activities/partials/bell.html`, included by `base.html`) loads its unread
 count after the page (`hx-trigger="load"`), so pages pay no query for it, and asks again every
@@ -8,18 +8,28 @@ count after the page (`hx-trigger="load"`), so pages pay no query for it, and as
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from contacts.activities import notifications
+from contacts.activities import comments, notifications
+from contacts.models import Company, Contact
+from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 
 CHANGED = "notifications-changed"
@@ -107,3 +117,99 @@ def notification_read_all(request: AuthedHttpRequest) -> HttpResponse:
         response = HttpResponse(status=204)
         return trigger_client_event(response, CHANGED)
     return redirect(_next(request, reverse("activities:notifications")))
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Comment"),
+        max_length=comments.MAX_BODY,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "placeholder": gettext_lazy("Write a comment… type @ to mention a colleague"),
+            }
+        ),
+    )
+
+
+def _changed_event(record: Model) -> str:
+    events: dict[type[Model], str] = {Contact: "contact-changed", Company: "company-changed"}
+    return events.get(type(record), "comments-changed")
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def comment_list(request: AuthedHttpRequest, label: str, pk: int) -> HttpResponse:
+    """A record's comments with the composer (for any record page: `activities/partials/
+    comments.html`); `#list` for HTMX."""
+    record = comments.record_get(user=request.user, label=label, pk=pk)
+    context = {
+        "record": record,
+        "comments": comments.record_comments(target=record),
+        "label": label,
+    }
+    template = "activities/record_comments.html"
+    if is_fragment_request(request):
+        template += "#list"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def comment_create(request: AuthedHttpRequest, label: str, pk: int) -> HttpResponse:
+    """Add a comment; HTMX gets an empty composer back and the record's regions reload."""
+    record = comments.record_get(user=request.user, label=label, pk=pk)
+    if not comments.may_comment(request.user):
+        raise PermissionDenied(_("You may not comment."))
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comments.comment_create(
+                target=record, body=form.cleaned_data["body"], actor=request.user
+            )
+        except DomainError as exc:
+            form.add_error("body", exc.message)
+        else:
+            if not is_fragment_request(request):
+                messages.success(request, _("Comment added."))
+                return redirect(_next(request, notifications.record_url(record)))
+            response = render(
+                request,
+                "activities/partials/comment_composer.html",
+                {"composer": _composer(record, label, CommentForm(), sent=True)},
+            )
+            response = trigger_client_event(response, "comments-changed")
+            return trigger_client_event(response, _changed_event(record))
+    context: dict[str, Any] = {"composer": _composer(record, label, form)}
+    if is_fragment_request(request):
+        return render(request, "activities/partials/comment_composer.html", context, status=422)
+    context["record"] = record
+    return render(request, "activities/comment_form.html", context, status=422)
+
+
+def _composer(record: Model, label: str, form: CommentForm, sent: bool = False) -> dict[str, Any]:
+    return {
+        "record": record,
+        "form": form,
+        "sent": sent,
+        "post_url": reverse("activities:comment-create", args=[label, record.pk]),
+        "mention_url": reverse("activities:comment-mentions", args=[label, record.pk]),
+        "next": notifications.record_url(record),
+    }
+
+
+@login_required
+@require_GET
+def comment_mentions(request: AuthedHttpRequest, label: str, pk: int) -> JsonResponse:
+    """Colleagues who may see the record, matching `?q=` (the composer's @ autocomplete)."""
+    record = comments.record_get(user=request.user, label=label, pk=pk)
+    users = comments.mention_candidates(
+        user=request.user, target=record, query=request.GET.get("q", "")
+    )
+    return JsonResponse(
+        {"results": [{"id": u.pk, "name": str(u), "email": u.email} for u in users]}
+    )

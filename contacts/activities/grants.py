@@ -13,7 +13,8 @@ EDIT = ("view", "add", "change")
 
 
 def _perms(*actions: str) -> list[str]:
-    return [f"{action}_{model}" for model in ("interaction", "task") for action in actions]
+    models = ("interaction", "task", "comment")
+    return [f"{action}_{model}" for model in models for action in actions]
 
 
 register(

@@ -113,3 +113,69 @@ matrix.route("activities:notification-count", get="login")
 matrix.route("activities:notification-menu", get="login")
 matrix.route("activities:notification-read-all", post="login")
 matrix.route("activities:notification-read", Notification, post="view")
+for name, checks in (
+    ("activities:comments", {"get": "view"}),
+    ("activities:comment-mentions", {"get": "view"}),
+    ("activities:comment-create", {"post": "view", "perm": "activities.add_comment"}),
+):
+    matrix.route(name, Contact, kwargs={"label": "contacts.contact"}, **checks)
+
+
+# --- email (contacts/activities/mail) ---------------------------------------------------------
+
+from contacts.activities.mail.models import MailAttachment, MailMessage, MailStatus  # noqa: E402
+from crm.models import InboundMessage, InboundStatus  # noqa: E402
+
+
+def _mail_attachment(owner: User, admin: User) -> MailAttachment:
+    """An attachment of a received email on the owner's contact: seen by whoever sees it."""
+    from django.core.files.base import ContentFile
+
+    interaction = _interaction(owner, admin)
+    mail = MailMessage.objects.create(
+        interaction=interaction,
+        contact=interaction.contact,
+        message_id=f"<matrix-{interaction.pk}@example.org>",
+        thread_id=f"<matrix-{interaction.pk}@example.org>",
+        status=MailStatus.RECEIVED,
+    )
+    attachment = MailAttachment(mail=mail, filename="matrix.txt", size=6)
+    attachment.file.save("matrix.txt", ContentFile(b"matrix"))
+    return attachment
+
+
+def _inbound_message(owner: User, admin: User) -> InboundMessage:
+    return InboundMessage.objects.create(
+        source="raw",
+        mailbox="crm@example.com",
+        message_id=f"<matrix-{owner.pk}-{InboundMessage.objects.count()}@example.org>",
+        from_address="stranger@example.org",
+        subject="Matrix",
+        raw=b"From: Stranger <stranger@example.org>\r\nSubject: Matrix\r\n\r\nHello\r\n",
+        status=InboundStatus.UNMATCHED,
+        reason="No record matches the sender.",
+    )
+
+
+matrix.records(
+    MailAttachment,
+    make=_mail_attachment,
+    may=lambda user, obj, action: action == "view" and _may(user, obj.mail.interaction, action),  # type: ignore[attr-defined]
+)
+# The unmatched-mail queue is for roles that may sort mail; to others its messages do not exist.
+matrix.records(
+    InboundMessage,
+    make=_inbound_message,
+    may=lambda user, obj, action: matrix.has_perm(user, MailMessage, "triage"),
+)
+matrix.route(
+    "activities:mail-compose", Contact, get="view", post="view", perm="activities.add_interaction"
+)
+matrix.route("activities:mail-detail", Interaction, get="view")
+matrix.route("activities:mail-attachment", MailAttachment, get="view")
+matrix.route("activities:mail-unmatched", MailMessage, get="triage")
+matrix.route("activities:mail-unmatched-detail", InboundMessage, get="view")
+matrix.route("activities:mail-unmatched-attach", InboundMessage, post="view")
+matrix.route(
+    "activities:mail-unmatched-create", InboundMessage, post="view", perm="contacts.add_contact"
+)
