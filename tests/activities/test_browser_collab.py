@@ -1,0 +1,84 @@
+"""Collaboration in real Chromium at 1280 and 375 px: one user comments on a contact with an
+@mention chosen from the autocomplete; the mentioned colleague's bell, on a page they opened
+before, shows the new notification without a reload, and its dropdown leads to the record."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from accounts.grants import sync_role_grants
+from contacts.activities.models import Comment, Notification
+from tests.browser.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def cast(rep, rep_teammate, own_contact, settings):
+    """Roles with their declared grants (as `migrate` gives them), and a fast bell."""
+    sync_role_grants()
+    cache.delete("version:roles")
+    settings.CRM_BELL_POLL_SECONDS = 1
+    return rep, rep_teammate
+
+
+def test_mention_shows_on_the_colleagues_bell_without_reload(
+    page, browser, live_server, cast, own_contact
+):
+    from playwright.sync_api import expect
+
+    rep, teammate = cast
+    # The colleague's page, open before anything happens.
+    context = browser.new_context(
+        viewport={"width": page.width, "height": 900}, locale="en-US", timezone_id="UTC"
+    )
+    context.set_default_timeout(15_000)
+    theirs = context.new_page()
+    theirs.width = page.width
+    try:
+        sign_in(theirs, live_server, teammate.email)
+        theirs.goto(f"{live_server.url}/activities/my-work/")
+        count = theirs.locator("#notification-count")
+        expect(count).to_have_attribute("data-count", "0")
+
+        # The rep comments on the contact and mentions the colleague through the autocomplete.
+        sign_in(page, live_server, rep.email)
+        page.goto(f"{live_server.url}{own_contact.get_absolute_url()}")
+        box = page.get_by_role("textbox", name="Comment")
+        box.click()
+        box.press_sequentially(f"Please call her back @{teammate.first_name[:3]}")
+        option = page.get_by_role("option", name=str(teammate))
+        expect(option).to_be_visible()
+        shot(page, "collab-01-mention-autocomplete")
+        option.click()
+        box.press_sequentially("today.")
+        expect(box).to_have_value(f"Please call her back @[{teammate}]({teammate.pk}) today.")
+        page.get_by_role("button", name="Comment", exact=True).click()
+        expect(page.get_by_text("Comment added.")).to_be_visible()
+        expect(page.locator(".badge", has_text=f"@{teammate}").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+        shot(page, "collab-02-comment-on-timeline")
+        assert Comment.objects.count() == 1
+
+        # The colleague's bell changes by itself (no reload, no navigation).
+        url_before = theirs.url
+        expect(count).to_have_attribute("data-count", "1", timeout=10_000)
+        expect(count.locator(".badge")).to_contain_text("1")
+        assert theirs.url == url_before
+        shot(theirs, "collab-03-bell-count")
+
+        theirs.locator("#notification-toggle").click()
+        item = theirs.locator("#notification-menu-items").get_by_text(
+            f"{rep} mentioned you on {own_contact}"
+        )
+        expect(item).to_be_visible()
+        assert theirs.evaluate("document.documentElement.scrollWidth") <= theirs.width
+        shot(theirs, "collab-04-bell-menu")
+        item.click()
+        theirs.wait_for_url(f"{live_server.url}{own_contact.get_absolute_url()}")
+        expect(theirs.locator("#notification-count")).to_have_attribute("data-count", "0")
+        assert Notification.objects.get(recipient=teammate).read_at is not None
+        shot(theirs, "collab-05-after-reading")
+    finally:
+        context.close()
