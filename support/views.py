@@ -200,6 +200,8 @@ def _context(
         )
         if can_work
         else None,
+        # Fragments also refresh the header and the side form (htmx out-of-band swaps).
+        "oob": bool(request.htmx),
         "panels": [p.template for p in plugins.ticket_panels],
         "suggestions": plugins.suggest(text, language=get_language() or "en", public=False),
     }

@@ -1,0 +1,64 @@
+"""The agent workspace in the benchmark (see bench/modules/__init__.py): the agent's queue ("my
+open"), "breaching soon", all open tickets, a search by subject and a ticket page with a
+100-message conversation, over 200,000 tickets per million contacts (`support.demo`).
+
+The pages are measured as the benchmark's sales rep, whom the seeding makes a member of their
+team's queue with tickets assigned: the rep's team scope is the narrower plan (an agent's
+"all records" scope drops the team condition)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+VACUUM = ("support_ticket", "support_ticketmessage")
+NEVER_SEQ_SCAN = ("support_ticket", "support_ticketmessage")
+TICKETS_PER_CONTACT = 0.2
+
+LIST_QUERIES = {
+    "tickets, my open": "view=mine",
+    "tickets, unassigned": "view=unassigned",
+    "tickets, breaching soon": "view=breaching",
+    "tickets, all open": "view=open",
+    "tickets, search": "view=all&q=invoice",
+}
+
+
+def seed(size: int) -> dict[str, Any] | None:
+    """`size` x 0.2 tickets with their conversations, unless 95 % of them are there."""
+    from support.demo import seed_tickets
+    from support.models import Ticket
+
+    wanted = int(size * TICKETS_PER_CONTACT)
+    have = Ticket.objects.count()
+    if have >= wanted * 0.95:
+        return None
+    print(f"seeding {wanted - have:,} tickets (have {have:,})…", flush=True)
+    return {"rows": wanted - have, **seed_tickets(wanted - have)}
+
+
+def prepare(rep: User) -> dict[str, Any]:
+    """The 100-message ticket of the rep's team."""
+    from support.demo import seed_long_conversation
+
+    return {"support_long_ticket": seed_long_conversation(rep)}
+
+
+def pages(rep: User) -> dict[str, str]:
+    from support.demo import seed_long_conversation
+
+    found = {name: f"/support/?{query}" for name, query in LIST_QUERIES.items()}
+    long_id = seed_long_conversation(rep)
+    if long_id is not None:
+        found["ticket page, 100 messages"] = f"/support/{long_id}/"
+    return found
+
+
+def plans(rep: User) -> dict[str, str]:
+    """EXPLAIN ANALYZE of the list's counting query for each view."""
+    from bench.run import list_plans
+    from support.lists import TICKETS
+
+    return list_plans(TICKETS, rep, LIST_QUERIES)
