@@ -47,7 +47,8 @@ def test_customer_submits_a_request_and_gets_the_number(page, live_server, queue
         page.get_by_label("Email").fill("wang.fang@example.cn")
         page.wait_for_timeout(3200)
         page.get_by_role("button", name="Send request").click()
-        expect(page.get_by_role("heading", name="Thank you, we received your request")).to_be_visible()
+        thanks = page.get_by_role("heading", name="Thank you, we received your request")
+        expect(thanks).to_be_visible()
     ticket = Ticket.objects.get()
     assert ticket.channel == Channel.WEB
     assert ticket.requester.primary_email == "wang.fang@example.cn"
