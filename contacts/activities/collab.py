@@ -18,8 +18,14 @@ def ready() -> None:
         comments,
     )
     from contacts.activities.collab_models import Comment
+    from crm.celery import app as celery_app
 
     auditlog.register(Comment, exclude_fields=["updated_at"])
+    # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
+    celery_app.conf.beat_schedule["activities-task-reminders"] = {
+        "task": "activities.task_reminders",
+        "schedule": 60.0,
+    }
     panels.register_panel(
         panels.RecordPanel("comments", "activities/partials/comment_panel.html", 15, SUBJECTS)
     )

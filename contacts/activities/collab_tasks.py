@@ -19,3 +19,11 @@ from crm.errors import TransientError
 def notification_email(*, notification_id: int) -> bool:
     """Email one notification; a second delivery of the task sends nothing."""
     return notifications.notification_email_send(notification_id=notification_id)
+
+
+@shared_task(name="activities.task_reminders", acks_late=True)
+def task_reminders() -> int:
+    """Remind assignees of tasks that came due; safe late, twice or at once (claim rows)."""
+    from contacts.activities import reminders
+
+    return reminders.reminders_due()
