@@ -7,3 +7,6 @@ class CrmConfig(AppConfig):
 
     name = "crm"
     verbose_name = _("CRM")
+
+    def ready(self) -> None:
+        from crm import mailin  # noqa: F401  (connects the anymail inbound-webhook receiver)

@@ -54,6 +54,11 @@ app.conf.beat_schedule = {
         "task": "crm.jobs.reap_stale_jobs",
         "schedule": 60.0,
     },
+    "inbound-imap-poll": {
+        # Fetches the CRM mailbox's new mail (does nothing without CRM_INBOUND_IMAP_HOST).
+        "task": "crm.tasks.imap_poll",
+        "schedule": float(os.environ.get("CRM_INBOUND_IMAP_POLL_SECONDS", "60")),
+    },
 }
 
 

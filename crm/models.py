@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
+from crm.storage import private_storage
+
 _LABELS: dict[models.Field[Any, Any], dict[Any, Any]] = {}
 
 
@@ -152,3 +154,57 @@ class Job(TimeStampedModel):
         if not self.total:
             return None
         return min(100, round(100 * self.done / self.total))
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DISPATCHED = "dispatched", _("Dispatched")
+    UNMATCHED = "unmatched", _("Unmatched")
+    FAILED = "failed", _("Failed")
+
+
+class InboundMessage(models.Model):
+    """One email as received (crm/mailin.py), stored before anything reads it so nothing is lost.
+
+    Small messages keep their bytes in `raw`; big ones in a private file (`raw_file`). The same
+    message (Message-ID) received twice at one mailbox is one row. `claimed_by` is the key of the
+    inbound handler (crm/inbound.py) that took it; unmatched and failed rows say why in `reason`
+    and wait in the "unmatched mail" queue."""
+
+    source = models.CharField(_("source"), max_length=20)  # webhook:<esp>, raw, imap, mailbox
+    mailbox = models.CharField(_("mailbox"), max_length=254, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=500)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    from_address = models.CharField(_("from"), max_length=320, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    raw = models.BinaryField(null=True, blank=True)
+    raw_file = models.FileField(
+        storage=private_storage, upload_to="inbound/", blank=True, max_length=200
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    claimed_by = models.CharField(_("handled by"), max_length=60, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "message_id"], name="crm_inbound_mailbox_message_id"
+            ),
+        ]
+        indexes = [
+            # The "unmatched mail" queue, newest first.
+            models.Index(
+                fields=["-received_at", "-id"],
+                condition=models.Q(status__in=["unmatched", "failed"]),
+                name="crm_inbound_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.status})"

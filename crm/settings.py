@@ -307,6 +307,21 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_")
 }
 
+# Inbound email (crm/mailin.py): the CRM's address, the raw-MIME endpoint's shared secret, sizes
+# (bigger than INLINE: a private file; than PROCESS: kept unprocessed; than MAX: refused) and
+# the IMAP mailbox the beat task polls (none without a host). Webhooks: ANYMAIL_WEBHOOK_SECRET.
+CRM_INBOUND_MAILBOX = env("CRM_INBOUND_MAILBOX", "")
+CRM_INBOUND_SECRET = env("CRM_INBOUND_SECRET")
+CRM_INBOUND_INLINE_BYTES = env_int("CRM_INBOUND_INLINE_BYTES", 1024 * 1024)
+CRM_INBOUND_PROCESS_MAX_BYTES = env_int("CRM_INBOUND_PROCESS_MAX_BYTES", 25 * 1024 * 1024)
+CRM_INBOUND_MAX_BYTES = env_int("CRM_INBOUND_MAX_BYTES", 64 * 1024 * 1024)
+CRM_INBOUND_IMAP_HOST = env("CRM_INBOUND_IMAP_HOST")
+CRM_INBOUND_IMAP_PORT = env_int("CRM_INBOUND_IMAP_PORT", 993)
+CRM_INBOUND_IMAP_USER = env("CRM_INBOUND_IMAP_USER")
+CRM_INBOUND_IMAP_PASSWORD = env("CRM_INBOUND_IMAP_PASSWORD")
+CRM_INBOUND_IMAP_SSL = env_bool("CRM_INBOUND_IMAP_SSL", True)
+CRM_INBOUND_IMAP_FOLDER = env("CRM_INBOUND_IMAP_FOLDER", "INBOX")
+
 # --- Encryption of stored secrets (crm/crypto.py): comma-separated Fernet keys, newest first.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 

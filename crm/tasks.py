@@ -15,6 +15,8 @@ from celery.signals import task_prerun
 from django.db import close_old_connections
 from django.utils import timezone
 
+from crm.errors import TransientError
+
 log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
@@ -111,3 +113,29 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             log.warning("heartbeat: could not clear %s", name, exc_info=True)
         finally:
             connection.close()
+
+
+# Inbound mail (crm/mailin.py): thin tasks; the module is imported in the body because this one
+# is loaded with the Celery app, before Django's models are.
+@shared_task(
+    name="crm.tasks.inbound_process",
+    acks_late=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def inbound_process(*, inbound_id: int) -> str | None:
+    """Parse and dispatch one stored message (crm.mailin.process). Idempotent: a second delivery
+    does nothing; database trouble is retried."""
+    from crm import mailin
+
+    return mailin.process(inbound_id=inbound_id)
+
+
+@shared_task(name="crm.tasks.imap_poll", ignore_result=True)
+def imap_poll() -> int:
+    """Beat: fetch the CRM mailbox's new mail (crm.mailin.imap_poll). Safe late, twice or at
+    once: each message is stored once per Message-ID."""
+    from crm import mailin
+
+    return mailin.imap_poll()

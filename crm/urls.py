@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from crm import jobs, views
+from crm import jobs, mailin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("kb/", include("kb.urls")),
     path("support/", include("support.public_urls")),
     path("api/", include("crm.api_urls")),
+    # Inbound email: a provider's webhook (anymail checks its secret and signature) or raw MIME.
+    path("inbound/", include("anymail.urls")),
+    path("inbound/raw/", mailin.inbound_raw, name="inbound-raw"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

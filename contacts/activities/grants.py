@@ -10,6 +10,8 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
+# The unmatched-mail queue (contacts/activities/mail): whoever works with customers sorts it.
+TRIAGE_MAIL = ["triage_mailmessage"]
 
 
 def _perms(*actions: str) -> list[str]:
@@ -20,10 +22,10 @@ def _perms(*actions: str) -> list[str]:
 register(
     "activities",
     {
-        Role.ADMINISTRATOR: _perms(*EDIT, "delete"),
-        Role.SALES_MANAGER: _perms(*EDIT),
-        Role.SALES_REP: _perms(*EDIT),
-        Role.SUPPORT_AGENT: _perms(*EDIT),
+        Role.ADMINISTRATOR: [*_perms(*EDIT, "delete"), *TRIAGE_MAIL],
+        Role.SALES_MANAGER: [*_perms(*EDIT), *TRIAGE_MAIL],
+        Role.SALES_REP: [*_perms(*EDIT), *TRIAGE_MAIL],
+        Role.SUPPORT_AGENT: [*_perms(*EDIT), *TRIAGE_MAIL],
         Role.MARKETING: _perms(*EDIT),
         Role.READ_ONLY: _perms("view"),
     },

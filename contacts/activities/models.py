@@ -300,3 +300,13 @@ from contacts.activities.collab_models import (  # noqa: E402
 )
 
 __all__ = ["Comment", "Follow", "Notification", "NotificationKind", "ReminderDelivery"]
+
+# Email's models (headers, threads, delivery, attachments, templates) live in their own module.
+from contacts.activities.mail.models import (  # noqa: E402
+    MailAttachment,
+    MailMessage,
+    MailStatus,
+    MailTemplate,
+)
+
+__all__ += ["MailAttachment", "MailMessage", "MailStatus", "MailTemplate"]

@@ -16,6 +16,9 @@ SUBJECTS = ("contacts.contact", "contacts.company")
 
 
 def register() -> None:
+    from contacts.activities.mail import registrations as mail
+
+    mail.register()
     api = "contacts.activities.api"
     api_routes.register(ApiRoute("interactions", f"{api}.InteractionViewSet", "interaction", 30))
     api_routes.register(ApiRoute("tasks", f"{api}.TaskViewSet", "task", order=40))

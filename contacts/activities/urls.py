@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contacts.activities import collab_urls, views
+from contacts.activities.mail import urls as mail_urls
 
 app_name = "activities"
 urlpatterns = [
@@ -39,5 +40,6 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("tasks/<int:pk>/reopen/", views.task_reopen, name="task-reopen"),
     path("my-work/", views.my_work, name="my-work"),
+    *mail_urls.urlpatterns,
     *collab_urls.urlpatterns,
 ]

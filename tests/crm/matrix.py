@@ -18,3 +18,8 @@ def _own_job(user: User, job: Job, action: str) -> bool:
 
 matrix.records(Job, make=_job, may=_own_job)  # type: ignore[arg-type]
 matrix.route("job-progress", Job, get="view")
+
+# Inbound email: the raw-MIME endpoint checks its own shared secret, anymail's webhooks their
+# basic auth and the provider's signature (tests/crm/test_mailin.py tests both).
+matrix.public("inbound-raw")
+matrix.PUBLIC_NAMESPACES.add("anymail")

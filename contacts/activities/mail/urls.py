@@ -1,0 +1,19 @@
+"""Email's URLs, included into the activities namespace (activities:mail-...)."""
+
+from django.urls import path
+
+from contacts.activities.mail import views
+
+urlpatterns = [
+    path("contacts/<int:pk>/email/", views.mail_compose, name="mail-compose"),
+    path("mail/<int:pk>/", views.mail_detail, name="mail-detail"),
+    path("mail/attachments/<int:pk>/", views.mail_attachment, name="mail-attachment"),
+    path("mail/unmatched/", views.unmatched_list, name="mail-unmatched"),
+    path("mail/unmatched/<int:pk>/", views.unmatched_detail, name="mail-unmatched-detail"),
+    path("mail/unmatched/<int:pk>/attach/", views.unmatched_attach, name="mail-unmatched-attach"),
+    path(
+        "mail/unmatched/<int:pk>/create-contact/",
+        views.unmatched_create_contact,
+        name="mail-unmatched-create",
+    ),
+]

@@ -1,0 +1,259 @@
+"""Email pages: the composer on a contact, an email with its thread and attachments, and the
+unmatched-mail queue (messages no handler took, for users who may sort mail).
+
+An email and its attachments are visible exactly when its interaction is
+(`selectors.visible_row`): another team's is a 404, and attachments are streamed from private
+storage only after that check.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import access
+from contacts.activities import selectors
+from contacts.activities.mail import services
+from contacts.activities.mail.forms import AttachForm, ComposeForm
+from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
+from contacts.activities.models import Interaction
+from contacts.models import Contact
+from crm import inbound, mailin
+from crm.errors import DomainError
+from crm.http import AuthedHttpRequest
+from crm.models import InboundMessage, InboundStatus
+
+QUEUE_PAGE = 50
+QUEUED = (InboundStatus.UNMATCHED, InboundStatus.FAILED)
+
+
+def _not_found() -> str:
+    return _("No such record, or you do not have access to it.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Write an email to a contact (`?template=` fills subject and body from a template with
+    the contact's merge fields). Sending queues it; a worker sends it after the commit."""
+    contact = access.get_for_user_or_404(request.user, Contact, pk)
+    if not access.can_add(request.user, Interaction):
+        raise PermissionDenied(_("You may not log interactions."))
+    addresses = list(contact.emails.values_list("email", flat=True))
+    status = 200
+    if request.method == "POST":
+        form = ComposeForm(request.POST, request.FILES, addresses=addresses)
+        if form.is_valid():
+            data = services.OutgoingMail(
+                to=form.cleaned_data["to"],
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+            try:
+                services.mail_compose(contact=contact, data=data, actor=request.user)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Email queued for sending."))
+                return redirect(contact.get_absolute_url())
+        status = 422
+    else:
+        initial: dict[str, object] = {"to": addresses[0] if addresses else ""}
+        template = _template(request.GET.get("template", ""))
+        if template is not None and addresses:
+            initial["template"] = template.pk
+            initial["subject"], initial["body"] = services.template_render(
+                template=template, contact=contact, to=addresses[0], sender=request.user
+            )
+        form = ComposeForm(initial=initial, addresses=addresses)
+    context = {"form": form, "contact": contact, "addresses": addresses}
+    return render(request, "activities/mail/compose.html", context, status=status)
+
+
+def _template(value: str) -> MailTemplate | None:
+    if not value.isdigit():
+        return None
+    return MailTemplate.objects.filter(pk=int(value), active=True).first()
+
+
+@login_required
+@require_http_methods(["GET"])
+def mail_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """An email interaction (by its id) with its headers, attachments and the rest of its thread
+    the user may see; an email logged by hand shows its notes. Bounded queries: the thread is one
+    query, its visibility is checked per row from the cached rules."""
+    interaction = selectors.interaction_get(user=request.user, pk=pk)
+    mail = MailMessage.objects.filter(interaction=interaction).first()
+    thread: list[MailMessage] = []
+    if mail is not None:
+        rows = (
+            MailMessage.objects.filter(thread_id=mail.thread_id, contact_id=mail.contact_id)
+            .exclude(pk=mail.pk)
+            .select_related("interaction__contact", "interaction__company")
+            .order_by("created_at")[:50]
+        )
+        thread = [m for m in rows if selectors.visible_row(request.user, m.interaction)]
+    context = {
+        "mail": mail,
+        "interaction": interaction,
+        "attachments": list(mail.attachments.all()) if mail else [],
+        "thread": thread,
+    }
+    return render(request, "activities/mail/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def mail_attachment(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """Download an attachment: only for users who see its email (else 404)."""
+    try:
+        attachment = MailAttachment.objects.select_related(
+            "mail__interaction__contact", "mail__interaction__company"
+        ).get(pk=pk)
+    except MailAttachment.DoesNotExist as exc:
+        raise Http404(_not_found()) from exc
+    if not selectors.visible_row(request.user, attachment.mail.interaction):
+        raise Http404(_not_found())
+    try:
+        handle = attachment.file.open("rb")
+    except OSError as exc:
+        raise Http404(_("The file is missing.")) from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+
+
+# --- the unmatched-mail queue -----------------------------------------------------------------
+
+
+def _may_triage(request: AuthedHttpRequest) -> bool:
+    return access.has_model_perm(request.user, MailMessage, "triage")
+
+
+def _require_triage(request: AuthedHttpRequest) -> None:
+    if not _may_triage(request):
+        raise PermissionDenied(_("You may not sort unmatched mail."))
+
+
+@login_required
+@require_http_methods(["GET"])
+def unmatched_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Mail no handler took (unknown sender, unreadable, too big), newest first, with why.
+    One query (index crm_inbound_queue); `?before=<id>` pages back."""
+    _require_triage(request)
+    rows = InboundMessage.objects.filter(status__in=QUEUED).defer("raw").order_by("-id")
+    before = request.GET.get("before", "")
+    if before:
+        if not before.isdigit() or len(before) > 18:
+            messages.error(request, _("That page link is not valid; showing the newest mail."))
+        else:
+            rows = rows.filter(pk__lt=int(before))
+    page = list(rows[: QUEUE_PAGE + 1])
+    context = {
+        "rows": page[:QUEUE_PAGE],
+        "next_before": page[QUEUE_PAGE - 1].pk if len(page) > QUEUE_PAGE else None,
+    }
+    return render(request, "activities/mail/unmatched_list.html", context)
+
+
+def _queued(request: AuthedHttpRequest, pk: int) -> InboundMessage:
+    """A received message, for users who sort mail; for anyone else it does not exist."""
+    row = InboundMessage.objects.filter(pk=pk).defer("raw").first() if _may_triage(request) else None
+    if row is None:
+        raise Http404(_not_found())
+    return row
+
+
+def _preview(row: InboundMessage) -> inbound.InboundMail | None:
+    if row.size > mailin.process_limit():
+        return None
+    return inbound.parse(mailin.raw_bytes(row), mailbox=row.mailbox)
+
+
+@login_required
+@require_http_methods(["GET"])
+def unmatched_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """A queued message (headers, text, reason) with contacts to attach it to: `?q=` searches
+    the contacts the user may see by name or address (20 at most)."""
+    row = _queued(request, pk)
+    return _render_detail(request, row, AttachForm())
+
+
+def _render_detail(
+    request: AuthedHttpRequest, row: InboundMessage, form: AttachForm, status: int = 200
+) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    term = q or row.from_address
+    candidates: list[Contact] = []
+    if term:
+        candidates = list(
+            access.scoped(request.user, Contact)
+            .filter(archived_at__isnull=True)
+            .filter(
+                Q(emails__email__iexact=term)
+                | Q(display_name__icontains=term)
+                | Q(emails__email__icontains=term)
+            )
+            .distinct()
+            .order_by("display_name", "id")[:20]
+        )
+    context = {
+        "row": row,
+        "mail": _preview(row),
+        "queued": row.status in QUEUED,
+        "q": q,
+        "candidates": candidates,
+        "form": form,
+        "may_create": access.can_add(request.user, Contact),
+    }
+    return render(request, "activities/mail/unmatched_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def unmatched_attach(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Log a queued message on a contact the user may see (POST `contact`)."""
+    row = _queued(request, pk)
+    form = AttachForm(request.POST)
+    if form.is_valid():
+        contact = access.scoped(request.user, Contact).filter(pk=form.cleaned_data["contact"])
+        found = contact.first()
+        if found is None:
+            form.add_error("contact", _not_found())
+        else:
+            try:
+                mail = services.unmatched_attach(inbound_row=row, contact=found, actor=request.user)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, _("The email is now on %(contact)s's timeline.") % {"contact": found}
+                )
+                return redirect("activities:mail-detail", pk=mail.interaction_id)
+    return _render_detail(request, row, form, status=422)
+
+
+@login_required
+@require_POST
+def unmatched_create_contact(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Create a contact from a queued message's sender and log the message on it."""
+    row = _queued(request, pk)
+    access.require_model_perm(request.user, Contact, "add")
+    try:
+        mail = services.unmatched_create_contact(inbound_row=row, actor=request.user)
+    except DomainError as exc:
+        form = AttachForm()
+        form.add_error(None, exc.message)
+        return _render_detail(request, row, form, status=422)
+    messages.success(request, _("Contact created; the email is on its timeline."))
+    return redirect("activities:mail-detail", pk=mail.interaction_id)
