@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from support.models import Queue, QueueMember, SlaPolicy, Ticket
+from support.models import CannedResponse, Queue, QueueMember, SlaPolicy, Ticket
 
 
 class QueueMemberInline(admin.TabularInline):
@@ -51,3 +51,12 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Canned responses and macros: the reply (merge fields), then status/priority changes."""
+
+    list_display = ["title", "kind", "set_status", "set_priority", "queue"]
+    list_filter = ["kind", "queue"]
+    search_fields = ["title", "body"]

@@ -34,7 +34,9 @@ def desk(queue, lead):
     make_ticket(queue, actor=lead, subject="Printer on fire")
     CannedResponse.objects.create(
         title="Ask for details",
-        body="Hello {requester_first_name}, thanks for {ticket_number}. Could you send a screenshot?",
+        body=(
+            "Hello {requester_first_name}, thanks for {ticket_number}. Could you send a screenshot?"
+        ),
         set_status=Status.PENDING,
     )
     return late

@@ -413,3 +413,13 @@ def test_global_search_finds_tickets_by_number(client, queue, lead):
     login(client, lead)
     response = client.get(reverse("search"), {"q": ticket.reference})
     assert ticket.get_absolute_url() in response.content.decode()
+
+
+def test_canned_responses_are_managed_in_the_admin(client, admin_user):
+    from tests.conftest import login_verified
+
+    CannedResponse.objects.create(title="Thanks", body="Thank you, {requester_first_name}.")
+    login_verified(client, admin_user)
+    url = reverse("admin:support_cannedresponse_changelist")
+    assert client.get(url, {"q": "thank"}).status_code == 200
+    assert client.get(reverse("admin:support_cannedresponse_add")).status_code == 200
