@@ -11,7 +11,7 @@ class KbConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from crm import nav
+        from kb import registrations
         from kb.models import Article, Category, SlugRedirect
 
         auditlog.register(
@@ -28,5 +28,4 @@ class KbConfig(AppConfig):
         )
         auditlog.register(Category, exclude_fields=["updated_at"])
         auditlog.register(SlugRedirect)
-        # Greyed out in the navigation until the staff pages land.
-        nav.register_nav(nav.NavEntry("kb", _("Knowledge base"), None, order=70))
+        registrations.register()

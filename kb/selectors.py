@@ -5,15 +5,21 @@ reach a public page, search result or the sitemap."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts import access
 from kb.models import Article, Category, Status, Visibility
 from kb.text import _CJK_RUN, cjk_bigrams
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MAX_RESULTS = 20
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
@@ -137,7 +143,10 @@ def public_search(*, text: str, language: str | None = None) -> list[Hit]:
         )
     if language:
         articles.sort(key=lambda a: a.language != language)  # stable: keeps rank order
-    needles = [*terms, text.strip()]
+    return _hits(articles, [*terms, text.strip()])
+
+
+def _hits(articles: Sequence[Article], needles: list[str]) -> list[Hit]:
     return [
         Hit(
             article=a,
@@ -146,3 +155,74 @@ def public_search(*, text: str, language: str | None = None) -> list[Hit]:
         )
         for a in articles
     ]
+
+
+# --- staff reads (signed in; every role with `kb.view_article` reads every article) ------------
+
+MAX_TERMS = 32
+
+
+def staff_articles(*, user: User) -> QuerySet[Article]:
+    """Every article the user may see (internal, drafts and archived too), with a row's joins."""
+    return access.scoped(user, Article).select_related("category", "author")
+
+
+def text_filter(qs: QuerySet[Article], text: str) -> QuerySet[Article]:
+    """Articles matching every word of `text` (prefixes; Chinese by bigrams)."""
+    terms = query_terms(text)[:MAX_TERMS]
+    if not terms:
+        return qs.none()
+    return qs.filter(search_vector=SearchQuery(_tsquery(terms), search_type="raw", config="simple"))
+
+
+def staff_search(*, user: User, text: str, limit: int = 10) -> list[Hit]:
+    """Ranked articles the user may see (internal ones too; archived ones left out), for the
+    global search and the ticket panel."""
+    terms = query_terms(text)[:MAX_TERMS]
+    if not terms:
+        return []
+    query = SearchQuery(_tsquery(terms), search_type="raw", config="simple")
+    articles = list(
+        access.scoped(user, Article)
+        .exclude(status=Status.ARCHIVED)
+        .filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .order_by("-rank", "-view_count", "-id")[:limit]
+    )
+    return _hits(articles, [*terms, text.strip()])
+
+
+def suggestions(*, text: str, language: str, limit: int, public: bool) -> list[Article]:
+    """Articles matching any words of a longer text (a ticket's subject and message), the ones
+    sharing the most words first, the reader's language first. `public=True`: only published
+    public articles; otherwise published internal ones too (for staff pages)."""
+    terms = list(dict.fromkeys(query_terms(text)))[:MAX_TERMS]
+    if not terms or limit <= 0:
+        return []
+    raw = " | ".join(f"{t}:*" if _WORD.fullmatch(t) and len(t) > 2 else t for t in terms)
+    query = SearchQuery(raw, search_type="raw", config="simple")
+    base = public_articles() if public else Article.objects.filter(status=Status.PUBLISHED)
+    lang_first = Case(When(language=language, then=0), default=1)
+    return list(
+        base.filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query), lang_first=lang_first)
+        .order_by("lang_first", "-rank", "-id")[:limit]
+    )
+
+
+def category_tree(categories: QuerySet[Category]) -> list[tuple[Category, int]]:
+    """Categories in tree order with their depth (0 for top level)."""
+    rows = list(categories)
+    children: dict[int | None, list[Category]] = {}
+    for category in rows:
+        children.setdefault(category.parent_id, []).append(category)
+    out: list[tuple[Category, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for category in children.get(parent, []):
+            out.append((category, depth))
+            if depth < 10:
+                walk(category.pk, depth + 1)
+
+    walk(None, 0)
+    return out

@@ -7,14 +7,17 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts import access
 from accounts.models import User
 from crm.errors import DomainError
+from crm.storage import private_storage
 from kb.models import (
     VERSIONED_FIELDS,
     Article,
@@ -122,6 +125,7 @@ def article_create(
 ) -> Article:
     """Create a draft (version 1). Atomic. `translation_of` puts it in that article's
     translation group (one article per language in a group)."""
+    access.require_model_perm(actor, Article, "add")
     article = Article(author=actor)
     if translation_of is not None:
         article.translation_group = translation_of.translation_group
@@ -137,6 +141,7 @@ def article_create(
 def article_update(*, article: Article, data: ArticleInput, actor: User) -> Article:
     """Change an article's content and save a new version. Atomic. A changed slug leaves a
     redirect from the old one; a published article's change is public at once."""
+    access.require(actor, article, "change")
     article = Article.objects.select_for_update().get(pk=article.pk)
     old_slug = article.slug
     _apply(article, data)
@@ -181,6 +186,7 @@ def _set_status(article: Article, status: str, **fields: object) -> Article:
 @transaction.atomic
 def article_submit_for_review(*, article: Article, actor: User) -> Article:
     """Ask for review of a draft. Atomic."""
+    access.require(actor, article, "change")
     if article.status not in (Status.DRAFT, Status.ARCHIVED):
         raise DomainError(_("Only drafts can be sent for review."))
     return _set_status(article, Status.IN_REVIEW)
@@ -205,6 +211,9 @@ def article_publish(*, article: Article, actor: User) -> Article:
 @transaction.atomic
 def article_archive(*, article: Article, actor: User) -> Article:
     """Take an article out of the help centre (pages, search, sitemap). Atomic."""
+    access.require(actor, article, "change")
+    if article.status == Status.ARCHIVED:
+        raise DomainError(_("This article is already archived."))
     was_public = article.status == Status.PUBLISHED
     article = _set_status(article, Status.ARCHIVED)
     if was_public:
@@ -254,3 +263,15 @@ def feedback_record(
 def search_record(*, query: str, language: str, results: int) -> SearchLog:
     """Log a help-centre search (and so the zero-result ones) for the analytics page."""
     return SearchLog.objects.create(query=query.strip()[:200], language=language, results=results)
+
+
+IMAGE_FOLDER = "kb-images"
+
+
+def image_save(*, data: bytes, extension: str, actor: User) -> str:
+    """Store an article image (already checked by `kb.forms.ImageForm`) under a random name in
+    the private storage; the help centre serves it by that name (`kb.views.help_image`).
+    Returns the name."""
+    access.require_model_perm(actor, Article, "add")
+    name = f"{IMAGE_FOLDER}/{uuid.uuid4().hex}.{extension}"
+    return private_storage().save(name, ContentFile(data))

@@ -1,0 +1,87 @@
+"""The staff article list, declared for the list kit (`crm.lists`): status, language,
+visibility, category and a search (the same full-text index as the help centre, internal and
+unpublished articles included, since every role with `view_article` reads them all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters  # type: ignore[import-untyped]
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from crm.lists import ListFilterSet, ListSpec, Sort
+from kb import selectors
+from kb.models import Article, Category, Language, Status, Visibility
+
+ANY = _("Any")
+
+
+class ArticleFilterSet(ListFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=Status.choices,
+        empty_label=ANY,
+        error_messages={"invalid_choice": _("Pick a status from the list.")},
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language"),
+        choices=Language.choices,
+        empty_label=ANY,
+        error_messages={"invalid_choice": _("Pick a language from the list.")},
+    )
+    visibility = django_filters.ChoiceFilter(
+        label=_("Visibility"),
+        choices=Visibility.choices,
+        empty_label=ANY,
+        error_messages={"invalid_choice": _("Pick a visibility from the list.")},
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=lambda request: Category.objects.order_by("position", "name"),
+        empty_label=ANY,
+        error_messages={"invalid_choice": _("Pick a category from the list.")},
+    )
+
+    class Meta:
+        model = Article
+        fields: list[str] = []
+
+    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return selectors.text_filter(qs, value)
+
+
+ARTICLES: ListSpec[Article] = ListSpec(
+    name="kb-articles",
+    model=Article,
+    selector=selectors.staff_articles,
+    filterset=ArticleFilterSet,
+    sorts={
+        "-updated": Sort(("-updated_at", "-id")),
+        "updated": Sort(("updated_at", "id")),
+        "title": Sort(("title", "id")),
+        "-title": Sort(("-title", "-id")),
+        "-views": Sort(("-view_count", "-id")),
+        "views": Sort(("view_count", "id")),
+    },
+    default_sort="-updated",
+    template="kb/staff/article_list.html",
+    results_id="kb-article-list-results",
+    row_fields=(
+        "title",
+        "slug",
+        "status",
+        "visibility",
+        "language",
+        "view_count",
+        "updated_at",
+        "category",
+        "category__name",
+        "author",
+        "author__first_name",
+        "author__last_name",
+        "author__email",
+        "author__name_order",
+    ),
+)
