@@ -18,6 +18,7 @@ def ready() -> None:
         comments,
     )
     from contacts.activities.collab_models import Comment
+    from crm import nav
     from crm.celery import app as celery_app
 
     auditlog.register(Comment, exclude_fields=["updated_at"])
@@ -26,6 +27,8 @@ def ready() -> None:
         "task": "activities.task_reminders",
         "schedule": 60.0,
     }
+    # Before contacts' list (order 100): the user's own work is where the day starts.
+    nav.register_home(nav.HomeEntry("my-day", "activities:home", order=50))
     panels.register_panel(
         panels.RecordPanel("comments", "activities/partials/comment_panel.html", 15, SUBJECTS)
     )

@@ -5,6 +5,8 @@ from django.urls import path
 from contacts.activities import collab_views
 
 urlpatterns = [
+    path("home/", collab_views.home_page, name="home"),
+    path("my-work/count/", collab_views.my_work_count, name="my-work-count"),
     path("notifications/", collab_views.notification_list, name="notifications"),
     path("notifications/count/", collab_views.notification_count, name="notification-count"),
     path("notifications/menu/", collab_views.notification_menu, name="notification-menu"),

@@ -22,12 +22,12 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from contacts.activities import comments, notifications
+from contacts.activities import comments, home, notifications
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -212,4 +212,34 @@ def comment_mentions(request: AuthedHttpRequest, label: str, pk: int) -> JsonRes
     )
     return JsonResponse(
         {"results": [{"id": u.pk, "name": str(u), "email": u.email} for u in users]}
+    )
+
+
+# --- home page and the navigation's count ------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home_page(request: AuthedHttpRequest) -> HttpResponse:
+    """The signed-in user's own work: overdue and today's tasks, recent records,
+    notifications."""
+    data = home.home(user=request.user)
+    return render(request, "activities/home.html", {"home": data, "back": request.path})
+
+
+@login_required
+@require_GET
+def my_work_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The "My work" navigation badge: open tasks overdue or due today (empty when none)."""
+    counts = home.work_counts(user=request.user)
+    total = counts["overdue"] + counts["today"]
+    if not total:
+        return HttpResponse("")
+    label = ngettext(
+        "%(n)d task overdue or due today", "%(n)d tasks overdue or due today", total
+    ) % {"n": total}
+    return render(
+        request,
+        "activities/partials/my_work_count.html",
+        {"total": total, "overdue": counts["overdue"], "label": label},
     )

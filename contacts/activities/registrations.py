@@ -29,7 +29,8 @@ def register() -> None:
             _("My work"),
             "activities:my-work",
             order=5,
-            active_for=("activities:my-work", "activities:task"),
+            active_for=("activities:my-work", "activities:task", "activities:home"),
+            badge_url_name="activities:my-work-count",  # overdue + due today
         )
     )
 

@@ -179,3 +179,5 @@ matrix.route("activities:mail-unmatched-attach", InboundMessage, post="view")
 matrix.route(
     "activities:mail-unmatched-create", InboundMessage, post="view", perm="contacts.add_contact"
 )
+matrix.route("activities:home", get="login")
+matrix.route("activities:my-work-count", get="login")

@@ -4,11 +4,15 @@ before, shows the new notification without a reload, and its dropdown leads to t
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.grants import sync_role_grants
-from contacts.activities.models import Comment, Notification
+from contacts.activities.models import Comment, Notification, Task
+from tests.activities.factories import make_task
 from tests.browser.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,5 +84,17 @@ def test_mention_shows_on_the_colleagues_bell_without_reload(
         expect(theirs.locator("#notification-count")).to_have_attribute("data-count", "0")
         assert Notification.objects.get(recipient=teammate).read_at is not None
         shot(theirs, "collab-05-after-reading")
+
+        # Their home page: the day's work, the notification (read), the navigation's count.
+        due = timezone.now() + dt.timedelta(minutes=5)
+        task = make_task(rep, title="Prepare the renewal", contact=own_contact, assignee=teammate)
+        Task.objects.filter(pk=task.pk).update(due_at=due)
+        theirs.goto(f"{live_server.url}/")
+        theirs.wait_for_url(f"{live_server.url}/activities/home/")
+        expect(theirs.get_by_text("Prepare the renewal")).to_be_visible()
+        my_work = theirs.locator('#main-nav a[href="/activities/my-work/"]')
+        expect(my_work).to_contain_text("1 task overdue or due today")
+        assert theirs.evaluate("document.documentElement.scrollWidth") <= theirs.width
+        shot(theirs, "collab-06-home")
     finally:
         context.close()

@@ -127,14 +127,15 @@ def test_navigation_marks_the_registered_section_of_the_page(client, rep) -> Non
 
 
 @pytest.mark.django_db
-def test_home_is_the_contact_list_unless_an_app_registers_a_home_first(client, rep, manager):
+def test_home_is_the_first_registered_home_the_user_may_use(client, rep, manager):
     login(client, rep)
-    assert client.get(reverse("home")).url == reverse("contacts:contact-list")
+    # Activities' "my day" (order 50) comes before contacts' list (100).
+    assert client.get(reverse("home")).url == reverse("activities:home")
     dashboard = nav.HomeEntry(
         "test-dashboard", "accounts:profile", order=1, available=lambda u: u.pk == manager.pk
     )
     with nav.home_entries.temporarily(dashboard):
-        assert client.get(reverse("home")).url == reverse("contacts:contact-list")
+        assert client.get(reverse("home")).url == reverse("activities:home")
         login(client, manager)
         assert client.get(reverse("home")).url == reverse("accounts:profile")
 

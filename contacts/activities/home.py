@@ -1,0 +1,119 @@
+"""The signed-in user's home page: today's and overdue tasks, recent records, notifications.
+
+Reads only, each bounded: one query per task section plus one count, one for the recent audit
+entries, one per kind of record among them (at most RECENT_MODELS, each through the permission
+layer, so a record the user may no longer see is not shown), one for notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from accounts import access
+from accounts.models import OwnedModel
+from contacts.activities import notifications
+from contacts.activities.collab_models import Notification
+from contacts.activities.models import Task, TaskStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+SECTION = 10
+RECENT = 8
+RECENT_ENTRIES = 80
+RECENT_MODELS = 5
+RECENT_DAYS = 30
+NOTIFICATIONS = 6
+
+
+@dataclass(frozen=True)
+class Home:
+    overdue: list[Task]
+    today: list[Task]
+    counts: dict[str, int]
+    recent: list[dict[str, Any]]
+    notifications: list[Notification]
+    unread: int
+
+
+def _day_end(now: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(now)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start + dt.timedelta(days=1)
+
+
+def work_counts(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """The user's open tasks overdue and due later today (the user's day). One query over
+    the index task_owner_status_due."""
+    now = now or timezone.now()
+    end = _day_end(now)
+    counts = Task.objects.filter(owner=user, status=TaskStatus.OPEN, due_at__lt=end).aggregate(
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        today=Count("pk", filter=Q(due_at__gte=now)),
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def recent_records(*, user: User, limit: int = RECENT) -> list[dict[str, Any]]:
+    """Records the user changed lately (their audit entries), newest first, each once, only
+    those they may still see and that have a page."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    since = timezone.now() - dt.timedelta(days=RECENT_DAYS)
+    entries = (
+        LogEntry.objects.filter(actor=user, timestamp__gte=since)
+        .order_by("-timestamp")
+        .values_list("content_type_id", "object_pk", "timestamp")[:RECENT_ENTRIES]
+    )
+    order: list[tuple[int, str, dt.datetime]] = []
+    seen: set[tuple[int, str]] = set()
+    for ct_id, pk, at in entries:
+        if (ct_id, pk) not in seen:
+            seen.add((ct_id, pk))
+            order.append((ct_id, pk, at))
+    by_model: dict[int, list[str]] = {}
+    for ct_id, pk, _at in order:
+        by_model.setdefault(ct_id, []).append(pk)
+    found: dict[tuple[int, str], Any] = {}
+    for ct_id in list(by_model)[:RECENT_MODELS]:
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        if model is None or not issubclass(model, OwnedModel):
+            continue
+        if not hasattr(model, "get_absolute_url"):
+            continue
+        ids = [int(pk) for pk in by_model[ct_id] if pk.isdigit()]
+        for row in access.scoped(user, model).filter(pk__in=ids):
+            found[(ct_id, str(row.pk))] = row
+    recent = []
+    for ct_id, pk, at in order:
+        obj = found.get((ct_id, pk))
+        if obj is not None:
+            recent.append({"obj": obj, "at": at, "kind": obj._meta.verbose_name})
+            if len(recent) == limit:
+                break
+    return recent
+
+
+def home(*, user: User, now: dt.datetime | None = None) -> Home:
+    """Everything the home page shows, in bounded queries (see the module docstring)."""
+    now = now or timezone.now()
+    end = _day_end(now)
+    mine = (
+        Task.objects.filter(owner=user, status=TaskStatus.OPEN)
+        .select_related("contact", "company", "owner")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+    return Home(
+        overdue=list(mine.filter(due_at__lt=now)[:SECTION]),
+        today=list(mine.filter(due_at__gte=now, due_at__lt=end)[:SECTION]),
+        counts=work_counts(user=user, now=now),
+        recent=recent_records(user=user),
+        notifications=notifications.inbox(user=user, limit=NOTIFICATIONS)[:NOTIFICATIONS],
+        unread=notifications.unread_count(user=user),
+    )
