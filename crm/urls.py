@@ -15,6 +15,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("activities/", include("contacts.activities.urls")),
     path("leads/", include("leads.urls")),
+    path("forms/", include("leads.public_urls")),
     path("sales/", include("sales.urls")),
     path("support/", include("support.urls")),
     path("kb/", include("kb.urls")),

@@ -83,8 +83,9 @@ class LeadViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             lead = services.lead_create(
+                # A lead from the API goes through the assignment rules after commit.
                 data=services.LeadInput(
-                    values=dict(serializer.validated_data), capture_key=capture_key
+                    values=dict(serializer.validated_data), capture_key=capture_key, assign=True
                 ),
                 actor=self.request.user,
             )

@@ -12,12 +12,31 @@ class LeadsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from leads import registrations
-        from leads.models import DuplicatePolicy, Lead
+        from leads.models import (
+            AssignmentRule,
+            DuplicatePolicy,
+            Lead,
+            LeadForm,
+            LeadFormField,
+            ScoringRule,
+        )
 
         auditlog.register(
             Lead,
-            exclude_fields=["updated_at", "sort_name", "phone_digits", "score_breakdown"],
+            exclude_fields=[
+                "updated_at",
+                "sort_name",
+                "phone_digits",
+                "score_breakdown",
+                "assignment_pending",
+            ],
             m2m_fields={"tags"},
         )
         auditlog.register(DuplicatePolicy, exclude_fields=["updated_at"])
+        auditlog.register(LeadForm, exclude_fields=["updated_at"])
+        auditlog.register(LeadFormField)
+        auditlog.register(
+            AssignmentRule, exclude_fields=["updated_at", "turn"], m2m_fields={"members"}
+        )
+        auditlog.register(ScoringRule, exclude_fields=["updated_at"])
         registrations.register()

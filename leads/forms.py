@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from contacts.forms import OwnerChoiceField
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadFormField, LeadStatus
+from leads.models import LeadForm as LeadFormModel
 from leads.services import LEAD_FIELDS
 
 if TYPE_CHECKING:
@@ -64,3 +66,42 @@ class ConvertForm(forms.Form):
         choices: list[tuple[Any, Any]] = [("", _("Create a new contact"))]
         choices += [(c.pk, str(c)) for c in matches]
         self.fields["contact"].choices = choices  # type: ignore[attr-defined]
+
+
+class LeadFormSettingsForm(forms.ModelForm):
+    """A web form's settings (admin and the staff page). Origins are checked line by line."""
+
+    class Meta:
+        model = LeadFormModel
+        fields = [
+            "name", "slug", "title", "title_zh", "consent_text", "consent_text_zh", "thank_you",
+            "thank_you_zh", "redirect_url", "owner", "use_assignment_rules", "allowed_origins",
+            "active",
+        ]  # fmt: skip
+        widgets = {
+            "consent_text": forms.Textarea(attrs={"rows": 2}),
+            "consent_text_zh": forms.Textarea(attrs={"rows": 2}),
+            "thank_you": forms.Textarea(attrs={"rows": 2}),
+            "thank_you_zh": forms.Textarea(attrs={"rows": 2}),
+            "allowed_origins": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_allowed_origins(self) -> str:
+        lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]
+        for line in filter(None, lines):
+            parts = urlsplit(line)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/"):
+                raise forms.ValidationError(
+                    _("“%(origin)s” is not an origin: write it as https://www.example.com"),
+                    params={"origin": line[:100]},
+                )
+        return "\n".join(filter(None, lines))
+
+
+FormFieldFormSet: type[forms.BaseInlineFormSet[Any, Any, Any]] = forms.inlineformset_factory(
+    LeadFormModel,
+    LeadFormField,
+    fields=["position", "field", "required", "label", "label_zh"],
+    extra=2,
+    can_delete=True,
+)

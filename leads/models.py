@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import OwnedModel
+from accounts.models import OwnedModel, Team, User
 from contacts.models import Company, CompanySize, Contact, Industry, Region, Tag
 from crm.models import TimeStampedModel
 
@@ -118,6 +118,16 @@ class Lead(OwnedModel):
     needs_review = models.BooleanField(_("possible duplicate"), default=False)
     # A caller's idempotency key (API header, form submission id): one lead per key.
     capture_key = models.CharField(max_length=100, blank=True, editable=False)
+    web_form = models.ForeignKey(
+        "LeadForm",
+        verbose_name=_("web form"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    # Set at capture when assignment rules are to run; the outbox task clears it (once).
+    assignment_pending = models.BooleanField(default=False, editable=False)
 
     converted_contact = models.ForeignKey(
         Contact,
@@ -221,6 +231,194 @@ class DuplicatePolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()}: {self.get_action_display()}"
+
+
+# --- web-to-lead forms ------------------------------------------------------------------------
+
+
+class FormFieldName(models.TextChoices):
+    """The lead fields a web form may ask for."""
+
+    GIVEN_NAME = "given_name", _("Given name")
+    FAMILY_NAME = "family_name", _("Family name")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    JOB_TITLE = "job_title", _("Job title")
+    COMPANY_NAME = "company_name", _("Company")
+    WEBSITE = "website", _("Website")
+    INDUSTRY = "industry", _("Industry")
+    SIZE = "size", _("Company size")
+    REGION = "region", _("Region")
+    NOTES = "notes", _("Message")
+
+
+class LeadForm(TimeStampedModel):
+    """A web-to-lead form an admin builds: hosted at /forms/<slug>/ and embeddable elsewhere."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("address"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=150, blank=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=150, blank=True)
+    consent_text = models.TextField(_("consent wording"), blank=True)
+    consent_text_zh = models.TextField(_("consent wording (Chinese)"), blank=True)
+    thank_you = models.TextField(_("thank-you message"), blank=True)
+    thank_you_zh = models.TextField(_("thank-you message (Chinese)"), blank=True)
+    redirect_url = models.URLField(
+        _("redirect to"), blank=True, help_text=_("Instead of the thank-you message.")
+    )
+    owner = models.ForeignKey(
+        User,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Owns the leads, or receives them when no assignment rule applies."),
+    )
+    use_assignment_rules = models.BooleanField(_("use assignment rules"), default=True)
+    allowed_origins = models.TextField(
+        _("allowed origins"),
+        blank=True,
+        help_text=_("Sites that may embed the form, one per line, e.g. https://www.example.com"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+        permissions = [("manage_leadform", _("Can build web-to-lead forms"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("leads:form-edit", args=[self.pk])
+
+    def origins(self) -> set[str]:
+        return {
+            line.strip().rstrip("/").lower()
+            for line in self.allowed_origins.splitlines()
+            if line.strip()
+        }
+
+
+class LeadFormField(models.Model):
+    form = models.ForeignKey(LeadForm, on_delete=models.CASCADE, related_name="fields")
+    field = models.CharField(_("field"), max_length=20, choices=FormFieldName.choices)
+    required = models.BooleanField(_("required"), default=False)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "field"], name="lead_form_field_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_field_display()
+
+
+# --- assignment and scoring rules -----------------------------------------------------------
+
+
+class AssignmentRule(TimeStampedModel):
+    """Ordered; the first active rule whose conditions all hold assigns a captured lead, to
+    `user` or round-robin over `members` (or the active members of `team`)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    source = models.CharField(
+        _("source"), max_length=12, choices=LeadSource.choices, blank=True, help_text=_("Any")
+    )
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True)
+    web_form = models.ForeignKey(
+        LeadForm, verbose_name=_("web form"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    min_score = models.IntegerField(_("score at least"), null=True, blank=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("assign to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    members = models.ManyToManyField(
+        User, verbose_name=_("round-robin over"), blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("or round-robin over team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The round-robin pointer: the rule's row is locked (SELECT ... FOR UPDATE) to advance it.
+    turn = models.PositiveBigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoringField(models.TextChoices):
+    JOB_TITLE = "job_title", _("job title")
+    COMPANY_NAME = "company_name", _("company")
+    EMAIL = "email", _("email")
+    WEBSITE = "website", _("website")
+    INDUSTRY = "industry", _("industry")
+    SIZE = "size", _("company size")
+    REGION = "region", _("region")
+    SOURCE = "source", _("source")
+    UTM_SOURCE = "utm_source", _("UTM source")
+    UTM_CAMPAIGN = "utm_campaign", _("UTM campaign")
+    PHONE = "phone", _("phone")
+    INTERACTIONS = "interactions", _("logged interactions")
+
+
+class ScoringOperator(models.TextChoices):
+    EQUALS = "equals", _("is")
+    CONTAINS = "contains", _("contains")
+    IN = "in", _("is one of")
+    NOT_EMPTY = "not_empty", _("is given")
+    AT_LEAST = "at_least", _("at least")
+
+
+class ScoringRule(TimeStampedModel):
+    """Points a lead gets when a field matches (fit) or for logged interactions (engagement).
+    Changing the rules recomputes every lead's score in a background job."""
+
+    field = models.CharField(_("field"), max_length=20, choices=ScoringField.choices)
+    operator = models.CharField(_("operator"), max_length=10, choices=ScoringOperator.choices)
+    value = models.CharField(
+        _("value"), max_length=200, blank=True, help_text=_("For 'is one of': comma-separated.")
+    )
+    points = models.IntegerField(_("points"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points__gte=-1000, points__lte=1000), name="lead_scoring_points"
+            )
+        ]
+
+    def __str__(self) -> str:
+        field, operator = self.get_field_display(), self.get_operator_display()
+        return f"{self.points:+d} {field} {operator} {self.value}"
 
 
 class LeadUserObjectPermission(UserObjectPermissionBase):

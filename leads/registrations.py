@@ -28,5 +28,7 @@ def register() -> None:
             see_all=lambda q: f"{reverse('leads:lead-list')}?{urlencode({'q': q})}",
         )
     )
-    history.register_history(Lead, hidden={"score", "capture_key", "display_name"})
+    history.register_history(
+        Lead, hidden={"score", "capture_key", "display_name", "assignment_pending"}
+    )
     api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))

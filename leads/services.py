@@ -8,6 +8,7 @@ policy says so), never a reason to refuse. A converted lead is read-only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,17 @@ from contacts import services as contact_services
 from contacts.activities.models import Interaction, Task
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source, Tag
 from contacts.search import digits_of
+from crm import outbox
 from crm.errors import DomainError
-from leads.models import DuplicateAction, DuplicatePolicy, Lead, LeadSource, LeadStatus
+from leads import scoring
+from leads.models import (
+    DuplicateAction,
+    DuplicatePolicy,
+    Lead,
+    LeadForm,
+    LeadSource,
+    LeadStatus,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -81,6 +91,9 @@ class LeadInput:
     owner: User | None = None  # None: the actor
     tags: list[Tag] | None = None
     capture_key: str = ""  # an idempotency key: a second capture with it returns the first lead
+    web_form: LeadForm | None = None
+    # Run the assignment rules after commit (leads.assignment, through crm.outbox).
+    assign: bool = False
 
 
 @dataclass
@@ -192,28 +205,40 @@ def duplicate_action(source: str) -> str:
 # --- create and change ---------------------------------------------------------------------
 
 
-def lead_create(*, data: LeadInput, actor: User) -> Lead:
-    """Capture a lead: normalised, matched against leads and contacts (linked, and flagged
-    when the source's policy says so), never dropped. A repeated `capture_key` returns the
-    lead the first call created. Atomic; needs the add permission and, for another owner,
-    `can_assign`."""
-    access.require_model_perm(actor, Lead, "add")
+def _actor_context(actor: User | None) -> contextlib.AbstractContextManager[Any]:
+    return set_actor(actor) if actor is not None else contextlib.nullcontext()
+
+
+def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
+    """Capture a lead: normalised, scored, matched against leads and contacts (linked, and
+    flagged when the source's policy says so), never dropped. A repeated `capture_key` returns
+    the lead the first call created. Atomic; needs the add permission and, for another owner,
+    `can_assign`. `actor=None` is a public capture (a web form): the caller vouches for it and
+    names the owner. With `data.assign` the assignment rules run after commit, through the
+    outbox, so a broker that is down only delays them."""
+    if actor is not None:
+        access.require_model_perm(actor, Lead, "add")
     if data.capture_key:
         existing = Lead.objects.filter(capture_key=data.capture_key).first()
         if existing is not None:
             return existing
     owner = data.owner or actor
+    if owner is None:
+        raise DomainError(_("The owner must be an active user."), field="owner")
     if not owner.is_active:
         raise DomainError(_("The owner must be an active user."), field="owner")
-    if not access.can_assign(actor, Lead, owner):
+    if actor is not None and not access.can_assign(actor, Lead, owner):
         raise DomainError(
             _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
         )
     values = _normalise(data.values)
     lead = Lead(**values, owner=owner, team_id=owner.team_id, capture_key=data.capture_key)
+    lead.web_form = data.web_form
+    lead.assignment_pending = data.assign
     _derive(lead)
     _check(lead)
     _full_clean(lead)
+    scoring.score_apply(lead, interactions=0)
     matches = lead_find_matches(
         email=lead.email,
         phone=lead.phone,
@@ -225,7 +250,7 @@ def lead_create(*, data: LeadInput, actor: User) -> Lead:
         lead.duplicate_of = matches.leads[0] if matches.leads else None
         lead.matched_contact = matches.contacts[0] if matches.contacts else None
         lead.needs_review = duplicate_action(lead.source) == DuplicateAction.FLAG
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), _actor_context(actor):
         if data.capture_key:
             # Two retries racing: the unique index lets one insert; the other returns it.
             inserted = _insert_once(lead)
@@ -235,6 +260,8 @@ def lead_create(*, data: LeadInput, actor: User) -> Lead:
             lead.save()
         if data.tags:
             lead.tags.set(data.tags)
+        if data.assign:
+            outbox.enqueue("leads.tasks.lead_assign", {"lead_id": lead.pk})
     return lead
 
 
@@ -274,6 +301,7 @@ def lead_update(
         _derive(locked)
         _check(locked)
         _full_clean(locked)
+        scoring.score_apply(locked)
         locked.save()
         if tags is not None:
             locked.tags.set(tags)

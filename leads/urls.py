@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import views
+from leads import form_views, views
 
 app_name = "leads"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<int:pk>/status/", views.lead_status, name="lead-status"),
     path("<int:pk>/convert/", views.lead_convert, name="lead-convert"),
+    path("forms/", form_views.form_list, name="form-list"),
+    path("forms/new/", form_views.form_create, name="form-create"),
+    path("forms/<int:pk>/", form_views.form_edit, name="form-edit"),
 ]

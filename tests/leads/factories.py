@@ -6,7 +6,7 @@ from typing import Any
 
 from accounts.models import User
 from leads import services
-from leads.models import Lead
+from leads.models import Lead, LeadForm, LeadFormField
 
 
 def make_lead(actor: User, *, owner: User | None = None, key: str = "", **values: Any) -> Lead:
@@ -15,3 +15,25 @@ def make_lead(actor: User, *, owner: User | None = None, key: str = "", **values
     return services.lead_create(
         data=services.LeadInput(values=values, owner=owner, capture_key=key), actor=actor
     )
+
+
+def make_web_form(
+    owner: User,
+    *,
+    slug: str = "contact-us",
+    fields: tuple[tuple[str, bool], ...] = (
+        ("given_name", True),
+        ("family_name", False),
+        ("email", True),
+        ("company_name", False),
+        ("notes", False),
+    ),
+    **values: Any,
+) -> LeadForm:
+    values.setdefault("name", "Contact us")
+    values.setdefault("consent_text", "I agree to be contacted about products.")
+    values.setdefault("use_assignment_rules", False)
+    form = LeadForm.objects.create(slug=slug, owner=owner, **values)
+    for position, (name, required) in enumerate(fields):
+        LeadFormField.objects.create(form=form, field=name, required=required, position=position)
+    return form

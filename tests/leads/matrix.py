@@ -5,16 +5,22 @@ Leads are owned records: the roles' scopes apply as to contacts."""
 from __future__ import annotations
 
 from accounts.models import User
-from leads.models import Lead
+from leads.models import Lead, LeadForm
 from tests import matrix
-from tests.leads.factories import make_lead
+from tests.leads.factories import make_lead, make_web_form
 
 
 def _lead(owner: User, admin: User) -> Lead:
     return make_lead(admin, owner=owner, given_name=f"Lead of {owner.pk}")
 
 
+def _web_form(owner: User, admin: User) -> LeadForm:
+    return make_web_form(owner, slug=f"matrix-{owner.pk}")
+
+
 matrix.records(Lead, make=_lead)  # type: ignore[arg-type]
+# Web forms are not owned: the role's model permissions decide (administrators, marketing).
+matrix.records(LeadForm, make=_web_form)  # type: ignore[arg-type]
 
 matrix.route("leads:lead-list", get="login")
 matrix.route("leads:lead-create", Lead, get="add", post="add")
@@ -22,3 +28,9 @@ matrix.route("leads:lead-detail", Lead, get="view")
 matrix.route("leads:lead-edit", Lead, get="change", post="change")
 matrix.route("leads:lead-status", Lead, post="change")
 matrix.route("leads:lead-convert", Lead, post="change")
+
+matrix.route("leads:form-list", LeadForm, get="manage")
+matrix.route("leads:form-create", LeadForm, get="add", post="add")
+matrix.route("leads:form-edit", LeadForm, get="change", post="change")
+# The hosted form itself is public (no sign-in): /forms/<slug>/.
+matrix.public("webforms:form")

@@ -1,0 +1,119 @@
+"""Assignment rules: who gets a captured lead.
+
+A capture that asks for it (`LeadInput.assign`: web forms that use the rules, the API) stores the
+lead with `assignment_pending` and writes the task `leads.tasks.lead_assign` to the outbox in the
+same transaction. The task (`lead_assign_by_rules`) runs after commit, or when the broker is back:
+the first active rule, in order, whose conditions all hold gives the lead to its user, or to the
+next member of its round-robin. The round-robin's pointer is the rule's own row (`turn`), locked
+with SELECT ... FOR UPDATE while it advances, so concurrent captures take turns exactly: N leads
+over k members give each N/k (+1). The lead's row is claimed by `assignment_pending` under a
+lock, so a task delivered twice assigns once. The new owner is then notified.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from leads.models import AssignmentRule, Lead
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS = "contacts.activities.notifications"
+
+
+def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
+    """Every condition the rule sets holds for the lead (an empty condition is "any")."""
+    checks = (
+        (rule.source, lead.source),
+        (rule.region, lead.region),
+        (rule.industry, lead.industry),
+        (rule.size, lead.size),
+    )
+    if any(wanted and wanted != actual for wanted, actual in checks):
+        return False
+    if rule.web_form_id is not None and rule.web_form_id != lead.web_form_id:
+        return False
+    return rule.min_score is None or lead.score >= rule.min_score
+
+
+def _candidates(rule: AssignmentRule) -> Sequence[User]:
+    if rule.members.exists():
+        people = rule.members.filter(is_active=True)
+    elif rule.team_id is not None:
+        people = User.objects.filter(team_id=rule.team_id, is_active=True)
+    else:
+        return []
+    return list(people.order_by("pk"))
+
+
+def rule_pick(rule: AssignmentRule) -> User | None:
+    """The rule's user, or the next member of its round-robin (the rule's row locked while its
+    pointer advances; must be called inside a transaction). None when nobody is available."""
+    if rule.user_id is not None:
+        user = User.objects.filter(pk=rule.user_id, is_active=True).first()
+        if user is not None:
+            return user
+    locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    people = _candidates(locked)
+    if not people:
+        return None
+    chosen = people[locked.turn % len(people)]
+    AssignmentRule.objects.filter(pk=rule.pk).update(turn=F("turn") + 1)
+    return chosen
+
+
+def lead_assign_by_rules(*, lead_id: int) -> User | None:
+    """Run the assignment rules for a captured lead once. Atomic; the lead is claimed by its
+    `assignment_pending` flag under a row lock, so a second delivery changes nothing. Returns
+    the new owner, or None (no rule applied: the capture's owner keeps it). The owner change is
+    in the lead's history (actor: none, the rules); the new owner is notified."""
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .filter(pk=lead_id, assignment_pending=True)
+            .first()
+        )
+        if lead is None:
+            return None
+        owner = None
+        for rule in AssignmentRule.objects.filter(active=True).order_by("position", "id"):
+            if rule_matches(rule, lead):
+                owner = rule_pick(rule)
+                if owner is not None:
+                    break
+        lead.assignment_pending = False
+        fields = ["assignment_pending"]
+        if owner is not None and (lead.owner_id, lead.team_id) != (owner.pk, owner.team_id):
+            lead.owner, lead.team_id = owner, owner.team_id
+            fields += ["owner", "team", "updated_at"]
+        lead.save(update_fields=fields)
+        if owner is not None:
+            notify_owner(lead)
+    return owner
+
+
+def notify_owner(lead: Lead) -> bool:
+    """Tell a lead's owner it was assigned to them, in the caller's transaction, through
+    activities' notifications (`contacts.activities.notifications.notify`: the bell, and an
+    email after commit through the outbox). False when that module is not there."""
+    if importlib.util.find_spec(NOTIFICATIONS) is None:
+        log.info("leads: no notifications module; lead %s not notified", lead.pk)
+        return False
+    notifications = importlib.import_module(NOTIFICATIONS)
+    text = format_lazy(_("Lead {record} was assigned to you"), record=str(lead))
+    sent = notifications.notify(
+        recipient=lead.owner, kind="assigned", target=lead, actor=None, text=text
+    )
+    return sent is not None

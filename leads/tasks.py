@@ -1,0 +1,28 @@
+"""Leads' Celery tasks: thin, by id, idempotent (they go through crm.outbox and may arrive
+twice)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from crm import jobs
+from leads import assignment, scoring
+
+
+@shared_task(name="leads.tasks.lead_assign", **jobs.RETRY)
+def lead_assign(*, lead_id: int) -> int | None:
+    """Run the assignment rules for a captured lead, once (`assignment.lead_assign_by_rules`)."""
+    owner = assignment.lead_assign_by_rules(lead_id=lead_id)
+    return owner.pk if owner is not None else None
+
+
+@shared_task(name="leads.tasks.lead_rescore", **jobs.RETRY)
+def lead_rescore(*, lead_id: int) -> None:
+    """Recompute one lead's score."""
+    scoring.lead_rescore(lead_id=lead_id)
+
+
+@shared_task(name=scoring.RECOMPUTE_TASK, base=jobs.JobTask, **jobs.RETRY)
+def lead_scores_recompute(*, job_id: int) -> int:
+    """Recompute every lead's score after the scoring rules changed (a job with progress)."""
+    return scoring.scores_recompute_all()
