@@ -332,7 +332,7 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
     if to not in addresses:
         raise DomainError(_("Choose one of the contact's email addresses."), field="to")
     subject = data.subject.replace("\x00", "").replace("\n", " ").strip()
-    body = data.body.replace("\x00", "").strip()
+    body = data.body.replace("\x00", "").replace("\r\n", "\n").strip()
     if not subject:
         raise DomainError(_("Write a subject."), field="subject")
     if not body:

@@ -94,7 +94,7 @@ def mail_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     thread: list[MailMessage] = []
     if mail is not None:
         rows = (
-            MailMessage.objects.filter(thread_id=mail.thread_id, contact_id=mail.contact_id)
+            MailMessage.objects.filter(thread_id=mail.thread_id, contact=mail.contact)
             .exclude(pk=mail.pk)
             .select_related("interaction__contact", "interaction__company")
             .order_by("created_at")[:50]
@@ -168,7 +168,9 @@ def unmatched_list(request: AuthedHttpRequest) -> HttpResponse:
 
 def _queued(request: AuthedHttpRequest, pk: int) -> InboundMessage:
     """A received message, for users who sort mail; for anyone else it does not exist."""
-    row = InboundMessage.objects.filter(pk=pk).defer("raw").first() if _may_triage(request) else None
+    row = None
+    if _may_triage(request):
+        row = InboundMessage.objects.filter(pk=pk).defer("raw").first()
     if row is None:
         raise Http404(_not_found())
     return row
