@@ -12,6 +12,7 @@ urlpatterns = [
     path("sitemap.xml", views.help_sitemap, name="help-sitemap"),
     path("c/<str:slug>/", views.help_category, name="help-category"),
     path("a/<str:slug>/", views.help_article, name="help-article"),
+    path("a/<str:slug>/feedback/", views.help_article_feedback, name="help-article-feedback"),
     path("a/<str:slug>/vote/", views.help_article_vote, name="help-article-vote"),
     path("img/<str:name>", staff.help_image, name="help-image"),
     # Staff pages (signed in).

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kb import selectors, services
@@ -132,9 +132,23 @@ def _visitor(request: HttpRequest) -> tuple[uuid.UUID, bool]:
         return uuid.uuid4(), True
 
 
-# Public pages are cached for every visitor, so they cannot carry a per-visitor CSRF token.
-# A forged vote can only cast the victim's own single vote; nothing else is reachable here.
-@csrf_exempt
+@require_GET
+@never_cache
+def help_article_feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    """The "was this helpful?" form, never cached: the cached article page cannot carry a
+    visitor's CSRF token, so its script loads this fragment (`?fragment=1`), which sets the
+    CSRF cookie and holds the matching token; without JavaScript it is a small page."""
+    article = get_object_or_404(selectors.public_articles().only("title", "slug"), slug=slug)
+    voted = request.GET.get("voted")
+    context = {"article": article, "voted": voted if voted in ("yes", "no", "thanks") else None}
+    template = (
+        "kb/public/_feedback.html" if request.GET.get("fragment") else "kb/public/feedback.html"
+    )
+    return render(request, template, context)
+
+
+# CSRF-checked like every POST (Django's middleware): the token comes from the uncached
+# feedback fragment above.
 @require_POST
 def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(selectors.public_articles(), slug=slug)

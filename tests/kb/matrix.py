@@ -38,6 +38,7 @@ matrix.public(
     "kb:help-category",
     "kb:help-article",
     "kb:help-article-vote",
+    "kb:help-article-feedback",
     "kb:help-image",
 )
 

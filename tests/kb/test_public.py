@@ -135,7 +135,11 @@ def test_one_vote_per_visitor_and_comment_on_no(client: Client, published: Artic
     assert response.status_code == 302
     assert response["Location"].endswith("?voted=yes")
     client.post(vote, {"helpful": "no"})
-    assert "Sorry about that" in client.get(_url(published) + "?voted=no").content.decode()
+    assert 'data-kb-feedback="/kb/a/import-contacts/feedback/?voted=no"' in (
+        client.get(_url(published) + "?voted=no").content.decode()
+    )
+    feedback_url = reverse("kb:help-article-feedback", args=[published.slug])
+    assert "Sorry about that" in client.get(feedback_url + "?voted=no").content.decode()
     client.post(vote, {"helpful": "no", "comment": "I need the Excel format"})
     feedback = Feedback.objects.get()
     assert (feedback.helpful, feedback.comment) == (False, "I need the Excel format")
