@@ -244,6 +244,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# Sales totals, forecasts and quotas are reported in this currency (sales.currency converts at
+# the exchange rate of the date, loaded with `manage.py load_exchange_rates`).
+CRM_REPORTING_CURRENCY = env("CRM_REPORTING_CURRENCY", "CNY")
 USE_I18N = True
 USE_TZ = True
 

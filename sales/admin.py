@@ -6,7 +6,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from sales.models import LossReason, Opportunity, Pipeline, Quota, Stage
+from sales.models import (
+    ExchangeRate,
+    ForecastAccuracy,
+    ForecastRun,
+    LossReason,
+    Opportunity,
+    Pipeline,
+    Quota,
+    Stage,
+)
 
 
 class StageInline(admin.TabularInline):
@@ -49,3 +58,36 @@ class QuotaAdmin(admin.ModelAdmin):
     list_display = ["__str__", "user", "team", "month", "amount", "currency"]
     list_filter = ["team", "month"]
     raw_id_fields = ["user"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Rates by date (also loaded from a CSV: manage.py load_exchange_rates)."""
+
+    list_display = ["currency", "to_currency", "date", "rate"]
+    list_filter = ["currency", "to_currency"]
+    date_hierarchy = "date"
+
+
+class ForecastAccuracyInline(admin.TabularInline):
+    model = ForecastAccuracy
+    fields = ["team", "mape", "baseline_mape", "months"]
+    readonly_fields = ["team", "mape", "baseline_mape", "months"]
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ForecastRun)
+class ForecastRunAdmin(admin.ModelAdmin):
+    """Runs of the statistical forecast, read-only (the Celery task writes them)."""
+
+    list_display = ["as_of", "created_at", "status", "currency", "seconds"]
+    list_filter = ["status"]
+    readonly_fields = ["as_of", "created_at", "status", "message", "currency", "parameters"]
+    inlines = [ForecastAccuracyInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -13,6 +13,7 @@ class SalesConfig(AppConfig):
 
         from sales import registrations
         from sales.models import (
+            ExchangeRate,
             LossReason,
             Opportunity,
             OpportunityContact,
@@ -27,4 +28,17 @@ class SalesConfig(AppConfig):
         auditlog.register(Stage, exclude_fields=["updated_at"])
         auditlog.register(LossReason, exclude_fields=["updated_at"])
         auditlog.register(Quota, exclude_fields=["updated_at"])
+        auditlog.register(ExchangeRate, exclude_fields=["updated_at"])
         registrations.register()
+        # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
+        # The statistical forecast and its backtest, once a day (a late or double run only adds
+        # a newer run; pages read the latest).
+        from celery.schedules import crontab
+
+        from crm.celery import app as celery_app
+        from sales.tasks import REFRESH_TASK
+
+        celery_app.conf.beat_schedule["sales-forecast-refresh"] = {
+            "task": REFRESH_TASK,
+            "schedule": crontab(hour=2, minute=30),
+        }

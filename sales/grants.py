@@ -27,11 +27,14 @@ register(
         Role.ADMINISTRATOR: _perms(
             opportunity=(*EDIT, "delete", "export"),
             opportunitycontact=(*EDIT, "delete"),
+            forecastrun=("view", "run"),
+            exchangerate=(*EDIT, "delete"),
             stagechange=("view",),
             **_process(*EDIT, "delete"),
         ),
         Role.SALES_MANAGER: _perms(
             opportunity=(*EDIT, "export"),
+            forecastrun=("run",),
             opportunitycontact=EDIT,
             stagechange=("view",),
             **_process("view"),

@@ -424,3 +424,136 @@ class Quota(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user or self.team} {self.month:%Y-%m}"
+
+
+class ExchangeRate(TimeStampedModel):
+    """One unit of `currency` is worth `rate` units of `to_currency` from `date` on (until a
+    later rate). Loaded from a CSV (`manage.py load_exchange_rates`) or typed in the admin; the
+    app never fetches rates from the internet."""
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    to_currency = models.CharField(_("to currency"), max_length=3, validators=[currency_validator])
+    date = models.DateField(_("date"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+    )
+
+    class Meta:
+        ordering = ["currency", "to_currency", "-date"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "to_currency", "date"], name="sales_rate_unique"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="sales_rate_positive"),
+            models.CheckConstraint(
+                condition=~Q(currency=models.F("to_currency")), name="sales_rate_two_currencies"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.to_currency} ({self.date:%Y-%m-%d})"
+
+
+class ForecastRunStatus(models.TextChoices):
+    DONE = "done", _("Done")
+    SHORT = "short", _("History too short")
+    FAILED = "failed", _("Failed")
+
+
+class ForecastRun(models.Model):
+    """One computation of the statistical forecast (`sales.forecasting`): the forecast of the
+    months from `as_of` on, and the backtest of the months before, for the company (lines with
+    no team) and each team. Written by the Celery task `sales.tasks.forecast_compute`."""
+
+    as_of = models.DateField(_("as of"), help_text=_("The first day of the first month forecast."))
+    created_at = models.DateTimeField(_("computed"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=8, choices=ForecastRunStatus.choices)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    # What the method used (lookback, horizon, minimum history...), for the record.
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("forecast run")
+        verbose_name_plural = _("forecast runs")
+        permissions = [("run_forecastrun", _("Can recompute the statistical forecast"))]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="forecastrun_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m} ({self.get_status_display()})"
+
+
+class ForecastLineKind(models.TextChoices):
+    FORECAST = "forecast", _("Forecast")
+    BACKTEST = "backtest", _("Backtest")
+
+
+class ForecastLine(models.Model):
+    """One month of a run for the company (team None) or a team: the statistical forecast (the
+    open pipeline valued by historical win rates by stage and age, plus the run-rate of new
+    business), the naive baseline, and for backtest months what was actually won."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="lines")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=ForecastLineKind.choices)
+    month = models.DateField(_("month"))
+    expected = models.DecimalField(_("forecast"), max_digits=18, decimal_places=2)
+    from_pipeline = models.DecimalField(
+        _("from the open pipeline"), max_digits=18, decimal_places=2
+    )
+    new_business = models.DecimalField(_("new business"), max_digits=18, decimal_places=2)
+    baseline = models.DecimalField(_("naive baseline"), max_digits=18, decimal_places=2)
+    actual = models.DecimalField(
+        _("actual"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["run", "team", "kind", "month"]
+        verbose_name = _("forecast line")
+        verbose_name_plural = _("forecast lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "team", "kind", "month"],
+                name="sales_forecast_line_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%Y-%m}: {self.expected}"
+
+
+class ForecastAccuracy(models.Model):
+    """A run's backtest error for the company (team None) or a team: the mean absolute
+    percentage error of the method and of the naive baseline over the backtest months."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="accuracy")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    mape = models.DecimalField(_("MAPE (%)"), max_digits=9, decimal_places=2, null=True)
+    baseline_mape = models.DecimalField(
+        _("baseline MAPE (%)"), max_digits=9, decimal_places=2, null=True
+    )
+    months = models.PositiveSmallIntegerField(_("months compared"), default=0)
+
+    class Meta:
+        verbose_name = _("forecast accuracy")
+        verbose_name_plural = _("forecast accuracies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "team"], name="sales_forecast_accuracy_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"MAPE {self.mape}% (baseline {self.baseline_mape}%)"

@@ -13,12 +13,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Window
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts import access
+from accounts.models import Scope
 from crm.pagination import Page, grouped_pages, keyset_page
-from sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind
+from sales.currency import MissingRate, RateBook, converted, missing_message, unconverted
+from sales.models import (
+    ForecastAccuracy,
+    ForecastLine,
+    ForecastLineKind,
+    ForecastRun,
+    ForecastRunStatus,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+    StageKind,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -68,6 +82,7 @@ class Column:
     total: Decimal
     weighted: Decimal
     next_cursor: str | None
+    unconverted: int = 0  # deals left out of the totals: no exchange rate for their currency
 
 
 def board_cards(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
@@ -75,18 +90,41 @@ def board_cards(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     return qs.select_related("company", "owner").only(*CARD_FIELDS)
 
 
+def _reporting(book: RateBook | None, date: dt.date | None) -> tuple[Any, Any, Q]:
+    """The amount and weighted amount in the reporting currency, and the rows that cannot be
+    converted (no rate), as expressions."""
+    if book is None:
+        return F("amount"), WEIGHTED, Q(pk__in=[])
+    day = date or timezone.localdate()
+    amount = converted("amount", book=book, date=day)
+    weighted = ExpressionWrapper(
+        amount * F("probability") / 100, output_field=DecimalField(max_digits=28, decimal_places=8)
+    )
+    return amount, weighted, unconverted(book=book, date=day)
+
+
 def board_columns(
-    *, qs: QuerySet[Opportunity], stages: list[Stage], per_column: int = CARDS_PER_COLUMN
+    *,
+    qs: QuerySet[Opportunity],
+    stages: list[Stage],
+    per_column: int = CARDS_PER_COLUMN,
+    book: RateBook | None = None,
+    date: dt.date | None = None,
 ) -> list[Column]:
     """Every stage's first cards, count, total and weighted total, in ONE query (`qs` is the
-    user's filtered, scoped deals of one pipeline)."""
-    weighted = Window(Sum(WEIGHTED), partition_by=[F("stage_id")])
+    user's filtered, scoped deals of one pipeline). With a `book`, totals are in its currency at
+    the rates of `date` (today), and deals without a rate are counted, not added."""
+    amount, weighted_amount, missing = _reporting(book, date)
+    partition = [F("stage_id")]
     groups = grouped_pages(
-        board_cards(qs).annotate(group_weighted=weighted),
+        board_cards(qs).annotate(
+            group_weighted=Window(Sum(weighted_amount), partition_by=partition),
+            group_unconverted=Window(Count("pk", filter=missing), partition_by=partition),
+        ),
         group_by="stage_id",
         ordering=BOARD_ORDERING,
         per_group=per_column,
-        total="amount",
+        total=amount,
         groups=[s.pk for s in stages],
     )
     columns = []
@@ -99,9 +137,10 @@ def board_columns(
                 stage=stage,
                 cards=list(group.items),
                 count=group.count,
-                total=group.total or Decimal("0"),
+                total=_money(group.total),
                 weighted=_money(getattr(first, "group_weighted", None)),
                 next_cursor=group.next_cursor,
+                unconverted=getattr(first, "group_unconverted", 0) or 0,
             )
         )
     return columns
@@ -127,17 +166,20 @@ def mark_cards(cards: Sequence[Opportunity], *, stage: Stage, now: dt.datetime) 
         card.stalled = stage.kind == StageKind.OPEN and days > stage.stall_days  # type: ignore[attr-defined]
 
 
-def column_totals(*, qs: QuerySet[Opportunity]) -> dict[int, dict[str, Any]]:
+def column_totals(
+    *, qs: QuerySet[Opportunity], book: RateBook | None = None, date: dt.date | None = None
+) -> dict[int, dict[str, Any]]:
     """Count, total and weighted total per stage (one query): what a move changes."""
+    amount, weighted_amount, _missing = _reporting(book, date)
     rows = (
         qs.order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(WEIGHTED))
+        .annotate(count=Count("id"), total=Sum(amount), weighted=Sum(weighted_amount))
     )
     return {
         row["stage_id"]: {
             "count": row["count"],
-            "total": row["total"] or Decimal("0"),
+            "total": _money(row["total"]),
             "weighted": _money(row["weighted"]),
         }
         for row in rows
@@ -205,7 +247,7 @@ def opportunity_search(*, user: User, query: str, limit: int) -> list[Opportunit
 
 @dataclass(frozen=True)
 class Forecast:
-    """One period's numbers for a set of deals (see `forecast`)."""
+    """One period's numbers for a set of deals (see `forecast`), in `currency`."""
 
     start: dt.date
     end: dt.date  # exclusive
@@ -215,6 +257,8 @@ class Forecast:
     pipeline: Decimal
     weighted: Decimal
     quota: Decimal | None
+    currency: str = ""
+    missing: str = ""  # amounts left out for want of an exchange rate (a message)
 
     @property
     def attainment(self) -> Decimal | None:
@@ -236,17 +280,21 @@ def forecast(
     end: dt.date,
     owner: User | None = None,
     team_id: int | None = None,
+    book: RateBook | None = None,
 ) -> Forecast:
     """Closed won (deals won with `closed_at` in [start, end)), the open deals expected to close
     in the period by the forecast category their rep set (commit, best case = commit + best
     case, pipeline = every open deal), the weighted pipeline (amount x probability), and the
-    quota of `owner` or `team_id` for the months of the period. Only deals `user` may see; two
-    queries. Amounts are added as entered (one currency assumed: conversion is not built yet).
-    """
-    from django.db.models import Q
+    quota of `owner` or `team_id` (neither: every deal `user` may see, no quota) for the months
+    of the period. Only deals `user` may see.
 
+    Everything is in the reporting currency (`book`, default: every stored rate, one query): a
+    won deal at the rate of the day it closed, an open deal at the rate of today (or of the
+    period's last day, for a past period), a quota at the rate of its month. Amounts with no
+    rate are left out and named in `missing`. Four queries."""
     from sales.models import ForecastCategory, Quota
 
+    book = book or RateBook.load()
     deals = access.scoped(user, Opportunity).filter(archived_at__isnull=True)
     if owner is not None:
         deals = deals.filter(owner=owner)
@@ -258,35 +306,106 @@ def forecast(
     open_in_period = Q(
         closed_at__isnull=True, expected_close_date__gte=start, expected_close_date__lt=end
     )
+    counted = open_in_period & ~Q(forecast_category=ForecastCategory.OMITTED)
     zero = Decimal("0")
-    sums = deals.aggregate(
-        closed_won=Sum(
-            "amount",
-            filter=Q(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at),
-        ),
-        commit=Sum("amount", filter=open_in_period & Q(forecast_category=ForecastCategory.COMMIT)),
-        best=Sum("amount", filter=open_in_period & Q(forecast_category=ForecastCategory.BEST_CASE)),
-        pipeline=Sum(
-            "amount", filter=open_in_period & ~Q(forecast_category=ForecastCategory.OMITTED)
-        ),
-        weighted=Sum(
-            WEIGHTED, filter=open_in_period & ~Q(forecast_category=ForecastCategory.OMITTED)
-        ),
+    missing: set[str] = set()
+    open_day = min(timezone.localdate(), end - dt.timedelta(days=1))
+
+    def convert(amount: Decimal | None, currency: str, day: dt.date) -> Decimal:
+        try:
+            return book.convert(amount or zero, currency, day)
+        except MissingRate:
+            missing.add(currency)
+            return zero
+
+    won_rows = (
+        deals.filter(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
+        .order_by()
+        .values("currency", day=TruncDate("closed_at", tzinfo=tz))
+        .annotate(total=Sum("amount"))
     )
+    closed_won = sum((convert(r["total"], r["currency"], r["day"]) for r in won_rows), zero)
+    open_rows = (
+        deals.filter(open_in_period)
+        .order_by()
+        .values("currency")
+        .annotate(
+            commit=Sum("amount", filter=Q(forecast_category=ForecastCategory.COMMIT)),
+            best=Sum("amount", filter=Q(forecast_category=ForecastCategory.BEST_CASE)),
+            pipeline=Sum("amount", filter=counted),
+            weighted=Sum(WEIGHTED, filter=counted),
+        )
+    )
+    sums = {"commit": zero, "best": zero, "pipeline": zero, "weighted": zero}
+    for row in open_rows:
+        for key in sums:
+            sums[key] += convert(row[key], row["currency"], open_day)
     quota = None
-    quotas = Quota.objects.filter(month__gte=start, month__lt=end)
-    if owner is not None:
-        quota = quotas.filter(user=owner).aggregate(total=Sum("amount"))["total"]
-    elif team_id is not None:
-        quota = quotas.filter(team_id=team_id).aggregate(total=Sum("amount"))["total"]
-    commit = sums["commit"] or zero
+    if owner is not None or team_id is not None:
+        quotas = Quota.objects.filter(month__gte=start, month__lt=end)
+        quotas = quotas.filter(Q(user=owner) if owner is not None else Q(team_id=team_id))
+        rows = list(quotas.values_list("amount", "currency", "month"))
+        if rows:
+            quota = sum((convert(a, c, m) for a, c, m in rows), zero)
+    commit = sums["commit"]
     return Forecast(
         start=start,
         end=end,
-        closed_won=sums["closed_won"] or zero,
+        closed_won=closed_won,
         commit=commit,
-        best_case=commit + (sums["best"] or zero),
-        pipeline=sums["pipeline"] or zero,
+        best_case=commit + sums["best"],
+        pipeline=sums["pipeline"],
         weighted=_money(sums["weighted"]),
         quota=quota,
+        currency=book.to_currency,
+        missing=missing_message(missing, book=book, date=open_day),
+    )
+
+
+@dataclass(frozen=True)
+class StatisticalForecast:
+    """The latest run of the statistical forecast for the company (team None) or a team."""
+
+    run: ForecastRun | None
+    team_id: int | None
+    forecast: list[ForecastLine]
+    backtest: list[ForecastLine]
+    accuracy: ForecastAccuracy | None
+
+    @property
+    def ready(self) -> bool:
+        return self.run is not None and self.run.status == ForecastRunStatus.DONE
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        a = self.accuracy
+        if a is None or a.mape is None or a.baseline_mape is None:
+            return None
+        return a.mape < a.baseline_mape
+
+
+def may_see_company_forecast(user: User) -> bool:
+    """Company-wide figures are for those who may see every deal."""
+    return user.is_superuser or access.role_data(user).view_scope == Scope.ALL
+
+
+def statistical_forecast(*, user: User, team_id: int | None) -> StatisticalForecast | None:
+    """The latest run's lines for `team_id` (None: the company), or None when `user` may not see
+    them (a team's figures: its members and those who see every deal). Three queries."""
+    if team_id is None and not may_see_company_forecast(user):
+        return None
+    if team_id is not None and team_id != user.team_id and not may_see_company_forecast(user):
+        return None
+    run = ForecastRun.objects.order_by("-created_at", "-id").first()
+    if run is None or run.status != ForecastRunStatus.DONE:
+        return StatisticalForecast(run, team_id, [], [], None)
+    team = Q(team__isnull=True) if team_id is None else Q(team_id=team_id)
+    lines = list(ForecastLine.objects.filter(team, run=run).order_by("kind", "month"))
+    accuracy = ForecastAccuracy.objects.filter(team, run=run).first()
+    return StatisticalForecast(
+        run=run,
+        team_id=team_id,
+        forecast=[line for line in lines if line.kind == ForecastLineKind.FORECAST],
+        backtest=[line for line in lines if line.kind == ForecastLineKind.BACKTEST],
+        accuracy=accuracy,
     )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("board/stages/<int:pk>/", views.opportunity_board_column, name="board-column"),
     path("opportunities/", views.opportunity_list, name="opportunity-list"),
     path("forecast/", views.forecast, name="forecast"),
+    path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
     path("opportunities/new/", views.opportunity_create, name="opportunity-create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),

@@ -9,11 +9,15 @@ JavaScript with a redirect and a message.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,14 +29,24 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
-from crm import history
+from crm import history, jobs
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import ListFilterSet, filtered, list_response
-from sales import selectors, services
+from crm.models import Job
+from sales import selectors, services, tasks
+from sales.currency import RateBook, reporting_currency
 from sales.forms import MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
-from sales.models import DEFAULT_CURRENCY, LossReason, Opportunity, Pipeline, Stage, StageKind
+from sales.models import (
+    ForecastRun,
+    ForecastRunStatus,
+    LossReason,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageKind,
+)
 
 # Won and lost columns show the deals closed in this many days, so they stay small.
 BOARD_CLOSED_DAYS = 30
@@ -82,10 +96,14 @@ def _money(value: Any) -> str:
 def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
     """The board: a column per stage of the chosen pipeline with its first cards."""
     filterset, pipeline = _board_filters(request)
+    book = RateBook.load()
     columns: list[selectors.Column] = []
     if pipeline is not None:
         stages = list(pipeline.stages.order_by("position", "id"))
-        columns = selectors.board_columns(qs=_board_rows(filterset, pipeline), stages=stages)
+        columns = selectors.board_columns(
+            qs=_board_rows(filterset, pipeline), stages=stages, book=book
+        )
+    unconverted = sum(c.unconverted for c in columns)
     context = {
         "form": filterset.form,
         "pipeline": pipeline,
@@ -95,7 +113,8 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
         "loss_reasons": list(LossReason.objects.filter(active=True)),
         "now": timezone.now(),
         "closed_days": BOARD_CLOSED_DAYS,
-        "currency": DEFAULT_CURRENCY,
+        "currency": book.to_currency,
+        "unconverted": unconverted,
         "can_add": access.can_add(request.user, Opportunity),
         "can_change": access.has_model_perm(request.user, Opportunity, "change"),
         "query": request.GET.urlencode(),
@@ -175,7 +194,9 @@ def _move_result(request: AuthedHttpRequest, opportunity: Opportunity) -> dict[s
     """The moved card's new state and every column's totals under the board's filters (the
     script sends the board's query string along)."""
     filterset, _pipeline = _board_filters(request)
-    totals = selectors.column_totals(qs=_board_rows(filterset, opportunity.pipeline))
+    totals = selectors.column_totals(
+        qs=_board_rows(filterset, opportunity.pipeline), book=RateBook.load()
+    )
     stages = opportunity.pipeline.stages.values_list("pk", flat=True)
     empty = {"count": 0, "total": 0, "weighted": 0}
     return {
@@ -198,7 +219,7 @@ def opportunity_list(request: AuthedHttpRequest) -> HttpResponse:
     return list_response(
         request,
         OPPORTUNITIES,
-        {"can_add": access.can_add(request.user, Opportunity), "currency": DEFAULT_CURRENCY},
+        {"can_add": access.can_add(request.user, Opportunity), "currency": reporting_currency()},
     )
 
 
@@ -297,11 +318,73 @@ def parse_period(value: str, today: dt.date) -> tuple[dt.date, dt.date, str]:
     return start, end, value
 
 
+FORECAST_WHO = ("me", "team", "company")
+
+
+def _forecast_who(request: AuthedHttpRequest) -> str:
+    who = request.GET.get("who", "me")
+    if who not in FORECAST_WHO:
+        return "me"
+    if who == "team" and not request.user.team_id:
+        return "me"
+    if who == "company" and not selectors.may_see_company_forecast(request.user):
+        return "team" if request.user.team_id else "me"
+    return who
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One month of the forecast-against-actual chart (widths in % of the largest value)."""
+
+    month: dt.date
+    kind: str
+    expected: Decimal
+    baseline: Decimal
+    actual: Decimal | None
+    expected_pct: float
+    baseline_pct: float
+    actual_pct: float
+
+
+def forecast_chart(stat: selectors.StatisticalForecast | None) -> list[ChartRow]:
+    if stat is None or not stat.ready:
+        return []
+    lines = [*stat.backtest, *stat.forecast]
+    top = max(
+        [max(line.expected, line.baseline, line.actual or 0) for line in lines] or [Decimal(0)]
+    )
+
+    def pct(value: Decimal | None) -> float:
+        return round(float(value or 0) * 100 / float(top), 1) if top else 0.0
+
+    return [
+        ChartRow(
+            line.month,
+            line.kind,
+            line.expected,
+            line.baseline,
+            line.actual,
+            pct(line.expected),
+            pct(line.baseline),
+            pct(line.actual),
+        )
+        for line in lines
+    ]
+
+
+def _job_param(request: AuthedHttpRequest) -> Job | None:
+    value = request.GET.get("job", "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return Job.objects.filter(pk=int(value), actor_id=request.user.pk).first()
+
+
 @login_required
 @require_http_methods(["GET"])
 def forecast(request: AuthedHttpRequest) -> HttpResponse:
     """The period's closed won, commit, best case, pipeline and weighted pipeline against quota,
-    for the user's own deals or their team's (only deals they may see)."""
+    for the user's own deals, their team's or the company's (only deals they may see), beside
+    the latest statistical forecast (the team's or the company's) with its backtest error."""
     today = timezone.localdate()
     error = ""
     try:
@@ -309,20 +392,43 @@ def forecast(request: AuthedHttpRequest) -> HttpResponse:
     except ValueError as exc:
         error = str(exc)
         start, end, period = parse_period("", today)
-    who = request.GET.get("who", "me")
-    if who not in ("me", "team") or (who == "team" and not request.user.team_id):
-        who = "me"
+    who = _forecast_who(request)
     user = request.user
     if who == "team":
         numbers = selectors.forecast(user=user, start=start, end=end, team_id=user.team_id)
+    elif who == "company":
+        numbers = selectors.forecast(user=user, start=start, end=end)
     else:
         numbers = selectors.forecast(user=user, start=start, end=end, owner=user)
+    stat_team = None if who == "company" or not user.team_id else user.team_id
+    stat = selectors.statistical_forecast(user=user, team_id=stat_team)
     context = {
         "numbers": numbers,
         "period": period,
         "who": who,
         "error": error,
-        "currency": DEFAULT_CURRENCY,
+        "currency": numbers.currency,
         "last_day": end - dt.timedelta(days=1),
+        "can_see_company": selectors.may_see_company_forecast(user),
+        "stat": stat,
+        "chart": forecast_chart(stat),
+        "can_recompute": access.has_model_perm(user, ForecastRun, "run"),
+        "job": _job_param(request),
+        "status_short": ForecastRunStatus.SHORT,
     }
     return render(request, "sales/forecast.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def forecast_recompute(request: AuthedHttpRequest) -> HttpResponse:
+    """Compute the statistical forecast now (a job in the background; the page shows its
+    progress). Needs the `run_forecastrun` permission (managers)."""
+    if not access.has_model_perm(request.user, ForecastRun, "run"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    with transaction.atomic():
+        job = jobs.job_start(
+            kind="sales.forecast", task=tasks.forecast_recompute, kwargs={}, actor=request.user
+        )
+    messages.info(request, _("The statistical forecast is being computed."))
+    return redirect(f"{reverse('sales:forecast')}?{urlencode({'job': job.pk})}")

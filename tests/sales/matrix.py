@@ -6,7 +6,7 @@ role with the sales grants may read. The API viewset (ScopedViewSetMixin) needs 
 from __future__ import annotations
 
 from accounts.models import User
-from sales.models import Opportunity, Pipeline, Stage
+from sales.models import ForecastRun, Opportunity, Pipeline, Stage
 from tests import matrix
 from tests.sales.factories import STAGES, make_deal
 
@@ -45,3 +45,4 @@ matrix.route("sales:opportunity-create", Opportunity, get="add", post="add")
 matrix.route("sales:opportunity-detail", Opportunity, get="view")
 matrix.route("sales:opportunity-edit", Opportunity, get="change", post="change")
 matrix.route("sales:opportunity-move", Opportunity, post="change")
+matrix.route("sales:forecast-recompute", ForecastRun, post="run")  # a role permission
