@@ -635,3 +635,53 @@ def sla_check(*, now: dt.datetime | None = None) -> int:
                 )
             done += 1
     return done
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
+    """Merge `source` into `target`: its conversation and attachments move to the target (in
+    their time order), its description becomes a note there, and the source is closed with a
+    note pointing at the target. The actor must be able to work both. Atomic; audited."""
+    if source.pk == target.pk:
+        raise DomainError(_("A ticket cannot be merged into itself."), field="target")
+    _require_work(actor, source)
+    _require_work(actor, target)
+    with transaction.atomic(), set_actor(actor):
+        # Lock both in id order, so two merges of the same pair cannot deadlock.
+        first, second = sorted((source.pk, target.pk))
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update()
+            .select_related("queue")
+            .filter(pk__in=[first, second])
+            .order_by("id")
+        }
+        src, dst = locked[source.pk], locked[target.pk]
+        if src.status == Status.CLOSED:
+            raise DomainError(_("This ticket is closed already."), field="target")
+        if dst.status == Status.CLOSED:
+            raise DomainError(_("A closed ticket cannot take a merge."), field="target")
+        TicketMessage.objects.filter(ticket=src).update(ticket=dst)
+        TicketAttachment.objects.filter(ticket=src).update(ticket=dst)
+        text = _("Merged from %(reference)s: %(subject)s") % {
+            "reference": src.reference,
+            "subject": src.subject,
+        }
+        if src.description:
+            text += "\n\n" + src.description
+        TicketMessage.objects.create(ticket=dst, kind=MessageKind.NOTE, author=actor, body=text)
+        TicketMessage.objects.create(
+            ticket=src,
+            kind=MessageKind.NOTE,
+            author=actor,
+            body=_("Merged into %(reference)s.") % {"reference": dst.reference},
+        )
+        now = timezone.now()
+        src.status = Status.CLOSED
+        src.solved_at = src.solved_at or now
+        src.paused_at = None
+        src.save(update_fields=["status", "solved_at", "paused_at", "updated_at"])
+        dst.save(update_fields=["updated_at"])
+    return dst

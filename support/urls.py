@@ -13,5 +13,7 @@ urlpatterns = [
     path("<int:pk>/messages/", views.ticket_message, name="ticket-message"),
     path("<int:pk>/canned/", views.ticket_canned, name="ticket-canned"),
     path("<int:pk>/update/", views.ticket_update, name="ticket-update"),
+    path("<int:pk>/presence/", views.ticket_presence, name="ticket-presence"),
+    path("<int:pk>/merge/", views.ticket_merge, name="ticket-merge"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
 ]

@@ -9,10 +9,12 @@ Every ticket comes through `accounts.access`; writes go through `support.service
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -374,3 +376,52 @@ def nav_count(request: AuthedHttpRequest) -> HttpResponse:
         "support/partials/nav_count.html",
         {"shown": shown, "label": label % {"n": count}},
     )
+
+
+PRESENCE_SECONDS = 40
+
+
+@login_required
+@require_GET
+def ticket_presence(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Who else has the ticket open: each open page polls every 15 s, leaving its name and the
+    time in the cache for PRESENCE_SECONDS; answers the other names (empty when alone, or when
+    the cache is down)."""
+    ticket = _ticket(request, pk)
+    key = f"support:presence:{ticket.pk}"
+    now = time.time()
+    seen: dict[str, tuple[str, float]] = cache.get(key) or {}
+    seen = {uid: v for uid, v in seen.items() if now - v[1] < PRESENCE_SECONDS}
+    seen[str(request.user.pk)] = (str(request.user), now)
+    cache.set(key, seen, PRESENCE_SECONDS + 20)
+    others = sorted(name for uid, (name, _t) in seen.items() if uid != str(request.user.pk))
+    return render(request, "support/partials/presence.html", {"others": others})
+
+
+@login_required
+@require_POST
+def ticket_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Merge this ticket into another one, named by its number ("T-000123" or "123")."""
+    ticket = _workable(request, pk)
+    number = request.POST.get("target", "").strip().upper().removeprefix("T-").lstrip("0")
+    target = None
+    if number.isdigit() and len(number) < 15:
+        target = selectors.ticket_list(user=request.user).filter(number=int(number)).first()
+    if target is None:
+        messages.error(request, _("No ticket with that number that you can see."))
+        return redirect(ticket.get_absolute_url())
+    try:
+        target = services.ticket_merge(source=ticket, target=target, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(ticket.get_absolute_url())
+    except PermissionDenied:
+        messages.error(
+            request, _("You may not work on %(reference)s.") % {"reference": target.reference}
+        )
+        return redirect(ticket.get_absolute_url())
+    messages.success(
+        request,
+        _("%(source)s was merged into this ticket.") % {"source": ticket.reference},
+    )
+    return redirect(target.get_absolute_url())

@@ -423,3 +423,42 @@ def test_canned_responses_are_managed_in_the_admin(client, admin_user):
     url = reverse("admin:support_cannedresponse_changelist")
     assert client.get(url, {"q": "thank"}).status_code == 200
     assert client.get(reverse("admin:support_cannedresponse_add")).status_code == 200
+
+
+def test_two_agents_on_one_ticket_see_each_other(client, queue, lead, agent_b, marketer):
+    from django.test import Client
+
+    ticket = make_ticket(queue, actor=lead)
+    url = reverse("support:ticket-presence", args=[ticket.pk])
+    login(client, lead)
+    assert "also" not in client.get(url).content.decode()  # alone
+    other = login(Client(), agent_b)
+    assert str(lead) in other.get(url).content.decode()
+    assert str(agent_b) in client.get(url).content.decode()
+    assert url in client.get(ticket.get_absolute_url()).content.decode()
+    assert login(Client(), marketer).get(url).status_code == 404
+
+
+def test_merge_moves_the_conversation_and_closes_the_source(client, queue, lead):
+    source = make_ticket(queue, actor=lead, subject="Dup", description="Same issue again")
+    target = make_ticket(queue, actor=lead, subject="Original")
+    TicketMessage.objects.create(ticket=source, kind=MessageKind.CUSTOMER, body="From the dup")
+    login(client, lead)
+    url = reverse("support:ticket-merge", args=[source.pk])
+    response = client.post(url, {"target": target.reference})
+    assert response.status_code == 302
+    assert response["Location"] == target.get_absolute_url()
+    source.refresh_from_db()
+    assert source.status == Status.CLOSED
+    bodies = list(target.messages.order_by("id").values_list("body", flat=True))
+    assert "From the dup" in bodies
+    assert any("Same issue again" in b and source.reference in b for b in bodies)
+    assert source.messages.get().body == f"Merged into {target.reference}."
+    # Into itself, an unknown number, or from a closed ticket: a message, nothing changes.
+    for bad in (str(target.number), "T-999999", "x" * 30, "\u202e"):
+        answer = client.post(reverse("support:ticket-merge", args=[target.pk]), {"target": bad})
+        assert answer.status_code == 302
+    again = client.post(url, {"target": target.reference}, follow=True)
+    assert "closed already" in again.content.decode()
+    target.refresh_from_db()
+    assert target.status != Status.CLOSED
