@@ -17,6 +17,7 @@ first queue), `SUPPORT_CHAT_CHANNELS` (`{key: {"secret": ..., "kind": "chat"|"so
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import logging
 import re
@@ -272,7 +273,7 @@ def _thread(mail: inbound.InboundMail) -> Ticket | None:
                 ref__in=[r[:255] for r in mail.references],
                 kind__in=[MessageRefKind.EMAIL_IN, MessageRefKind.EMAIL_OUT],
             )
-            .select_related("ticket__queue__lead", "ticket__assignee")
+            .select_related("ticket__queue__lead", "ticket__assignee", "ticket__requester")
             .order_by("-created_at", "-id")
             .first()
         )
@@ -281,7 +282,7 @@ def _thread(mail: inbound.InboundMail) -> Ticket | None:
     match = REFERENCE.search(mail.subject)
     if match:
         return (
-            Ticket.objects.select_related("queue__lead", "assignee")
+            Ticket.objects.select_related("queue__lead", "assignee", "requester")
             .filter(number=int(match.group(1)))
             .first()
         )
@@ -298,10 +299,17 @@ def _forwarded_sender(mail: inbound.InboundMail) -> tuple[str, str] | None:
     match = FORWARDED_FROM.search(mail.text)
     if not match:
         return None
-    import email.utils
-
     name, address = email.utils.parseaddr(match.group(1).strip())
     return (name, address.lower()) if "@" in address else None
+
+
+def _with_sender(mail: inbound.InboundMail, ticket: Ticket) -> str:
+    """The mail's text, headed by its sender when that is not the requester (a colleague in
+    copy, a forward), so the agent sees who wrote."""
+    if mail.from_address == (ticket.requester.primary_email or "").lower():
+        return mail.text
+    sender = email.utils.formataddr((mail.from_name, mail.from_address))
+    return _("From %(sender)s:") % {"sender": sender} + "\n\n" + mail.text
 
 
 def _mail_files(mail: inbound.InboundMail) -> list[tuple[str, str, bytes]]:
@@ -331,7 +339,7 @@ def ticket_from_mail(mail: inbound.InboundMail) -> bool:
                 return True
             return False
         if ticket is not None and ticket.status != Status.CLOSED:
-            message = _customer_message(ticket, mail.text)
+            message = _customer_message(ticket, _with_sender(mail, ticket))
             _attach(ticket, message, _mail_files(mail))
             _ref(ticket, mail.message_id, MessageRefKind.EMAIL_IN, message)
             _reopen(ticket)

@@ -137,6 +137,14 @@ def test_reply_by_headers_threads_without_a_reference(queue, lead) -> None:
     assert TicketMessage.objects.get(ticket=ticket).body.strip() == "More details."
 
 
+def test_a_reply_from_someone_else_names_its_sender(queue, lead) -> None:
+    ticket = make_ticket(queue, actor=lead, requester_email="mia@example.net")
+    deliver(build(subject=f"RE: [{ticket.reference}]", sender="Bo Li <bo@example.net>", body="+1"))
+    body = TicketMessage.objects.get(ticket=ticket).body
+    assert body.startswith("From Bo Li <bo@example.net>:")
+    assert body.endswith("+1")
+
+
 def test_reply_to_a_closed_ticket_opens_a_follow_up(queue, lead) -> None:
     ticket = make_ticket(queue, actor=lead)
     services.ticket_set_status(ticket=ticket, status=Status.CLOSED, actor=lead)
