@@ -7,6 +7,8 @@ from contacts.activities import collab_views
 urlpatterns = [
     path("home/", collab_views.home_page, name="home"),
     path("my-work/count/", collab_views.my_work_count, name="my-work-count"),
+    path("feed/", collab_views.feed_page, name="feed"),
+    path("follow/<str:label>/<int:pk>/", collab_views.follow_toggle, name="follow"),
     path("notifications/", collab_views.notification_list, name="notifications"),
     path("notifications/count/", collab_views.notification_count, name="notification-count"),
     path("notifications/menu/", collab_views.notification_menu, name="notification-menu"),

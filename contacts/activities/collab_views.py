@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from contacts.activities import comments, home, notifications
+from contacts.activities import comments, feed, home, notifications
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -243,3 +243,45 @@ def my_work_count(request: AuthedHttpRequest) -> HttpResponse:
         "activities/partials/my_work_count.html",
         {"total": total, "overdue": counts["overdue"], "label": label},
     )
+
+
+# --- follow and the feed ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def follow_toggle(request: AuthedHttpRequest, label: str, pk: int) -> HttpResponse:
+    """Follow or stop following a record (`follow=1` / `follow=0`); HTMX gets the button."""
+    record = comments.record_get(user=request.user, label=label, pk=pk)
+    following = feed.follow_set(
+        user=request.user, target=record, follow=request.POST.get("follow") == "1"
+    )
+    if is_fragment_request(request):
+        context = {"record": record, "following": following, "label": label}
+        return render(request, "activities/partials/follow_button.html", context)
+    messages.success(
+        request,
+        _("You follow this record.") if following else _("You no longer follow this record."),
+    )
+    return redirect(_next(request, notifications.record_url(record)))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def feed_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Changes by others on my records and the records I follow (`?team=1`: my team's)."""
+    team = request.GET.get("team") == "1" and bool(request.user.team_id)
+    before = _cursor(request.GET.get("before", ""))
+    items, cursor = feed.feed(user=request.user, team=team, before=before)
+    context = {
+        "items": items,
+        "team": team,
+        "has_team": bool(request.user.team_id),
+        "next_cursor": f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else "",
+        "paged": before is not None,
+    }
+    template = "activities/feed.html"
+    if is_fragment_request(request):
+        template += "#rows"
+    return render(request, template, context)

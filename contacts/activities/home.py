@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from accounts import access
-from accounts.models import OwnedModel
 from contacts.activities import notifications
 from contacts.activities.collab_models import Notification
+from contacts.activities.feed import visible_records
 from contacts.activities.models import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -63,36 +62,21 @@ def recent_records(*, user: User, limit: int = RECENT) -> list[dict[str, Any]]:
     """Records the user changed lately (their audit entries), newest first, each once, only
     those they may still see and that have a page."""
     from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
 
     since = timezone.now() - dt.timedelta(days=RECENT_DAYS)
     entries = (
         LogEntry.objects.filter(actor=user, timestamp__gte=since)
         .order_by("-timestamp")
-        .values_list("content_type_id", "object_pk", "timestamp")[:RECENT_ENTRIES]
+        .values_list("content_type_id", "object_id", "timestamp")[:RECENT_ENTRIES]
     )
-    order: list[tuple[int, str, dt.datetime]] = []
-    seen: set[tuple[int, str]] = set()
+    order: dict[tuple[int, Any], dt.datetime] = {}
     for ct_id, pk, at in entries:
-        if (ct_id, pk) not in seen:
-            seen.add((ct_id, pk))
-            order.append((ct_id, pk, at))
-    by_model: dict[int, list[str]] = {}
-    for ct_id, pk, _at in order:
-        by_model.setdefault(ct_id, []).append(pk)
-    found: dict[tuple[int, str], Any] = {}
-    for ct_id in list(by_model)[:RECENT_MODELS]:
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model is None or not issubclass(model, OwnedModel):
-            continue
-        if not hasattr(model, "get_absolute_url"):
-            continue
-        ids = [int(pk) for pk in by_model[ct_id] if pk.isdigit()]
-        for row in access.scoped(user, model).filter(pk__in=ids):
-            found[(ct_id, str(row.pk))] = row
+        order.setdefault((ct_id, pk), at)
+    kinds = list(dict.fromkeys(ct_id for ct_id, _pk in order))[:RECENT_MODELS]
+    found = visible_records(user, [key for key in order if key[0] in kinds])
     recent = []
-    for ct_id, pk, at in order:
-        obj = found.get((ct_id, pk))
+    for key, at in order.items():
+        obj = found.get(key)
         if obj is not None:
             recent.append({"obj": obj, "at": at, "kind": obj._meta.verbose_name})
             if len(recent) == limit:

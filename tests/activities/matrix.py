@@ -181,3 +181,5 @@ matrix.route(
 )
 matrix.route("activities:home", get="login")
 matrix.route("activities:my-work-count", get="login")
+matrix.route("activities:feed", get="login")
+matrix.route("activities:follow", Contact, post="view", kwargs={"label": "contacts.contact"})

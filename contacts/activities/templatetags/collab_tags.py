@@ -8,7 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from contacts.activities import comments, notifications
+from contacts.activities import comments, feed, notifications
 
 register = template.Library()
 
@@ -22,6 +22,16 @@ def comment_composer(context: template.Context, record: Any) -> dict[str, Any] |
     if not comments.may_comment(context["request"].user):
         return None
     return _composer(record, record._meta.label_lower, CommentForm())
+
+
+@register.simple_tag(takes_context=True)
+def follow_state(context: template.Context, record: Any) -> dict[str, Any]:
+    """`{% follow_state record as follow %}`: `follow.following` (one query), `follow.label`."""
+    user = context["request"].user
+    return {
+        "following": feed.is_following(user=user, target=record),
+        "label": record._meta.label_lower,
+    }
 
 
 @register.simple_tag
