@@ -114,7 +114,8 @@ class RequestForm(forms.Form):
         help_text=_("Up to 5 files of 5 MB each: PDF, images, text, Word, Excel or ZIP."),
     )
     # Honeypot: hidden from people; bots fill every field in.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    # Named so that browsers do not autofill it (they would fill "website" or "url").
+    leave_empty = forms.CharField(required=False, label=_("Leave this empty"))
     started = forms.CharField(widget=forms.HiddenInput)
 
     def clean_attachments(self) -> list[UploadedFile]:
@@ -229,7 +230,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
             raise Refused(
                 429, str(_("Too many requests from your network. Please try again later."))
             )
-        if request.POST.get("website"):
+        if request.POST.get("leave_empty"):
             raise Refused(400, str(_("Your request could not be sent.")))
         _check_started(request.POST.get("started", ""))
     except Refused as refused:

@@ -36,7 +36,7 @@ def form(**values: object) -> dict[str, object]:
         "email": "li.lei@example.cn",
         "subject": "Cannot export my invoices",
         "description": "The export button does nothing since Monday.",
-        "website": "",
+        "leave_empty": "",
         "started": started(),
     }
     data.update(values)
@@ -61,7 +61,7 @@ def test_anonymous_sees_the_form_with_a_honeypot_and_a_visitor_cookie(client_ip,
     response = client_ip.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'name="website"' in html
+    assert 'name="leave_empty"' in html
     assert 'name="started"' in html
     assert 'enctype="multipart/form-data"' in html
     assert public_views.VISITOR_COOKIE in response.cookies
@@ -120,7 +120,7 @@ def test_confirmation_in_chinese_when_submitted_in_chinese(queue, smtp) -> None:
 
 
 def test_honeypot_filled_is_refused_and_nothing_stored(client_ip, queue) -> None:
-    response = client_ip.post(URL, form(website="http://spam.example"))
+    response = client_ip.post(URL, form(leave_empty="http://spam.example"))
     assert response.status_code == 400
     assert "could not be sent" in response.content.decode()
     assert not Ticket.objects.exists()
@@ -322,3 +322,14 @@ def test_form_confirmation_is_emailed_by_a_real_worker(
         time.sleep(0.1)
     assert len(smtp.messages) == 1
     assert Ticket.objects.get().reference in smtp.messages[0]["Subject"]
+
+
+def test_a_submission_costs_a_bounded_number_of_queries(
+    client_ip, queue, settings, django_assert_max_num_queries
+) -> None:
+    settings.SUPPORT_REQUEST_RATE = (100, 600)
+    client_ip.post(URL, form())  # the requester's contact is created once
+    with django_assert_max_num_queries(14):  # measured: 12
+        assert client_ip.post(URL, form(subject="Second")).status_code == 302
+    with django_assert_max_num_queries(30):  # a new requester's contact: measured 28
+        assert client_ip.post(URL, form(email="new.person@example.org")).status_code == 302
