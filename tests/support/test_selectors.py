@@ -77,3 +77,17 @@ def test_demo_seed_makes_tickets_conversations_and_a_long_one(queue, lead):
     numbers = list(Ticket.objects.values_list("number", flat=True))
     assert len(set(numbers)) == len(numbers)
     assert Ticket.objects.filter(status__in=[Status.OPEN, Status.NEW]).exists()
+
+
+def test_timeline_source_gives_the_customers_visible_tickets(queue, lead, rep):
+    from contacts import timeline
+    from support.registrations import ticket_timeline_entries
+
+    ticket = make_ticket(queue, actor=lead)
+    source = next(s for s in timeline.sources if s.kind == "ticket")
+    assert source.entries is ticket_timeline_entries
+    entries = ticket_timeline_entries(lead, ticket.requester, None, 10)
+    assert [e.obj.pk for e in entries] == [ticket.pk]
+    assert ticket_timeline_entries(rep, ticket.requester, None, 10) == []
+    if ticket.company is not None:
+        assert ticket_timeline_entries(lead, ticket.company, None, 10)[0].obj == ticket
