@@ -30,6 +30,11 @@ class AccountsConfig(AppConfig):
         auditlog.register(Team)
         auditlog.register(RolePolicy)
 
+        # Change histories name a foreign key's target only if the viewer may see it.
+        from crm import history
+
+        history.register_visibility(_history_scope)
+
         # Cache bookkeeping: any change to roles, their permissions or who holds them drops the
         # role data kept between requests (accounts.access.role_data).
         for model in (RolePolicy, Group, Permission):
@@ -62,3 +67,14 @@ def _users_changed(sender: type[Model], **kwargs: Any) -> None:
     from crm import cache
 
     cache.bump("users")
+
+
+def _history_scope(viewer: Any, model: type[Model]) -> Any:
+    """The rows of `model` a history may name for `viewer`: scoped for records the permission
+    door guards (owned, or through a parent), None (all) for the rest (users, teams, stages)."""
+    from accounts import access
+    from accounts.models import OwnedModel
+
+    if issubclass(model, OwnedModel) or getattr(model, "ACCESS_PARENT", None):
+        return access.scoped(viewer, model)
+    return None

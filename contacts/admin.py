@@ -10,6 +10,7 @@ from guardian.admin import GuardedModelAdminMixin
 
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, ImportJob, Tag
 from contacts.search import search_condition
+from crm.tags import tags_set
 
 
 class IndexedSearchMixin:
@@ -22,6 +23,16 @@ class IndexedSearchMixin:
         if condition is None:
             return queryset, False
         return queryset.filter(condition), False
+
+
+class TagIdsAdminMixin:
+    """The admin edits the link table; the record's `tag_ids` follow it (crm.tags)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        obj = form.instance
+        ids = list(obj.tags.values_list("pk", flat=True))
+        tags_set(obj=obj, tags=ids, actor=request.user, check=False)
 
 
 class ContactEmailInline(admin.TabularInline):
@@ -37,7 +48,7 @@ class ContactPhoneInline(admin.TabularInline):
 
 # guardian declares change_form_template as an instance attribute, django-stubs as a ClassVar.
 @admin.register(Contact)
-class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
+class ContactAdmin(TagIdsAdminMixin, IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = [
         "display_name",
         "company",
@@ -62,7 +73,7 @@ class ContactAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin)
 
 # guardian declares change_form_template as an instance attribute, django-stubs as a ClassVar.
 @admin.register(Company)
-class CompanyAdmin(IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
+class CompanyAdmin(TagIdsAdminMixin, IndexedSearchMixin, GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = ["name", "industry", "size", "region", "lifecycle_stage", "owner", "team"]
     list_filter = ["industry", "size", "region", "lifecycle_stage", "team", "archived_at"]
     search_fields = ["search_text"]  # see IndexedSearchMixin

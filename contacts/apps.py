@@ -26,13 +26,10 @@ class ContactsConfig(AppConfig):
                 "updated_at",
                 "merged_into",
             ],
-            m2m_fields={"tags"},
         )
-        auditlog.register(
-            Company,
-            exclude_fields=["search_text", "search_vector", "updated_at"],
-            m2m_fields={"tags"},
-        )
+        # Tag changes are recorded as changes of tag_ids (crm.history shows their names), not
+        # as link-table operations.
+        auditlog.register(Company, exclude_fields=["search_text", "search_vector", "updated_at"])
         auditlog.register(ContactEmail)
         auditlog.register(ContactPhone, exclude_fields=["digits"])
         auditlog.register(Tag)
@@ -57,9 +54,18 @@ class ContactsConfig(AppConfig):
         # Tag option lists (contacts.selectors.tag_options).
         post_save.connect(_tag_rows_changed, sender=Tag, dispatch_uid="tags-version-save")
         post_delete.connect(_tag_rows_changed, sender=Tag, dispatch_uid="tags-version-delete")
+        # A deleted tag leaves every record's tag_ids (crm.tags), however it is deleted: the
+        # link tables lose their rows by cascade, the arrays have no foreign key.
+        post_delete.connect(_tag_deleted, sender=Tag, dispatch_uid="tags-forget")
 
 
 def _tag_rows_changed(sender: type[Model], **kwargs: Any) -> None:
     from crm import cache
 
     cache.bump("tags")
+
+
+def _tag_deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    from crm.tags import forget_tag
+
+    forget_tag(instance.pk)

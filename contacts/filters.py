@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact, Industry, LifecycleStage, Region
 from contacts.search import search_condition
-from contacts.selectors import CONTACT_TAG_IDS, owner_options, tag_choices, tag_filter, tag_options
+from contacts.selectors import owner_options, tag_options
 from crm.lists import FlagFilter, ListFilterSet
+from crm.tags import TagFilter
 
 ANY = _("Any")
 
@@ -41,9 +42,8 @@ class _RecordFilterSet(ListFilterSet):
         choices=LifecycleStage.choices,
         empty_label=ANY,
     )
-    tag = django_filters.ModelMultipleChoiceFilter(
-        label=_("Tags"), queryset=lambda request: tag_choices(), method="filter_tags"
-    )
+    # Any of the tags, through the GIN index (tag_ids, lifecycle_stage) (crm.tags).
+    tag = TagFilter()
     region = django_filters.ChoiceFilter(label=_("Region"), choices=Region.choices, empty_label=ANY)
     created_from = django_filters.DateFilter(
         label=_("Created from"),
@@ -111,11 +111,6 @@ class _RecordFilterSet(ListFilterSet):
     def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         return qs.filter(archived_at__isnull=not value)
 
-    def filter_tags(self, qs: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
-        if not value:  # no tag chosen (an empty queryset of tags)
-            return qs
-        return qs.filter(tag_filter(qs.model, tuple(t.pk for t in value)))
-
 
 class ContactFilterSet(_RecordFilterSet):
     industry = django_filters.ChoiceFilter(
@@ -129,13 +124,6 @@ class ContactFilterSet(_RecordFilterSet):
     class Meta:
         model = Contact
         fields: list[str] = []
-
-    def filter_tags(self, qs: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
-        if not value:
-            return qs
-        # tag_ids is kept by triggers (migration 0006) and GIN-indexed with the stage.
-        ids = [t.pk for t in value]
-        return qs.alias(tag_id_array=CONTACT_TAG_IDS).filter(tag_id_array__overlap=ids)
 
 
 class CompanyFilterSet(_RecordFilterSet):

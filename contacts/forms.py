@@ -18,22 +18,10 @@ from contacts.search import digits_of
 from contacts.selectors import assignable_users
 from contacts.services import EmailInput, PhoneInput
 from contacts.validators import EmailAddressField
+from crm.tags import TagNamesField
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-class TagNamesField(forms.CharField):
-    """Tags typed as comma-separated names; new names are created by the service if allowed."""
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [n.strip() for n in text.replace("\uff0c", ",").split(",") if n.strip()]
-
-    def prepare_value(self, value: Any) -> str:
-        if isinstance(value, list | tuple):
-            return ", ".join(str(v) for v in value)
-        return value or ""
 
 
 class OwnerChoiceField(forms.ModelChoiceField):

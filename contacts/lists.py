@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from accounts import access
 from contacts import exports, selectors
 from contacts.filters import CompanyFilterSet, ContactFilterSet
 from contacts.forms import BulkActionForm
-from contacts.models import Company, Contact, Tag
+from contacts.models import Company, Contact
 from crm.lists import BulkSpec, ExportSpec, ListSpec
+from crm.tags import attach_row_tags
 
 
 def _may_export(model: type[Contact] | type[Company]) -> Any:
@@ -31,9 +31,8 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     template="contacts/contact_list.html",
     results_id="contact-list-results",
     row_fields=selectors.CONTACT_ROW_FIELDS,
-    # Tag badges from the contacts' own tag ids and the cached labels, not a prefetch.
-    row_annotations={"tag_id_list": selectors.CONTACT_TAG_IDS},
-    prepare_rows=selectors.attach_row_tags,
+    # Tag badges from the rows' own tag ids and the cached labels, not a prefetch (crm.tags).
+    prepare_rows=attach_row_tags,
     export=ExportSpec(
         filename="contacts",
         url_name="contacts:contact-export",
@@ -60,7 +59,7 @@ COMPANIES: ListSpec[Company] = ListSpec(
     template="contacts/company_list.html",
     results_id="company-list-results",
     row_fields=selectors.COMPANY_ROW_FIELDS,
-    row_prefetch=(Prefetch("tags", queryset=Tag.objects.order_by("name")),),
+    prepare_rows=attach_row_tags,
     export=ExportSpec(
         filename="companies",
         url_name="contacts:company-export",

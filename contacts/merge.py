@@ -33,6 +33,7 @@ from contacts.models import (
 )
 from contacts.services import CONTACT_FIELDS, _check_ownership, _refresh_contact_derived
 from crm.errors import DomainError
+from crm.tags import tags_set
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -404,6 +405,13 @@ def contact_merge(
                 ids = list(getattr(duplicate, m2m.name).values_list("pk", flat=True))
                 if ids:
                     getattr(primary, m2m.name).add(*ids)
+        # The primary's tag ids (crm.tags): its own and the duplicate's.
+        tags_set(
+            obj=primary,
+            tags={*(primary.tag_ids or ()), *(duplicate.tag_ids or ())},
+            actor=actor,
+            check=False,  # the merge checked that the actor may change both
+        )
         _repoint(Contact, duplicate, primary)
         # A contact merged into the duplicate earlier now points at the one that stays.
         Contact.objects.filter(merged_into=duplicate).update(merged_into=primary)

@@ -14,9 +14,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from contacts import selectors, timeline
-from contacts.models import Company, Contact, ContactEmail, ContactPhone
-from crm import history, nav, search
+from contacts.models import Company, Contact, ContactEmail, ContactPhone, Tag
+from crm import history, nav, search, tags
 from crm.registry import ApiRoute, api_routes
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def history_timeline_entries(
     """The change history of the subject and its child rows: one query (and one per model the
     changed foreign keys name)."""
     items = selectors.record_history(
-        subject, before=(before.at, before.id) if before else None, limit=limit
+        subject, before=(before.at, before.id) if before else None, limit=limit, viewer=user
     )
     return [
         timeline.TimelineEntry(kind="history", at=item.entry.timestamp, id=item.entry.pk, obj=item)
@@ -44,7 +45,26 @@ def history_timeline_entries(
     ]
 
 
+def _resolve_tags(*, names: Sequence[str], actor: User) -> list[int]:
+    from contacts.services import tags_get_or_create
+
+    return [t.pk for t in tags_get_or_create(names=names, actor=actor)]
+
+
 def register() -> None:
+    # The one tag vocabulary every app's records use (crm.tags), and contacts' taggable models
+    # (they also keep their link tables, which the API, exports and the merge read).
+    tags.register_vocabulary(
+        tags.Vocabulary(
+            labels=selectors.tag_labels,
+            resolve=_resolve_tags,
+            may_change=lambda user, obj: access.can(user, obj, "change"),
+            existing=lambda ids: set(Tag.objects.filter(pk__in=ids).values_list("pk", flat=True)),
+        )
+    )
+    tags.register_taggable(Contact, link="tags")
+    tags.register_taggable(Company, link="tags")
+
     api_routes.register(ApiRoute("contacts", "contacts.api.ContactViewSet", "contact", order=10))
     api_routes.register(ApiRoute("companies", "contacts.api.CompanyViewSet", "company", order=20))
 

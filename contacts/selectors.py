@@ -4,13 +4,9 @@ select_related / prefetch_related so the query count of a page does not grow wit
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.postgres.fields import ArrayField
-from django.db import models
-from django.db.models import DateTimeField, Exists, OuterRef, Prefetch, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import DateTimeField, Prefetch, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -21,6 +17,7 @@ from contacts.search import search_condition
 from crm import cache as versioned_cache
 from crm.history import HistoryItem, history_entries, history_items
 from crm.lists import Sort
+from crm.tags import TagLabel
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -61,20 +58,6 @@ COMPANY_SORTS = {
 }
 
 
-# The contact's tag ids: a column the triggers of migration 0006 keep, not a model field (so no
-# save() writes it). Only valid where contacts_contact is the query's own table, unaliased.
-CONTACT_TAG_IDS = RawSQL(
-    '"contacts_contact"."tag_ids"', (), output_field=ArrayField(models.BigIntegerField())
-)
-
-
-def tag_filter(model: type[Contact] | type[Company], tag_ids: tuple[int, ...]) -> Exists:
-    """Rows carrying any of the tags (contacts filter on their `tag_ids` column instead)."""
-    through = model.tags.through
-    fk = "contact_id" if model is Contact else "company_id"
-    return Exists(through.objects.filter(**{fk: OuterRef("pk"), "tag_id__in": tag_ids}))
-
-
 def contact_list(*, user: User) -> QuerySet[Contact]:
     """Contacts the user may see, with the joins a list row, an export row and the API read.
     Filtered by `contacts.filters.ContactFilterSet`, paged by the list kit (`contacts.lists`)."""
@@ -87,23 +70,13 @@ def contact_list(*, user: User) -> QuerySet[Contact]:
 CONTACT_ROW_FIELDS = (
     "display_name", "job_title", "company", "company__name", "primary_email", "primary_phone",
     "lifecycle_stage", "owner", "owner__first_name", "owner__last_name", "owner__email",
-    "owner__name_order", "archived_at", "created_at", "last_contacted_at",
+    "owner__name_order", "archived_at", "created_at", "last_contacted_at", "tag_ids",
 )  # fmt: skip
 COMPANY_ROW_FIELDS = (
     "name", "city", "industry", "region", "phone", "lifecycle_stage",
     "owner", "owner__first_name", "owner__last_name", "owner__email", "owner__name_order",
-    "archived_at", "created_at", "last_contacted_at",
+    "archived_at", "created_at", "last_contacted_at", "tag_ids",
 )  # fmt: skip
-
-
-def attach_row_tags(contacts: list[Contact]) -> None:
-    """Give each contact of a `contact_list_rows` page its `row_tags` (TagLabels by name), from
-    the cached tag labels: no query, no Tag objects."""
-    labels = tag_labels()
-    for contact in contacts:
-        ids = getattr(contact, "tag_id_list", None) or ()
-        row = sorted((labels[i] for i in ids if i in labels), key=lambda t: t.name.casefold())
-        contact.row_tags = row  # type: ignore[attr-defined]
 
 
 def contact_search(*, user: User, query: str, limit: int = 10) -> list[Contact]:
@@ -135,12 +108,17 @@ def contact_detail(*, user: User, pk: object) -> Contact:
 
 
 def record_history(
-    obj: Contact | Company, *, before: tuple[dt.datetime, int] | None = None, limit: int = 50
+    obj: Contact | Company,
+    *,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = 50,
+    viewer: User | None = None,
 ) -> list[HistoryItem]:
     """The audit trail of a record the caller has already fetched through the scoping layer,
     and of its child rows (emails, phones), newest first, keyset-paged by (time, id) before
     `before`, as readable rows (one query, plus one per model their foreign keys name)."""
-    return history_items(history_entries(obj, before=before, limit=limit), type(obj))
+    entries = history_entries(obj, before=before, limit=limit)
+    return history_items(entries, type(obj), viewer=viewer)
 
 
 def company_list(*, user: User) -> QuerySet[Company]:
@@ -195,17 +173,8 @@ def tag_choices() -> QuerySet[Tag]:
 OPTIONS_CACHE_SECONDS = 3600
 
 
-@dataclass(frozen=True)
-class TagLabel:
-    """What a tag badge shows."""
-
-    pk: int
-    name: str
-    color: str
-
-
 def tag_labels() -> dict[int, TagLabel]:
-    """Every tag's label by id, in name order."""
+    """Every tag's label by id, in name order (the vocabulary's labels, crm.tags)."""
     return versioned_cache.get_or_compute(
         "tags",
         "labels",

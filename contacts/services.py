@@ -32,6 +32,7 @@ from contacts.models import (
 )
 from contacts.search import build_search_text, digits_of, normalize
 from crm.errors import DomainError
+from crm.tags import tags_add, tags_set
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -291,7 +292,7 @@ def contact_create(*, data: ContactInput, actor: User) -> Contact:
         _replace_phones(contact, phones)
         contact.save(update_fields=_refresh_contact_derived(contact))
         if data.tags:
-            contact.tags.set(data.tags)
+            tags_set(obj=contact, tags=data.tags, actor=actor, check=False)
     return contact
 
 
@@ -332,7 +333,7 @@ def contact_update(
         derived = _refresh_contact_derived(contact)
         contact.save(update_fields=[*values.keys(), *derived, "updated_at"])
         if tags is not None:
-            contact.tags.set(tags)
+            tags_set(obj=contact, tags=tags, actor=actor, check=False)  # checked above
     return contact
 
 
@@ -400,11 +401,7 @@ def contact_bulk_update(
             if len(fields) > 1:
                 contact.save(update_fields=fields)
         if tags:
-            through = Contact.tags.through
-            through.objects.bulk_create(
-                [through(contact_id=c.pk, tag_id=t.pk) for c in contacts for t in tags],
-                ignore_conflicts=True,
-            )
+            tags_add(model=Contact, ids=[c.pk for c in contacts], tags=tags)
     return len(contacts)
 
 
@@ -429,7 +426,7 @@ def company_create(
         company.search_text = company_search_text(company)
         company.save()
         if tags:
-            company.tags.set(tags)
+            tags_set(obj=company, tags=tags, actor=actor, check=False)
     return company
 
 
@@ -457,7 +454,7 @@ def company_update(
         company.search_text = company_search_text(company)
         company.save(update_fields=[*values.keys(), "search_text", "updated_at"])
         if tags is not None:
-            company.tags.set(tags)
+            tags_set(obj=company, tags=tags, actor=actor, check=False)  # checked above
     if renamed:
         contacts_reindex(company_id=company.pk)
     return company

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from crm.registry import Registry
+from crm.tags import TagIdsField, parse_ids, tag_labels
 
 if TYPE_CHECKING:
     from django.contrib.contenttypes.fields import GenericForeignKey
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise
 
 EMPTY = {"", "None", None}
+HIDDEN_RECORD = _("(a record you may not see)")
 HIDDEN = frozenset({"id", "created_at", "updated_at"})
 
 
@@ -66,6 +69,20 @@ def register_history(
     )
 
 
+# (viewer, model) -> the rows of `model` the viewer may see, or None when the model is not
+# scoped (users, teams, stages: their names are shown to anyone who sees the record). Registered
+# by accounts (its permission door); crm/ imports no app.
+_visibility: list[Callable[[Any, type[models.Model]], models.QuerySet[Any] | None]] = []
+
+
+def register_visibility(
+    scope: Callable[[Any, type[models.Model]], models.QuerySet[Any] | None],
+) -> None:
+    """How a history names the records its foreign keys point to: only those the viewer may
+    see (called once, from accounts)."""
+    _visibility[:] = [scope]
+
+
 def _config(model: type[models.Model]) -> HistoryConfig:
     return history_configs.get(model._meta.label_lower) or HistoryConfig(model=model)
 
@@ -98,8 +115,12 @@ def _display(model: type[models.Model], name: str, value: Any, names: dict) -> s
         return str(value)
     if not model_field.concrete:
         return str(value)
+    if isinstance(model_field, TagIdsField):
+        found = (names.get((TagIdsField, str(i))) for i in parse_ids(value))
+        return ", ".join(sorted((n for n in found if n), key=str.casefold))
     if model_field.is_relation and model_field.many_to_one:
-        return names.get((model_field.related_model, str(value)), f"#{value}")
+        # A record the viewer may not see (or one deleted since) is not named, nor its id shown.
+        return names.get((model_field.related_model, str(value)), str(HIDDEN_RECORD))
     choices = getattr(model_field, "choices", None)
     if choices:
         return str(dict(choices).get(value, value))
@@ -111,14 +132,20 @@ def _entry_model(entry: LogEntry) -> type[models.Model] | None:
 
 
 def history_items(
-    entries: list[LogEntry], record_model: type[models.Model] | None = None
+    entries: list[LogEntry],
+    record_model: type[models.Model] | None = None,
+    *,
+    viewer: Any = None,
 ) -> list[HistoryItem]:
     """Readable rows for `entries` (of any registered models); bounded queries whatever their
     number: one per model that their foreign keys point to. Entries of another model than
-    `record_model` are a child's and carry its `child_label`."""
+    `record_model` are a child's and carry its `child_label`. With `viewer`, a foreign key's
+    target is named only if the viewer may see it (the permission door's scoped rows, in the
+    same one query per model); pages pass their user."""
     wanted: dict[type[models.Model], set[str]] = defaultdict(set)
     model_field: models.Field[Any, Any] | ForeignObjectRel | GenericForeignKey | None
     models_of = {entry.pk: _entry_model(entry) for entry in entries}
+    tags_named = False
     for entry in entries:
         model = models_of[entry.pk]
         if model is None:
@@ -128,13 +155,21 @@ def history_items(
                 model_field = model._meta.get_field(name)
             except FieldDoesNotExist:
                 continue
+            if isinstance(model_field, TagIdsField) and isinstance(change, list):
+                tags_named = tags_named or any(parse_ids(v) for v in change)
             if model_field.is_relation and model_field.many_to_one and isinstance(change, list):
                 related_model = model_field.related_model
                 assert isinstance(related_model, type)  # resolved once the models are loaded
                 wanted[related_model].update(str(v) for v in change if v not in EMPTY)
     names: dict[tuple[Any, str], str] = {}
+    if tags_named:  # the cached tag labels, read once
+        names.update(((TagIdsField, str(pk)), label.name) for pk, label in tag_labels().items())
     for related, pks in wanted.items():
-        for obj in related._default_manager.filter(pk__in=list(pks)):
+        rows = related._default_manager.all()
+        if viewer is not None and _visibility:
+            scoped = _visibility[0](viewer, related)
+            rows = rows if scoped is None else scoped
+        for obj in rows.filter(pk__in=list(pks)):
             names[(related, str(obj.pk))] = str(obj)
 
     items = []

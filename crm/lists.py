@@ -50,6 +50,9 @@ M = TypeVar("M", bound=Model)
 # Parameters that choose a page or a format, never which rows: not part of a list's filters.
 NOT_FILTERS = frozenset({"cursor", "sort", "format", "page_size"})
 
+# Names of the declared lists (saved views are offered for these: crm.saved_views).
+SPEC_NAMES: set[str] = set()
+
 
 class ListFilterSet(django_filters.FilterSet):
     """A django-filter FilterSet as every list uses it.
@@ -160,6 +163,9 @@ class ListSpec(Generic[M]):
     bulk: BulkSpec | None = None
     page_size: int | None = None
 
+    def __post_init__(self) -> None:
+        SPEC_NAMES.add(self.name)
+
     def sort_key(self, value: str | None) -> str:
         if value and value in self.sorts:
             return value
@@ -180,6 +186,15 @@ class ListResult(Generic[M]):
     can_bulk: bool = False
     bulk_form: forms.Form | None = None
     query: QueryDict = field(default_factory=QueryDict)
+    path: str = ""  # the list's URL path (the saved views' forms come back to it)
+    saved_views: list[Any] = field(default_factory=list)  # crm.saved_views.ViewLink
+
+    @property
+    def saved_query(self) -> str:
+        """The filters and sort a "save this view" form keeps."""
+        from crm.saved_views import clean_query
+
+        return clean_query(self.query.urlencode())
 
     @property
     def results_id(self) -> str:
@@ -272,6 +287,8 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)
     can_bulk = spec.bulk is not None and spec.bulk.allowed(request.user)
+    from crm.saved_views import saved_views_for  # crm.models: not at import time
+
     return ListResult(
         spec=spec,
         filterset=filterset,
@@ -283,6 +300,8 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         can_bulk=can_bulk,
         bulk_form=spec.bulk.form(user=request.user) if spec.bulk and can_bulk else None,
         query=request.GET,
+        path=request.path,
+        saved_views=saved_views_for(request.user, spec.name),
     )
 
 

@@ -155,6 +155,7 @@ class Job(TimeStampedModel):
             return None
         return min(100, round(100 * self.done / self.total))
 
+
 class InboundStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     DISPATCHED = "dispatched", _("Dispatched")
@@ -208,3 +209,40 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.status})"
+
+
+class SavedView(TimeStampedModel):
+    """A list's filters and sort saved under a name (crm/saved_views.py): seen by its user, and
+    by their team (the user's current team) when shared. `list_name` is the list spec's name (crm.lists.ListSpec.name)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("user"),
+    )
+    list_name = models.CharField(_("list"), max_length=50)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    shared = models.BooleanField(_("shared with my team"), default=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            # One name per user and list, whatever its case; also the index of "my views".
+            models.UniqueConstraint(
+                "user", "list_name", models.functions.Lower("name"), name="crm_saved_view_name"
+            ),
+        ]
+        indexes = [
+            # Views shared on a list (their users' teams are checked through the join).
+            models.Index(
+                fields=["list_name", "user"],
+                condition=models.Q(shared=True),
+                name="crm_saved_view_shared",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from crm import jobs, mailin, views
+from crm import jobs, mailin, saved_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,17 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("search/", views.search, name="search"),
     path("jobs/<int:pk>/", jobs.job_progress, name="job-progress"),
+    path(
+        "lists/<slug:list_name>/views/",
+        saved_views.saved_view_create_view,
+        name="saved-view-create",
+    ),
+    path(
+        "lists/views/<int:pk>/rename/", saved_views.saved_view_rename_view, name="saved-view-rename"
+    ),
+    path(
+        "lists/views/<int:pk>/delete/", saved_views.saved_view_delete_view, name="saved-view-delete"
+    ),
     path("accounts/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
     path("activities/", include("contacts.activities.urls")),

@@ -125,8 +125,6 @@ _COMMIT_LOCK = 0x1A7B
 # Index maintenance dominates the commit; GIN indexes batch their inserts in a pending list, and
 # a larger list for this transaction means fewer, bigger merges (measured: ~15% faster).
 _SESSION_SETTINGS = "SET LOCAL gin_pending_list_limit = '32MB'"
-# The writer fills contacts_contact.tag_ids in its COPY; the tag table's triggers need not.
-_TAG_IDS_WRITTEN = "SET LOCAL crm.tag_ids_written = 'on'"
 MAPPABLE = (ImportStatus.UPLOADED, ImportStatus.INVALID, ImportStatus.VALID, ImportStatus.FAILED)
 
 
@@ -715,7 +713,6 @@ def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int, int,
     _check_owner(actor, owner)
     job_tags = tags_get_or_create(names=TAG_SPLIT.split(job.tag_names), actor=actor)
     cursor.execute(_SESSION_SETTINGS)
-    cursor.execute(_TAG_IDS_WRITTEN)
     rejected = RejectedRows(job.headers) if job.keep_valid else None
     writer = Writer(
         cursor=cursor,

@@ -458,8 +458,8 @@ class Writer:
         ContactEmail.objects.bulk_create(new_emails)
         ContactPhone.objects.bulk_create(new_phones)
         if links:
-            # crm.tag_ids_written is set for this transaction, so the triggers stand aside:
-            # link, then recompute the contacts' tag_ids as the trigger would.
+            # Link, then recompute the contacts' tag_ids from their links (crm.tags: the
+            # writers keep both).
             self.cursor.execute(
                 "INSERT INTO contacts_contact_tags (contact_id, tag_id) "
                 "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",

@@ -31,7 +31,7 @@ COMPANY_COLUMNS = [
     "id", "created_at", "updated_at", "owner_id", "team_id", "street", "city", "state",
     "postal_code", "country", "search_text", "name", "website", "email", "phone", "industry",
     "size", "region", "lifecycle_stage", "source", "description", "linkedin", "x_handle",
-    "wechat", "archived_at",
+    "wechat", "archived_at", "tag_ids",
 ]  # fmt: skip
 CONTACT_COLUMNS = [
     "id", "created_at", "updated_at", "owner_id", "team_id", "street", "city", "state",
@@ -254,7 +254,7 @@ class Generator:
         search_text = company_search_text(
             cast("Company", _CompanyText(name, email, website, city.name, phone))
         )
-        out.companies.append(
+        row = (
             [
                 pk, created, updated, owner.user_id, owner.team_id, street, city.name, city.state,
                 postal, city.country, search_text, name, website, email, phone, industry,
@@ -263,8 +263,9 @@ class Generator:
                 updated if r.random() < 0.01 else None,
             ]
         )  # fmt: skip
-        if self.tag_ids and r.random() < 0.15:
-            out.company_tags.append([pk, r.choice(self.tag_ids)])
+        tags = [r.choice(self.tag_ids)] if self.tag_ids and r.random() < 0.15 else []
+        out.companies.append([*row, tags])
+        out.company_tags.extend([pk, t] for t in tags)
         return _Office(pk, name, domain, place, street, postal, owner, stage, chinese)
 
     def _contact(self, pk: int, office: _Office | None, out: Chunk) -> None:

@@ -1,5 +1,5 @@
-"""contacts_contact.tag_ids, kept by triggers on the tag table and written by the bulk writers,
-stays equal to the contact's tags however they change; the tag filter reads it."""
+"""contacts_contact.tag_ids, written by the services (crm.tags.tags_set / tags_add), the merge
+and the bulk writers, stays equal to the contact's link rows; the tag filter reads it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from contacts.lists import CONTACTS
 from contacts.merge import contact_merge
 from contacts.models import Contact, ImportStatus, Tag
 from crm.lists import query_for
-from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +28,27 @@ def actual(contact: Contact) -> list[int]:
     return sorted(contact.tags.values_list("pk", flat=True))
 
 
-def test_tag_changes_through_the_orm_are_mirrored(rep):
+def test_services_write_the_ids_and_the_link_table(rep):
     vip, hot, cold = (Tag.objects.create(name=n) for n in ("VIP", "Hot", "Cold"))
     contact = ContactFactory(owner=rep, tags=[hot, vip])
     assert stored(contact) == actual(contact) == sorted([vip.pk, hot.pk])
-    contact.tags.remove(hot)
-    assert stored(contact) == [vip.pk]
-    cold.contacts.add(contact)  # from the tag's side
-    assert stored(contact) == sorted([vip.pk, cold.pk])
+    services.contact_update(contact=contact, actor=rep, values={}, tags=[vip, cold])
+    assert stored(contact) == actual(contact) == sorted([vip.pk, cold.pk])
     contact.job_title = "Buyer"
-    contact.save()  # a save of the model never writes the column
+    contact.save(update_fields=["job_title"])
     assert stored(contact) == sorted([vip.pk, cold.pk])
-    contact.tags.clear()
-    assert stored(contact) == []
+    services.contact_update(contact=contact, actor=rep, values={}, tags=[])
+    assert stored(contact) == actual(contact) == []
+
+
+def test_a_deleted_tag_leaves_every_record(rep):
+    vip, hot = Tag.objects.create(name="VIP"), Tag.objects.create(name="Hot")
+    contact = ContactFactory(owner=rep, tags=[vip, hot])
+    company = CompanyFactory(owner=rep, tags=[vip])
+    vip.delete()
+    company.refresh_from_db()
+    assert stored(contact) == actual(contact) == [hot.pk]
+    assert company.tag_ids == []
 
 
 def test_bulk_tagging_and_merge_keep_it(manager, rep):
@@ -48,7 +56,7 @@ def test_bulk_tagging_and_merge_keep_it(manager, rep):
     primary = ContactFactory(owner=rep, tags=[vip], emails=["p@example.com"])
     duplicate = ContactFactory(owner=rep, tags=[hot], emails=["d@example.com"])
     services.contact_bulk_update(actor=rep, ids=[primary.pk, duplicate.pk], add_tags=[vip])
-    assert stored(duplicate) == sorted([vip.pk, hot.pk])
+    assert stored(duplicate) == actual(duplicate) == sorted([vip.pk, hot.pk])
     contact_merge(primary=primary, duplicate=duplicate, actor=manager, field_choices={})
     assert stored(primary) == actual(primary) == sorted([vip.pk, hot.pk])
     assert stored(duplicate) == actual(duplicate)  # the archived duplicate keeps its own

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import User
-from crm.models import Job
+from crm.models import Job, SavedView
 from tests import matrix
 
 
@@ -18,6 +18,23 @@ def _own_job(user: User, job: Job, action: str) -> bool:
 
 matrix.records(Job, make=_job, may=_own_job)  # type: ignore[arg-type]
 matrix.route("job-progress", Job, get="view")
+
+
+def _saved_view(owner: User, admin: User) -> SavedView:
+    return SavedView.objects.create(
+        user=owner, list_name="contacts", name="Mine", query="stage=customer"
+    )
+
+
+def _own_view(user: User, view: SavedView, action: str) -> bool:
+    """Only its user renames or deletes a saved view (crm.saved_views); teammates only open it."""
+    return view.user_id == user.pk
+
+
+matrix.records(SavedView, make=_saved_view, may=_own_view)  # type: ignore[arg-type]
+matrix.route("saved-view-create", post="login", kwargs={"list_name": "contacts"})
+matrix.route("saved-view-rename", SavedView, post="change")
+matrix.route("saved-view-delete", SavedView, post="change")
 
 # Inbound email: the raw-MIME endpoint checks its own shared secret, anymail's webhooks their
 # basic auth and the provider's signature (tests/crm/test_mailin.py tests both).

@@ -222,8 +222,7 @@ class Command(BaseCommand):
             # Foreign keys are checked at the end of each COPY rather than all at commit, which
             # would queue millions of pending checks in the server.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # The contact rows carry their tag_ids; the tag table's triggers need not fill them.
-            cursor.execute("SET LOCAL crm.tag_ids_written = 'on'")
+            # Contact and company rows carry their tag_ids with their link rows (crm.tags).
             existing = 0 if reset else Contact.objects.count()
             generator = Generator(
                 owners=owners,
