@@ -304,9 +304,10 @@ __all__ = ["Comment", "Follow", "Notification", "NotificationKind", "ReminderDel
 # Email's models (headers, threads, delivery, attachments, templates) live in their own module.
 from contacts.activities.mail.models import (  # noqa: E402
     MailAttachment,
+    Mailbox,
     MailMessage,
     MailStatus,
     MailTemplate,
 )
 
-__all__ += ["MailAttachment", "MailMessage", "MailStatus", "MailTemplate"]
+__all__ += ["MailAttachment", "Mailbox", "MailMessage", "MailStatus", "MailTemplate"]

@@ -183,3 +183,7 @@ matrix.route("activities:home", get="login")
 matrix.route("activities:my-work-count", get="login")
 matrix.route("activities:feed", get="login")
 matrix.route("activities:follow", Contact, post="view", kwargs={"label": "contacts.contact"})
+# One's own mailbox: the pages take no id.
+matrix.route("activities:mailbox", get="login", post="login")
+matrix.route("activities:mailbox-sync", post="login")
+matrix.route("activities:mailbox-disconnect", post="login")

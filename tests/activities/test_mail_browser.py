@@ -98,3 +98,39 @@ def test_rep_sorts_unmatched_mail_onto_a_contact(page, live_server, granted):
     page.get_by_role("button", name="Attach").click()
     expect(page.get_by_text("The email is now on")).to_be_visible()
     assert Interaction.objects.get().contact.given_name == "Stella"
+
+
+def test_rep_connects_a_mailbox_and_sees_what_was_synced(page, live_server, granted):
+    from playwright.sync_api import expect
+
+    from contacts.activities.mail import mailboxes
+    from contacts.activities.mail.models import Mailbox
+    from tests.crm import imap_server as imap
+
+    ContactFactory(owner=granted, given_name="Mia", emails=["mia@customer.test"])
+    with imap.running_pymap() as port:
+        message = EmailMessage()
+        message["From"] = "Mia <mia@customer.test>"
+        message["To"] = "rep@rep-mail.test"
+        message["Subject"] = "Delivery date"
+        message["Message-ID"] = "<delivery@customer.test>"
+        message.set_content("When will it arrive?")
+        imap.append(port, "INBOX", message.as_bytes())
+
+        sign_in(page, live_server, granted.email)
+        page.goto(f"{live_server.url}/activities/mail/mailbox/")
+        page.get_by_label("Email address").fill("rep@rep-mail.test")
+        page.get_by_label("IMAP server").fill("127.0.0.1")
+        page.get_by_label("IMAP port").fill(str(port))
+        page.get_by_label("IMAP over SSL/TLS").uncheck()
+        page.get_by_label("IMAP user name").fill(imap.USER)
+        page.get_by_label("IMAP password").fill(imap.PASSWORD)
+        page.get_by_role("button", name="Connect").click()
+        expect(page.get_by_text("Mailbox saved; the first sync is queued.")).to_be_visible()
+        mailboxes.mailbox_sync(mailbox_id=Mailbox.objects.get(owner=granted).pk)
+    page.reload()
+    status = page.locator("#mailbox-status")
+    expect(status.get_by_text("rep@rep-mail.test")).to_be_visible()
+    expect(page.get_by_role("link", name="Delivery date")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+    shot(page, "mail-05-mailbox")

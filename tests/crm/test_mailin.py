@@ -8,10 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -19,13 +15,13 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from anymail.exceptions import AnymailInsecureWebhookWarning
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from crm import mailin
 from crm.models import InboundMessage, InboundStatus, OutboxMessage
+from tests.crm import imap_server as imap
 
 SECRET = "s3cret-inbound"
 
@@ -229,10 +225,11 @@ def test_mailgun_webhook_checks_basic_auth_and_signature(db, client, settings):
     assert InboundMessage.objects.count() == 1
 
 
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailInsecureWebhookWarning")
 def test_webhook_without_a_configured_secret_is_refused(db, client, settings):
     settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key"}
-    with pytest.warns(AnymailInsecureWebhookWarning):  # basic auth is off: we refuse
-        response = _mailgun_post(client, make_mail(), auth=None)
+    # anymail only warns that basic auth is off (AnymailInsecureWebhookWarning); we refuse.
+    response = _mailgun_post(client, make_mail(), auth=None)
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
 
@@ -240,53 +237,19 @@ def test_webhook_without_a_configured_secret_is_refused(db, client, settings):
 # --- IMAP against a real server ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def imap_server(settings) -> Iterator[tuple[str, int]]:
-    """pymap's in-memory IMAP server (user demouser / demopass) in a subprocess."""
-    pymap = shutil.which("pymap", path=str(Path(sys.executable).parent))
-    assert pymap, "pymap is a dev dependency (pyproject.toml)"
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own venv's binary, fixed arguments
-        [pymap, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with imap.running_pymap() as port:
         settings.CRM_INBOUND_IMAP_HOST = "127.0.0.1"
         settings.CRM_INBOUND_IMAP_PORT = port
-        settings.CRM_INBOUND_IMAP_USER = "demouser"
-        settings.CRM_INBOUND_IMAP_PASSWORD = "demopass"
+        settings.CRM_INBOUND_IMAP_USER = imap.USER
+        settings.CRM_INBOUND_IMAP_PASSWORD = imap.PASSWORD
         settings.CRM_INBOUND_IMAP_SSL = False
         yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _append(port: int, *messages: bytes) -> None:
-    client = mailin.imap_connect(
-        host="127.0.0.1", port=port, username="demouser", password="demopass", ssl=False
-    )
-    try:
-        for raw in messages:
-            client.append("INBOX", raw)
-    finally:
-        client.logout()
+    imap.append(port, "INBOX", *messages)
 
 
 def test_imap_poll_stores_new_mail_once(db, imap_server, settings, capsys):
@@ -322,7 +285,7 @@ def test_imap_poll_without_a_server_says_so(db, settings):
     settings.CRM_INBOUND_IMAP_HOST = ""
     assert mailin.imap_poll() == 0
     settings.CRM_INBOUND_IMAP_HOST = "127.0.0.1"
-    settings.CRM_INBOUND_IMAP_PORT = _free_port()
+    settings.CRM_INBOUND_IMAP_PORT = imap.free_port()
     settings.CRM_INBOUND_IMAP_SSL = False
     assert mailin.imap_poll() == 0  # refused connection: logged, the next beat tries again
     with pytest.raises(Exception, match="IMAP poll failed"):

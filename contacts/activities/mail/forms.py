@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contacts.activities.mail.models import MailTemplate
+from contacts.activities.mail.models import MailTemplate, SmtpSecurity
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -50,3 +50,46 @@ class ComposeForm(forms.Form):
 
 class AttachForm(forms.Form):
     contact = forms.IntegerField(label=_("Contact"), min_value=1)
+
+
+class MailboxForm(forms.Form):
+    address = forms.EmailField(label=_("Email address"))
+    imap_host = forms.CharField(label=_("IMAP server"), max_length=255)
+    imap_port = forms.IntegerField(label=_("IMAP port"), min_value=1, max_value=65535, initial=993)
+    imap_ssl = forms.BooleanField(label=_("IMAP over SSL/TLS"), required=False, initial=True)
+    imap_user = forms.CharField(label=_("IMAP user name"), max_length=255)
+    imap_password = forms.CharField(
+        label=_("IMAP password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the saved one."),
+    )
+    sent_folder = forms.CharField(
+        label=_("Sent mail folder"), max_length=100, required=False, initial="Sent"
+    )
+    smtp_host = forms.CharField(
+        label=_("SMTP server"),
+        max_length=255,
+        required=False,
+        help_text=_("Optional: email you write in the CRM is then sent from your own account."),
+    )
+    smtp_port = forms.IntegerField(label=_("SMTP port"), min_value=1, max_value=65535, initial=587)
+    smtp_security = forms.ChoiceField(label=_("SMTP security"), choices=SmtpSecurity.choices)
+    smtp_user = forms.CharField(label=_("SMTP user name"), max_length=255, required=False)
+    smtp_password = forms.CharField(
+        label=_("SMTP password"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+
+    def clean_imap_host(self) -> str:
+        return _host(self.cleaned_data["imap_host"])
+
+    def clean_smtp_host(self) -> str:
+        value = self.cleaned_data.get("smtp_host", "")
+        return _host(value) if value else ""
+
+
+def _host(value: str) -> str:
+    value = value.strip()
+    if not value or any(c.isspace() or c in "/@:?#" for c in value):
+        raise forms.ValidationError(_("Give a host name, like imap.example.com."))
+    return value

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,10 @@ class MailMessage(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     inbound = models.ForeignKey(
         "crm.InboundMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The personal mailbox it was synced from, or sent through.
+    mailbox = models.ForeignKey(
+        "activities.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -113,3 +118,55 @@ class MailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SmtpSecurity(models.TextChoices):
+    STARTTLS = "starttls", _("STARTTLS")
+    SSL = "ssl", _("SSL/TLS")
+    NONE = "none", _("None (local servers only)")
+
+
+class Mailbox(models.Model):
+    """A user's own mail account (mailboxes.py): mail they exchange with known contacts is synced
+    onto those contacts' timelines; email they write in the CRM goes out through its SMTP server.
+    Passwords are encrypted with the project's keys (crm/crypto.py); `sync_state` holds, per
+    folder, the UIDVALIDITY and the last UID read."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    address = models.EmailField(_("email address"))
+    imap_host = models.CharField(_("IMAP server"), max_length=255)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_ssl = models.BooleanField(_("IMAP over SSL/TLS"), default=True)
+    imap_user = models.CharField(_("IMAP user name"), max_length=255)
+    imap_password = models.TextField(editable=False)  # encrypted
+    sent_folder = models.CharField(
+        _("sent mail folder"), max_length=100, default="Sent", blank=True
+    )
+    smtp_host = models.CharField(_("SMTP server"), max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    smtp_security = models.CharField(
+        _("SMTP security"),
+        max_length=10,
+        choices=SmtpSecurity.choices,
+        default=SmtpSecurity.STARTTLS,
+    )
+    smtp_user = models.CharField(_("SMTP user name"), max_length=255, blank=True)
+    smtp_password = models.TextField(blank=True, editable=False)  # encrypted
+    active = models.BooleanField(_("syncing"), default=True)
+    sync_state = models.JSONField(default=dict, blank=True)
+    sync_started_at = models.DateTimeField(null=True, blank=True)  # the running sync's claim
+    last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_synced = models.PositiveIntegerField(default=0)  # emails the last sync put on timelines
+    total_synced = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("personal mailbox")
+        verbose_name_plural = _("personal mailboxes")
+
+    def __str__(self) -> str:
+        return self.address

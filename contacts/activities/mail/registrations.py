@@ -16,3 +16,10 @@ def register() -> None:
     panels.register_panel(
         panels.RecordPanel("mail", "activities/mail/panel.html", 12, ("contacts.contact",))
     )
+    from crm.celery import app as celery_app
+
+    celery_app.conf.beat_schedule["activities-mailboxes-sync"] = {
+        # Personal mailboxes: mail exchanged with known contacts onto their timelines.
+        "task": "contacts.activities.mail.tasks.mailboxes_sync_due",
+        "schedule": 300.0,
+    }

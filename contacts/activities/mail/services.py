@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from email.utils import make_msgid, parseaddr
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -38,13 +38,14 @@ from accounts.models import User
 from contacts.activities import services as activity_services
 from contacts.activities.mail.models import (
     MailAttachment,
+    Mailbox,
     MailMessage,
     MailStatus,
     MailTemplate,
 )
 from contacts.activities.models import Channel, Direction, Interaction
 from contacts.models import Contact, ContactEmail
-from crm import inbound, mailin, outbox
+from crm import crypto, inbound, mailin, outbox
 from crm.errors import DomainError, TransientError
 from crm.models import InboundMessage, InboundStatus
 
@@ -360,7 +361,9 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
         ),
         actor=actor,
     )
-    message_id = make_msgid(domain=_domain())
+    box = Mailbox.objects.filter(owner=actor, active=True).exclude(smtp_host="").first()
+    from_address = box.address if box else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    message_id = make_msgid(domain=from_address.rpartition("@")[2] or _domain())
     reply = data.reply_to
     message = MailMessage.objects.create(
         interaction=interaction,
@@ -369,10 +372,11 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
         thread_id=reply.thread_id if reply else message_id,
         in_reply_to=reply.message_id if reply else "",
         references=[*reply.references, reply.message_id][-50:] if reply else [],
-        from_address=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        from_address=from_address,
         from_name=actor.get_full_name(),
         to=[to],
         status=MailStatus.QUEUED,
+        mailbox=box,
     )
     for upload in data.attachments:
         name = str(upload.name or "attachment").replace("\x00", "")[:255]
@@ -415,19 +419,33 @@ def mail_deliver(*, mail_id: int, last_try: bool = False) -> bool:
     )
     if claimed != 1:
         return False
-    message = MailMessage.objects.select_related("interaction").get(pk=mail_id)
+    message = MailMessage.objects.select_related("interaction", "mailbox").get(pk=mail_id)
     headers = {"Message-ID": message.message_id}
+    box = message.mailbox if message.mailbox and message.mailbox.smtp_host else None
     if message.in_reply_to:
         headers["In-Reply-To"] = message.in_reply_to
         headers["References"] = " ".join(message.references)
-    reply_to = [mailin.default_mailbox()] if mailin.default_mailbox() else []
+    reply_to = [mailin.default_mailbox()] if mailin.default_mailbox() and not box else []
+    connection = None
+    from_email = settings.DEFAULT_FROM_EMAIL
+    if box is not None:  # the user's own account: replies come back to their synced inbox
+        from contacts.activities.mail.mailboxes import smtp_connection
+
+        try:
+            connection = smtp_connection(box)
+        except crypto.InvalidToken:
+            error = _("The mailbox's SMTP password cannot be decrypted; enter it again.")
+            MailMessage.objects.filter(pk=mail_id).update(status=MailStatus.FAILED, error=error)
+            return False
+        from_email = formataddr((message.from_name, box.address))
     email = EmailMessage(
         subject=message.interaction.subject,
         body=message.interaction.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email,
         to=list(message.to),
         reply_to=reply_to,
         headers=headers,
+        connection=connection,
     )
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:

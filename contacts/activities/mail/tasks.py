@@ -24,3 +24,20 @@ def mail_send(self: Any, *, mail_id: int) -> bool:
     """Send one queued email, at most once (a conditional claim); transient failures are
     retried with backoff, and the last one marks the email failed."""
     return services.mail_deliver(mail_id=mail_id, last_try=self.request.retries >= MAX_RETRIES)
+
+
+@shared_task(name="contacts.activities.mail.tasks.mailbox_sync", acks_late=True, ignore_result=True)
+def mailbox_sync(*, mailbox_id: int) -> int | None:
+    """Sync one personal mailbox (mailboxes.mailbox_sync): claimed, so two at once do not run;
+    what it stores is idempotent. Errors are recorded on the mailbox for its user."""
+    from contacts.activities.mail import mailboxes
+
+    return mailboxes.mailbox_sync(mailbox_id=mailbox_id)
+
+
+@shared_task(name="contacts.activities.mail.tasks.mailboxes_sync_due", ignore_result=True)
+def mailboxes_sync_due() -> int:
+    """Beat: queue a sync of every active personal mailbox. Safe late or twice."""
+    from contacts.activities.mail import mailboxes
+
+    return mailboxes.sync_due()

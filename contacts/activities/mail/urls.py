@@ -5,6 +5,9 @@ from django.urls import path
 from contacts.activities.mail import views
 
 urlpatterns = [
+    path("mail/mailbox/", views.mailbox_page, name="mailbox"),
+    path("mail/mailbox/sync/", views.mailbox_sync_now, name="mailbox-sync"),
+    path("mail/mailbox/disconnect/", views.mailbox_disconnect, name="mailbox-disconnect"),
     path("contacts/<int:pk>/email/", views.mail_compose, name="mail-compose"),
     path("mail/<int:pk>/", views.mail_detail, name="mail-detail"),
     path("mail/attachments/<int:pk>/", views.mail_attachment, name="mail-attachment"),

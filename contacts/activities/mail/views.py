@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from contacts.activities import selectors
-from contacts.activities.mail import services
-from contacts.activities.mail.forms import AttachForm, ComposeForm
+from contacts.activities.mail import mailboxes, services
+from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
 from contacts.activities.models import Interaction
 from contacts.models import Contact
@@ -259,3 +259,66 @@ def unmatched_create_contact(request: AuthedHttpRequest, pk: int) -> HttpRespons
         return _render_detail(request, row, form, status=422)
     messages.success(request, _("Contact created; the email is on its timeline."))
     return redirect("activities:mail-detail", pk=mail.interaction_id)
+
+
+# --- the user's own mailbox ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Connect one's own IMAP/SMTP account, and see what was synced and when (only one's own:
+    the page has no id)."""
+    box = mailboxes.mailbox_of(request.user)
+    status = 200
+    if request.method == "POST":
+        form = MailboxForm(request.POST)
+        if form.is_valid():
+            try:
+                mailboxes.mailbox_connect(
+                    data=mailboxes.MailboxInput(**form.cleaned_data), actor=request.user
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Mailbox saved; the first sync is queued."))
+                return redirect("activities:mailbox")
+        status = 422
+    else:
+        initial = {}
+        if box is not None:
+            initial = {
+                f: getattr(box, f)
+                for f in MailboxForm.base_fields
+                if f not in ("imap_password", "smtp_password")
+            }
+        form = MailboxForm(initial=initial)
+    recent: list[MailMessage] = []
+    if box is not None:
+        recent = list(
+            MailMessage.objects.filter(mailbox=box)
+            .select_related("interaction", "contact")
+            .order_by("-id")[:20]
+        )
+    context = {"form": form, "box": box, "recent": recent}
+    return render(request, "activities/mail/mailbox.html", context, status=status)
+
+
+@login_required
+@require_POST
+def mailbox_sync_now(request: AuthedHttpRequest) -> HttpResponse:
+    try:
+        mailboxes.mailbox_sync_request(actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Sync queued."))
+    return redirect("activities:mailbox")
+
+
+@login_required
+@require_POST
+def mailbox_disconnect(request: AuthedHttpRequest) -> HttpResponse:
+    mailboxes.mailbox_disconnect(actor=request.user)
+    messages.success(request, _("Mailbox disconnected. Emails already on timelines stay."))
+    return redirect("activities:mailbox")
