@@ -16,12 +16,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts import access
 from kb.models import Article, Category, Status, Visibility
-from kb.text import _CJK_RUN, cjk_bigrams
+from kb.text import _CJK_RUN, SEGMENTER, cjk_terms
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 MAX_RESULTS = 20
+MAX_TERMS = 32
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
 
 
@@ -77,10 +78,10 @@ def breadcrumbs(category: Category | None) -> list[Category]:
     return trail
 
 
-def query_terms(text: str) -> list[str]:
-    """Latin words (lower case) and Chinese bigrams of a search, as indexed."""
+def query_terms(text: str, segmenter: str = SEGMENTER) -> list[str]:
+    """Latin words (lower case) and Chinese words (jieba) of a search, as indexed."""
     words = [w.lower() for w in _WORD.findall(_CJK_RUN.sub(" ", text))]
-    return [*words, *cjk_bigrams(text)]
+    return [*words, *cjk_terms(text, segmenter)]
 
 
 def _tsquery(terms: list[str]) -> str:
@@ -119,21 +120,33 @@ def highlight(text: str, terms: list[str], *, width: int = 160) -> SafeString:
     return mark_safe(prefix + "".join(out) + suffix)
 
 
-def public_search(*, text: str, language: str | None = None) -> list[Hit]:
-    """Ranked public articles for a search: full text (title weighs more, Latin words match
-    as prefixes, Chinese by bigrams); when that finds nothing, titles close to the words
-    (trigram similarity, for typos). Results in the visitor's language come first."""
-    terms = query_terms(text)
+def _any_terms(terms: list[str]) -> str:
+    # Longer Latin words match as prefixes; short ones and Chinese terms exactly.
+    return " | ".join(f"{t}:*" if _WORD.fullmatch(t) and len(t) > 2 else t for t in terms)
+
+
+def public_search(
+    *, text: str, language: str | None = None, segmenter: str = SEGMENTER
+) -> list[Hit]:
+    """Ranked public articles for a search: full text with every word (title weighs more, Latin
+    words match as prefixes, Chinese by jieba's words); when that finds nothing, any of the words,
+    the articles matching most of them first (a question typed in full: "怎么重置密码"); then
+    titles close to the words (trigram similarity, for typos). Results in the visitor's
+    language come first."""
+    terms = list(dict.fromkeys(query_terms(text, segmenter)))[:MAX_TERMS]
     if not terms:
         return []
-    query = SearchQuery(_tsquery(terms), search_type="raw", config="simple")
     base = public_articles()
-    found = (
-        base.filter(search_vector=query)
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-view_count", "-id")
-    )
-    articles: list[Article] = list(found[:MAX_RESULTS])
+    articles: list[Article] = []
+    for raw in (_tsquery(terms), _any_terms(terms)):
+        query = SearchQuery(raw, search_type="raw", config="simple")
+        articles = list(
+            base.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-view_count", "-id")[:MAX_RESULTS]
+        )
+        if articles or len(terms) == 1:
+            break
     if not articles:
         words = " ".join(terms)
         articles = list(
@@ -159,8 +172,6 @@ def _hits(articles: Sequence[Article], needles: list[str]) -> list[Hit]:
 
 # --- staff reads (signed in; every role with `kb.view_article` reads every article) ------------
 
-MAX_TERMS = 32
-
 
 def staff_articles(*, user: User) -> QuerySet[Article]:
     """Every article the user may see (internal, drafts and archived too), with a row's joins."""
@@ -168,7 +179,7 @@ def staff_articles(*, user: User) -> QuerySet[Article]:
 
 
 def text_filter(qs: QuerySet[Article], text: str) -> QuerySet[Article]:
-    """Articles matching every word of `text` (prefixes; Chinese by bigrams)."""
+    """Articles matching every word of `text` (prefixes; Chinese by jieba's words)."""
     terms = query_terms(text)[:MAX_TERMS]
     if not terms:
         return qs.none()
@@ -199,8 +210,7 @@ def suggestions(*, text: str, language: str, limit: int, public: bool) -> list[A
     terms = list(dict.fromkeys(query_terms(text)))[:MAX_TERMS]
     if not terms or limit <= 0:
         return []
-    raw = " | ".join(f"{t}:*" if _WORD.fullmatch(t) and len(t) > 2 else t for t in terms)
-    query = SearchQuery(raw, search_type="raw", config="simple")
+    query = SearchQuery(_any_terms(terms), search_type="raw", config="simple")
     base = public_articles() if public else Article.objects.filter(status=Status.PUBLISHED)
     lang_first = Case(When(language=language, then=0), default=1)
     return list(

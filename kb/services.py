@@ -3,6 +3,7 @@ redirect; every change that can alter what the public sees bumps the public cach
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -49,10 +50,16 @@ class ArticleInput:
 
 
 def public_cache_version() -> int:
-    """The current generation of the public help centre's cached pages (1 when Redis is
-    down or the key is new: the fail-soft cache then misses and pages render live)."""
+    """The current generation of the public help centre's cached pages. A missing key (new,
+    evicted by Redis under memory pressure, or Redis down) starts from the clock in
+    microseconds, never from a number an earlier generation used: starting again from 1 would
+    serve pages cached under 2, 3, ... before the key was lost."""
     value = cache.get(PUBLIC_CACHE_VERSION_KEY)
-    return int(value) if value else 1
+    if value:
+        return int(value)
+    fresh = time.time_ns() // 1000
+    cache.add(PUBLIC_CACHE_VERSION_KEY, fresh, timeout=None)
+    return int(cache.get(PUBLIC_CACHE_VERSION_KEY) or fresh)
 
 
 def public_cache_bump() -> None:

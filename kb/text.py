@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import markdown  # type: ignore[import-untyped]
@@ -56,9 +57,33 @@ def cjk_bigrams(text: str) -> list[str]:
     return terms
 
 
-def search_terms(text: str) -> str:
+def jieba_words(text: str) -> list[str]:
+    """Chinese runs cut into words by jieba's search mode (words and their dictionary
+    sub-words: 联系人 gives 联系 联系人). It ranked better than bigrams on our corpus
+    (tests/kb/test_search_quality.py, bench/results/): a bigram query needs every pair of
+    neighbouring characters, so "重复客户" missed an article saying 重复 … 客户. The dictionary
+    loads once per process (about a second, from jieba's cache file)."""
+    import jieba  # type: ignore[import-untyped]
+
+    jieba.setLogLevel(logging.WARNING)
+    words: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        words.extend(w for w in jieba.cut_for_search(run) if w.strip())
+    return words
+
+
+# How Chinese text becomes index and query terms: "jieba" (used) or "bigram" (measured).
+SEGMENTER = "jieba"
+SEGMENTERS = {"bigram": cjk_bigrams, "jieba": jieba_words}
+
+
+def cjk_terms(text: str, segmenter: str = SEGMENTER) -> list[str]:
+    return SEGMENTERS[segmenter](text)
+
+
+def search_terms(text: str, segmenter: str = SEGMENTER) -> str:
     """The text to index: its words (Markdown punctuation removed) with Chinese runs replaced
-    by their bigrams."""
+    by their words (jieba)."""
     plain = _MARKUP.sub(" ", text)
     latin = _CJK_RUN.sub(" ", plain)
-    return " ".join([latin.strip(), *cjk_bigrams(plain)]).strip()
+    return " ".join([latin.strip(), *cjk_terms(plain, segmenter)]).strip()
