@@ -175,6 +175,8 @@ def seed_tickets(n: int, *, seed: int = 29, long_for: User | None = None) -> dic
 def seed_long_conversation(user: User, *, count: int = 100) -> int | None:
     """Give one open ticket of `user`'s team a `count`-message conversation (idempotent: a
     ticket that already has as many is reused). Returns its id."""
+    if user.team_id is None:
+        return None
     open_ids = Ticket.objects.filter(
         team_id=user.team_id, status__in=[Status.OPEN, Status.NEW]
     ).order_by("id")
@@ -182,10 +184,10 @@ def seed_long_conversation(user: User, *, count: int = 100) -> int | None:
         have = TicketMessage.objects.filter(ticket=ticket).count()
         if have >= count:
             return ticket.pk
-    ticket = open_ids.select_related("queue", "assignee").first()
-    if ticket is None:
+    first = open_ids.select_related("queue", "assignee").first()
+    if first is None:
         return None
-    rng = random.Random(ticket.pk)  # noqa: S311 - demo data
-    have = TicketMessage.objects.filter(ticket=ticket).count()
-    TicketMessage.objects.bulk_create(_messages(ticket, count - have, rng))
-    return ticket.pk
+    rng = random.Random(first.pk)  # noqa: S311 - demo data
+    have = TicketMessage.objects.filter(ticket=first).count()
+    TicketMessage.objects.bulk_create(_messages(first, count - have, rng))
+    return first.pk
