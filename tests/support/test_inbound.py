@@ -344,3 +344,66 @@ def test_no_confirmation_to_a_noreply_sender(queue, smtp) -> None:  # noqa: F811
     ticket = make_ticket(queue, requester_email="no-reply@shop.example")
     assert intake.ticket_confirmation_deliver(ticket_id=ticket.pk, language="en") is False
     assert not smtp.messages
+
+
+# --- the whole loop: raw MIME in, a real worker, real SMTP out ---------------------------------
+
+
+def _wait(condition, seconds: float = 20) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+def test_mail_in_confirmation_out_agent_reply_out_answer_back_in(
+    support_team,
+    smtp,  # noqa: F811
+    live_worker,
+    settings,
+    client,
+) -> None:
+    from tests.support.factories import make_agent, make_queue, make_sla_policies
+
+    settings.CRM_INBOUND_SECRET = "inbound-secret"
+    make_sla_policies()
+    lead = make_agent(support_team, "lead@example.com")
+    make_queue(lead)
+
+    def post_raw(raw: bytes):  # type: ignore[no-untyped-def]
+        return client.post(
+            f"/inbound/raw/?mailbox={SUPPORT}",
+            raw,
+            content_type="message/rfc822",
+            HTTP_AUTHORIZATION="Bearer inbound-secret",
+        )
+
+    assert post_raw(build(message_id="<loop-1@mail.example.net>")).status_code == 202
+    assert _wait(lambda: len(smtp.messages) == 1), "no confirmation"
+    ticket = Ticket.objects.get()
+    confirmation = smtp.messages[0]
+    assert ticket.reference in confirmation["Subject"]
+    assert confirmation["In-Reply-To"] == "<loop-1@mail.example.net>"
+
+    services.ticket_reply(ticket=ticket, body="Unplug it, please.", actor=lead)
+    assert _wait(lambda: len(smtp.messages) == 2), "the agent's reply was not mailed"
+    reply = smtp.messages[1]
+    assert reply["To"] == "mia@example.net"
+
+    answer = build(
+        subject=f"Re: {reply['Subject']}",
+        body="Unplugged. Works now.",
+        headers={"In-Reply-To": reply["Message-ID"], "References": reply["Message-ID"]},
+    )
+    assert post_raw(answer).status_code == 202
+    assert _wait(
+        lambda: TicketMessage.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER).exists()
+    ), "the answer did not land in the ticket"
+    assert Ticket.objects.count() == 1
+    assert "Works now." in TicketMessage.objects.get(kind=MessageKind.CUSTOMER).body
+    assert len(smtp.messages) == 2  # the answer is not confirmed again
