@@ -161,7 +161,8 @@ class SubmissionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not any(cleaned.get(k) for k in ("given_name", "family_name", "email", "phone")):
+        reach = ("given_name", "family_name", "email", "phone")
+        if not any(str(self.data.get(k, "") or "").strip() for k in reach):
             asked = [k for k in ("email", "phone", "given_name") if k in self.fields]
             if asked:
                 self.add_error(asked[0], _("Please give us a way to reach you."))

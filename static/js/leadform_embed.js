@@ -38,7 +38,7 @@
   function render(box, url, spec) {
     var state = { token: spec.token };
     var form = el("form", { novalidate: "", "class": "crm-lead-form" });
-    var status = el("div", { role: "alert", "class": "crm-lead-form-status" });
+    var status = el("div", { role: "alert", "class": "crm-lead-form-status", style: "color:#b02a37" });
     var errors = {};
     form.appendChild(status);
     var trap = el("div", { "aria-hidden": "true", style: "position:absolute;left:-9999px" });
@@ -46,11 +46,17 @@
     form.appendChild(trap);
     spec.fields.forEach(function (field, i) {
       var id = "crm-lf-" + field.name + "-" + i;
-      var row = el("div", { "class": "mb-2" });
+      var row = el("div", { "class": "mb-2", style: "margin-bottom:.75rem" });
       var label = el("label", { "for": id, "class": "form-label" }, field.label + (field.required ? " *" : ""));
       var input = control(field, id);
-      if (field.type === "checkbox") { row.appendChild(input); row.appendChild(label); } else { row.appendChild(label); row.appendChild(input); }
-      errors[field.name] = el("div", { "class": "invalid-feedback d-block", "aria-live": "polite" });
+      if (field.type === "checkbox") {
+        row.appendChild(input); row.appendChild(label);
+      } else {
+        label.setAttribute("style", "display:block");
+        input.setAttribute("style", "display:block;width:100%;max-width:32rem;box-sizing:border-box");
+        row.appendChild(label); row.appendChild(input);
+      }
+      errors[field.name] = el("div", { "class": "invalid-feedback d-block", "aria-live": "polite", style: "color:#b02a37" });
       row.appendChild(errors[field.name]);
       form.appendChild(row);
     });

@@ -307,3 +307,67 @@ def test_a_submission_while_redis_is_down_is_stored_and_assigned_when_it_returns
                 time.sleep(0.2)
         lead.refresh_from_db()
         assert lead.owner == rep_teammate
+
+
+# --- the staff pages ---------------------------------------------------------------------------
+
+
+def _settings(owner, **extra: str) -> dict[str, str]:
+    data = {
+        "name": "Demo request", "slug": "demo", "owner": str(owner.pk),
+        "use_assignment_rules": "on", "active": "on",
+        "allowed_origins": "https://www.partner.example\n  https://shop.partner.example ",
+        "consent_text": "I agree.", "consent_text_zh": "我同意。",
+        "fields-TOTAL_FORMS": "2", "fields-INITIAL_FORMS": "0",
+        "fields-0-position": "0", "fields-0-field": "email", "fields-0-required": "on",
+        "fields-0-label": "Work email", "fields-0-label_zh": "工作邮箱",
+        "fields-1-position": "1", "fields-1-field": "company_name",
+    }  # fmt: skip
+    data.update(extra)
+    return data
+
+
+def test_marketing_builds_a_form_and_sees_its_snippet(client: Client, marketer) -> None:
+    client.force_login(marketer)
+    assert client.get(reverse("leads:form-list")).status_code == 200
+    response = client.post(reverse("leads:form-create"), _settings(marketer))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    form = LeadForm.objects.get(slug="demo")
+    assert form.origins() == {"https://www.partner.example", "https://shop.partner.example"}
+    assert [(f.field, f.required, f.label_zh) for f in form.fields.all()] == [
+        ("email", True, "工作邮箱"),
+        ("company_name", False, ""),
+    ]
+    page = client.get(reverse("leads:form-edit", args=[form.pk])).content.decode()
+    assert "leadform_embed.js" in page
+    assert "data-crm-lead-form=&quot;http://testserver/forms/demo/&quot;" in page
+    public = Client().get(_url(form), headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "工作邮箱" in public
+    assert "我同意。" in public
+
+
+@pytest.mark.parametrize(
+    "origin", ["www.partner.example", "ftp://x.example", "https://x.example/path"]
+)
+def test_a_bad_origin_is_a_form_error(client: Client, marketer, origin: str) -> None:
+    client.force_login(marketer)
+    data = _settings(marketer, allowed_origins=origin)
+    response = client.post(reverse("leads:form-create"), data)
+    assert response.status_code == 422
+    assert "is not an origin" in response.content.decode()
+    assert not LeadForm.objects.exists()
+
+
+def test_the_same_field_twice_is_refused(client: Client, marketer) -> None:
+    client.force_login(marketer)
+    data = _settings(marketer, **{"fields-1-field": "email"})
+    response = client.post(reverse("leads:form-create"), data)
+    assert response.status_code == 422
+    assert not LeadForm.objects.exists()
+
+
+def test_a_rep_may_not_build_forms(client: Client, rep, web_form) -> None:
+    client.force_login(rep)
+    assert client.get(reverse("leads:form-list")).status_code == 403
+    assert client.get(reverse("leads:form-create")).status_code == 403
+    assert client.get(reverse("leads:form-edit", args=[web_form.pk])).status_code == 404
