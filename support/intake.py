@@ -10,9 +10,10 @@ sent or received (`MessageRef`), else by the ticket reference in the subject (`[
 chat message threads by its conversation id. Auto-replies (Auto-Submitted, X-Autoreply,
 Precedence bulk/junk/list/auto_reply, mailer-daemon) never open a ticket and are never answered.
 
-Settings: `SUPPORT_EMAIL_ADDRESSES` (mail to these opens tickets; the first is the From of what
-support sends), `SUPPORT_DEFAULT_QUEUE` (queue name for the form, mail and chat; empty: the
-first queue), `SUPPORT_CHAT_CHANNELS` (`{key: {"secret": ..., "kind": "chat"|"social"}}`).
+Settings: `SUPPORT_EMAIL_ADDRESSES` (mail to these opens tickets; "address=Queue name" files it
+in that queue; the first is the From of what support sends), `SUPPORT_DEFAULT_QUEUE` (queue name
+for the form, mail and chat; empty: the first queue), `SUPPORT_CHAT_CHANNELS` (`{key: {"secret":
+..., "kind": "chat"|"social"}}`).
 """
 
 from __future__ import annotations
@@ -73,13 +74,35 @@ MAX_EMAIL_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # --- configuration ----------------------------------------------------------------------
 
 
+def _address_routes() -> dict[str, str]:
+    """SUPPORT_EMAIL_ADDRESSES entries: "help@example.com" (the default queue) or
+    "billing@example.com=Billing" (mail to it opens tickets in the queue named Billing)."""
+    routes: dict[str, str] = {}
+    for entry in settings.SUPPORT_EMAIL_ADDRESSES:
+        address, _sep, queue = entry.partition("=")
+        if address.strip():
+            routes[address.strip().lower()] = queue.strip()
+    return routes
+
+
 def support_addresses() -> set[str]:
-    return {a.strip().lower() for a in settings.SUPPORT_EMAIL_ADDRESSES if a.strip()}
+    return set(_address_routes())
 
 
 def support_from_address() -> str:
-    addresses = [a.strip() for a in settings.SUPPORT_EMAIL_ADDRESSES if a.strip()]
+    addresses = list(_address_routes())
     return addresses[0] if addresses else settings.DEFAULT_FROM_EMAIL
+
+
+def _queue_for(mail: inbound.InboundMail) -> Queue | None:
+    """The queue of the support address the mail came to, else the default queue."""
+    routes = _address_routes()
+    for address in (mail.mailbox, *mail.recipients):
+        if routes.get(address):
+            queue = Queue.objects.select_related("lead").filter(name=routes[address]).first()
+            if queue is not None:
+                return queue
+    return default_queue()
 
 
 def default_queue() -> Queue | None:
@@ -346,7 +369,7 @@ def ticket_from_mail(mail: inbound.InboundMail) -> bool:
             return True
         if ticket is None and not to_support:
             return False
-        queue = ticket.queue if ticket is not None else default_queue()
+        queue = ticket.queue if ticket is not None else _queue_for(mail)
         if queue is None:
             log.error("intake: no support queue; %s left to other handlers", mail.message_id)
             return False

@@ -214,7 +214,8 @@ def _page(
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request, RequestForm(initial={"started": _started_token()}))
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REQUEST_BYTES:
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
         form = RequestForm(initial={"started": _started_token()})
         return _page(
             request,

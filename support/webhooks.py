@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -52,7 +53,7 @@ def _verified(request: HttpRequest, body: bytes) -> tuple[str, dict[str, Any]] |
     key = request.META.get(CHANNEL_HEADER, "")
     channel = settings.SUPPORT_CHAT_CHANNELS.get(key) if key else None
     if not isinstance(channel, dict) or not channel.get("secret"):
-        return _error(401, "Unknown channel: send X-Support-Channel with a configured key.")
+        return _error(401, _("Unknown channel: send X-Support-Channel with a configured key."))
     parts = dict(
         part.split("=", 1)
         for part in request.META.get(SIGNATURE_HEADER, "").split(",")
@@ -61,12 +62,14 @@ def _verified(request: HttpRequest, body: bytes) -> tuple[str, dict[str, Any]] |
     try:
         timestamp = int(parts.get("t", ""))
     except ValueError:
-        return _error(401, "Missing signature: send X-Support-Signature: t=<unix time>,v1=<hex>.")
+        return _error(
+            401, _("Missing signature: send X-Support-Signature: t=<unix time>,v1=<hex>.")
+        )
     if abs(time.time() - timestamp) > TOLERANCE:
-        return _error(401, "Signature timestamp is outside the allowed window.")
+        return _error(401, _("Signature timestamp is outside the allowed window."))
     expected = sign(str(channel["secret"]), body, timestamp).partition("v1=")[2]
     if not hmac.compare_digest(expected, parts.get("v1", "")):
-        return _error(401, "Bad signature.")
+        return _error(401, _("Bad signature."))
     return key, channel
 
 
@@ -76,28 +79,28 @@ def _text(value: Any, limit: int) -> str:
 
 def _chat(key: str, channel: dict[str, Any], payload: Any) -> intake.ChatMessage | JsonResponse:
     if not isinstance(payload, dict):
-        return _error(400, "The body must be a JSON object.")
+        return _error(400, _("The body must be a JSON object."))
     sender = payload.get("sender") or {}
     if not isinstance(sender, dict):
-        return _error(400, "sender must be an object.")
+        return _error(400, _("sender must be an object."))
     message_id = _text(payload.get("message_id"), 101)
     conversation_id = _text(payload.get("conversation_id"), 101)
     text = _text(payload.get("text"), MAX_TEXT + 1)
     if not message_id or not conversation_id or not text:
-        return _error(400, "message_id, conversation_id and text are required strings.")
+        return _error(400, _("message_id, conversation_id and text are required strings."))
     if len(message_id) > 100 or len(conversation_id) > 100:
-        return _error(400, "message_id and conversation_id are at most 100 characters.")
+        return _error(400, _("message_id and conversation_id are at most 100 characters."))
     if len(text) > MAX_TEXT:
-        return _error(400, f"text is at most {MAX_TEXT} characters.")
+        return _error(400, _("text is at most %(limit)s characters.") % {"limit": MAX_TEXT})
     email = _text(sender.get("email"), 254).lower()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            return _error(400, "sender.email is not an email address.")
+            return _error(400, _("sender.email is not an email address."))
     name, handle = _text(sender.get("name"), 200), _text(sender.get("handle"), 100)
     if not (name or email or handle):
-        return _error(400, "sender needs a name, email or handle.")
+        return _error(400, _("sender needs a name, email or handle."))
     kind = Channel.SOCIAL if channel.get("kind") == Channel.SOCIAL else Channel.CHAT
     return intake.ChatMessage(
         channel=key,
@@ -115,8 +118,10 @@ def _chat(key: str, channel: dict[str, Any], payload: Any) -> intake.ChatMessage
 @csrf_exempt
 @require_POST
 def chat_webhook(request: HttpRequest) -> JsonResponse:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
-        return _error(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    length = request.headers.get("Content-Length", "")
+    if (length.isdigit() and int(length) > MAX_BODY_BYTES) or len(request.body) > MAX_BODY_BYTES:
+        message = _("The body is larger than %(limit)s bytes.") % {"limit": MAX_BODY_BYTES}
+        return _error(413, message)
     body = request.body
     verified = _verified(request, body)
     if isinstance(verified, JsonResponse):
@@ -125,7 +130,7 @@ def chat_webhook(request: HttpRequest) -> JsonResponse:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return _error(400, "The body is not valid JSON.")
+        return _error(400, _("The body is not valid JSON."))
     chat = _chat(key, channel, payload)
     if isinstance(chat, JsonResponse):
         return chat

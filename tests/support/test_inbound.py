@@ -407,3 +407,15 @@ def test_mail_in_confirmation_out_agent_reply_out_answer_back_in(
     assert Ticket.objects.count() == 1
     assert "Works now." in TicketMessage.objects.get(kind=MessageKind.CUSTOMER).body
     assert len(smtp.messages) == 2  # the answer is not confirmed again
+
+
+def test_an_address_routed_to_a_queue_files_there(queue, lead, settings) -> None:
+    from tests.support.factories import make_queue
+
+    billing = make_queue(lead, name="Billing")
+    settings.SUPPORT_EMAIL_ADDRESSES = [SUPPORT, "Billing@Example.com=Billing"]
+    deliver(build(to="billing@example.com", subject="Invoice twice"))
+    deliver(build(subject="Printer"))
+    assert Ticket.objects.get(subject="Invoice twice").queue == billing
+    assert Ticket.objects.get(subject="Printer").queue == queue
+    assert intake.support_from_address() == SUPPORT
