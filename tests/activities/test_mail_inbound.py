@@ -3,12 +3,14 @@ stored with attachments, once; what matches nobody waits in the queue until a us
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from contacts.activities.mail import services
 from contacts.activities.mail.models import MailMessage, MailStatus
@@ -202,3 +204,24 @@ def test_a_30_mb_message_from_a_known_sender_is_kept_and_attachable(rep):
     assert mail.interaction.body.strip() == "Please send the quote."
     assert not mail.attachments.exists()  # too big to process: the original stays stored
     assert mailin.raw_bytes(InboundMessage.objects.get(pk=row.pk)).startswith(b"From")
+
+
+@pytest.mark.slow
+def test_mail_posted_by_an_mta_reaches_the_timeline_through_a_real_worker(
+    client, rep, settings, live_worker
+):
+    settings.CRM_INBOUND_SECRET = "mta-secret"
+    contact = ContactFactory(owner=rep, emails=["carla@customer.test"])
+    response = client.post(
+        reverse("inbound-raw"),
+        make_mail(message_id="<live@customer.test>", subject="Live"),
+        content_type="message/rfc822",
+        headers={"Authorization": "Bearer mta-secret"},
+    )
+    assert response.status_code == 202
+    deadline = time.monotonic() + 20
+    while not Interaction.objects.filter(contact=contact).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Interaction.objects.get(contact=contact).subject == "Live"
+    row = InboundMessage.objects.get()
+    assert (row.status, row.claimed_by) == (InboundStatus.DISPATCHED, "activities")

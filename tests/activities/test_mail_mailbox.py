@@ -10,7 +10,6 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.urls import reverse
 
 from contacts.activities.mail import mailboxes, services
@@ -18,7 +17,7 @@ from contacts.activities.mail.models import Mailbox, MailMessage, MailStatus, Sm
 from contacts.activities.models import Direction, Interaction
 from crm import crypto
 from crm.models import InboundMessage, OutboxMessage
-from tests.activities.test_mail_outbound import Inbox
+from tests.activities.mail_smtp import running_smtp
 from tests.conftest import login
 from tests.contacts.factories import ContactFactory
 from tests.crm import imap_server as imap
@@ -125,11 +124,7 @@ def test_a_running_sync_is_not_run_twice(rep, pymap_port):
 
 
 def test_email_written_in_the_crm_goes_through_the_users_smtp(rep, pymap_port, settings):
-    inbox = Inbox()
-    port = imap.free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp() as (inbox, port):
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # not used
         _connect(
             rep, pymap_port, smtp_host="127.0.0.1", smtp_port=port, smtp_security=SmtpSecurity.NONE
@@ -142,8 +137,6 @@ def test_email_written_in_the_crm_goes_through_the_users_smtp(rep, pymap_port, s
         )
         assert mail.message_id.endswith("@rep-mail.test>")
         assert services.mail_deliver(mail_id=mail.pk) is True
-    finally:
-        controller.stop()
     assert len(inbox.messages) == 1
     assert "rep@rep-mail.test" in inbox.messages[0]["From"]
     assert inbox.messages[0]["Reply-To"] is None

@@ -4,13 +4,10 @@ transient failure; templates fill merge fields and nothing else."""
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts.activities.mail import services
@@ -18,22 +15,8 @@ from contacts.activities.mail.models import MailMessage, MailStatus, MailTemplat
 from contacts.activities.models import Channel, Direction
 from crm.errors import DomainError, TransientError
 from crm.models import OutboxMessage
+from tests.activities.mail_smtp import free_port, running_smtp
 from tests.contacts.factories import CompanyFactory, ContactFactory
-
-
-class Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -45,15 +28,8 @@ def _mail_settings(settings, tmp_path: Path) -> None:
 
 @pytest.fixture
 def smtp(settings):
-    port = _free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
+    with running_smtp(settings) as (inbox, _port):
+        yield inbox
 
 
 def _compose(contact, actor, **overrides) -> MailMessage:
@@ -146,7 +122,7 @@ def test_refused_connection_is_transient_then_sent_once(rep, settings, smtp):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
     mail = _compose(contact, rep)
     live_port = settings.EMAIL_PORT
-    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    settings.EMAIL_PORT = free_port()  # nothing listens there
     with pytest.raises(TransientError):
         services.mail_deliver(mail_id=mail.pk)
     mail.refresh_from_db()
@@ -163,7 +139,7 @@ def test_refused_connection_is_transient_then_sent_once(rep, settings, smtp):
 def test_last_try_marks_the_email_failed(rep, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()
+    settings.EMAIL_PORT = free_port()
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
     mail = _compose(contact, rep)
     assert services.mail_deliver(mail_id=mail.pk, last_try=True) is False

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from contacts.activities.mail import services
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailStatus, MailTemplate
 from contacts.activities.models import Interaction
 from crm import mailin
 from crm.models import InboundMessage, InboundStatus, OutboxMessage
+from tests.activities.mail_smtp import running_smtp
 from tests.conftest import login
 from tests.contacts.factories import ContactFactory
 
@@ -38,6 +40,12 @@ def _receive(sender: str, *, attachment: bytes | None = None) -> InboundMessage:
     mailin.process(inbound_id=row.pk)
     row.refresh_from_db()
     return row
+
+
+@pytest.fixture
+def smtp(settings):
+    with running_smtp(settings) as (inbox, _port):
+        yield inbox
 
 
 @pytest.fixture
@@ -152,3 +160,47 @@ def test_create_a_contact_from_the_queue(client, rep):
     interaction = Interaction.objects.get()
     assert interaction.contact is not None
     assert interaction.contact.primary_email == "newbie@prospect.test"
+
+
+def test_reply_from_the_email_page_goes_out_in_the_thread(client, received, rep, smtp):
+    detail = login(client, rep).get(
+        reverse("activities:mail-detail", args=[received.interaction_id])
+    )
+    reply_url = reverse("activities:mail-compose", args=[received.contact_id])
+    assert f"{reply_url}?reply={received.pk}" in detail.content.decode()
+    page = client.get(reply_url, {"reply": received.pk})
+    assert 'value="Re: Contract"' in page.content.decode()
+    assert "&gt; See the contract." in page.content.decode()
+    response = client.post(
+        reply_url,
+        {
+            "reply": received.pk,
+            "to": "ann@customer.test",
+            "subject": "Re: Contract",
+            "body": "Signed.",
+        },
+    )
+    assert response.status_code == 302
+    answer = MailMessage.objects.exclude(pk=received.pk).get()
+    assert (answer.thread_id, answer.in_reply_to) == (received.thread_id, received.message_id)
+    assert services.mail_deliver(mail_id=answer.pk) is True
+    sent = smtp.messages[0]
+    assert sent["In-Reply-To"] == received.message_id
+    assert received.message_id in sent["References"]
+
+
+def test_queue_and_email_pages_cost_bounded_queries(
+    client, received, rep, django_assert_max_num_queries
+):
+    for n in range(3):
+        _receive(f"stranger{n}@nowhere.test", attachment=b"x" * n)
+    login(client, rep)
+    client.get(reverse("activities:mail-unmatched"))  # warm the session and the role cache
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("activities:mail-unmatched")).status_code == 200
+    for _ in range(5):  # a longer thread does not cost more
+        _receive("ann@customer.test")
+    url = reverse("activities:mail-detail", args=[received.interaction_id])
+    client.get(url)
+    with django_assert_max_num_queries(14):
+        assert client.get(url).status_code == 200

@@ -41,11 +41,13 @@ def _not_found() -> str:
 @require_http_methods(["GET", "POST"])
 def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Write an email to a contact (`?template=` fills subject and body from a template with
-    the contact's merge fields). Sending queues it; a worker sends it after the commit."""
+    the contact's merge fields; `?reply=<email id>` answers one of the contact's emails, in its
+    thread). Sending queues it; a worker sends it after the commit."""
     contact = access.get_for_user_or_404(request.user, Contact, pk)
     if not access.can_add(request.user, Interaction):
         raise PermissionDenied(_("You may not log interactions."))
     addresses = list(contact.emails.values_list("email", flat=True))
+    reply = _reply_to(contact, request.POST.get("reply") or request.GET.get("reply", ""))
     status = 200
     if request.method == "POST":
         form = ComposeForm(request.POST, request.FILES, addresses=addresses)
@@ -55,6 +57,7 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 attachments=form.cleaned_data["attachments"],
+                reply_to=reply,
             )
             try:
                 services.mail_compose(contact=contact, data=data, actor=request.user)
@@ -72,9 +75,27 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             initial["subject"], initial["body"] = services.template_render(
                 template=template, contact=contact, to=addresses[0], sender=request.user
             )
+        if reply is not None:
+            if reply.from_address in addresses:
+                initial["to"] = reply.from_address
+            subject = reply.interaction.subject
+            initial["subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+            quoted = "\n".join(f"> {line}" for line in reply.interaction.body.splitlines()[:200])
+            initial["body"] = f"\n\n{quoted}"
         form = ComposeForm(initial=initial, addresses=addresses)
-    context = {"form": form, "contact": contact, "addresses": addresses}
+    context = {"form": form, "contact": contact, "addresses": addresses, "reply": reply}
     return render(request, "activities/mail/compose.html", context, status=status)
+
+
+def _reply_to(contact: Contact, value: str) -> MailMessage | None:
+    """One of the contact's emails (the contact is visible, so its emails are)."""
+    if not value.isdigit() or len(value) > 18:
+        return None
+    return (
+        MailMessage.objects.filter(pk=int(value), contact=contact)
+        .select_related("interaction")
+        .first()
+    )
 
 
 def _template(value: str) -> MailTemplate | None:
@@ -105,6 +126,7 @@ def mail_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "interaction": interaction,
         "attachments": list(mail.attachments.all()) if mail else [],
         "thread": thread,
+        "may_reply": access.can_add(request.user, Interaction),
     }
     return render(request, "activities/mail/detail.html", context)
 
