@@ -16,9 +16,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from contacts.activities import comments, feed, home, notifications
+from contacts.activities import agenda, comments, feed, home, notifications, selectors
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -285,3 +286,90 @@ def feed_page(request: AuthedHttpRequest) -> HttpResponse:
     if is_fragment_request(request):
         template += "#rows"
     return render(request, template, context)
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+
+def _calendar_day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def calendar_page(request: AuthedHttpRequest) -> HttpResponse:
+    """Tasks and meetings by month, week or day (`?view=`, `?date=`, `?who=team`); tasks move
+    by drag and drop (static/js/calendar.js) or with the day view's date picker."""
+    status = 200
+    error = ""
+    view = request.GET.get("view", "month")
+    if view not in agenda.VIEWS:
+        error, view, status = _("Unknown view; showing the month."), "month", 400
+    day = _calendar_day(request.GET.get("date", ""))
+    if day is None:
+        error, day, status = _("Not a date; showing today."), timezone.localdate(), 400
+    team = request.GET.get("who") == "team" and bool(request.user.team_id)
+    span = agenda.date_range(view, day)
+    by_day = agenda.items(user=request.user, start=span.start, end=span.end, team=team)
+    feed_url = request.build_absolute_uri(
+        reverse(
+            "activities:calendar-feed",
+            args=[request.user.pk, agenda.feed_token(request.user)],
+        )
+    )
+    context = {
+        "span": span,
+        "weeks": [[(d, by_day.get(d, [])) for d in week] for week in span.weeks],
+        "day_items": by_day.get(day, []),
+        "today": timezone.localdate(),
+        "team": team,
+        "has_team": bool(request.user.team_id),
+        "error": error,
+        "feed_url": feed_url,
+        "views": [("month", _("Month")), ("week", _("Week")), ("day", _("Day"))],
+    }
+    return render(request, "activities/calendar.html", context, status=status)
+
+
+@login_required
+@require_POST
+def task_reschedule(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Move a task to another day (`date=YYYY-MM-DD`), keeping its time. JSON for the
+    calendar's script (200, or 422 with the reason); otherwise back with a message."""
+    task = selectors.task_get(user=request.user, pk=pk, action="change")
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    day = None
+    value = request.POST.get("date", "")
+    if value:
+        day = _calendar_day(value)
+    try:
+        if day is None:
+            raise DomainError(_("Choose a day."), field="date")
+        task = agenda.task_reschedule(task=task, day=day, actor=request.user)
+    except DomainError as exc:
+        if wants_json:
+            return JsonResponse({"error": exc.message}, status=422)
+        messages.error(request, exc.message)
+        return redirect(_next(request, reverse("activities:calendar")))
+    assert task.due_at is not None
+    when = timezone.localtime(task.due_at)
+    if wants_json:
+        return JsonResponse({"date": when.date().isoformat(), "time": f"{when:%H:%M}"})
+    messages.success(request, _("Task moved."))
+    return redirect(_next(request, reverse("activities:calendar")))
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """A user's tasks and meetings as iCalendar, for calendar apps: no sign-in, the URL's
+    secret token is the key (a wrong one is a 404)."""
+    user = agenda.feed_user(pk, token)
+    if user is None:
+        raise Http404(_("No such calendar."))
+    response = HttpResponse(agenda.feed_ics(user=user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="crm.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -183,6 +183,9 @@ matrix.route("activities:home", get="login")
 matrix.route("activities:my-work-count", get="login")
 matrix.route("activities:feed", get="login")
 matrix.route("activities:follow", Contact, post="view", kwargs={"label": "contacts.contact"})
+matrix.route("activities:calendar", get="login")
+matrix.route("activities:task-reschedule", Task, post="change")
+matrix.public("activities:calendar-feed")  # the URL's secret token is the key
 # One's own mailbox: the pages take no id.
 matrix.route("activities:mailbox", get="login", post="login")
 matrix.route("activities:mailbox-sync", post="login")

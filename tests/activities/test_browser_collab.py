@@ -5,6 +5,7 @@ before, shows the new notification without a reload, and its dropdown leads to t
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.core.cache import cache
@@ -98,3 +99,48 @@ def test_mention_shows_on_the_colleagues_bell_without_reload(
         shot(theirs, "collab-06-home")
     finally:
         context.close()
+
+
+def test_reschedule_a_task_on_the_calendar(page, live_server, cast, own_contact):
+    """Desktop: drag the task to another day. Phone: the day view's date picker."""
+    from playwright.sync_api import expect
+
+    rep, _teammate = cast
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    due = dt.datetime.combine(monday, dt.time(10, 30), tzinfo=dt.UTC)
+    task = make_task(rep, title="Send the proposal", contact=own_contact)
+    Task.objects.filter(pk=task.pk).update(due_at=due)
+    target = monday + dt.timedelta(days=2)
+
+    sign_in(page, live_server, rep.email)
+    if page.width >= 992:
+        page.goto(f"{live_server.url}/activities/calendar/?view=week&date={monday:%Y-%m-%d}")
+        card = page.locator("[data-reschedule-url]", has_text="Send the proposal")
+        expect(card).to_be_visible()
+        shot(page, "collab-07-calendar-week")
+        card.drag_to(page.locator(f'[data-day="{target:%Y-%m-%d}"]'))
+        moved = page.locator(f'[data-day="{target:%Y-%m-%d}"]').get_by_text("Send the proposal")
+        expect(moved).to_be_visible()
+        page.wait_for_function(
+            "() => document.getElementById('calendar-error').classList.contains('d-none')"
+        )
+        page.goto(f"{live_server.url}/activities/calendar/?date={monday:%Y-%m-%d}")
+        shot(page, "collab-08-calendar-month")
+    else:
+        page.goto(f"{live_server.url}/activities/calendar/?view=day&date={monday:%Y-%m-%d}")
+        expect(page.get_by_role("link", name="Send the proposal")).to_be_visible()
+        page.get_by_label("New day for Send the proposal").fill(f"{target:%Y-%m-%d}")
+        shot(page, "collab-07-calendar-day")
+        page.get_by_role("button", name="Move").click()
+        expect(page.get_by_text("Task moved.")).to_be_visible()
+        page.goto(f"{live_server.url}/activities/calendar/?view=week&date={monday:%Y-%m-%d}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+        shot(page, "collab-08-calendar-week")
+    deadline = time.monotonic() + 5  # the drop's request may still be on its way
+    while time.monotonic() < deadline:
+        task.refresh_from_db()
+        if task.due_at.date() == target:
+            break
+        time.sleep(0.1)
+    assert task.due_at == dt.datetime.combine(target, dt.time(10, 30), tzinfo=dt.UTC)
