@@ -15,6 +15,7 @@ from django.urls import reverse
 from contacts.activities.mail import mailboxes, services
 from contacts.activities.mail.models import Mailbox, MailMessage, MailStatus, SmtpSecurity
 from contacts.activities.models import Direction, Interaction
+from contacts.models import Contact
 from crm import crypto
 from crm.models import InboundMessage, OutboxMessage
 from tests.activities.mail_smtp import running_smtp
@@ -173,3 +174,17 @@ def test_mailbox_page_is_ones_own(client, rep, rep_teammate, pymap_port):
     client.post(reverse("activities:mailbox-disconnect"))
     assert not Mailbox.objects.filter(owner=rep_teammate).exists()
     assert Mailbox.objects.filter(owner=rep).exists()
+
+
+def test_mailbox_page_lists_only_emails_the_user_still_may_see(
+    client, rep, rep_other_team, pymap_port
+):
+    contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
+    imap.append(pymap_port, "INBOX", _mail("mia@customer.test", "rep@rep-mail.test", "Secret plan"))
+    box = _connect(rep, pymap_port)
+    mailboxes.mailbox_sync(mailbox_id=box.pk)
+    page = login(client, rep).get(reverse("activities:mailbox"))
+    assert "Secret plan" in page.content.decode()
+    Contact.objects.filter(pk=contact.pk).update(owner=rep_other_team, team=rep_other_team.team)
+    page = client.get(reverse("activities:mailbox"))
+    assert "Secret plan" not in page.content.decode()

@@ -317,11 +317,13 @@ def mailbox_page(request: AuthedHttpRequest) -> HttpResponse:
         form = MailboxForm(initial=initial)
     recent: list[MailMessage] = []
     if box is not None:
-        recent = list(
+        rows = (
             MailMessage.objects.filter(mailbox=box)
-            .select_related("interaction", "contact")
+            .select_related("interaction__contact", "interaction__company", "contact")
             .order_by("-id")[:20]
         )
+        # Synced by this user, but the contact may since have moved out of their sight.
+        recent = [m for m in rows if selectors.visible_row(request.user, m.interaction)]
     context = {"form": form, "box": box, "recent": recent}
     return render(request, "activities/mail/mailbox.html", context, status=status)
 
