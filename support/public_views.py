@@ -201,10 +201,12 @@ def _kb_language() -> str:
 def _page(
     request: HttpRequest, form: RequestForm, *, status: int = 200, refused: str = ""
 ) -> HttpResponse:
+    # A form shown again keeps offering the articles for the subject typed.
+    subject = str(form.data.get("subject", "")).strip()[:200] if form.is_bound else ""
     response = render(
         request,
         "support/public/request.html",
-        {"form": form, "refused": refused},
+        {"form": form, "refused": refused, "suggestions": _suggestions(request, subject)},
         status=status,
     )
     return _with_visitor(request, response)
@@ -280,22 +282,28 @@ def request_done(request: HttpRequest, token: str) -> HttpResponse:
 def request_suggestions(request: HttpRequest) -> HttpResponse:
     """The suggestions fragment for what the customer typed as the subject."""
     text = request.GET.get("subject", "").replace("\x00", "").strip()[:200]
-    suggestions: list[dict[str, str]] = []
-    if len(text) >= 3 and not over_limit(request, "suggest", *SUGGEST_RATE):
-        language = _kb_language()
-        for found in plugins.suggest(text, language=language, limit=5, public=True):
-            token = signing.dumps(
-                {"u": found.url, "t": found.title, "a": found.article_id, "q": text, "l": language},
-                salt=SUGGESTION_SALT,
-                compress=True,
-            )
-            open_url = reverse("support_public:request-suggestion") + f"?s={token}"
-            suggestions.append({"title": found.title, "snippet": found.snippet, "url": open_url})
     return render(
         request,
         "support/public/request.html#suggestions",
-        {"suggestions": suggestions, "query": text},
+        {"suggestions": _suggestions(request, text), "query": text},
     )
+
+
+def _suggestions(request: HttpRequest, text: str) -> list[dict[str, str]]:
+    """Articles for `text`, each linked through `request_suggestion_open` (which records it)."""
+    suggestions: list[dict[str, str]] = []
+    if len(text) < 3 or over_limit(request, "suggest", *SUGGEST_RATE):
+        return suggestions
+    language = _kb_language()
+    for found in plugins.suggest(text, language=language, limit=5, public=True):
+        token = signing.dumps(
+            {"u": found.url, "t": found.title, "a": found.article_id, "q": text, "l": language},
+            salt=SUGGESTION_SALT,
+            compress=True,
+        )
+        open_url = reverse("support_public:request-suggestion") + f"?s={token}"
+        suggestions.append({"title": found.title, "snippet": found.snippet, "url": open_url})
+    return suggestions
 
 
 @require_GET

@@ -43,6 +43,7 @@ def test_customer_submits_a_request_and_gets_the_number(page, live_server, queue
         page.wait_for_timeout(3200)  # people take a few seconds; the form refuses faster posts
         page.get_by_role("button", name="Send request").click()
         expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+        expect(page.get_by_role("link", name="Reset your password")).to_be_visible()
         shot(page, "support-request-02-error")
         page.get_by_label("Email").fill("wang.fang@example.cn")
         page.wait_for_timeout(3200)
