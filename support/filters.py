@@ -73,7 +73,7 @@ class TicketFilterSet(ListFilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queues = [(str(pk), name) for pk, name in selectors.queue_options()]
-        self.agents = [(str(u.pk), str(u)) for u in selectors.queue_agents()]
+        self.agents = [(str(pk), name) for pk, name in selectors.agent_options()]
         self.filters["queue"].extra["choices"] = self.queues
         self.filters["assignee"].extra["choices"] = [
             ("me", _("Me")),

@@ -8,16 +8,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from contacts import panels, timeline
 from contacts.models import Contact
+from crm import cache as versioned_cache
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
 from support import selectors
-from support.models import Ticket, TicketMessage
+from support.models import Queue, QueueMember, Ticket, TicketMessage
 
 SUBJECTS = ("contacts.contact", "contacts.company")
 
@@ -33,7 +35,14 @@ def ticket_timeline_entries(
     return [timeline.TimelineEntry("ticket", t.created_at, t.pk, t) for t in rows]
 
 
+def _options_changed(**kwargs: Any) -> None:
+    versioned_cache.bump(selectors.OPTIONS)
+
+
 def register() -> None:
+    for model in (Queue, QueueMember):
+        post_save.connect(_options_changed, sender=model, dispatch_uid=f"support-options-{model}")
+        post_delete.connect(_options_changed, sender=model, dispatch_uid=f"support-del-{model}")
     nav.register_nav(
         nav.NavEntry(
             "support",

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from accounts import access
 from contacts.activities.models import Interaction
 from contacts.activities.selectors import record_interactions
 from contacts.models import Company, Contact
+from crm import cache as versioned_cache
 from support.models import (
     OPEN_STATUSES,
     CannedResponse,
@@ -68,13 +70,24 @@ VIEWS = ("mine", "unassigned", "breaching", "open")
 
 
 def view_counts(*, user: User) -> dict[str, int]:
-    """How many tickets each view holds (each counted up to COUNT_CAP through its index)."""
+    """How many tickets each view holds, each counted up to COUNT_CAP through its own index,
+    in one query (one scalar subquery per view)."""
     base = access.scoped(user, Ticket)
     now = timezone.now()
-    return {
-        view: base.filter(view_q(view, user=user, now=now)).values("pk")[:COUNT_CAP].count()
-        for view in VIEWS
-    }
+    parts, params = [], []
+    for view in VIEWS:
+        sql, view_params = (
+            base.filter(view_q(view, user=user, now=now))
+            .values("pk")[:COUNT_CAP]
+            .query.sql_with_params()
+        )
+        # Django compiled the SQL; its values stay parameters.
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")  # noqa: S608
+        params.extend(view_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(VIEWS, (int(n) for n in row), strict=True))
 
 
 def my_open_count(*, user: User) -> int:
@@ -91,8 +104,25 @@ def user_queues(*, user: User) -> list[Queue]:
     return list(Queue.objects.filter(members__user=user).order_by("name"))
 
 
+OPTIONS = "support-options"  # bumped when queues or their members change (registrations)
+OPTIONS_SECONDS = 300
+
+
 def queue_options() -> list[tuple[int, str]]:
-    return list(Queue.objects.order_by("name").values_list("pk", "name"))
+    """(id, name) of every queue, for filters (cached; configuration changes rarely)."""
+    return versioned_cache.get_or_compute(
+        OPTIONS,
+        "queues",
+        lambda: list(Queue.objects.order_by("name").values_list("pk", "name")),
+        OPTIONS_SECONDS,
+    )
+
+
+def agent_options() -> list[tuple[int, str]]:
+    """(id, name) of every active queue member, for filters and the bulk bar (cached)."""
+    return versioned_cache.get_or_compute(
+        OPTIONS, "agents", lambda: [(u.pk, str(u)) for u in queue_agents()], OPTIONS_SECONDS
+    )
 
 
 def queue_agents(*, queue_ids: list[int] | None = None) -> QuerySet[User]:
