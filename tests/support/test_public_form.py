@@ -333,3 +333,29 @@ def test_a_submission_costs_a_bounded_number_of_queries(
         assert client_ip.post(URL, form(subject="Second")).status_code == 302
     with django_assert_max_num_queries(30):  # a new requester's contact: measured 28
         assert client_ip.post(URL, form(email="new.person@example.org")).status_code == 302
+
+
+def test_the_knowledge_bases_public_articles_are_suggested(client_ip, queue) -> None:
+    """With the knowledge base's own suggester (registered by kb): public articles only."""
+    from kb.models import Visibility
+    from tests.kb.factories import make_article, make_writer, publish
+
+    writer, reviewer = make_writer(), make_writer("reviewer@example.com")
+    body = "Use the Forgot password link on the sign-in page."
+    public = publish(make_article(writer, title="Reset your password", body=body), reviewer)
+    publish(
+        make_article(
+            writer,
+            title="Password reset for locked accounts",
+            body="Agents unlock the account first.",
+            visibility=Visibility.INTERNAL,
+        ),
+        reviewer,
+    )
+    url = reverse("support_public:request-suggestions")
+    html = client_ip.get(url, {"subject": "password reset"}).content.decode()
+    assert "Reset your password" in html
+    assert "locked accounts" not in html
+    link = html.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert client_ip.get(link)["Location"] == reverse("kb:help-article", args=[public.slug])
+    assert SuggestionClick.objects.get().article_id == public.pk
