@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 
 from accounts import access
 from contacts.models import Contact
-from leads.models import Lead
+from crm.pagination import Group, grouped_pages
+from leads.models import Lead, LeadStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -44,3 +45,32 @@ def lead_matches_visible(*, user: User, lead: Lead) -> list[Contact]:
         match |= Q(pk=lead.matched_contact_id)
     qs = access.scoped(user, Contact).filter(match, archived_at__isnull=True)
     return list(qs.select_related("company").distinct().order_by("sort_name", "id")[:10])
+
+
+BOARD_ORDERING = ["-score", "-id"]
+CARDS_PER_COLUMN = 12
+
+
+def board_columns(*, qs: QuerySet[Lead], per_column: int = CARDS_PER_COLUMN) -> list[Group[Lead]]:
+    """Every status's best-scored cards with its count, in ONE query (`qs`: the user's scoped,
+    filtered leads), through `crm.pagination.grouped_pages`. Archived leads stay off the board."""
+    cards = qs.filter(archived_at__isnull=True).only(
+        "display_name", "email", "company_name", "score", "status", "needs_review", "owner_id"
+    )
+    return grouped_pages(
+        cards,
+        group_by="status",
+        ordering=BOARD_ORDERING,
+        per_group=per_column,
+        groups=LeadStatus.values,
+    )
+
+
+def review_queue(*, user: User, limit: int) -> list[Lead]:
+    """Flagged duplicates `user` may change, newest first (index `lead_review`)."""
+    return list(
+        access.scoped(user, Lead, "change")
+        .filter(needs_review=True, archived_at__isnull=True)
+        .select_related("duplicate_of", "matched_contact", "owner")
+        .order_by("-created_at", "-id")[:limit]
+    )

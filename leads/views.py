@@ -18,17 +18,40 @@ from accounts import access
 from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest
-from crm.lists import list_response
-from leads import selectors, services
+from crm.lists import filtered, list_response
+from leads import merge, selectors, services
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadForm, LeadStatus
 
 
 @login_required
 @require_http_methods(["GET"])
 def lead_list(request: AuthedHttpRequest) -> HttpResponse:
-    return list_response(request, LEADS, {"can_add": access.can_add(request.user, Lead)})
+    context = {
+        "can_add": access.can_add(request.user, Lead),
+        "can_manage_forms": access.has_model_perm(request.user, LeadForm, "manage"),
+    }
+    return list_response(request, LEADS, context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def lead_board(request: AuthedHttpRequest) -> HttpResponse:
+    """The leads by status: each column's best-scored cards and its count (one query); the
+    list's filters apply; a column's "all" link opens the list filtered by that status."""
+    filterset = filtered(LEADS, request)
+    columns = selectors.board_columns(qs=filterset.qs)
+    labels = dict(LeadStatus.choices)
+    query = request.GET.copy()
+    query.pop("status", None)
+    context = {
+        "columns": [(labels[c.key], c) for c in columns],
+        "form": filterset.form,
+        "query": query.urlencode(),
+    }
+    status = 400 if filterset.form.errors else 200
+    return render(request, "leads/lead_board.html", context, status=status)
 
 
 @login_required
@@ -47,7 +70,9 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "lead": lead,
         "tags": list(lead.tags.all()),
-        "history_items": history.history_items(history.history_entries(lead), Lead),
+        "history_items": history.history_items(
+            history.history_entries(lead), Lead, viewer=request.user
+        ),
         "can_change": can_change,
         "status_form": StatusForm(initial={"status": lead.status}),
         "convert_form": ConvertForm(matches=matches, initial={"create_company": True}),
@@ -161,3 +186,49 @@ def lead_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         return redirect("leads:lead-detail", pk=lead.pk)
     messages.success(request, _("Lead converted."))
     return redirect(lead.converted_contact.get_absolute_url())  # type: ignore[union-attr]
+
+
+REVIEW_PAGE = 50
+
+
+@login_required
+@require_http_methods(["GET"])
+def lead_duplicates(request: AuthedHttpRequest) -> HttpResponse:
+    """Flagged duplicates the user may see, newest first, each beside what it matched (when the
+    user may see that too). The list's "possible duplicates" filter pages through all of them."""
+    rows = selectors.review_queue(user=request.user, limit=REVIEW_PAGE + 1)
+    pairs = [
+        (lead, _visible(request, lead.duplicate_of), _visible(request, lead.matched_contact))
+        for lead in rows[:REVIEW_PAGE]
+    ]
+    context = {"pairs": pairs, "more": len(rows) > REVIEW_PAGE}
+    return render(request, "leads/lead_duplicates.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Side by side: the flagged lead and the lead it duplicates; pick the values to keep and
+    merge, or say it is not a duplicate."""
+    duplicate = access.get_for_user_or_404(request.user, Lead, pk, action="change")
+    keep = _visible(request, duplicate.duplicate_of)
+    if request.method == "POST" and request.POST.get("action") == "not_duplicate":
+        merge.lead_not_duplicate(lead=duplicate, actor=request.user)
+        messages.success(request, _("Marked as not a duplicate."))
+        return redirect("leads:lead-duplicates")
+    if not isinstance(keep, Lead):
+        messages.warning(request, _("This lead matches no lead you may see."))
+        return redirect("leads:lead-detail", pk=duplicate.pk)
+    rows = merge.merge_rows(keep, duplicate)
+    error = ""
+    if request.method == "POST":
+        take = [name for name in request.POST.getlist("take") if name in merge.MERGE_FIELDS]
+        try:
+            kept = merge.lead_merge(keep=keep, duplicate=duplicate, take=take, actor=request.user)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Leads merged."))
+            return redirect(kept.get_absolute_url())
+    context = {"keep": keep, "duplicate": duplicate, "rows": rows, "error": error}
+    return render(request, "leads/lead_merge.html", context, status=422 if error else 200)

@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from contacts.forms import CompanyPicker, OwnerChoiceField
-from sales.models import QUALIFICATION_FIELDS, LossReason, Opportunity, Pipeline, Stage
+from sales.models import (
+    QUALIFICATION_FIELDS,
+    ContactRole,
+    LossReason,
+    Opportunity,
+    Pipeline,
+    Stage,
+)
 from sales.services import OpportunityInput
 
 if TYPE_CHECKING:
@@ -95,8 +102,49 @@ class MoveForm(forms.Form):
         error_messages={"invalid_choice": _("Pick a reason from the list.")},
     )
     loss_note = forms.CharField(max_length=300, required=False)
+    # What the stage requires, asked by the board's dialog (empty: not brought along).
+    amount = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        error_messages={"invalid": _("Enter the amount as a number.")},
+    )
+    next_step = forms.CharField(max_length=200, required=False, strip=True)
+
+    def fill(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        values: dict[str, Any] = {}
+        if data.get("amount") is not None:
+            values["amount"] = data["amount"]
+        if data.get("next_step"):
+            values["next_step"] = data["next_step"]
+        return values
 
     def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stage = cast("forms.ModelChoiceField[Stage]", self.fields["stage"])
         stage.queryset = Stage.objects.filter(pipeline_id=opportunity.pipeline_id)
+
+
+class ContactRoleForm(forms.Form):
+    """A contact the user may see (the picker's hidden id) and their role in the deal."""
+
+    contact = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": _("Pick a contact from the suggestions."),
+            "invalid_choice": _("No such record, or you do not have access to it."),
+        },
+    )
+    role = forms.ChoiceField(
+        choices=ContactRole.choices,
+        error_messages={"invalid_choice": _("Choose each contact's role.")},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from contacts.models import Contact
+
+        contact = cast("forms.ModelChoiceField[Contact]", self.fields["contact"])
+        contact.queryset = access.scoped(user, Contact).filter(archived_at__isnull=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import access
 from accounts.models import Scope
+from contacts.models import Contact
 from crm.pagination import Page, grouped_pages, keyset_page
 from sales.currency import MissingRate, RateBook, converted, missing_message, unconverted
 from sales.models import (
@@ -28,6 +29,7 @@ from sales.models import (
     ForecastRun,
     ForecastRunStatus,
     Opportunity,
+    OpportunityContact,
     Pipeline,
     Stage,
     StageChange,
@@ -408,4 +410,31 @@ def statistical_forecast(*, user: User, team_id: int | None) -> StatisticalForec
         forecast=[line for line in lines if line.kind == ForecastLineKind.FORECAST],
         backtest=[line for line in lines if line.kind == ForecastLineKind.BACKTEST],
         accuracy=accuracy,
+    )
+
+
+def contact_roles(*, opportunity: Opportunity) -> list[OpportunityContact]:
+    """The deal's contacts with their roles, decision makers first (one query); the caller
+    fetched the deal through the permission layer."""
+    return list(
+        OpportunityContact.objects.filter(opportunity=opportunity)
+        .select_related("contact", "contact__company")
+        .order_by("role", "contact__sort_name", "id")
+    )
+
+
+def contact_suggestions(*, user: User, opportunity: Opportunity, query: str) -> list[Contact]:
+    """Contacts for the deal's picker, only ones `user` may see: matches of `query` (the
+    contacts search), or without a query the contacts of the deal's company."""
+    from contacts.selectors import contact_search
+
+    if query.strip():
+        return contact_search(user=user, query=query, limit=8)
+    if opportunity.company_id is None:
+        return []
+    return list(
+        access.scoped(user, Contact)
+        .filter(company_id=opportunity.company_id, archived_at__isnull=True)
+        .select_related("company")
+        .order_by("sort_name", "id")[:8]
     )

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
 from django.db import transaction
@@ -86,14 +86,46 @@ def _missing_fields(opportunity: Opportunity, stage: Stage, *, contact_count: in
     return [str(RequiredField(name).label) for name in stage.required_fields if not values[name]]
 
 
+class MissingFields(DomainError):
+    """A stage's required fields are not filled in; `fields` are their codes (RequiredField),
+    so the board can ask for them."""
+
+    def __init__(self, message: str, *, fields: list[str]) -> None:
+        super().__init__(message, field=fields[0] if fields else None)
+        self.fields = fields
+
+
 def _check_required(opportunity: Opportunity, stage: Stage, *, contact_count: int) -> None:
     missing = _missing_fields(opportunity, stage, contact_count=contact_count)
     if missing:
-        raise DomainError(
+        codes = [
+            name for name in stage.required_fields if str(RequiredField(name).label) in missing
+        ]
+        raise MissingFields(
             _("A deal enters “%(stage)s” only with these filled in: %(fields)s.")
             % {"fields": ", ".join(missing).lower(), "stage": stage.name},
-            field=stage.required_fields[0] if stage.required_fields else None,
+            fields=codes,
         )
+
+
+# Required fields the board's dialog can fill in during a move (the others need the deal page).
+FILLABLE = (RequiredField.AMOUNT, RequiredField.NEXT_STEP)
+
+
+def _fill(opportunity: Opportunity, values: dict[str, Any]) -> list[str]:
+    """Set the fields a move brings along (amount, next step); the names of those changed."""
+    changed = []
+    amount = values.get(RequiredField.AMOUNT)
+    if amount is not None:
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+            raise DomainError(_("The amount cannot be negative."), field="amount")
+        opportunity.amount = amount
+        changed.append("amount")
+    next_step = values.get(RequiredField.NEXT_STEP)
+    if next_step is not None and str(next_step).strip():
+        opportunity.next_step = str(next_step).strip()[:200]
+        changed.append("next_step")
+    return changed
 
 
 def _check_input(data: OpportunityInput, actor: User) -> None:
@@ -238,6 +270,7 @@ def opportunity_move_stage(
     actor: User,
     loss_reason: LossReason | None = None,
     loss_note: str = "",
+    fill: dict[str, Any] | None = None,
 ) -> Opportunity:
     """Move a deal to `stage` of its pipeline and record the move (who, when, from where).
 
@@ -246,7 +279,9 @@ def opportunity_move_stage(
     stays a chain. Required fields are checked against the locked row: a refused move changes
     nothing and says why. The probability becomes the new stage's default. Won and lost close
     the deal (lost needs a reason); moving a closed deal to an open stage reopens it. Moving to
-    the stage it is in changes nothing."""
+    the stage it is in changes nothing. `fill` (amount, next step: `FILLABLE`) is written in the
+    same transaction before the rules are checked, so the board can ask for what a stage needs
+    and move in one step; a refused move writes none of it."""
     access.require(actor, opportunity, "change")
     if loss_reason is not None and not loss_reason.active:
         raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
@@ -259,6 +294,7 @@ def opportunity_move_stage(
         if stage.pk == locked.stage_id:
             return locked
         contact_count = OpportunityContact.objects.filter(opportunity=locked).count()
+        filled = _fill(locked, fill or {})
         _check_required(locked, stage, contact_count=contact_count)
         now = timezone.now()
         from_stage_id = locked.stage_id
@@ -277,6 +313,7 @@ def opportunity_move_stage(
                 "loss_note",
                 "forecast_category",
                 "updated_at",
+                *filled,
             ]
         )
         StageChange.objects.create(
@@ -294,3 +331,43 @@ def opportunity_archive(*, opportunity: Opportunity, actor: User) -> Opportunity
             locked.archived_at = timezone.now()
             locked.save(update_fields=["archived_at", "updated_at"])
     return locked
+
+
+def opportunity_contact_add(
+    *, opportunity: Opportunity, contact: Contact, role: str, actor: User
+) -> OpportunityContact:
+    """Give `contact` a role in the deal (a contact already there gets the new role). The actor
+    must be able to change the deal and see the contact. Atomic; the deal's row is locked."""
+    access.require(actor, opportunity, "change")
+    if not access.can(actor, contact, "view"):
+        raise DomainError(_("No such record, or you do not have access to it."), field="contact")
+    if role not in ContactRole.values:
+        raise DomainError(_("Choose each contact's role."), field="role")
+    with transaction.atomic(), set_actor(actor):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        row, created = OpportunityContact.objects.get_or_create(
+            opportunity=locked, contact=contact, defaults={"role": role}
+        )
+        if not created and row.role != role:
+            row.role = role
+            row.save(update_fields=["role"])
+    return row
+
+
+def opportunity_contact_remove(
+    *, opportunity: Opportunity, contact_role: OpportunityContact, actor: User
+) -> None:
+    """Take a contact off the deal, unless the deal's stage needs contacts and it is the last
+    one. Atomic; the deal's row is locked (a concurrent move sees the result)."""
+    access.require(actor, opportunity, "change")
+    if contact_role.opportunity_id != opportunity.pk:
+        raise DomainError(_("No such record, or you do not have access to it."))
+    with transaction.atomic(), set_actor(actor):
+        locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        stage = Stage.objects.get(pk=locked.stage_id)
+        others = OpportunityContact.objects.filter(opportunity=locked).exclude(pk=contact_role.pk)
+        if RequiredField.CONTACTS in stage.required_fields and not others.exists():
+            raise DomainError(
+                _("A deal in “%(stage)s” needs at least one contact.") % {"stage": stage.name}
+            )
+        OpportunityContact.objects.filter(pk=contact_role.pk).delete()

@@ -14,4 +14,17 @@ urlpatterns = [
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
+    path(
+        "opportunities/<int:pk>/contacts/", views.opportunity_contacts, name="opportunity-contacts"
+    ),
+    path(
+        "opportunities/<int:pk>/contacts/remove/",
+        views.opportunity_contact_remove,
+        name="opportunity-contact-remove",
+    ),
+    path(
+        "opportunities/<int:pk>/contacts/lookup/",
+        views.opportunity_contact_lookup,
+        name="opportunity-contact-lookup",
+    ),
 ]

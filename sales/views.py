@@ -36,13 +36,15 @@ from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import selectors, services, tasks
 from sales.currency import RateBook, reporting_currency
-from sales.forms import MoveForm, OpportunityForm
+from sales.forms import ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
 from sales.models import (
+    ContactRole,
     ForecastRun,
     ForecastRunStatus,
     LossReason,
     Opportunity,
+    OpportunityContact,
     Pipeline,
     Stage,
     StageKind,
@@ -159,6 +161,7 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
     form = MoveForm(request.POST, opportunity=opportunity)
     error = ""
+    missing: list[str] = []
     if form.is_valid():
         try:
             opportunity = services.opportunity_move_stage(
@@ -167,14 +170,26 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 loss_reason=form.cleaned_data["loss_reason"],
                 loss_note=form.cleaned_data["loss_note"],
+                fill=form.fill(),
             )
+        except services.MissingFields as exc:
+            error, missing = exc.message, exc.fields
         except DomainError as exc:
             error = exc.message
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if _wants_json(request):
         if error:
-            return JsonResponse({"error": error}, status=422)
+            # The fields the board's dialog can ask for; others need the deal's page.
+            ask = [name for name in missing if name in services.FILLABLE]
+            return JsonResponse(
+                {
+                    "error": error,
+                    "ask": ask if len(ask) == len(missing) else [],
+                    "edit_url": opportunity.get_absolute_url(),
+                },
+                status=422,
+            )
         return JsonResponse(_move_result(request, opportunity))
     if error:
         messages.warning(request, error)
@@ -202,6 +217,7 @@ def _move_result(request: AuthedHttpRequest, opportunity: Opportunity) -> dict[s
     return {
         "stage": opportunity.stage_id,
         "probability": opportunity.probability,
+        "amount": _money(opportunity.amount),
         "columns": {
             str(pk): {
                 "count": totals.get(pk, empty)["count"],
@@ -239,9 +255,8 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     entries = history.history_entries(opportunity)
     context = {
         "opportunity": opportunity,
-        "contact_roles": list(
-            opportunity.contact_roles.select_related("contact").order_by("role", "id")
-        ),
+        "contact_roles": selectors.contact_roles(opportunity=opportunity),
+        "roles": ContactRole.choices,
         "stays": [(stay, duration_label(stay.duration(now))) for stay in reversed(stays)],
         "history_items": history.history_items(entries, Opportunity),
         "days_in_stage": selectors.days_in_stage(opportunity, now=now),
@@ -432,3 +447,91 @@ def forecast_recompute(request: AuthedHttpRequest) -> HttpResponse:
         )
     messages.info(request, _("The statistical forecast is being computed."))
     return redirect(f"{reverse('sales:forecast')}?{urlencode({'job': job.pk})}")
+
+
+def _contacts_fragment(
+    request: AuthedHttpRequest, opportunity: Opportunity, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        "opportunity": opportunity,
+        "contact_roles": selectors.contact_roles(opportunity=opportunity),
+        "roles": ContactRole.choices,
+        "can_change": access.can(request.user, opportunity, "change"),
+        "error": error,
+    }
+    return render(request, "sales/partials/contact_roles.html", context, status=status)
+
+
+def _contacts_done(
+    request: AuthedHttpRequest, opportunity: Opportunity, error: str, done: str
+) -> HttpResponse:
+    """HTMX: the editor again (422 with the reason); a plain post: back to the deal's page."""
+    if is_fragment_request(request):
+        return _contacts_fragment(request, opportunity, error=error, status=422 if error else 200)
+    if error:
+        messages.warning(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(opportunity.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opportunity_contacts(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The deal's contacts and their roles (GET), or one more (POST: contact, role)."""
+    action: Any = "change" if request.method == "POST" else "view"
+    opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action=action)
+    if request.method == "GET":
+        return _contacts_fragment(request, opportunity)
+    form = ContactRoleForm(request.POST, user=request.user)
+    error = ""
+    if form.is_valid():
+        try:
+            services.opportunity_contact_add(
+                opportunity=opportunity,
+                contact=form.cleaned_data["contact"],
+                role=form.cleaned_data["role"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            error = exc.message
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return _contacts_done(request, opportunity, error, _("Contact added."))
+
+
+@login_required
+@require_POST
+def opportunity_contact_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Take a contact off the deal (POST role=<the contact role's id>)."""
+    opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
+    value = request.POST.get("role", "")
+    row = None
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        row = OpportunityContact.objects.filter(pk=int(value), opportunity=opportunity).first()
+    error = ""
+    if row is None:
+        error = _("That contact is not on this deal any more.")
+    else:
+        try:
+            services.opportunity_contact_remove(
+                opportunity=opportunity, contact_role=row, actor=request.user
+            )
+        except DomainError as exc:
+            error = exc.message
+    return _contacts_done(request, opportunity, error, _("Contact removed."))
+
+
+@login_required
+@require_http_methods(["GET"])
+def opportunity_contact_lookup(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Suggestions for the contact picker: contacts the user may see matching the query; with
+    no query, the contacts of the deal's company."""
+    opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
+    query = request.GET.get("contact_query", "")[:100]
+    contacts = selectors.contact_suggestions(
+        user=request.user, opportunity=opportunity, query=query
+    )
+    return render(
+        request, "sales/partials/contact_options.html", {"contacts": contacts, "query": query}
+    )

@@ -2,7 +2,10 @@
 // from the card's menu (phones, keyboards). Each move is saved at once through the server
 // (sales.views.opportunity_move, JSON): the column totals update from its answer; a refused
 // move puts the card back where it was and shows the reason. A move to a "lost" stage asks for
-// the reason first. No inline script (CSP); delegated events, so cards loaded later work too.
+// the reason first; a move the stage refuses for want of an amount or a next step asks for them
+// in a dialog and tries again with them (saved by the same service call), and puts the card back
+// if the dialog is cancelled. No inline script (CSP); delegated events, so cards loaded later
+// work too.
 (function () {
   "use strict";
 
@@ -82,6 +85,63 @@
     });
   }
 
+  // The stage's required fields the server asked for (amount, next step): a dialog with just
+  // those. Resolves with their values, or null when cancelled.
+  function askFields(ask, reason) {
+    var dialog = document.getElementById("fields-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(null);
+    dialog.querySelector("[data-reason]").textContent = reason;
+    var inputs = {};
+    dialog.querySelectorAll("[data-ask]").forEach(function (box) {
+      var wanted = ask.indexOf(box.dataset.ask) !== -1;
+      box.classList.toggle("d-none", !wanted);
+      var input = box.querySelector("input");
+      input.value = "";
+      input.required = wanted;
+      if (wanted) inputs[box.dataset.ask] = input;
+    });
+    return new Promise(function (resolve) {
+      dialog.addEventListener(
+        "close",
+        function () {
+          if (dialog.returnValue !== "confirm") return resolve(null);
+          var values = {};
+          Object.keys(inputs).forEach(function (name) {
+            values[name] = inputs[name].value;
+          });
+          resolve(values);
+        },
+        { once: true }
+      );
+      dialog.returnValue = "";
+      dialog.showModal();
+      var first = dialog.querySelector("[data-ask]:not(.d-none) input");
+      if (first) first.focus();
+    });
+  }
+
+  function send(card, stageId, fields) {
+    var body = new URLSearchParams();
+    body.set("stage", stageId);
+    Object.keys(fields).forEach(function (k) {
+      body.set(k, fields[k]);
+    });
+    return fetch(card.dataset.moveUrl + window.location.search, {
+      method: "POST",
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: body.toString(),
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        return { ok: response.ok, data: data };
+      });
+    });
+  }
+
   function move(card, stageId) {
     var fromStage = card.dataset.stage;
     if (String(fromStage) === String(stageId)) return;
@@ -96,41 +156,36 @@
       }
       placeCard(card, stageId);
       card.setAttribute("aria-busy", "true");
-      var body = new URLSearchParams();
-      body.set("stage", stageId);
-      Object.keys(fields).forEach(function (k) {
-        body.set(k, fields[k]);
-      });
-      fetch(card.dataset.moveUrl + window.location.search, {
-        method: "POST",
-        headers: {
-          "X-CSRFToken": csrfToken(),
-          Accept: "application/json",
-          "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body: body.toString(),
-        credentials: "same-origin",
-      })
-        .then(function (response) {
-          return response.json().then(function (data) {
-            return { ok: response.ok, data: data };
-          });
-        })
-        .then(function (result) {
-          card.removeAttribute("aria-busy");
-          if (!result.ok) {
-            placeCard(card, fromStage, origin);
-            showMessage(result.data.error || "");
+      var snapBack = function (message) {
+        card.removeAttribute("aria-busy");
+        placeCard(card, fromStage, origin);
+        showMessage(message || "");
+      };
+      var attempt = function (values) {
+        return send(card, stageId, values).then(function (result) {
+          if (result.ok) {
+            card.removeAttribute("aria-busy");
+            showMessage("");
+            updateTotals(result.data.columns);
+            var amount = card.querySelector("[data-amount]");
+            if (amount && result.data.amount) amount.textContent = result.data.amount;
             return;
           }
-          showMessage("");
-          updateTotals(result.data.columns);
-        })
-        .catch(function () {
-          card.removeAttribute("aria-busy");
-          placeCard(card, fromStage, origin);
-          showMessage(card.closest("[data-board]").dataset.offline || "Network error");
+          var ask = result.data.ask || [];
+          // Asked once: a second refusal (a value the server still refuses) snaps back.
+          if (ask.length && !values.asked) {
+            return askFields(ask, result.data.error || "").then(function (given) {
+              if (given === null) return snapBack(result.data.error);
+              given.asked = "1";
+              return attempt(Object.assign({}, values, given));
+            });
+          }
+          snapBack(result.data.error);
         });
+      };
+      attempt(fields).catch(function () {
+        snapBack(card.closest("[data-board]").dataset.offline || "Network error");
+      });
     });
   }
 

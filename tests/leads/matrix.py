@@ -34,3 +34,6 @@ matrix.route("leads:form-create", LeadForm, get="add", post="add")
 matrix.route("leads:form-edit", LeadForm, get="change", post="change")
 # The hosted form itself is public (no sign-in): /forms/<slug>/.
 matrix.public("webforms:form")
+matrix.route("leads:lead-board", get="login")
+matrix.route("leads:lead-duplicates", get="login")
+matrix.route("leads:lead-merge", Lead, get="change", post="change")

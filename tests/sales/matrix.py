@@ -46,3 +46,6 @@ matrix.route("sales:opportunity-detail", Opportunity, get="view")
 matrix.route("sales:opportunity-edit", Opportunity, get="change", post="change")
 matrix.route("sales:opportunity-move", Opportunity, post="change")
 matrix.route("sales:forecast-recompute", ForecastRun, post="run")  # a role permission
+matrix.route("sales:opportunity-contacts", Opportunity, get="view", post="change")
+matrix.route("sales:opportunity-contact-remove", Opportunity, post="change")
+matrix.route("sales:opportunity-contact-lookup", Opportunity, get="change")

@@ -65,6 +65,10 @@ def test_refused_move_snaps_back_with_the_reason(page, live_server, granted, pip
     page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
 
     _move(page, "No amount yet", "Proposal")
+    # The board asks for the amount first (tests/sales/test_browser_dialog.py); declined here.
+    dialog = page.get_by_role("dialog", name="This stage needs more")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("alert")).to_contain_text("amount")
     expect(page.get_by_role("alert")).to_contain_text("Proposal")
     qualify = _column(page, "Qualify")
