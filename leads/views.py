@@ -22,7 +22,8 @@ from crm.lists import filtered, list_response
 from leads import merge, selectors, services
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
-from leads.models import Lead, LeadForm, LeadStatus
+from leads.models import Lead, LeadStatus
+from leads.models import LeadForm as WebForm
 
 
 @login_required
@@ -30,7 +31,7 @@ from leads.models import Lead, LeadForm, LeadStatus
 def lead_list(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "can_add": access.can_add(request.user, Lead),
-        "can_manage_forms": access.has_model_perm(request.user, LeadForm, "manage"),
+        "can_manage_forms": access.has_model_perm(request.user, WebForm, "manage"),
     }
     return list_response(request, LEADS, context)
 

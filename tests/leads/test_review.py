@@ -70,7 +70,8 @@ def test_merge_takes_the_picked_values_fills_gaps_and_archives_the_duplicate(
     )  # fmt: skip
     client.force_login(rep)
     screen = client.get(reverse("leads:lead-merge", args=[second.pk])).content.decode()
-    assert 'value="family_name"' in screen and "Countess" in screen
+    assert 'value="family_name"' in screen
+    assert "Countess" in screen
     response = client.post(
         reverse("leads:lead-merge", args=[second.pk]), {"action": "merge", "take": ["job_title"]}
     )
@@ -78,10 +79,13 @@ def test_merge_takes_the_picked_values_fills_gaps_and_archives_the_duplicate(
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.job_title, first.family_name, first.phone) == (
-        "Countess", "Lovelace", "+44 20 7946 0018"
+        "Countess",
+        "Lovelace",
+        "+44 20 7946 0018",
     )
     assert first.phone_digits == "442079460018"
-    assert second.archived_at is not None and not second.needs_review
+    assert second.archived_at is not None
+    assert not second.needs_review
     call.refresh_from_db()
     assert call.target_id == first.pk
 
@@ -92,7 +96,8 @@ def test_not_a_duplicate_clears_the_flag(client: Client, rep, pair) -> None:
     url = reverse("leads:lead-merge", args=[second.pk])
     assert client.post(url, {"action": "not_duplicate"}).status_code == 302
     second.refresh_from_db()
-    assert not second.needs_review and second.archived_at is None
+    assert not second.needs_review
+    assert second.archived_at is None
 
 
 def test_merge_refuses_a_converted_lead_and_unknown_fields(rep, pair) -> None:
