@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -76,11 +77,12 @@ def view_counts(*, user: User) -> dict[str, int]:
     now = timezone.now()
     parts, params = [], []
     for view in VIEWS:
-        sql, view_params = (
-            base.filter(view_q(view, user=user, now=now))
-            .values("pk")[:COUNT_CAP]
-            .query.sql_with_params()
-        )
+        rows = base.filter(view_q(view, user=user, now=now)).values("pk")[:COUNT_CAP]
+        try:
+            sql, view_params = rows.query.sql_with_params()
+        except EmptyResultSet:  # nothing to see at all (no role permission): no query
+            parts.append("0")
+            continue
         # Django compiled the SQL; its values stay parameters.
         parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")  # noqa: S608
         params.extend(view_params)

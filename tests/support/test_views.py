@@ -462,3 +462,12 @@ def test_merge_moves_the_conversation_and_closes_the_source(client, queue, lead)
     assert "closed already" in again.content.decode()
     target.refresh_from_db()
     assert target.status != Status.CLOSED
+
+
+def test_roles_without_tickets_get_an_empty_list(client, queue, lead, marketer):
+    make_ticket(queue, actor=lead)
+    login(client, marketer)
+    response = client.get(reverse("support:ticket-list"))
+    assert response.status_code == 200
+    assert _ids(response) == []
+    assert {count for _key, _label, count in response.context["views"]} == {0}
