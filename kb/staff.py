@@ -78,7 +78,9 @@ def article_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         and user.has_perm("kb.publish_article")
         and (article.author_id != user.pk or user.is_superuser),
         "can_archive": can_change and article.status != Status.ARCHIVED,
-        "history_items": history.history_items(history.history_entries(article), Article),
+        "history_items": history.history_items(
+            history.history_entries(article), Article, viewer=user
+        ),
         "helpful": analytics.article_helpfulness(article),
     }
     return render(request, "kb/staff/article_detail.html", context)

@@ -30,8 +30,10 @@ class LeadsConfig(AppConfig):
                 "score_breakdown",
                 "assignment_pending",
             ],
-            m2m_fields={"tags"},
-        )
+        )  # tag changes are recorded as changes of tag_ids (crm.tags)
+        from crm.tags import register_taggable
+
+        register_taggable(Lead, link="tags")
         auditlog.register(DuplicatePolicy, exclude_fields=["updated_at"])
         auditlog.register(LeadForm, exclude_fields=["updated_at"])
         auditlog.register(LeadFormField)

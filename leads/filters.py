@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.selectors import owner_options
 from crm.lists import FlagFilter, ListFilterSet
+from crm.tags import TagFilter, tag_options
 from leads.models import Lead, LeadSource, LeadStatus
 
 ANY = _("Any")
@@ -18,6 +19,7 @@ ANY = _("Any")
 
 class LeadFilterSet(ListFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    tag = TagFilter()  # any of the tags, through lead_active_tags (tag_ids, status)
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=LeadStatus.choices,
@@ -66,6 +68,7 @@ class LeadFilterSet(ListFilterSet):
 
     def prepare_form(self, form: forms.Form) -> None:
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
+        form.tag_options = tag_options()  # type: ignore[attr-defined]
 
     def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()

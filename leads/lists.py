@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.lists import ListSpec, Sort
+from crm.tags import attach_row_tags
 from leads import selectors
 from leads.filters import LeadFilterSet
 from leads.models import Lead
@@ -41,5 +42,7 @@ LEADS: ListSpec[Lead] = ListSpec(
         "owner__email",
         "owner__name_order",
         "archived_at",
+        "tag_ids",
     ),
+    prepare_rows=attach_row_tags,  # row.row_tags from the cached labels
 )

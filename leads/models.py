@@ -16,6 +16,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from accounts.models import OwnedModel, Team, User
 from contacts.models import Company, CompanySize, Contact, Industry, Region, Tag
 from crm.models import TimeStampedModel
+from crm.tags import TagIdsField, tag_index
 
 ACTIVE = Q(archived_at__isnull=True)
 
@@ -95,6 +96,9 @@ class Lead(OwnedModel):
     consent_from = models.CharField(_("consent given from"), max_length=200, blank=True)
 
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="leads")
+    # The tags as ids (crm.tags), GIN-indexed with the status; written with the link table by
+    # crm.tags.tags_set.
+    tag_ids = TagIdsField()
     notes = models.TextField(_("notes"), blank=True)
 
     # Duplicates found at capture (see services.lead_find_matches); `needs_review` when the
@@ -187,6 +191,7 @@ class Lead(OwnedModel):
                 name="lead_owner_status",
             ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="lead_archived"),
+            tag_index(name="lead_active_tags", column="status", condition=ACTIVE),
             # Duplicate matching at capture.
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone_digits"], condition=~Q(phone_digits=""), name="lead_phone"),

@@ -28,6 +28,7 @@ from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source
 from contacts.search import digits_of
 from crm import outbox
 from crm.errors import DomainError
+from crm.tags import tags_set
 from leads import scoring
 from leads.models import (
     DuplicateAction,
@@ -259,7 +260,7 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
         else:
             lead.save()
         if data.tags:
-            lead.tags.set(data.tags)
+            tags_set(obj=lead, tags=data.tags, actor=actor, check=False)
         if data.assign:
             outbox.enqueue("leads.tasks.lead_assign", {"lead_id": lead.pk})
     return lead
@@ -304,7 +305,7 @@ def lead_update(
         scoring.score_apply(locked)
         locked.save()
         if tags is not None:
-            locked.tags.set(tags)
+            tags_set(obj=locked, tags=tags, actor=actor, check=False)  # checked above
     return locked
 
 

@@ -164,3 +164,29 @@ def test_tag_names_field_splits_commas_and_offers_known_names(rep: User):
     assert 'list="id_tags-names"' in html
     assert 'data-tag-names=""' in html
     assert '<datalist id="id_tags-names"><option value="VIP">' in html
+
+
+def test_leads_use_the_same_mechanism(rep: User, client: Client):
+    from leads import services as lead_services
+    from leads.lists import LEADS
+    from leads.models import Lead
+
+    vip, hot = Tag.objects.create(name="VIP"), Tag.objects.create(name="Hot")
+    tagged = lead_services.lead_create(
+        data=lead_services.LeadInput(values={"given_name": "Ada", "status": "new"}, tags=[vip]),
+        actor=rep,
+    )
+    lead_services.lead_create(data=lead_services.LeadInput(values={"given_name": "Bo"}), actor=rep)
+    tagged.refresh_from_db()
+    assert tagged.tag_ids == links(tagged) == [vip.pk]
+    lead_services.lead_update(lead=tagged, values={}, actor=rep, tags=[vip, hot])
+    tagged.refresh_from_db()
+    assert tagged.tag_ids == links(tagged) == sorted([vip.pk, hot.pk])
+
+    found = {lead.pk for lead in query_for(LEADS, rep, f"status=new&tag={hot.pk}").queryset}
+    assert found == {tagged.pk}
+    client.force_login(rep)
+    html = client.get(reverse("leads:lead-list"), {"tag": vip.pk}).content.decode()
+    assert 'me-1">VIP</span>' in html
+    assert "Bo" not in html.split("lead-list-results", 1)[1]
+    assert Lead.objects.filter(tag_ids__contains=[hot.pk]).count() == 1
