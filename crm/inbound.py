@@ -99,12 +99,26 @@ def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(_MESSAGE_ID.findall(value or ""))
 
 
+def _header_values(message: EmailMessage, name: str) -> list[str]:
+    """Every value of header `name`, decoded; a value the email package cannot parse (e.g.
+    `From: weird@`, which raises inside it) is returned as its raw text instead."""
+    try:
+        return [str(v) for v in message.get_all(name, [])]
+    except Exception:  # the email package's header parser raises IndexError, HeaderParseError...
+        return [str(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    values = _header_values(message, name)
+    return values[0] if values else ""
+
+
 def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
     """Parse an RFC 5322 message. Never raises on malformed input: what cannot be read is
     left empty (a missing Message-ID gets a stable one from the content)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    from_pairs = email.utils.getaddresses([str(message.get("From", ""))])
+    from_pairs = email.utils.getaddresses([_header(message, "From")])
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
     text = html = ""
     attachments: list[InboundAttachment] = []
@@ -135,32 +149,32 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
         from django.utils.html import strip_tags
 
         text = strip_tags(html)
-    message_ids = _ids(str(message.get("Message-ID", "")))
+    message_ids = _ids(_header(message, "Message-ID"))
     if message_ids:
         message_id = message_ids[0]
     else:
         import hashlib
 
         message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id>"
-    in_reply_to = _ids(str(message.get("In-Reply-To", "")))
-    references = _ids(str(message.get("References", "")))
+    in_reply_to = _ids(_header(message, "In-Reply-To"))
+    references = _ids(_header(message, "References"))
     for ref in in_reply_to:
         if ref not in references:
             references = (*references, ref)
     sent_at = None
     try:
-        sent_at = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+        sent_at = email.utils.parsedate_to_datetime(_header(message, "Date"))
         if sent_at is not None and timezone.is_naive(sent_at):
             sent_at = timezone.make_aware(sent_at, UTC)
     except (TypeError, ValueError, IndexError):
         sent_at = None
     return InboundMail(
         message_id=message_id,
-        subject=str(message.get("Subject", "")).replace("\x00", "")[:998],
+        subject=_header(message, "Subject").replace("\x00", "")[:998],
         from_address=from_address.strip().lower(),
         from_name=from_name.replace("\x00", ""),
-        to=_addresses([str(v) for v in message.get_all("To", [])]),
-        cc=_addresses([str(v) for v in message.get_all("Cc", [])]),
+        to=_addresses(_header_values(message, "To")),
+        cc=_addresses(_header_values(message, "Cc")),
         in_reply_to=in_reply_to[0] if in_reply_to else "",
         references=references,
         text=text.replace("\x00", ""),
@@ -169,8 +183,8 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
         sent_at=sent_at,
         mailbox=mailbox.lower(),
         headers={
-            k: str(v)
-            for k, v in message.items()
+            k: _header(message, k)
+            for k in message.keys()  # noqa: SIM118 (an email Message, not a dict)
             if k.lower().startswith(("x-", "auto-", "precedence"))
         },
     )

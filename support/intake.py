@@ -343,14 +343,25 @@ def ticket_from_mail(mail: inbound.InboundMail) -> bool:
     """The inbound-mail handler (order 10). True when support took the message: it threaded
     into a ticket, opened one (mail to a support address; confirmation queued), or was an
     auto-reply or support's own mail coming back (dropped: no ticket, no answer). False for
-    mail that is none of support's business. Idempotent on the Message-ID (an advisory lock and
-    the unique `MessageRef`); atomic."""
+    mail that is none of support's business, and for mail whose sender cannot be a requester
+    (no usable From address): it stays stored, unmatched, for a person to look at. Idempotent on
+    the Message-ID (an advisory lock and the unique `MessageRef`); atomic."""
+    try:
+        return _ticket_from_mail(mail)
+    except DomainError as exc:
+        log.warning("intake: %s left unmatched: %s", mail.message_id, exc.message)
+        return False
+
+
+def _ticket_from_mail(mail: inbound.InboundMail) -> bool:
     addresses = support_addresses()
     to_support = bool(addresses & {*mail.recipients, mail.mailbox})
     with transaction.atomic():
         _lock(mail.message_id)
         if MessageRef.objects.filter(ref=mail.message_id[:255]).exists():
             return True  # seen before: stored once
+        if "@" not in mail.from_address:
+            return False  # nobody to answer: left unmatched for a person
         ticket = _thread(mail)
         if mail.from_address in addresses:
             return to_support or ticket is not None  # our own mail came back: a loop

@@ -419,3 +419,12 @@ def test_an_address_routed_to_a_queue_files_there(queue, lead, settings) -> None
     assert Ticket.objects.get(subject="Invoice twice").queue == billing
     assert Ticket.objects.get(subject="Printer").queue == queue
     assert intake.support_from_address() == SUPPORT
+
+
+@pytest.mark.parametrize("sender", ["", "undisclosed-recipients:;", "weird@", "a@b@c"])
+def test_mail_without_a_usable_sender_is_left_unmatched(queue, sender) -> None:
+    original = b"From: Mia Wong <mia@example.net>"
+    raw = build().replace(original, b"From: " + sender.encode() if sender else b"X-No-From: 1")
+    assert intake.ticket_from_mail(inbound.parse(raw, mailbox=SUPPORT)) is False
+    assert not Ticket.objects.exists()
+    assert confirmations() == 0
