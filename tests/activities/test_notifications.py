@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.activities import notifications
@@ -240,3 +241,38 @@ def test_the_email_goes_once_after_the_commit(rep, rep_teammate, own_contact, sm
     assert notifications.notification_email_send(notification_id=made.pk) is False
     time.sleep(0.5)
     assert len(smtp.messages) == 1
+
+
+def test_the_bell_and_the_list_read_their_indexes(rep, rep_teammate, own_contact):
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(own_contact)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=rep if i % 50 == 0 else rep_teammate,
+                kind="comment",
+                target_type=ct,
+                target_id=own_contact.pk,
+                text=f"n{i}",
+            )
+            for i in range(20_000)
+        ],
+        batch_size=5000,
+    )
+    # Most of the others' are read; the bell counts only the unread.
+    Notification.objects.filter(recipient=rep_teammate).update(read_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE activities_notification")
+    with CaptureQueriesContext(connection) as queries:
+        notifications.unread_count(user=rep)
+        notifications.inbox(user=rep)
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert "notification_unread" in plans[0], plans[0]
+    assert "notification_inbox" in plans[1], plans[1]
+    for plan in plans:
+        assert "Seq Scan on activities_notification" not in plan, plan

@@ -195,3 +195,35 @@ def test_reminders_go_once_through_a_real_worker_despite_a_killed_one(
     assert len(smtp.messages) == 1
     assert Notification.objects.filter(kind="reminder").count() == 1
     assert ReminderDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_beat_query_reads_the_open_due_index_not_the_table(rep, own_contact):
+    now = timezone.now()
+    Task.objects.bulk_create(
+        [
+            Task(
+                title=f"t{i}",
+                owner=rep,
+                team=rep.team,
+                created_by=rep,
+                due_at=now + dt.timedelta(minutes=i - 100),
+                status="open" if i % 10 == 0 else "done",
+                completed_at=None if i % 10 == 0 else now,
+            )
+            for i in range(20_000)
+        ],
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE activities_task")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        reminders.reminders_due(now=now)
+    first = queries.captured_queries[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {first}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "task_open_due" in plan, plan
+    assert "Seq Scan on activities_task" not in plan, plan
