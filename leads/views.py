@@ -218,8 +218,9 @@ def lead_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Marked as not a duplicate."))
         return redirect("leads:lead-duplicates")
     if not isinstance(keep, Lead):
-        messages.warning(request, _("This lead matches no lead you may see."))
-        return redirect("leads:lead-detail", pk=duplicate.pk)
+        context = {"duplicate": duplicate, "error": _("This lead matches no lead you may see.")}
+        status = 422 if request.method == "POST" else 200
+        return render(request, "leads/lead_merge.html", context, status=status)
     rows = merge.merge_rows(keep, duplicate)
     error = ""
     if request.method == "POST":

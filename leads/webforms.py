@@ -131,7 +131,8 @@ class SubmissionForm(forms.Form):
     def __init__(self, *args: Any, lead_form: LeadForm, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lead_form = lead_form
-        for spec in lead_form.fields.all():
+        self.specs = list(lead_form.fields.all())
+        for spec in self.specs:
             field = _field(spec.field, spec.required)
             field.label = localised(spec.label, spec.label_zh) or FormFieldName(spec.field).label
             self.fields[spec.field] = field
@@ -174,7 +175,7 @@ class SubmissionForm(forms.Form):
 
     def lead_input(self, *, ip: str, page: str) -> LeadInput:
         data = self.cleaned_data
-        names = {spec.field for spec in self.lead_form.fields.all()}
+        names = {spec.field for spec in self.specs}
         values: dict[str, Any] = {name: data.get(name) or "" for name in names}
         values.update({name: data.get(name) or "" for name in UTM})
         values["source"] = LeadSource.WEB_FORM

@@ -371,3 +371,41 @@ def test_a_rep_may_not_build_forms(client: Client, rep, web_form) -> None:
     assert client.get(reverse("leads:form-list")).status_code == 403
     assert client.get(reverse("leads:form-create")).status_code == 403
     assert client.get(reverse("leads:form-edit", args=[web_form.pk])).status_code == 404
+
+
+# --- a burst: none lost, none duplicated -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_concurrent_submissions_and_retries_loses_and_duplicates_none(rep) -> None:
+    """300 different people from 10 threads at once, each post sent twice (a retry with the
+    same token): 300 leads, one per submission, every one queued for assignment once."""
+    import threading
+
+    from django.db import connection
+
+    form = make_web_form(rep, use_assignment_rules=True)
+    posts = [_valid(form, email=f"burst{i}@example.com") for i in range(300)]
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def work(chunk: list[dict[str, str]]) -> None:
+        client = Client()
+        try:
+            for data in chunk:
+                for _ in range(2):
+                    code = client.post(_url(form), data, REMOTE_ADDR="192.0.2.1").status_code
+                    with lock:
+                        codes.append(code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(posts[i::10],)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes.count(200) == 600, sorted(set(codes))
+    emails = list(Lead.objects.values_list("email", flat=True))
+    assert len(emails) == len(set(emails)) == 300
+    assert OutboxMessage.objects.filter(task_name="leads.tasks.lead_assign").count() == 300

@@ -115,3 +115,13 @@ def test_another_teams_rep_cannot_open_the_merge(client: Client, rep_other_team,
     _, second = pair
     client.force_login(rep_other_team)
     assert client.get(reverse("leads:lead-merge", args=[second.pk])).status_code == 404
+
+
+def test_merge_screen_of_a_lead_matching_nothing_says_so(client: Client, rep) -> None:
+    lead = make_lead(rep)
+    client.force_login(rep)
+    url = reverse("leads:lead-merge", args=[lead.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "matches no lead you may see" in page.content.decode()
+    assert client.post(url, {"action": "merge"}).status_code == 422
