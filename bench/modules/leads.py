@@ -1,6 +1,7 @@
 """The leads pages in the benchmark (see bench/modules/__init__.py): the lead list (first page,
-filtered by status and source, sorted by score, a search) and a lead page, over 300,000 leads
-per million contacts (`leads.demo`)."""
+filtered by status and source, sorted by score, a search), a lead page, the board by status and
+a web form's public page, over 300,000 leads per million contacts (`leads.demo`). The form's
+post is measured by `tests/leads/test_forms_public.py`'s burst, not here (pages are GETs)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def seed(size: int) -> dict[str, Any] | None:
     return seed_leads(wanted - have)
 
 
+def prepare(rep: User) -> dict[str, Any]:
+    """A web form owned by the rep (the public page is measured like the others)."""
+    from leads.models import LeadForm, LeadFormField
+
+    form, created = LeadForm.objects.get_or_create(
+        slug="bench", defaults={"name": "Bench", "owner": rep, "consent_text": "I agree."}
+    )
+    if created:
+        for position, name in enumerate(("given_name", "email", "company_name", "notes")):
+            LeadFormField.objects.create(
+                form=form, field=name, required=name == "email", position=position
+            )
+    return {"web form": form.slug}
+
+
 def pages(rep: User) -> dict[str, str]:
     from accounts import access
     from leads.models import Lead
@@ -44,6 +60,8 @@ def pages(rep: User) -> dict[str, str]:
     lead = access.scoped(rep, Lead).filter(archived_at__isnull=True).order_by("pk").first()
     if lead is not None:
         found["lead page"] = f"/leads/{lead.pk}/"
+    found["lead board"] = "/leads/board/"
+    found["lead web form (public page)"] = "/forms/bench/"
     return found
 
 
