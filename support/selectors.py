@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -75,7 +75,8 @@ def view_counts(*, user: User) -> dict[str, int]:
     in one query (one scalar subquery per view)."""
     base = access.scoped(user, Ticket)
     now = timezone.now()
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for view in VIEWS:
         rows = base.filter(view_q(view, user=user, now=now)).values("pk")[:COUNT_CAP]
         try:
