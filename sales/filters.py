@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Team
 from contacts.selectors import owner_options
 from crm.lists import FlagFilter, ListFilterSet
 from sales.models import Opportunity, Pipeline, Stage, StageKind
@@ -40,6 +41,12 @@ class OpportunityFilterSet(ListFilterSet):
         method="filter_owner",
         empty_label=_("Anyone"),
         error_messages={"invalid_choice": _("Pick an owner from the list.")},
+    )
+    team = django_filters.ModelChoiceFilter(
+        label=_("Team"),
+        queryset=lambda request: Team.objects.order_by("name"),
+        empty_label=_("Any team"),
+        error_messages={"invalid_choice": _("Pick a team from the list.")},
     )
     close_from = django_filters.DateFilter(
         label=_("Closing from"), field_name="expected_close_date", lookup_expr="gte", widget=DATE

@@ -130,7 +130,7 @@ class MoveForm(forms.Form):
 class ContactRoleForm(forms.Form):
     """A contact the user may see (the picker's hidden id) and their role in the deal."""
 
-    contact = forms.ModelChoiceField(
+    contact: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None,
         error_messages={
             "required": _("Pick a contact from the suggestions."),

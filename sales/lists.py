@@ -3,8 +3,11 @@ filters as the board (`sales.filters`), as a sortable table."""
 
 from __future__ import annotations
 
-from crm.lists import ListSpec, Sort
-from sales import selectors
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from crm.lists import ExportSpec, ListSpec, Sort
+from sales import exports, selectors
 from sales.filters import OpportunityFilterSet
 from sales.models import Opportunity
 
@@ -46,5 +49,13 @@ OPPORTUNITIES: ListSpec[Opportunity] = ListSpec(
         "company",
         "company__name",
         "archived_at",
+    ),
+    export=ExportSpec(
+        filename="deals",
+        url_name="sales:opportunity-export",
+        columns=exports.opportunity_columns,
+        rows=exports.opportunity_rows,
+        allowed=lambda user: access.has_model_perm(user, Opportunity, "export"),
+        denied_message=lambda: str(_("Your role may not export deals.")),
     ),
 )

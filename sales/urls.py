@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.opportunity_board, name="board"),
     path("board/stages/<int:pk>/", views.opportunity_board_column, name="board-column"),
     path("opportunities/", views.opportunity_list, name="opportunity-list"),
+    path("opportunities/export/", views.opportunity_export, name="opportunity-export"),
     path("forecast/", views.forecast, name="forecast"),
     path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
     path("opportunities/new/", views.opportunity_create, name="opportunity-create"),

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -31,6 +32,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import access
 from crm import history, jobs
 from crm.errors import DomainError
+from crm.exports import export_response
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
@@ -235,8 +237,25 @@ def opportunity_list(request: AuthedHttpRequest) -> HttpResponse:
     return list_response(
         request,
         OPPORTUNITIES,
-        {"can_add": access.can_add(request.user, Opportunity), "currency": reporting_currency()},
+        {
+            "can_add": access.can_add(request.user, Opportunity),
+            "can_export": OPPORTUNITIES.export is not None
+            and OPPORTUNITIES.export.allowed(request.user),
+            "currency": reporting_currency(),
+        },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def opportunity_export(request: AuthedHttpRequest) -> HttpResponseBase:
+    """The deal list as the user filtered it, CSV (streamed) or XLSX; needs the export
+    permission. Invalid filters: 400 with their errors and no rows."""
+    export = OPPORTUNITIES.export
+    assert export is not None
+    if not export.allowed(request.user):
+        raise PermissionDenied(export.denied_message())
+    return export_response(request, OPPORTUNITIES)
 
 
 @login_required

@@ -51,6 +51,8 @@ def pages(rep: User) -> dict[str, str]:
         "deals board": "/sales/",
         "deals board, this quarter's closes": f"/sales/?close_from={start}&close_to={end}",
         "deals board, my deals": "/sales/?owner=me",
+        "deals board, my team": f"/sales/?team={rep.team_id}",
+        "forecast, my team": "/sales/forecast/?who=team",
         "deal list, first page": "/sales/opportunities/",
         "deal list, by amount": "/sales/opportunities/?sort=-amount",
         "deal search": "/sales/opportunities/?q=pilot",
@@ -86,19 +88,20 @@ def plans(rep: User) -> dict[str, str]:
         assert pipeline is not None
         stages = list(pipeline.stages.order_by("position"))
         qs = _board_rows(filterset, pipeline)
-        # What board_columns runs: the grouped query.
+        # What board_columns runs: the grouped query (totals converted to the reporting currency).
         from django.db.models import F, Sum, Window
 
         from crm.pagination import Count, RowNumber
+        from sales.currency import RateBook
 
         partition = [F("stage_id")]
-        annotated = selectors.board_cards(qs).annotate(
-            group_weighted=Window(Sum(selectors.WEIGHTED), partition_by=partition),
+        base, amount = selectors.board_annotated(qs, book=RateBook.load())
+        annotated = base.annotate(
             group_row=Window(
                 RowNumber(), partition_by=partition, order_by=[F("stage_entered_at"), F("id")]
             ),
             group_count=Window(Count("pk"), partition_by=partition),
-            group_total=Window(Sum("amount"), partition_by=partition),
+            group_total=Window(Sum(amount), partition_by=partition),
         )
         rows = annotated.filter(group_row__lte=selectors.CARDS_PER_COLUMN)
         sql, params = rows.order_by("stage_id", *selectors.BOARD_ORDERING).query.sql_with_params()
@@ -119,3 +122,18 @@ def plans(rep: User) -> dict[str, str]:
         )
     )
     return found
+
+
+def prepare(rep: User) -> dict[str, Any]:
+    """A run of the statistical forecast (what the nightly task does), timed, so the forecast
+    page shows numbers."""
+    import time
+
+    from sales.forecasting import forecast_compute
+
+    started = time.monotonic()
+    run = forecast_compute()
+    return {
+        "sales_forecast_run_seconds": round(time.monotonic() - started, 2),
+        "sales_forecast_run_status": run.status,
+    }

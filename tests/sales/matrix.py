@@ -49,3 +49,4 @@ matrix.route("sales:forecast-recompute", ForecastRun, post="run")  # a role perm
 matrix.route("sales:opportunity-contacts", Opportunity, get="view", post="change")
 matrix.route("sales:opportunity-contact-remove", Opportunity, post="change")
 matrix.route("sales:opportunity-contact-lookup", Opportunity, get="change")
+matrix.route("sales:opportunity-export", Opportunity, get="export")  # a role permission

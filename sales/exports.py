@@ -1,0 +1,57 @@
+"""The cells of the deal export (the file is written by `crm.exports`): the list's rows as the
+user filtered them, read in keyset chunks by id, with their company, owner, team and stage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.exports import chunks
+from sales.models import Opportunity
+
+
+def opportunity_columns() -> list[str]:
+    return [
+        "id", _("Name"), _("Company"), _("Pipeline"), _("Stage"), _("Status"), _("Amount"),
+        _("Currency"), _("Probability (%)"), _("Expected close date"), _("Forecast category"),
+        _("Evaluation score"), _("Next step"), _("Source"), _("Owner"), _("Team"),
+        _("In stage since"), _("Closed"), _("Loss reason"), _("Created"),
+    ]  # fmt: skip
+
+
+def _local(value: Any) -> Any:
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def opportunity_rows(qs: QuerySet[Opportunity]) -> Iterator[list[Any]]:
+    """One list of cell values per deal of `qs` (already scoped and filtered); one query per
+    chunk."""
+    related = ("company", "owner", "team", "pipeline", "stage", "loss_reason")
+    for chunk in chunks(qs.select_related(*related)):
+        for deal in chunk:
+            yield [
+                deal.pk,
+                deal.name,
+                deal.company.name if deal.company else "",
+                deal.pipeline.name,
+                deal.stage.name,
+                deal.stage.get_kind_display(),
+                deal.amount,
+                deal.currency,
+                deal.probability,
+                deal.expected_close_date,
+                deal.get_forecast_category_display(),
+                deal.score,
+                deal.next_step,
+                deal.get_source_display(),
+                str(deal.owner) if deal.owner else "",
+                str(deal.team) if deal.team else "",
+                _local(deal.stage_entered_at),
+                _local(deal.closed_at),
+                str(deal.loss_reason) if deal.loss_reason else "",
+                _local(deal.created_at),
+            ]
