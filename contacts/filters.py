@@ -121,6 +121,11 @@ class ContactFilterSet(_RecordFilterSet):
     )
     company = django_filters.NumberFilter(label=_("Company"), field_name="company_id")
 
+    more_filters = (
+        "industry", "created_from", "created_to", "contacted_from", "contacted_to",
+        "not_contacted_days", "archived",
+    )  # fmt: skip
+
     class Meta:
         model = Contact
         fields: list[str] = []

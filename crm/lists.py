@@ -63,7 +63,11 @@ class ListFilterSet(django_filters.FilterSet):
     - `user` is the request's user (for choices such as "my records").
     - Multiple-choice parameters sent empty (`tag=` from an "Any" option) mean no filter.
     - `prepare_form(form)` lets a subclass give its form what the template shows (options).
+    - `more_filters`: the fields the filter bar shows behind "More filters" (opened when one of
+      them is set; `components/list_filters.html`).
     """
+
+    more_filters: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -204,7 +208,20 @@ class ListResult(Generic[M]):
     def valid(self) -> bool:
         return not self.form.errors
 
-    # The entity template's partials that the shared results component includes.
+    @property
+    def more_open(self) -> bool:
+        """Whether a filter behind "More filters" is set (the bar shows them opened)."""
+        return any(self.query.get(name) for name in self.filterset.more_filters)
+
+    # The entity template's partials that the shared components include.
+    @property
+    def filters_template(self) -> str:
+        return f"{self.spec.template}#filters"
+
+    @property
+    def more_filters_template(self) -> str:
+        return f"{self.spec.template}#more_filters"
+
     @property
     def head_template(self) -> str:
         return f"{self.spec.template}#head"

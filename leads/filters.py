@@ -57,6 +57,9 @@ class LeadFilterSet(ListFilterSet):
     review = FlagFilter(label=_("Possible duplicates"), method="filter_review")
     archived = FlagFilter(label=_("Archived"), method="filter_archived")
 
+    # Behind "More filters" on the list (components/list_filters.html).
+    more_filters = ("score_min", "score_max", "review", "archived")
+
     class Meta:
         model = Lead
         fields: list[str] = []
