@@ -5,6 +5,7 @@ render live."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -178,11 +179,27 @@ def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def help_search(request: HttpRequest) -> HttpResponse:
+    """Search results, cached like the pages (per search text, UI language and public cache
+    version) with the number of hits, so a repeated search costs a cache read and the log
+    row: every search is still recorded for the analytics."""
     text = request.GET.get("q", "").strip()[:200]
-    hits = selectors.public_search(text=text, language=_ui_language()) if text else []
+    language = _ui_language()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    key = f"kb:search:{services.public_cache_version()}:{get_language()}:{digest}"
+    hit = cache.get(key) if text else None
+    if hit is not None:
+        content, results = hit
+        response = HttpResponse(content)
+        response["X-KB-Cache"] = "hit"
+    else:
+        hits = selectors.public_search(text=text, language=language) if text else []
+        results = len(hits)
+        response = render(request, "kb/public/search.html", {"q": text, "hits": hits})
+        if text:
+            cache.set(key, (response.content, results), CACHE_SECONDS)
     if text:
-        services.search_record(query=text, language=_ui_language(), results=len(hits))
-    return render(request, "kb/public/search.html", {"q": text, "hits": hits})
+        services.search_record(query=text, language=language, results=results)
+    return response
 
 
 @require_GET

@@ -5,7 +5,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from kb import services
+from kb.models import SearchLog
+from tests.kb.factories import make_article, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +24,23 @@ def test_a_lost_version_key_never_reuses_an_old_generation(client: Client) -> No
     assert fresh > old + 3
     assert services.public_cache_version() == fresh  # stable once set
     assert "X-KB-Cache" not in client.get(reverse("kb:help-home"))
+
+
+def test_search_results_are_cached_and_every_search_is_logged(
+    client: Client, writer: User, reviewer: User
+) -> None:
+    services.public_cache_bump()
+    publish(make_article(writer, title="Import contacts"), reviewer)
+    url = reverse("kb:help-search")
+    first = client.get(url, {"q": "import"})
+    assert "X-KB-Cache" not in first
+    second = client.get(url, {"q": "import"})
+    assert second["X-KB-Cache"] == "hit"
+    assert second.content == first.content
+    assert list(SearchLog.objects.values_list("query", "results")) == [("import", 1)] * 2
+    # A publish retires cached results too.
+    publish(make_article(writer, title="Import deals"), reviewer)
+    services.public_cache_bump()  # what the publish's on-commit hook does
+    third = client.get(url, {"q": "import"})
+    assert "X-KB-Cache" not in third
+    assert "deals" in third.content.decode()
