@@ -205,6 +205,9 @@ class Ticket(OwnedModel):
     paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
     idempotency_key = models.CharField(max_length=100, blank=True, default="", editable=False)
+    related = models.ManyToManyField(
+        "self", verbose_name=_("related tickets"), blank=True, symmetrical=True
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -248,6 +251,14 @@ class Ticket(OwnedModel):
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["company", "-created_at"], name="ticket_company_created"),
+            # A team-scoped user's open tickets (a sales rep's "open" view).
+            models.Index(
+                "team",
+                "created_at",
+                "id",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_open_team_created",
+            ),
             # icontains compares UPPER(subject): the trigram index is on that expression.
             GinIndex(
                 OpClass(Upper("subject"), name="gin_trgm_ops"), name="ticket_subject_upper_trgm"

@@ -151,6 +151,7 @@ class TicketPage:
     requester_visible: bool
     company_visible: bool
     canned: list[CannedResponse]
+    related: list[Ticket]
 
     @property
     def last_message_id(self) -> int:
@@ -199,6 +200,12 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         requester_visible=requester_visible,
         company_visible=company is not None and access.can(user, company, "view"),
         canned=canned_for(ticket=ticket),
+        related=list(
+            access.scoped(user, Ticket)
+            .filter(related=ticket)
+            .only("id", "number", "subject", "status")
+            .order_by("-created_at", "-id")[:20]
+        ),
     )
 
 

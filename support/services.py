@@ -685,3 +685,18 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         src.save(update_fields=["status", "solved_at", "paused_at", "updated_at"])
         dst.save(update_fields=["updated_at"])
     return dst
+
+
+def ticket_link(*, ticket: Ticket, other: Ticket, actor: User, linked: bool = True) -> None:
+    """Link two tickets as related (both ways), or unlink them with `linked=False`. The actor
+    must be able to work the first and see the second. Idempotent; audited (m2m)."""
+    if ticket.pk == other.pk:
+        raise DomainError(_("A ticket cannot be related to itself."), field="target")
+    _require_work(actor, ticket)
+    access.require(actor, other, "view")
+    with transaction.atomic(), set_actor(actor):
+        if linked:
+            ticket.related.add(other)
+        else:
+            ticket.related.remove(other)
+        Ticket.objects.filter(pk__in=[ticket.pk, other.pk]).update(updated_at=timezone.now())

@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/update/", views.ticket_update, name="ticket-update"),
     path("<int:pk>/presence/", views.ticket_presence, name="ticket-presence"),
     path("<int:pk>/merge/", views.ticket_merge, name="ticket-merge"),
+    path("<int:pk>/related/", views.ticket_link, name="ticket-link"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
 ]

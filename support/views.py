@@ -403,10 +403,7 @@ def ticket_presence(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def ticket_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Merge this ticket into another one, named by its number ("T-000123" or "123")."""
     ticket = _workable(request, pk)
-    number = request.POST.get("target", "").strip().upper().removeprefix("T-").lstrip("0")
-    target = None
-    if number.isdigit() and len(number) < 15:
-        target = selectors.ticket_list(user=request.user).filter(number=int(number)).first()
+    target = _by_number(request, request.POST.get("target", ""))
     if target is None:
         messages.error(request, _("No ticket with that number that you can see."))
         return redirect(ticket.get_absolute_url())
@@ -425,3 +422,33 @@ def ticket_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         _("%(source)s was merged into this ticket.") % {"source": ticket.reference},
     )
     return redirect(target.get_absolute_url())
+
+
+def _by_number(request: AuthedHttpRequest, text: str) -> Ticket | None:
+    """A ticket the user may see, by its number ("T-000123" or "123")."""
+    number = text.strip().upper().removeprefix("T-").lstrip("0")
+    if not number.isdigit() or len(number) >= 15:
+        return None
+    return selectors.ticket_list(user=request.user).filter(number=int(number)).first()
+
+
+@login_required
+@require_POST
+def ticket_link(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Relate this ticket to another one by number, or with `unlink=<id>` undo a relation."""
+    ticket = _workable(request, pk)
+    unlink = request.POST.get("unlink", "")
+    if unlink.isdigit():
+        other = selectors.ticket_list(user=request.user).filter(pk=int(unlink)).first()
+    else:
+        other = _by_number(request, request.POST.get("target", ""))
+    if other is None:
+        messages.error(request, _("No ticket with that number that you can see."))
+        return redirect(ticket.get_absolute_url())
+    try:
+        services.ticket_link(ticket=ticket, other=other, actor=request.user, linked=not unlink)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Related tickets updated."))
+    return redirect(ticket.get_absolute_url())

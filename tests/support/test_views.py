@@ -471,3 +471,25 @@ def test_roles_without_tickets_get_an_empty_list(client, queue, lead, marketer):
     assert response.status_code == 200
     assert _ids(response) == []
     assert {count for _key, _label, count in response.context["views"]} == {0}
+
+
+def test_link_and_unlink_related_tickets(client, queue, lead, rep):
+    one = make_ticket(queue, actor=lead, subject="Outage in Berlin")
+    two = make_ticket(queue, actor=lead, subject="Outage in Paris")
+    login(client, lead)
+    url = reverse("support:ticket-link", args=[one.pk])
+    assert client.post(url, {"target": two.reference}).status_code == 302
+    assert list(two.related.all()) == [one]  # both ways
+    page = client.get(one.get_absolute_url()).content.decode()
+    assert two.get_absolute_url() in page
+    assert "Outage in Paris" in page
+    for bad in ("", "T-99999999", one.reference, "\u202e" * 5):
+        assert client.post(url, {"target": bad}).status_code == 302
+    assert list(one.related.all()) == [two]
+    assert client.post(url, {"unlink": two.pk}).status_code == 302
+    assert not one.related.exists()
+    # A role that only reads tickets may not link.
+    Ticket.objects.filter(pk__in=[one.pk, two.pk]).update(team=rep.team)
+    login(client, rep)
+    assert client.post(url, {"target": two.reference}).status_code == 403
+    assert not one.related.exists()
