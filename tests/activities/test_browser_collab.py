@@ -8,6 +8,7 @@ import datetime as dt
 import time
 
 import pytest
+from auditlog.context import set_actor
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -97,6 +98,21 @@ def test_mention_shows_on_the_colleagues_bell_without_reload(
         expect(my_work).to_contain_text("1 task overdue or due today")
         assert theirs.evaluate("document.documentElement.scrollWidth") <= theirs.width
         shot(theirs, "collab-06-home")
+
+        # Their notifications page and, after following the contact, its changes in the feed.
+        theirs.goto(f"{live_server.url}/activities/notifications/")
+        expect(theirs.get_by_text(f"{rep} mentioned you on {own_contact}")).to_be_visible()
+        shot(theirs, "collab-09-notifications")
+        theirs.goto(f"{live_server.url}{own_contact.get_absolute_url()}")
+        theirs.get_by_role("button", name="Follow", exact=True).click()
+        expect(theirs.get_by_role("button", name="Following")).to_be_visible()
+        with set_actor(rep):
+            own_contact.job_title = "Head of purchasing"
+            own_contact.save()
+        theirs.goto(f"{live_server.url}/activities/feed/")
+        expect(theirs.get_by_text("Head of purchasing")).to_be_visible()
+        assert theirs.evaluate("document.documentElement.scrollWidth") <= theirs.width
+        shot(theirs, "collab-10-feed")
     finally:
         context.close()
 
