@@ -37,14 +37,11 @@ ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = "Content-Type, Accept"
 
 
-def _own_origin(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}".lower()
-
-
 def _origin_allowed(request: HttpRequest, form: LeadForm) -> tuple[bool, str]:
-    """(allowed, the origin to echo in CORS headers or "" for a same-site request)."""
+    """(allowed, the origin to echo in CORS headers or "" for a same-site request). The hosted
+    page's own posts match by host (behind a TLS proxy the request's scheme may differ)."""
     origin = request.headers.get("Origin", "").strip().rstrip("/").lower()
-    if not origin or origin == _own_origin(request):
+    if not origin or urlsplit(origin).netloc == request.get_host().lower():
         return True, ""
     return origin in form.origins(), origin
 

@@ -409,3 +409,13 @@ def test_a_burst_of_concurrent_submissions_and_retries_loses_and_duplicates_none
     emails = list(Lead.objects.values_list("email", flat=True))
     assert len(emails) == len(set(emails)) == 300
     assert OutboxMessage.objects.filter(task_name="leads.tasks.lead_assign").count() == 300
+
+
+@pytest.mark.parametrize("origin", ["http://testserver", "https://testserver"])
+def test_the_hosted_pages_own_post_is_same_site_whatever_the_scheme(client, web_form, origin):
+    """Behind a TLS proxy the request may read as http while the browser says https."""
+    response = client.post(_url(web_form), _valid(web_form), headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "Thanks, we will call you." in response.content.decode()
+    assert "Access-Control-Allow-Origin" not in response
+    assert Lead.objects.count() == 1
