@@ -14,6 +14,7 @@ results component).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -183,34 +184,37 @@ def _own_view_or_404(request: AuthedHttpRequest, pk: int) -> SavedView:
     return view
 
 
-def _report(request: AuthedHttpRequest, form: SavedViewForm, error: DomainError | None) -> None:
-    if error is not None:
-        messages.error(request, str(error))
-    elif not form.is_valid():
+def _submit(
+    request: AuthedHttpRequest, save: Callable[[dict[str, Any]], SavedView]
+) -> HttpResponse:
+    """Run `save` with the posted form's values; say what happened; back to the list."""
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
         messages.error(request, _("The view could not be saved: the form was not complete."))
+        return _back(request)
+    try:
+        view = save(form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved the view %(name)s.") % {"name": view.name})
+    return _back(request)
 
 
 @login_required
 @require_POST
 def saved_view_create_view(request: AuthedHttpRequest, list_name: str) -> HttpResponse:
     """Save the posted filters of `list_name` as a view of the user."""
-    form = SavedViewForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            view = saved_view_create(
-                user=request.user,
-                list_name=list_name,
-                name=form.cleaned_data["name"],
-                query=form.cleaned_data["query"],
-                shared=form.cleaned_data["shared"],
-            )
-        except DomainError as exc:
-            error = exc
-        else:
-            messages.success(request, _("Saved the view %(name)s.") % {"name": view.name})
-    _report(request, form, error)
-    return _back(request)
+    return _submit(
+        request,
+        lambda data: saved_view_create(
+            user=request.user,
+            list_name=list_name,
+            name=data["name"],
+            query=data["query"],
+            shared=data["shared"],
+        ),
+    )
 
 
 @login_required
@@ -218,22 +222,12 @@ def saved_view_create_view(request: AuthedHttpRequest, list_name: str) -> HttpRe
 def saved_view_rename_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Rename (and share or unshare) one of the user's views."""
     view = _own_view_or_404(request, pk)
-    form = SavedViewForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            saved_view_update(
-                view=view,
-                user=request.user,
-                name=form.cleaned_data["name"],
-                shared=form.cleaned_data["shared"],
-            )
-        except DomainError as exc:
-            error = exc
-        else:
-            messages.success(request, _("Saved the view %(name)s.") % {"name": view.name})
-    _report(request, form, error)
-    return _back(request)
+    return _submit(
+        request,
+        lambda data: saved_view_update(
+            view=view, user=request.user, name=data["name"], shared=data["shared"]
+        ),
+    )
 
 
 @login_required
