@@ -35,7 +35,12 @@ def opportunity_timeline_entries(
 
 def register() -> None:
     nav.register_nav(
-        nav.NavEntry("sales", _("Deals"), "sales:board", order=40, active_for=("sales:",))
+        nav.NavEntry("sales", _("Deals"), "sales:board", 40, ("sales:",), group="sales")
+    )
+    nav.register_nav(
+        nav.NavEntry(
+            "forecast", _("Forecast"), "sales:forecast", 45, ("sales:forecast",), group="sales"
+        )
     )
     search.register_provider(
         search.SearchProvider(

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts import access
 from accounts.models import Scope
-from contacts.models import Contact
+from contacts.models import Company, Contact
 from crm.pagination import Page, grouped_pages, keyset_page
 from sales.currency import MissingRate, RateBook, converted, missing_message, unconverted
 from sales.models import (
@@ -59,11 +59,6 @@ CARD_FIELDS = (
     "owner_id",
     "team_id",
     "company_id",
-    "company__name",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__email",
-    "owner__name_order",
 )
 
 
@@ -88,8 +83,31 @@ class Column:
 
 
 def board_cards(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    """What a card reads (one query with the company and owner)."""
-    return qs.select_related("company", "owner").only(*CARD_FIELDS)
+    """What a card reads from the deal itself: no joins, so the board's window query reads
+    only the deals' index and rows (a join with every company made it hash the company table);
+    `attach_card_relations` adds the company and owner of the cards shown."""
+    return qs.select_related(None).only(*CARD_FIELDS)
+
+
+def attach_card_relations(cards: Sequence[Opportunity]) -> None:
+    """The shown cards' companies and owners, two queries by primary key whatever the number
+    of deals (the cards came through the permission layer; their company names are shown as
+    part of the deal, as on the deal's page)."""
+    from accounts.models import User
+
+    company_ids = {card.company_id for card in cards if card.company_id}
+    owner_ids = {card.owner_id for card in cards if card.owner_id}
+    companies = Company.objects.only("id", "name").in_bulk(company_ids) if company_ids else {}
+    owners = (
+        User.objects.only("id", "first_name", "last_name", "email", "name_order").in_bulk(owner_ids)
+        if owner_ids
+        else {}
+    )
+    for card in cards:
+        if card.company_id:
+            card.company = companies.get(card.company_id)
+        if card.owner_id:
+            card.owner = owners.get(card.owner_id)
 
 
 def _reporting(book: RateBook | None, date: dt.date | None) -> tuple[Any, Any, Q]:
@@ -141,6 +159,7 @@ def board_columns(
     )
     columns = []
     now = timezone.now()
+    attach_card_relations([card for group in groups for card in group.items])
     for stage, group in zip(stages, groups, strict=True):
         first = group.items[0] if group.items else None
         mark_cards(group.items, stage=stage, now=now)
@@ -165,6 +184,7 @@ def board_column_page(
     page = keyset_page(
         board_cards(qs.filter(stage=stage)), ordering=BOARD_ORDERING, cursor=cursor, size=size
     )
+    attach_card_relations(page.items)
     mark_cards(page.items, stage=stage, now=timezone.now())
     return page
 
