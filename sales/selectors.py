@@ -106,8 +106,8 @@ def attach_card_relations(cards: Sequence[Opportunity]) -> None:
     for card in cards:
         if card.company_id:
             card.company = companies.get(card.company_id)
-        if card.owner_id:
-            card.owner = owners.get(card.owner_id)
+        if card.owner_id in owners:
+            card.owner = owners[card.owner_id]
 
 
 def _reporting(book: RateBook | None, date: dt.date | None) -> tuple[Any, Any, Q]:
