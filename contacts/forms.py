@@ -211,6 +211,33 @@ def inline_contact_form(field: str, *args: Any, **kwargs: Any) -> forms.ModelFor
     return form_class(*args, **kwargs)
 
 
+# The company fields edited in place on its page (the rest: name, owner, address, through the form).
+INLINE_COMPANY_FIELDS = (
+    "lifecycle_stage",
+    "industry",
+    "size",
+    "region",
+    "source",
+    "website",
+    "email",
+    "phone",
+    "linkedin",
+    "x_handle",
+    "wechat",
+    "city",
+    "country",
+    "description",
+)
+
+
+def inline_company_form(field: str, *args: Any, **kwargs: Any) -> forms.ModelForm:
+    """A one-field form for inline editing; `field` must be in INLINE_COMPANY_FIELDS."""
+    widgets = {k: v for k, v in CompanyForm.Meta.widgets.items() if k == field}
+    meta = type("Meta", (), {"model": Company, "fields": [field], "widgets": widgets})
+    form_class = type("InlineCompanyForm", (forms.ModelForm,), {"Meta": meta})
+    return form_class(*args, **kwargs)
+
+
 class BulkActionForm(forms.Form):
     ACTIONS = [
         ("assign", _("Assign owner")),

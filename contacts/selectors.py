@@ -153,6 +153,19 @@ def company_people(*, user: User, company: Company) -> QuerySet[Contact]:
     )
 
 
+def contact_colleagues(*, user: User, contact: Contact, limit: int) -> list[Contact]:
+    """Up to `limit` other active people at `contact`'s company that the user may see, by name:
+    one query."""
+    if contact.company_id is None:
+        return []
+    return list(
+        access.scoped(user, Contact)
+        .filter(company_id=contact.company_id, archived_at__isnull=True)
+        .exclude(pk=contact.pk)
+        .order_by("sort_name", "id")[:limit]
+    )
+
+
 def assignable_users(*, user: User) -> QuerySet[User]:
     """Users the current user may pick as an owner (filters and forms)."""
     from accounts.models import User as UserModel

@@ -17,6 +17,7 @@ urlpatterns = [
     path("companies/lookup/", companies.company_lookup, name="company-lookup"),
     path("companies/<int:pk>/", companies.company_detail, name="company-detail"),
     path("companies/<int:pk>/edit/", companies.company_edit, name="company-edit"),
+    path("companies/<int:pk>/field/<str:field>/", companies.company_field, name="company-field"),
     path("companies/<int:pk>/archive/", companies.company_archive, name="company-archive"),
     path("companies/<int:pk>/restore/", companies.company_restore, name="company-restore"),
 ]

@@ -30,7 +30,9 @@ def ready() -> None:
     # Before contacts' list (order 100): the user's own work is where the day starts.
     nav.register_home(nav.HomeEntry("my-day", "activities:home", order=50))
     panels.register_panel(
-        panels.RecordPanel("comments", "activities/partials/comment_panel.html", 15, SUBJECTS)
+        panels.RecordPanel(
+            "comments", "activities/partials/comment_panel.html", 15, SUBJECTS, "main"
+        )
     )
     timeline.register_source(
         timeline.TimelineSource(

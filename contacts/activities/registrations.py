@@ -37,8 +37,16 @@ def register() -> None:
     history.register_history(Interaction, hidden={"target_type", "target_id"})
     history.register_history(Task, hidden={"target_type", "target_id"})
 
+    # The record page: quick actions in its header, their forms open above the timeline.
     panels.register_panel(
-        panels.RecordPanel("activities", "activities/partials/quick_log.html", 10, SUBJECTS)
+        panels.RecordPanel(
+            "activities", "activities/partials/record_composer.html", 10, SUBJECTS, "main"
+        )
+    )
+    panels.register_panel(
+        panels.RecordPanel(
+            "activity-actions", "activities/partials/record_actions.html", 10, SUBJECTS, "actions"
+        )
     )
     timeline.register_source(
         timeline.TimelineSource(

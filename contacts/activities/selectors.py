@@ -271,5 +271,6 @@ def task_timeline_entries(
         return []
     qs = Task.objects.filter(_record_filter(subject))
     qs = timeline.keyset_before(qs, before, time_field="created_at")
-    rows = qs.select_related("owner")[:limit]
+    # The row names the task's contact or company: fetched with it, not once a row.
+    rows = qs.select_related("owner", "contact", "company")[:limit]
     return [timeline.TimelineEntry("task", t.created_at, t.pk, t) for t in rows]

@@ -16,10 +16,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
 from contacts import selectors, services
-from contacts.forms import CompanyForm
+from contacts.forms import INLINE_COMPANY_FIELDS, CompanyForm, inline_company_form
 from contacts.lists import COMPANIES
 from contacts.models import Company, Contact
-from contacts.panels import panels_for
+from contacts.panels import regions_for
+from contacts.views.fields import field_response
 from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -45,9 +46,14 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """The company profile; its people are paged by keyset (`#people` fragment for HTMX), its
-    merged timeline (contacts.timeline) by `?before=` as the user scrolls."""
+    """The company page; its people are paged by keyset (`#people` fragment for HTMX), its
+    merged timeline (contacts.timeline) by `?before=` as the user scrolls. HTMX `?part=header`
+    gets the header only: it reloads on `company-changed` (an inline edit)."""
     company = selectors.company_detail(user=request.user, pk=pk)
+    can_change = access.can(request.user, company, "change")
+    if is_fragment_request(request) and request.GET.get("part") == "header":
+        header = {"company": company, "can_change": can_change}
+        return render(request, "contacts/company_detail.html#header", header)
     people_qs = selectors.company_people(user=request.user, company=company)
     people = list_page(people_qs, ordering=["sort_name", "id"], cursor=request.GET.get("cursor"))
     context: dict[str, Any] = {
@@ -55,9 +61,12 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "people": people.page,
         "people_count": people.count,
         "people_capped": people.capped,
-        "can_change": access.can(request.user, company, "change"),
+        "can_change": can_change,
         "can_add_contact": access.can_add(request.user, Contact),
-        "record_panels": panels_for(company),
+        "record": company,
+        "regions": regions_for(company),
+        "inline_fields": INLINE_COMPANY_FIELDS,
+        "field_url_name": "contacts:company-field",
         **timeline_context(
             request, company, reverse("contacts:company-timeline", args=[company.pk])
         ),
@@ -66,6 +75,25 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if is_fragment_request(request) and request.GET.get("cursor") is not None:
         template += "#people"
     return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_field(request: AuthedHttpRequest, pk: int, field: str) -> HttpResponse:
+    """Inline edit of one field (contacts.views.fields): GET ?edit=1 the form, POST saves."""
+    company = selectors.company_detail(user=request.user, pk=pk)
+    return field_response(
+        request,
+        record=company,
+        field=field,
+        fields=INLINE_COMPANY_FIELDS,
+        make_form=inline_company_form,
+        update=lambda value: services.company_update(
+            company=company, actor=request.user, values={field: value}
+        ),
+        url_name="contacts:company-field",
+        event="company-changed",
+    )
 
 
 def _company_form_view(request: AuthedHttpRequest, company: Company | None) -> HttpResponse:

@@ -9,14 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import access
 from contacts import selectors, services
@@ -32,7 +32,8 @@ from contacts.forms import (
 )
 from contacts.lists import CONTACTS
 from contacts.models import Company, Contact
-from contacts.panels import panels_for
+from contacts.panels import regions_for
+from contacts.views.fields import field_response
 from contacts.views.timeline import timeline_context
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -61,18 +62,27 @@ def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The contact page with its merged timeline (contacts.timeline). HTMX `?part=header` gets
     the name, subtitle and badges only: they reload on `contact-changed` (an inline edit)."""
     contact = selectors.contact_detail(user=request.user, pk=pk)
-    context = {
+    context: dict[str, Any] = {
         "contact": contact,
         "can_change": access.can(request.user, contact, "change"),
         "can_merge": access.has_model_perm(request.user, Contact, "merge"),
     }
     if is_fragment_request(request) and request.GET.get("part") == "header":
         return render(request, "contacts/contact_detail.html#header", context)
+    company = contact.company
+    if company is not None and not access.can(request.user, company, "view"):
+        company = None  # the page names it (as before) but offers no link or colleagues
     url = reverse("contacts:contact-timeline", args=[contact.pk])
     context.update(
         timeline_context(request, contact, url),
         inline_fields=INLINE_CONTACT_FIELDS,
-        record_panels=panels_for(contact),
+        field_url_name="contacts:contact-field",
+        record=contact,
+        regions=regions_for(contact),
+        company_visible=company,
+        colleagues=selectors.contact_colleagues(user=request.user, contact=contact, limit=5)
+        if company is not None
+        else [],
     )
     return render(request, "contacts/contact_detail.html", context)
 
@@ -174,31 +184,20 @@ def contact_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_field(request: AuthedHttpRequest, pk: int, field: str) -> HttpResponse:
-    """Inline edit of one field: GET ?edit=1 gives the form, POST saves, GET gives the value."""
-    if field not in INLINE_CONTACT_FIELDS:
-        raise Http404(_("This field cannot be edited here."))
+    """Inline edit of one field (contacts.views.fields): GET ?edit=1 the form, POST saves."""
     contact = selectors.contact_detail(user=request.user, pk=pk)
-    editing = request.method == "POST" or request.GET.get("edit") == "1"
-    if editing and not access.can(request.user, contact, "change"):
-        raise PermissionDenied(_("You may see this contact but not change it."))
-    context: dict[str, Any] = {"contact": contact, "field": field, "can_change": True}
-    if request.method == "POST":
-        form = inline_contact_form(field, request.POST, instance=contact)
-        if form.is_valid():
-            try:
-                services.contact_update(
-                    contact=contact, actor=request.user, values={field: form.cleaned_data[field]}
-                )
-            except DomainError as exc:
-                form.add_error(field, exc.message)
-            else:
-                response = render(request, "contacts/partials/field.html", context)
-                return trigger_client_event(response, "contact-changed")
-        context["form"] = form
-        return render(request, "contacts/partials/field.html", context, status=422)
-    if editing:
-        context["form"] = inline_contact_form(field, instance=contact)
-    return render(request, "contacts/partials/field.html", context)
+    return field_response(
+        request,
+        record=contact,
+        field=field,
+        fields=INLINE_CONTACT_FIELDS,
+        make_form=inline_contact_form,
+        update=lambda value: services.contact_update(
+            contact=contact, actor=request.user, values={field: value}
+        ),
+        url_name="contacts:contact-field",
+        event="contact-changed",
+    )
 
 
 @login_required

@@ -60,6 +60,14 @@ matrix.route(
     kwargs={"field": "job_title"},
     variants={"GET ?edit=1": "change"},  # the inline edit form
 )
+matrix.route(
+    "contacts:company-field",
+    Company,
+    get="view",
+    post="change",
+    kwargs={"field": "industry"},
+    variants={"GET ?edit=1": "change"},  # the inline edit form
+)
 matrix.route("contacts:contact-archive", Contact, post="change")
 matrix.route("contacts:contact-restore", Contact, post="change")
 matrix.route("contacts:contact-merge", Contact, get="change", post="change", perm="merge")

@@ -24,6 +24,8 @@ ALL_URLS = [p.name for p in contact_urls.urlpatterns if isinstance(p, URLPattern
 
 
 def _kwargs(name: str, contact: Contact, company: Company) -> dict:
+    if name == "company-field":
+        return {"pk": company.pk, "field": "industry"}
     if name.startswith("company"):
         return {"pk": company.pk}
     kwargs = {"pk": contact.pk}
