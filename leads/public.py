@@ -149,6 +149,7 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "token_field": webforms.TOKEN,
                 "honeypot": webforms.HONEYPOT,
                 "submit": _("Send"),
+                "failed": _("The form could not be sent. Please try again."),
             }
             return _cors(JsonResponse(body), origin)
         return _page(request, form, submission)

@@ -99,7 +99,7 @@
         status.textContent = general.join(" ");
       }).catch(function () {
         button.disabled = false;
-        status.textContent = "The form could not be sent. Please try again.";
+        status.textContent = spec.failed || "The form could not be sent. Please try again.";
       });
     });
     box.replaceChildren(form);

@@ -140,6 +140,7 @@ def test_embed_gets_fields_and_token_as_json_from_an_allowed_origin(client: Clie
     assert [f["name"] for f in body["fields"]][:3] == ["given_name", "family_name", "email"]
     assert body["fields"][-1]["type"] == "checkbox"  # consent
     assert body["honeypot"] == webforms.HONEYPOT
+    assert body["failed"] == "The form could not be sent. Please try again."
     data = _valid(web_form)
     data[webforms.TOKEN] = body["token"]
     data["consent"] = True  # type: ignore[assignment]
