@@ -7,6 +7,12 @@
     nav.register_home(nav.HomeEntry("contacts", "contacts:contact-list", order=100))
 
 An app not built yet registers its entry with `url_name=None` (shown greyed out).
+
+Entries with a `group` are shown in that group's dropdown menu, placed among the top-level
+entries by the group's `order`. The groups are the product's layout, registered here (apps only
+name one); a group's toggle carries its entries' badges, so a count stays visible when closed::
+
+    nav.register_nav(nav.NavEntry("forecast", _("Forecast"), "sales:forecast", group="sales"))
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
 
 from crm.registry import Registry
 
@@ -39,6 +47,37 @@ class NavEntry:
     # A URL name answering a small count fragment, loaded after the page (htmx): no query on
     # every page render for a number only some users need (support: my open tickets).
     badge_url_name: str | None = None
+    # The key of a registered NavGroup ("" for a top-level entry).
+    group: str = ""
+    # Shown only to users for whom it holds (None: everyone signed in).
+    available: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A dropdown menu of the main navigation gathering related entries."""
+
+    key: str
+    label: _StrOrPromise
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """What the layout shows at one place of the bar: an entry, or a group with its entries."""
+
+    key: str
+    label: _StrOrPromise
+    entry: NavEntry | None = None
+    entries: tuple[NavEntry, ...] = ()
+
+    @property
+    def entry_keys(self) -> tuple[str, ...]:
+        return tuple(e.key for e in self.entries)
+
+    @property
+    def badges(self) -> tuple[str, ...]:
+        return tuple(e.badge_url_name for e in self.entries if e.badge_url_name)
 
 
 @dataclass(frozen=True)
@@ -55,6 +94,9 @@ nav_entries: Registry[NavEntry] = Registry(
     "navigation", key=lambda e: e.key, order=lambda e: e.order
 )
 home_entries: Registry[HomeEntry] = Registry("home", key=lambda e: e.key, order=lambda e: e.order)
+nav_groups: Registry[NavGroup] = Registry(
+    "navigation groups", key=lambda g: g.key, order=lambda g: g.order
+)
 
 
 def register_nav(entry: NavEntry) -> NavEntry:
@@ -63,6 +105,30 @@ def register_nav(entry: NavEntry) -> NavEntry:
 
 def register_home(entry: HomeEntry) -> HomeEntry:
     return home_entries.register(entry)
+
+
+def register_group(group: NavGroup) -> NavGroup:
+    return nav_groups.register(group)
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    """The bar for `user`: top-level entries and non-empty groups, by order. An entry naming a
+    group nobody registered stays top-level (a typo must not hide a module)."""
+    placed: list[tuple[int, NavItem]] = []
+    grouped: dict[str, list[NavEntry]] = {}
+    for entry in nav_entries:
+        if entry.available is not None and not entry.available(user):
+            continue
+        if entry.group and nav_groups.get(entry.group) is not None:
+            grouped.setdefault(entry.group, []).append(entry)
+        else:
+            placed.append((entry.order, NavItem(entry.key, entry.label, entry=entry)))
+    for group in nav_groups:
+        if grouped.get(group.key):
+            item = NavItem(group.key, group.label, entries=tuple(grouped[group.key]))
+            placed.append((group.order, item))
+    placed.sort(key=lambda pair: pair[0])  # stable: registration order breaks ties
+    return [item for _, item in placed]
 
 
 def current_section(match: ResolverMatch | None) -> str:
@@ -84,3 +150,9 @@ def home_url_name(user: Any) -> str | None:
         if entry.available is None or entry.available(user):
             return entry.url_name
     return None
+
+
+# The product's menus. Apps put entries in them with `NavEntry(group=...)`.
+register_group(NavGroup("work", _("Activities"), order=5))
+register_group(NavGroup("sales", _("Sales"), order=30))
+register_group(NavGroup("service", _("Service"), order=60))

@@ -46,6 +46,7 @@ def register() -> None:
             "kb:article-list",
             order=70,
             active_for=("kb:article", "kb:category", "kb:analytics"),
+            group="service",
         )
     )
     search.register_provider(

@@ -16,7 +16,7 @@ from leads.models import Lead
 
 def register() -> None:
     nav.register_nav(
-        nav.NavEntry("leads", _("Leads"), "leads:lead-list", order=30, active_for=("leads:",))
+        nav.NavEntry("leads", _("Leads"), "leads:lead-list", 30, ("leads:",), group="sales")
     )
     search.register_provider(
         search.SearchProvider(

@@ -46,11 +46,12 @@ def register() -> None:
     nav.register_nav(
         nav.NavEntry(
             "support",
-            _("Support"),
+            _("Tickets"),
             "support:ticket-list",
             order=60,
             active_for=("support:",),
             badge_url_name="support:nav-count",
+            group="service",
         )
     )
     search.register_provider(

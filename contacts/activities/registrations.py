@@ -29,8 +29,26 @@ def register() -> None:
             _("My work"),
             "activities:my-work",
             order=5,
-            active_for=("activities:my-work", "activities:task", "activities:home"),
+            active_for=("activities:my-work", "activities:task"),
             badge_url_name="activities:my-work-count",  # overdue + due today
+            group="work",
+        )
+    )
+    for key, label, url_name, order in (
+        ("my-day", _("My day"), "activities:home", 4),
+        ("calendar", _("Calendar"), "activities:calendar", 6),
+        ("feed", _("Feed"), "activities:feed", 7),
+    ):
+        nav.register_nav(nav.NavEntry(key, label, url_name, order, (url_name,), group="work"))
+    nav.register_nav(
+        nav.NavEntry(
+            "unmatched-mail",
+            _("Unmatched mail"),
+            "activities:mail-unmatched",
+            order=8,
+            active_for=("activities:mail-unmatched",),
+            group="work",
+            available=lambda user: user.has_perm("activities.triage_mailmessage"),
         )
     )
 

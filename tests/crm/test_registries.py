@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import resolve, reverse
 
 from contacts.models import Contact
@@ -220,3 +221,54 @@ def test_api_routes_come_from_the_apps() -> None:
     prefixes = [r.prefix for r in api_routes]
     assert prefixes.index("contacts") < prefixes.index("companies")
     assert reverse("contact-list") == "/api/contacts/"
+
+
+def test_entries_gather_in_their_registered_groups_and_unknown_groups_stay_on_top() -> None:
+    keys = {g.key for g in nav.nav_groups}
+    assert {"work", "sales", "service"} <= keys
+    groups = {e.key: e.group for e in nav.nav_entries}
+    assert groups["leads"] == groups["sales"] == groups["forecast"] == "sales"
+    assert groups["support"] == groups["kb"] == "service"
+    assert groups["my-work"] == groups["my-day"] == groups["calendar"] == "work"
+    assert nav.current_section(resolve(reverse("sales:forecast"))) == "forecast"
+    assert nav.current_section(resolve(reverse("sales:board"))) == "sales"
+    assert nav.current_section(resolve(reverse("activities:home"))) == "my-day"
+
+    stray = nav.NavEntry("stray", "Stray", None, order=1, group="no-such-group")
+    hidden = nav.NavEntry("hidden", "Hidden", None, group="sales", available=lambda u: False)
+    with nav.nav_entries.temporarily(stray), nav.nav_entries.temporarily(hidden):
+        items = nav.nav_items(AnonymousUser())
+    assert items[0].key == "stray"
+    assert items[0].entry == stray
+    sales = next(i for i in items if i.key == "sales")
+    assert [e.key for e in sales.entries] == ["leads", "sales", "forecast"]
+    assert "hidden" not in {e.key for i in items for e in (i.entries or (i.entry,))}
+    work = next(i for i in items if i.key == "work")
+    assert work.badges == ("activities:my-work-count",)
+    # Groups sit among top-level entries by their order; a group with no entry is not shown.
+    order = [i.key for i in items]
+    assert order.index("work") < order.index("contacts") < order.index("sales")
+    with nav.nav_groups.temporarily(nav.NavGroup("empty", "Empty", order=0)):
+        assert "empty" not in [i.key for i in nav.nav_items(AnonymousUser())]
+
+
+@pytest.mark.django_db
+def test_a_group_is_a_dropdown_with_its_badges_on_the_toggle(client, rep, read_only) -> None:
+    login(client, rep)
+    html = client.get(reverse("sales:forecast")).content.decode()
+    toggle = html.split('id="nav-group-sales"', 1)[0].rsplit("<button", 1)[1]
+    assert "active" in toggle  # the group of the current page
+    menu = html.split('aria-labelledby="nav-group-sales"', 1)[1].split("</ul>", 1)[0]
+    assert 'aria-current="page" href="/sales/forecast/"' in menu
+    assert "Leads" in menu
+    assert "Deals" in menu
+    work = html.split('id="nav-group-work"', 1)[1].split("</button>", 1)[0]
+    assert reverse("activities:my-work-count") in work
+    work_menu = html.split('aria-labelledby="nav-group-work"', 1)[1].split("</ul>", 1)[0]
+    assert reverse("activities:mail-unmatched") in work_menu  # reps sort unmatched mail
+    service = html.split('id="nav-group-service"', 1)[1].split("</button>", 1)[0]
+    assert reverse("support:nav-count") in service
+    login(client, read_only)  # may not sort unmatched mail: no entry for it
+    html = client.get(reverse("contacts:contact-list")).content.decode()
+    assert 'id="nav-group-work"' in html
+    assert reverse("activities:mail-unmatched") not in html
