@@ -12,6 +12,11 @@ client), EXPLAIN ANALYZE of the modules' queries, each module's bulk work (the c
 100,000-row import through a real Celery worker and a 10,000-row export) and its seeding when it
 had to run. What is measured comes from the modules under bench/modules/ (see its __init__);
 this file knows no module. Results go to bench/results/<date>.json and .md.
+
+Growth (issue 31): `--sizes 10000,1000000` runs the suite once per size, each against its own
+database (`--database-urls`, or DATABASE_URL's name with `_<size>` appended) and cache prefix,
+then writes bench/results/<date>-growth.md: per page, CPU per request and p95 at each size and
+the ratio between them (target: CPU per request within 1.5x of the smallest size's).
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ TARGET_IMPORT_ROWS_PER_SECOND = 5000
 TARGET_IMPORT_PEAK_MB = 250
 TARGET_EXPORT_GROWTH_MB = 50
 TARGET_SEED_SECONDS = 300
+TARGET_CPU_GROWTH = 1.5  # issue 31: CPU per request at the big size / at the small one
+# A page URL starting with this is requested as HTMX does (header HX-Request): a fragment.
+HTMX_PREFIX = "hx:"
 
 
 def setup_django() -> None:
@@ -194,8 +202,9 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
     client.force_login(User.objects.get(email=REP))
     counts = {}
     for name, url in urls.items():
+        path, headers = request_of(url)
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
+            response = client.get(path, headers=headers)
         assert response.status_code == 200, (name, response.status_code)
         counts[name] = len(captured.captured_queries)
     return counts
@@ -306,6 +315,13 @@ class Server:
         self.process.wait(20)
 
 
+def request_of(url: str) -> tuple[str, dict[str, str]]:
+    """(path, headers) of a page's URL: `hx:/path` is requested as HTMX requests a fragment."""
+    if url.startswith(HTMX_PREFIX):
+        return url[len(HTMX_PREFIX) :], {"HX-Request": "true"}
+    return url, {}
+
+
 def signed_in_session(base: str) -> Any:
     import requests
 
@@ -350,6 +366,8 @@ def capacity(requests: int, cpu_before: dict[int, float], cpu_after: dict[int, f
     return {
         "server_cpu_s": round(used, 2),
         "pages_per_core_s": round(requests / used, 1) if used > 0 else None,
+        # The same, per request: what a page costs the machine, whatever else runs on it.
+        "cpu_ms_per_request": round(used * 1000 / requests, 1) if requests else None,
     }
 
 
@@ -367,8 +385,10 @@ def drive(
 
     mode, (pause_min, pause_max) = model
     sessions = [signed_in_session(base) for _ in range(users)]
+    path, headers = request_of(url)
     for s in sessions:
-        s.get(base + url, timeout=30)  # warm-up
+        s.headers.update(headers)
+        s.get(base + path, timeout=30)  # warm-up
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -384,7 +404,7 @@ def drive(
                 remaining[0] -= 1
             started = time.perf_counter()
             try:
-                ok = session.get(base + url, timeout=30).status_code == 200
+                ok = session.get(base + path, timeout=30).status_code == 200
             except Exception:
                 ok = False
             elapsed = time.perf_counter() - started
@@ -622,9 +642,9 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return checks
 
 
-def write_results(results: dict[str, Any]) -> Path:
+def write_results(results: dict[str, Any], name: str = "") -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
+    stamp = name or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
@@ -694,10 +714,22 @@ def main() -> int:
     parser.add_argument(
         "--modules", default="", help="only these modules, comma-separated (e.g. contacts)"
     )
+    parser.add_argument("--no-bulk", action="store_true", help="pages only, no import/export")
+    parser.add_argument(
+        "--sizes", default="", help="e.g. 10000,1000000: one run per size and their growth"
+    )
+    parser.add_argument(
+        "--database-urls", default="", help="with --sizes: one database URL per size, in order"
+    )
+    parser.add_argument("--name", default="", help="the results files' name (default: the time)")
+    parser.add_argument("--note", default="", help="a remark written into the results")
+    args, _rest = parser.parse_known_args()
+    if args.sizes:
+        return growth_run(args)
     args = parser.parse_args()
     setup_django()
     modules = select_modules(page_modules(), args.modules)
-    results: dict[str, Any] = {"machine": machine(), "size": args.size}
+    results: dict[str, Any] = {"machine": machine(), "size": args.size, "note": args.note}
     results["load_before"] = load_average()
     results.update(ensure_data(args.size, modules))
     results["never_seq_scan"] = never_seq_scan_tables(modules)
@@ -721,7 +753,7 @@ def main() -> int:
                 f"cap={r.get('pages_per_core_s')}/core err={r['errors']}" for r in load),
                 flush=True)  # fmt: skip
         options = {"import_rows": args.import_rows, "export_rows": args.export_rows}
-        for module in modules:
+        for module in [] if args.no_bulk else modules:
             if hasattr(module, "bulk"):
                 for work, facts in module.bulk(server, options).items():
                     results["bulk"][work] = facts
@@ -729,13 +761,119 @@ def main() -> int:
     vacuum(modules)  # leave the tables as the next run expects them
     results["load_after"] = load_average()
     results["targets"] = check_targets(results)
-    path = write_results(results)
+    path = write_results(results, args.name)
     missed = [c for c in results["targets"] if not c["met"]]
     for c in missed:
         print(f"target missed: {c['target']}: {c['measured']}")
     print(f"results: {path} and {path.with_suffix('.md')}")
     print(f"{len(results['targets']) - len(missed)} of {len(results['targets'])} targets met")
     return 1 if missed else 0
+
+
+def growth_run(args: argparse.Namespace) -> int:
+    """The suite at each of `--sizes`, each in a process of its own against its own database and
+    cache prefix, then the growth between the smallest and each larger size (`growth_report`)."""
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    urls = [u for u in args.database_urls.split(",") if u.strip()]
+    if urls and len(urls) != len(sizes):
+        raise SystemExit("--database-urls needs one URL per size")
+    if not urls:
+        base = os.environ.get("DATABASE_URL", "")
+        if not base:
+            raise SystemExit("--sizes needs DATABASE_URL or --database-urls")
+        urls = [f"{base.rstrip('/')}_{size}" for size in sizes]
+    stamp = args.name or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
+    passed = ["--requests", str(args.requests), "--user-requests", str(args.user_requests),
+              "--import-rows", str(args.import_rows), "--export-rows", str(args.export_rows),
+              "--modules", args.modules, "--note", args.note]  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    for size, url in zip(sizes, urls, strict=True):
+        name = f"{stamp}-{size}"
+        env = {**os.environ, "DATABASE_URL": url, "CACHE_KEY_PREFIX": f"crm-bench-{size}"}
+        command = [sys.executable, "-m", "bench.run", "--size", str(size), "--name", name, *passed]
+        if args.no_bulk:
+            command.append("--no-bulk")
+        subprocess.run(command, cwd=ROOT, env=env, check=False)
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            raise SystemExit(f"the run at {size:,} wrote no results")
+        runs.append({"name": name, **json.loads(path.read_text())})
+    report = growth_report(runs)
+    (RESULTS / f"{stamp}-growth.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / f"{stamp}-growth.md").write_text(growth_markdown(report, args.note))
+    for line in growth_markdown(report, args.note).splitlines():
+        if line.startswith("|"):
+            print(line)
+    missed = [row for row in report["pages"] if row["met"] is False]
+    print(f"growth: {RESULTS / f'{stamp}-growth.md'}; {len(missed)} pages over the target")
+    return 1 if missed else 0
+
+
+def _load_run(page: dict[str, Any], mode: str, users: int) -> dict[str, Any]:
+    for run in page["load"]:
+        if run.get("mode") == mode and run["users"] == users:
+            return run
+    return {}
+
+
+def growth_report(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per page: CPU ms per request (10 in flight: the most requests, from /proc) and p95 at 10
+    users at each size, and the ratio of each larger size to the smallest."""
+    runs = sorted(runs, key=lambda r: r["size"])
+    small = runs[0]
+    pages = []
+    for name, _page in small["pages"].items():
+        row: dict[str, Any] = {"page": name, "sizes": {}, "met": None}
+        for run in runs:
+            found = run["pages"].get(name)
+            if found is None:
+                continue
+            row["sizes"][run["size"]] = {
+                "cpu_ms": _load_run(found, IN_FLIGHT[0], 10).get("cpu_ms_per_request"),
+                "cpu_ms_1": _load_run(found, IN_FLIGHT[0], 1).get("cpu_ms_per_request"),
+                "p95_ms": _load_run(found, USERS[0], 10).get("p95_ms"),
+            }
+        base = row["sizes"].get(small["size"], {}).get("cpu_ms")
+        biggest = row["sizes"].get(runs[-1]["size"], {}).get("cpu_ms")
+        if base and biggest and not name.startswith("floor"):
+            row["cpu_growth"] = round(biggest / base, 2)
+            row["met"] = row["cpu_growth"] <= TARGET_CPU_GROWTH
+        pages.append(row)
+    return {
+        "sizes": [r["size"] for r in runs],
+        "runs": [r["name"] for r in runs],
+        "load": {r["size"]: [r.get("load_before"), r.get("load_after")] for r in runs},
+        "postgres": small.get("postgres"),
+        "pages": pages,
+    }
+
+
+def growth_markdown(report: dict[str, Any], note: str = "") -> str:
+    sizes = report["sizes"]
+    head = (
+        " | ".join(f"CPU ms {s:,}" for s in sizes) + " | " + " | ".join(f"p95 {s:,}" for s in sizes)
+    )
+    lines = [
+        f"# Growth from {sizes[0]:,} to {sizes[-1]:,} records", "",
+        note, "",
+        "CPU ms per request: the gunicorn workers' and their PostgreSQL backends' CPU time (from "
+        "/proc) over a load of 10 requests in flight, divided by the requests; it hardly moves "
+        "with other work on the machine, unlike p95 (10 users pausing 1-3 s). Target (issue "
+        f"31): CPU per request at the biggest size within {TARGET_CPU_GROWTH}x of the smallest's.",
+        "", "Runs: " + ", ".join(f"`{n}`" for n in report["runs"]) + "; load average (before, "
+        "after): " + "; ".join(f"{s:,}: {v}" for s, v in report["load"].items()) + ".",
+        f" PostgreSQL: {report.get('postgres')}.", "",
+        f"| page | {head} | CPU growth | met |",
+        "|---|" + "---|" * (2 * len(sizes) + 2),
+    ]  # fmt: skip
+    for row in report["pages"]:
+        cells = [str(row["sizes"].get(s, {}).get("cpu_ms", "")) for s in sizes]
+        cells += [str(row["sizes"].get(s, {}).get("p95_ms", "")) for s in sizes]
+        met = {True: "yes", False: "**no**", None: ""}[row["met"]]
+        lines.append(
+            f"| {row['page']} | {' | '.join(cells)} | {row.get('cpu_growth', '')} | {met} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def load_average() -> str:

@@ -33,6 +33,8 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     row_fields=selectors.CONTACT_ROW_FIELDS,
     # Tag badges from the rows' own tag ids and the cached labels, not a prefetch (crm.tags).
     prepare_rows=attach_row_tags,
+    # At a million contacts, the rows first and the count after them (crm.pagination.list_page).
+    lazy_count=True,
     export=ExportSpec(
         filename="contacts",
         url_name="contacts:contact-export",
@@ -60,6 +62,7 @@ COMPANIES: ListSpec[Company] = ListSpec(
     results_id="company-list-results",
     row_fields=selectors.COMPANY_ROW_FIELDS,
     prepare_rows=attach_row_tags,
+    lazy_count=True,
     export=ExportSpec(
         filename="companies",
         url_name="contacts:company-export",

@@ -40,7 +40,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from crm.http import is_fragment_request
-from crm.pagination import IN_MEMORY_COSTS, ListPage, Page, list_page
+from crm.pagination import IN_MEMORY_COSTS, ListPage, Page, lazy_count, list_page
 
 if TYPE_CHECKING:
     from crm.http import AuthedHttpRequest
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=Model)
 
 # Parameters that choose a page or a format, never which rows: not part of a list's filters.
-NOT_FILTERS = frozenset({"cursor", "sort", "format", "page_size"})
+NOT_FILTERS = frozenset({"cursor", "sort", "format", "page_size", "count"})
 
 # Names of the declared lists (saved views are offered for these: crm.saved_views).
 SPEC_NAMES: set[str] = set()
@@ -163,6 +163,9 @@ class ListSpec(Generic[M]):
     search_param: str = "q"
     # PostgreSQL settings for a search's counting query (see crm.pagination.IN_MEMORY_COSTS).
     search_planner: Mapping[str, str] | None = field(default_factory=lambda: IN_MEMORY_COSTS)
+    # Big lists without a search show their rows first and load the count after them (a
+    # fragment from this list's URL with `count=1`; see crm.pagination.list_page's `lazy`).
+    lazy_count: bool = False
     export: ExportSpec | None = None
     bulk: BulkSpec | None = None
     page_size: int | None = None
@@ -185,7 +188,7 @@ class ListResult(Generic[M]):
     form: forms.Form
     sort: str
     page: Page[M]
-    count: int
+    count: int | None  # None: loaded after the rows (`lazy_count`)
     capped: bool
     can_bulk: bool = False
     bulk_form: forms.Form | None = None
@@ -259,6 +262,7 @@ class PageQuery(Generic[M]):
     queryset: QuerySet[M]
     ordering: list[str]
     planner: Mapping[str, str] | None
+    searching: bool = False
 
 
 def page_query(spec: ListSpec[M], request: Any) -> PageQuery[M]:
@@ -281,7 +285,7 @@ def page_query(spec: ListSpec[M], request: Any) -> PageQuery[M]:
         qs = qs.prefetch_related(*spec.row_prefetch)
     searching = bool(form.cleaned_data.get(spec.search_param))
     planner = spec.search_planner if searching else None
-    return PageQuery(filterset, sort, qs, list(chosen.ordering), planner)
+    return PageQuery(filterset, sort, qs, list(chosen.ordering), planner, searching)
 
 
 def query_for(spec: ListSpec[M], user: Any, query_string: str = "") -> PageQuery[M]:
@@ -298,8 +302,10 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         ordering=query.ordering,
         cursor=request.GET.get("cursor"),
         size=spec.page_size,
-        hint_key=(spec.name, request.user.pk, _filter_key(request.GET)),
+        hint_key=_hint_key(request, spec),
         planner=query.planner,
+        # `count=1`: asked for the count (the pager's link without JS): counted with the rows.
+        lazy=spec.lazy_count and not query.searching and not request.GET.get("count"),
     )
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)
@@ -334,6 +340,8 @@ def list_response(
 ) -> HttpResponse:
     """The list page, or its `#results` fragment for HTMX, from one URL (`Vary: HX-Request`).
     Invalid filters answer 400 with their errors shown and the valid ones applied."""
+    if request.GET.get("count") and is_fragment_request(request):
+        return count_response(request, spec)
     result = list_results(request, spec)
     template = spec.template
     if is_fragment_request(request):
@@ -350,3 +358,20 @@ def list_response(
     response = render(request, template, full, status=200 if result.valid else 400)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def count_response(request: AuthedHttpRequest, spec: ListSpec[M]) -> HttpResponse:
+    """The count of a list shown without it (`lazy_count`): the fragment the pager loads after
+    the rows, from the list's own URL with `count=1`, through the same view, FilterSet and
+    scope as its rows."""
+    query = page_query(spec, request)
+    count, capped = lazy_count(query.queryset, hint_key=_hint_key(request, spec))
+    context = {"count": count, "count_capped": capped}
+    response = render(request, "components/list_count.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _hint_key(request: AuthedHttpRequest, spec: ListSpec[Any]) -> tuple[Any, ...]:
+    """Who asks for which rows: the key of a list's plan hint (crm.pagination.list_page)."""
+    return (spec.name, request.user.pk, _filter_key(request.GET))

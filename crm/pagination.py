@@ -179,10 +179,18 @@ def _bare(qs: QuerySet[Any]) -> QuerySet[Any]:
 IN_MEMORY_COSTS = {"seq_page_cost": "0.1", "random_page_cost": "0.11"}
 
 
+# Lazy counting (issue 31). A list whose rows are dense in its scope (no search, the planner
+# expecting more than the cap) reads its page along the sort index first and counts afterwards,
+# in a fragment the pager loads (`lazy_count`); tables smaller than this count with the rows, as
+# every list did before (no estimate to ask for, one query fewer).
+LAZY_MIN_TABLE_ROWS = 100_000
+TABLE_ROWS_SECONDS = 600
+
+
 @dataclass(frozen=True)
 class ListPage(Generic[M]):
     page: Page[M]
-    count: int
+    count: int | None  # None: not counted with the rows (the pager loads it: `lazy_count`)
     capped: bool
 
 
@@ -194,6 +202,7 @@ def list_page(
     size: int | None = None,
     hint_key: Hashable | None = None,
     planner: Mapping[str, str] | None = None,
+    lazy: bool = False,
 ) -> ListPage[M]:
     """A list page and its capped count, choosing the query plan from the count.
 
@@ -213,12 +222,21 @@ def list_page(
     (`crm.lists`) passes the key and the planner settings; views never do.
 
     `planner`: PostgreSQL settings for the counting query only, e.g. `IN_MEMORY_COSTS`.
+
+    `lazy`: the caller may show the count later (`lazy_count`, from a fragment). Then a list
+    the planner expects to hold more than the cap (in a table of LAZY_MIN_TABLE_ROWS or more)
+    reads its page along the sort index at once and returns `count=None`: the page no longer
+    pays for collecting 10,001 ids (a bitmap of the whole scope: 400,000 rows for a big team at
+    a million contacts) before its first row. Only for lists without a search: a search's
+    matches cluster in the sort order (names), where walking the index is the slow plan.
     """
     cap = settings.CRM_COUNT_CAP
     name, digest = _plans_name(qs.model), _hint_digest(hint_key)
     version, over_cap = versioned_cache.lookup(name, digest) if hint_key is not None else (0, None)
     if over_cap:
         return ListPage(keyset_page(qs, ordering=ordering, cursor=cursor, size=size), cap, True)
+    if lazy and _expects_over(qs, cap):
+        return ListPage(keyset_page(qs, ordering=ordering, cursor=cursor, size=size), None, False)
     found = _count_and_page_ids(
         qs, ordering=ordering, cursor=cursor, size=size, limit=cap + 1, planner=planner
     )
@@ -238,6 +256,59 @@ def list_page(
         fields=fields,
     )
     return ListPage(page, count, False)
+
+
+def lazy_count(qs: QuerySet[Any], *, hint_key: Hashable | None = None) -> tuple[int, bool]:
+    """(count, capped) of a list shown without its count (`list_page(lazy=True)`), for the
+    fragment the pager loads after the rows. Over the cap, the finding is kept as list_page's
+    hint, so the list's next pages and counts skip both the estimate and the count."""
+    cap = settings.CRM_COUNT_CAP
+    name, digest = _plans_name(qs.model), _hint_digest(hint_key)
+    version, over_cap = versioned_cache.lookup(name, digest) if hint_key is not None else (0, None)
+    if over_cap:
+        return cap, True
+    count, capped = capped_count(qs, cap)
+    if capped and hint_key is not None:
+        versioned_cache.store(name, digest, version, True, PLAN_HINT_SECONDS)
+    return count, capped
+
+
+def _expects_over(qs: QuerySet[Any], cap: int) -> bool:
+    """Whether the planner expects more than `cap` rows in `qs`, asked only of tables big
+    enough for it to matter (their size cached: one query per table every ten minutes)."""
+    if table_rows(qs.model, qs.db) < LAZY_MIN_TABLE_ROWS:
+        return False
+    return estimated_rows(qs) > cap
+
+
+def table_rows(model: type[Model], using: str = "default") -> int:
+    """The planner's idea of the number of rows in `model`'s table (pg_class.reltuples), cached."""
+
+    def compute() -> int:
+        with connections[using].cursor() as db:
+            db.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+            )
+            row = db.fetchone()
+        return max(0, int(row[0])) if row else 0
+
+    return versioned_cache.get_or_compute(
+        "table-rows", model._meta.label_lower, compute, TABLE_ROWS_SECONDS
+    )
+
+
+def estimated_rows(qs: QuerySet[Any]) -> int:
+    """The planner's estimate of the rows of `qs` (EXPLAIN, no execution: ~1 ms, flat)."""
+    try:
+        sql, params = _bare(qs).query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    with connections[qs.db].cursor() as db:
+        db.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = db.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _count_and_page_ids(

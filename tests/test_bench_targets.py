@@ -199,7 +199,11 @@ def test_bench_run_knows_no_module() -> None:
 def test_capacity_is_pages_per_cpu_second_of_the_serving_processes() -> None:
     before = {10: 5.0, 11: 2.0}
     after = {10: 6.5, 11: 2.5, 12: 1.0}  # 12 started during the run: counted from zero
-    assert capacity(300, before, after) == {"server_cpu_s": 3.0, "pages_per_core_s": 100.0}
+    assert capacity(300, before, after) == {
+        "server_cpu_s": 3.0,
+        "pages_per_core_s": 100.0,
+        "cpu_ms_per_request": 10.0,  # the same per request (issue 31's growth is read from it)
+    }
     assert capacity(0, {}, {})["pages_per_core_s"] is None
 
 

@@ -147,7 +147,9 @@ def pages(rep: User) -> dict[str, str]:
     phone = visible.exclude(primary_phone="").order_by("pk")[2000].primary_phone
     digits = "".join(c for c in phone if c.isdigit())
     name_sort = CONTACT_SORTS["name"].ordering
-    deep = visible.order_by(*name_sort).values_list("sort_name", "id")[500 * 50 - 1]
+    # Page 500, or the last page of a smaller scope (10,000 contacts: ~3,700 for the rep).
+    deep_at = min(500 * 50, visible.count() - 1)
+    deep = visible.order_by(*name_sort).values_list("sort_name", "id")[deep_at - 1]
     vip = Tag.objects.get(name="VIP")
     big_company = Company.objects.filter(owner=rep).order_by("pk").first()
     return {
@@ -159,6 +161,14 @@ def pages(rep: User) -> dict[str, str]:
         "search: Chinese family name (1 character)": f"/contacts/?q={sample.family_name[:1]}",
         "search: phone fragment": f"/contacts/?q={digits[-7:-3]}{digits[-3:]}",
         "search: email": f"/contacts/?q={english.primary_email}",
+        # The same terms at every size (issue 31), for the rep of the big team at a million:
+        # ~3,000 matches, ~8,600 (just under the 10,000 cap) and ~12,000 (just over it).
+        "search: nguy (fixed term)": "/contacts/?q=nguy",
+        "search: 李, just under the cap at 1M": "/contacts/?q=李",
+        "search: chen, just over the cap at 1M": "/contacts/?q=chen",
+        # The count the list page loads after its rows (lazy_count), as HTMX asks for it.
+        "contact list, its count (fragment)": "hx:/contacts/?count=1",
+        "contact list, owner me": "/contacts/?owner=me",
         "contact page": f"/contacts/{sample.pk}/",
         "company page, 200 people": f"/contacts/companies/{(big_company or sample.company).pk}/",
         "company list": "/contacts/companies/",
@@ -177,7 +187,11 @@ def plans(rep: User) -> dict[str, str]:
     # Over the cap the page is then read along the sort index:
     first = contact_list(user=rep).filter(archived_at__isnull=True)
     first = first.order_by(*CONTACT_SORTS["name"].ordering)
-    found = {"list, first page (over the cap: the keyset read)": first[:51].explain(analyze=True)}
+    found = {
+        "list, first page (over the cap, or lazy_count: the keyset read)": first[:51].explain(
+            analyze=True, buffers=True
+        )
+    }
     found.update(
         list_plans(
             CONTACTS,
@@ -191,6 +205,10 @@ def plans(rep: User) -> dict[str, str]:
                 "search: Chinese given name (2 characters)": "q=小明",
                 "search: phone fragment": "q=1381234",
                 "search: email": "q=ann.smith@example.com",
+                "search: nguy": "q=nguy",
+                "search: 李 (just under the cap at 1M)": "q=李",
+                "search: chen (just over the cap at 1M)": "q=chen",
+                "list, owner me": "owner=me",
             },
         )
     )
