@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crm.middleware.InboundBodyMiddleware",  # /inbound/ webhooks: up to CRM_INBOUND_MAX_BYTES
     "crm.middleware.RejectNulMiddleware",  # before any view: NUL in input is a 400
     "accounts.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

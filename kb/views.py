@@ -6,11 +6,9 @@ render live."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from functools import wraps
 
-from django.core import signing
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,11 +17,11 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.visitors import VisitorCookie
 from kb import selectors, services
 from kb.models import Article, Category, Language, SlugRedirect
 
-VISITOR_COOKIE = "kb_visitor"
-VISITOR_SALT = "kb.visitor"
+VISITOR = VisitorCookie("kb_visitor", salt="kb.visitor", max_age=365 * 24 * 3600)
 CACHE_SECONDS = 600
 
 View = Callable[..., HttpResponse]
@@ -125,14 +123,6 @@ def _article_page(request: HttpRequest, *, article: Article) -> HttpResponse:
     )
 
 
-def _visitor(request: HttpRequest) -> tuple[uuid.UUID, bool]:
-    raw = request.COOKIES.get(VISITOR_COOKIE, "")
-    try:
-        return uuid.UUID(signing.loads(raw, salt=VISITOR_SALT)), False
-    except (signing.BadSignature, ValueError, TypeError):
-        return uuid.uuid4(), True
-
-
 @require_GET
 @never_cache
 def help_article_feedback(request: HttpRequest, slug: str) -> HttpResponse:
@@ -156,7 +146,7 @@ def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
     answer = request.POST.get("helpful")
     if answer not in ("yes", "no"):
         return HttpResponse(status=400)
-    visitor, new = _visitor(request)
+    visitor, new = VISITOR.read(request)
     services.feedback_record(
         article=article,
         visitor=visitor,
@@ -165,16 +155,7 @@ def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
     )
     shown = "thanks" if "comment" in request.POST else answer
     response = redirect(f"{reverse('kb:help-article', args=[article.slug])}?voted={shown}")
-    if new:
-        response.set_cookie(
-            VISITOR_COOKIE,
-            signing.dumps(str(visitor), salt=VISITOR_SALT),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
-    return response
+    return VISITOR.remember(request, response, visitor, new=new)
 
 
 @require_GET

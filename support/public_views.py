@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import mimetypes
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.lockout import client_address
 from crm.errors import DomainError
+from crm.visitors import VisitorCookie
 from support import intake, plugins
 from support.models import Ticket
 
@@ -45,8 +45,8 @@ SUGGEST_RATE = (60, 60)  # suggestion lookups per address per minute
 STARTED_SALT = "support.request.started"
 DONE_SALT = "support.request.done"
 SUGGESTION_SALT = "support.request.suggestion"
-VISITOR_SALT = "support.request.visitor"
 VISITOR_COOKIE = "support_visitor"
+VISITOR = VisitorCookie(VISITOR_COOKIE, salt="support.request.visitor", max_age=30 * 24 * 3600)
 # Extension -> the bytes a file of that type starts with ("" = text: no NUL byte allowed).
 ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     ".pdf": (b"%PDF-",),
@@ -172,26 +172,9 @@ def over_limit(request: HttpRequest, scope: str, limit: int, window: int) -> boo
     return count > limit
 
 
-def _visitor(request: HttpRequest) -> tuple[uuid.UUID, bool]:
-    raw = request.COOKIES.get(VISITOR_COOKIE, "")
-    try:
-        return uuid.UUID(signing.loads(raw, salt=VISITOR_SALT)), False
-    except (signing.BadSignature, ValueError, TypeError):
-        return uuid.uuid4(), True
-
-
 def _with_visitor(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    visitor, new = _visitor(request)
-    if new:
-        response.set_cookie(
-            VISITOR_COOKIE,
-            signing.dumps(str(visitor), salt=VISITOR_SALT),
-            max_age=30 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
-    return response
+    visitor, new = VISITOR.read(request)
+    return VISITOR.remember(request, response, visitor, new=new)
 
 
 def _kb_language() -> str:
@@ -244,7 +227,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         form.data = data
         return _page(request, form, status=400)
-    visitor, _new = _visitor(request)
+    visitor, _new = VISITOR.read(request)
     try:
         ticket = intake.ticket_from_web(
             data=intake.WebRequest(
@@ -317,7 +300,8 @@ def request_suggestion_open(request: HttpRequest) -> HttpResponse:
     # Signed by us from a suggester's answer; still, only a web address goes in a redirect.
     if not url.startswith(("/", "https://", "http://")) or url.startswith("//"):
         return render(request, "support/public/done.html", {"expired": True}, status=400)
-    visitor, _new = _visitor(request)
+    # The id recorded is the one the cookie keeps (a first-time visitor's new id included).
+    visitor, new = VISITOR.read(request)
     article_id = found.get("a")
     intake.suggestion_click_record(
         visitor=visitor,
@@ -327,4 +311,4 @@ def request_suggestion_open(request: HttpRequest) -> HttpResponse:
         query=str(found.get("q", "")),
         language=str(found.get("l", "")),
     )
-    return _with_visitor(request, HttpResponseRedirect(url))
+    return VISITOR.remember(request, HttpResponseRedirect(url), visitor, new=new)
