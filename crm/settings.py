@@ -301,6 +301,9 @@ SUPPORT_EMAIL_ADDRESSES = env_list("SUPPORT_EMAIL_ADDRESSES")
 SUPPORT_DEFAULT_QUEUE = env("SUPPORT_DEFAULT_QUEUE")
 SUPPORT_CHAT_CHANNELS = json.loads(env("SUPPORT_CHAT_CHANNELS", "{}"))
 SUPPORT_REQUEST_RATE = (env_int("SUPPORT_REQUEST_LIMIT", 5), env_int("SUPPORT_REQUEST_WINDOW", 600))
+# Leads by email (leads/inbound.py): mail to these addresses becomes a lead; "address=user@x" names
+# the user who owns those leads when no assignment rule takes them (default: the first superuser).
+LEADS_EMAIL_ADDRESSES = env_list("LEADS_EMAIL_ADDRESSES")
 # Where links in emails point (notifications, reminders): the CRM's public address.
 CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
 # How often an open page asks for the notification bell's unread count.

@@ -1,5 +1,6 @@
 """What leads plug into the shared registries (called once from `LeadsConfig.ready()`): the
-Leads navigation entry, the global search's leads and how lead changes read in the history."""
+Leads navigation entry, the global search's leads, how lead changes read in the history, the
+leads-address mail handler and the rescore after an activity is logged on a lead."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm import history, nav, search
+from contacts.activities import hooks
+from crm import history, nav, outbox, search
 from crm.registry import ApiRoute, api_routes
-from leads import selectors
+from leads import inbound, selectors
 from leads.models import Lead
 
 
@@ -32,3 +34,15 @@ def register() -> None:
         Lead, hidden={"score", "capture_key", "display_name", "assignment_pending"}
     )
     api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))
+    inbound.register()
+    hooks.on_activity_logged.register(hooks.ActivityHook("leads-rescore", rescore_on_activity))
+
+
+RESCORE_TASK = "leads.tasks.lead_rescore"
+
+
+def rescore_on_activity(event: hooks.ActivityEvent) -> None:
+    """An interaction or task was logged on a lead: recompute its score (engagement points) in
+    the worker, through the outbox (the hook runs after the activity's commit)."""
+    if event.target_model == "leads.lead" and event.target_id:
+        outbox.enqueue(RESCORE_TASK, {"lead_id": event.target_id})

@@ -4,7 +4,8 @@ Each service checks that the actor may do it (`accounts.access`), so a caller th
 write: a missing right is `PermissionDenied`, a broken rule a `DomainError` with a message to
 show. Logging, changing or archiving an interaction keeps `last_contacted_at` of its contact and
 company right (in the same transaction, with plain UPDATEs: not an edit of the contact, so no
-history entry and no `updated_at` change).
+history entry and no `updated_at` change). Logging an interaction or creating a task runs
+the hooks other apps registered (`contacts.activities.hooks`) after commit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
+from contacts.activities import hooks
 from contacts.activities.models import (
     CALL_OUTCOMES,
     MEETING_OUTCOMES,
@@ -212,6 +214,7 @@ def interaction_log(*, data: InteractionInput, actor: User) -> Interaction:
         )
     if _contacted(interaction):
         _raise_last_contacted(interaction)
+    hooks.activity_logged("interaction", interaction)
     return interaction
 
 
@@ -296,7 +299,7 @@ def task_create(*, data: TaskInput, actor: User) -> Task:
         if company is not None and not access.can(actor, company, "view"):
             company = None
     with set_actor(actor):
-        return Task.objects.create(
+        task = Task.objects.create(
             title=data.title.strip(),
             notes=data.notes.strip(),
             due_at=data.due_at,
@@ -308,6 +311,8 @@ def task_create(*, data: TaskInput, actor: User) -> Task:
             company=company,
             **_target_values(data.target),
         )
+    hooks.activity_logged("task", task)
+    return task
 
 
 @transaction.atomic
