@@ -322,6 +322,18 @@ def request_of(url: str) -> tuple[str, dict[str, str]]:
     return url, {}
 
 
+_SESSIONS: dict[str, list[Any]] = {}
+
+
+def signed_in_sessions(base: str, users: int) -> list[Any]:
+    """`users` signed-in sessions on `base`, kept for the next pages: signing in (a password
+    hash each) cost more than the loads themselves on a busy machine."""
+    pool = _SESSIONS.setdefault(base, [])
+    while len(pool) < users:
+        pool.append(signed_in_session(base))
+    return pool[:users]
+
+
 def signed_in_session(base: str) -> Any:
     import requests
 
@@ -384,11 +396,10 @@ def drive(
     import random
 
     mode, (pause_min, pause_max) = model
-    sessions = [signed_in_session(base) for _ in range(users)]
+    sessions = signed_in_sessions(base, users)
     path, headers = request_of(url)
     for s in sessions:
-        s.headers.update(headers)
-        s.get(base + path, timeout=30)  # warm-up
+        s.get(base + path, headers=headers, timeout=30)  # warm-up
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -404,7 +415,7 @@ def drive(
                 remaining[0] -= 1
             started = time.perf_counter()
             try:
-                ok = session.get(base + path, timeout=30).status_code == 200
+                ok = session.get(base + path, headers=headers, timeout=30).status_code == 200
             except Exception:
                 ok = False
             elapsed = time.perf_counter() - started
@@ -723,7 +734,14 @@ def main() -> int:
     )
     parser.add_argument("--name", default="", help="the results files' name (default: the time)")
     parser.add_argument("--note", default="", help="a remark written into the results")
+    parser.add_argument(
+        "--growth-of", default="", help="names of earlier runs (comma-separated): their growth"
+    )
     args, _rest = parser.parse_known_args()
+    if args.growth_of:
+        names = [n.strip() for n in args.growth_of.split(",") if n.strip()]
+        runs = [{"name": n, **json.loads((RESULTS / f"{n}.json").read_text())} for n in names]
+        return write_growth(runs, args.name or names[0] + "-growth", args.note)
     if args.sizes:
         return growth_run(args)
     args = parser.parse_args()
@@ -798,14 +816,21 @@ def growth_run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise SystemExit(f"the run at {size:,} wrote no results")
         runs.append({"name": name, **json.loads(path.read_text())})
+    return write_growth(runs, f"{stamp}-growth", args.note)
+
+
+def write_growth(runs: list[dict[str, Any]], name: str, note: str) -> int:
+    """bench/results/<name>.json and .md from `runs` (results with their names); prints the
+    table and exits 1 when a page's CPU per request grew more than the target."""
     report = growth_report(runs)
-    (RESULTS / f"{stamp}-growth.json").write_text(json.dumps(report, indent=2))
-    (RESULTS / f"{stamp}-growth.md").write_text(growth_markdown(report, args.note))
-    for line in growth_markdown(report, args.note).splitlines():
+    text = growth_markdown(report, note)
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (RESULTS / f"{name}.md").write_text(text)
+    for line in text.splitlines():
         if line.startswith("|"):
             print(line)
     missed = [row for row in report["pages"] if row["met"] is False]
-    print(f"growth: {RESULTS / f'{stamp}-growth.md'}; {len(missed)} pages over the target")
+    print(f"growth: {RESULTS / f'{name}.md'}; {len(missed)} pages over the target")
     return 1 if missed else 0
 
 

@@ -52,3 +52,20 @@ def test_a_page_missing_at_one_size_has_no_ratio() -> None:
 def test_hx_pages_are_requested_as_htmx_fragments() -> None:
     assert request_of("hx:/contacts/?count=1") == ("/contacts/?count=1", {"HX-Request": "true"})
     assert request_of("/contacts/") == ("/contacts/", {})
+
+
+def test_growth_of_earlier_runs_is_written_next_to_them(tmp_path, monkeypatch, capsys) -> None:
+    import json
+
+    from bench import run
+
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    small = _run(10_000, {"list": 20.0}, "r-10000")
+    big = _run(1_000_000, {"list": 22.0}, "r-1000000")
+    assert run.write_growth([small, big], "r-growth", "load 11") == 0
+    assert json.loads((tmp_path / "r-growth.json").read_text())["pages"][0]["cpu_growth"] == 1.1
+    text = (tmp_path / "r-growth.md").read_text()
+    assert "| list | 20.0 | 22.0 | 40.0 | 44.0 | 1.1 | yes |" in text
+    assert "0 pages over the target" in capsys.readouterr().out
+    big["pages"]["list"]["load"][2]["cpu_ms_per_request"] = 31.0
+    assert run.write_growth([small, big], "r-growth", "") == 1
