@@ -135,13 +135,14 @@ def history_items(
     entries: list[LogEntry],
     record_model: type[models.Model] | None = None,
     *,
-    viewer: Any = None,
+    viewer: Any,
 ) -> list[HistoryItem]:
     """Readable rows for `entries` (of any registered models); bounded queries whatever their
     number: one per model that their foreign keys point to. Entries of another model than
     `record_model` are a child's and carry its `child_label`. With `viewer`, a foreign key's
     target is named only if the viewer may see it (the permission door's scoped rows, in the
-    same one query per model); pages pass their user."""
+    same one query per model). `viewer` is required so that no page forgets it; None (tests,
+    system jobs) names every target."""
     wanted: dict[type[models.Model], set[str]] = defaultdict(set)
     model_field: models.Field[Any, Any] | ForeignObjectRel | GenericForeignKey | None
     models_of = {entry.pk: _entry_model(entry) for entry in entries}

@@ -277,7 +277,7 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "contact_roles": selectors.contact_roles(opportunity=opportunity),
         "roles": ContactRole.choices,
         "stays": [(stay, duration_label(stay.duration(now))) for stay in reversed(stays)],
-        "history_items": history.history_items(entries, Opportunity),
+        "history_items": history.history_items(entries, Opportunity, viewer=request.user),
         "days_in_stage": selectors.days_in_stage(opportunity, now=now),
         "stages": list(opportunity.pipeline.stages.order_by("position", "id")),
         "loss_reasons": list(LossReason.objects.filter(active=True)),
