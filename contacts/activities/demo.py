@@ -1,5 +1,9 @@
-"""Demo and benchmark data for activities: interactions and tasks written with COPY.
+"""Demo and benchmark data for activities: interactions, tasks, comments (and a rep's unread
+notifications for the benchmark) written with COPY.
 
+`seed_demo(contacts=N)` is what `manage.py seed_demo` calls after loading N contacts (it finds
+each app's `demo.seed_demo`; contacts imports no activities code): two interactions a contact,
+skewed toward active customers, a task for every tenth contact and a comment for every twentieth.
 Not idempotent by itself: callers check the counts first (bench/modules/activities.py)."""
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from contacts.activities.collab_models import Comment, Notification, NotificationKind
 from contacts.activities.models import (
     CALL_OUTCOMES,
     Channel,
@@ -25,6 +30,17 @@ from contacts.activities.models import (
 CHANNELS = [Channel.CALL] * 4 + [Channel.EMAIL] * 4 + [Channel.MEETING, Channel.NOTE, Channel.SMS]
 SUBJECTS = ["Follow-up", "Pricing question", "Renewal", "Demo", "Intro call", "回访", "报价跟进"]
 TITLES = ["Call back", "Send the quote", "Prepare the renewal", "Book a demo", "发送合同"]
+COMMENTS = [
+    "Prefers calls in the morning.",
+    "Budget approved for next quarter.",
+    "Asked for the Chinese brochure.",
+    "客户希望下周安排演示。",
+    "Decision maker is the CFO.",
+]
+# seed_demo's share of activities per contact loaded.
+INTERACTIONS_PER_CONTACT = 2
+TASKS_PER_CONTACT = 0.1
+COMMENTS_PER_CONTACT = 0.05
 
 
 def _copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
@@ -106,6 +122,48 @@ def _tasks(
         }
 
 
+def _comments(
+    rng: random.Random,
+    count: int,
+    links: Sequence[tuple[int, int | None]],
+    owners: Sequence[tuple[int, int | None]],
+    now: dt.datetime,
+    contact_type_id: int,
+) -> Iterable[dict[str, Any]]:
+    for _ in range(count):
+        contact_id, _company_id = links[rng.randrange(len(links))]
+        author_id, _team_id = owners[rng.randrange(len(owners))]
+        when = now - dt.timedelta(days=rng.uniform(0, 2 * 365) ** 1.2 / 2)
+        yield {
+            "created_at": when,
+            "updated_at": when,
+            "author_id": author_id,
+            "target_type_id": contact_type_id,
+            "target_id": contact_id,
+            "body": rng.choice(COMMENTS),
+        }
+
+
+def _notifications(
+    rng: random.Random, count: int, recipient_id: int, contact: Any, now: dt.datetime
+) -> Iterable[dict[str, Any]]:
+    from django.contrib.contenttypes.models import ContentType
+
+    type_id = ContentType.objects.get_for_model(type(contact)).pk
+    for n in range(count):
+        yield {
+            "recipient_id": recipient_id,
+            "actor_id": None,
+            "kind": NotificationKind.COMMENT,
+            "target_type_id": type_id,
+            "target_id": contact.pk,
+            "text": f"New comment on {contact} ({n})",
+            "url": contact.get_absolute_url(),
+            "created_at": now - dt.timedelta(minutes=rng.uniform(0, 30 * 24 * 60)),
+            "read_at": None,
+        }
+
+
 def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
     """last_contacted_at from the interactions (as the services keep it), for the seeded rows."""
     only = "AND i.contact_id = ANY(%s)" if contact_ids is not None else ""
@@ -127,11 +185,20 @@ def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
 
 
 def seed_activities(
-    *, interactions: int, tasks: int, open_share: float = 0.3, rng_seed: int = 26
+    *,
+    interactions: int,
+    tasks: int,
+    comments: int = 0,
+    open_share: float = 0.3,
+    rng_seed: int = 26,
+    sample: int = 20_000,
 ) -> dict[str, Any]:
-    """`interactions` interactions (about 70 % on customers, the rest on any active contact)
-    and `tasks` tasks, owned by the sales users; then each contact's and company's
+    """`interactions` interactions (about 70 % on customers, the rest on any active contact;
+    drawn from `sample` random customers and `sample` random contacts), `tasks` tasks and
+    `comments` comments, owned by the sales users; then each contact's and company's
     last_contacted_at from them. One transaction."""
+    from django.contrib.contenttypes.models import ContentType
+
     from accounts.models import Role, User
     from contacts.models import Contact, LifecycleStage
 
@@ -147,9 +214,9 @@ def seed_activities(
     customers = list(
         active.filter(lifecycle_stage=LifecycleStage.CUSTOMER)
         .order_by("?")
-        .values_list("pk", "company_id")[:20_000]
+        .values_list("pk", "company_id")[:sample]
     )
-    anyone = list(active.order_by("?").values_list("pk", "company_id")[:20_000])
+    anyone = list(active.order_by("?").values_list("pk", "company_id")[:sample])
     if not anyone:
         raise RuntimeError("no contacts: run seed_demo first")
     # Active customers get most of the contact: 7 of 10 draws from them.
@@ -158,21 +225,58 @@ def seed_activities(
     with transaction.atomic():
         made = _copy(Interaction, _interactions(rng, interactions, links, owners, now))
         made_tasks = _copy(Task, _tasks(rng, tasks, links, owners, now, open_share=open_share))
+        contact_type = ContentType.objects.get_for_model(Contact).pk
+        made_comments = _copy(Comment, _comments(rng, comments, links, owners, now, contact_type))
         _refresh_last_contacted()
-    return {"interactions": made, "tasks": made_tasks, "customers_sampled": len(customers)}
+    return {
+        "interactions": made,
+        "tasks": made_tasks,
+        "comments": made_comments,
+        "customers_sampled": len(customers),
+    }
+
+
+def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
+    """What `manage.py seed_demo` adds after loading `contacts` contacts: 2 interactions a
+    contact (2,000,000 at a million), a task for every tenth, a comment for every twentieth,
+    with COPY in one transaction; then the tables are analysed (vacuumed after a big load)."""
+    if contacts <= 0:
+        return {}
+    facts = seed_activities(
+        interactions=contacts * INTERACTIONS_PER_CONTACT,
+        tasks=int(contacts * TASKS_PER_CONTACT),
+        comments=int(contacts * COMMENTS_PER_CONTACT),
+        rng_seed=seed,
+        # Active customers get most of the contact: the more contacts, the more of them touched.
+        sample=min(200_000, max(20_000, contacts // 5)),
+    )
+    command = (
+        "VACUUM (ANALYZE)" if contacts >= 100_000 and not connection.in_atomic_block else "ANALYZE"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{command} activities_interaction, activities_task, activities_comment")
+    return facts
 
 
 def seed_focus(
-    *, contact: Any, interactions: int, rep: Any, open_tasks: int, rng_seed: int = 260
+    *,
+    contact: Any,
+    interactions: int,
+    rep: Any,
+    open_tasks: int,
+    unread: int = 0,
+    rng_seed: int = 260,
 ) -> dict[str, Any]:
-    """Top up one contact's timeline to `interactions` entries and `rep`'s open tasks to
-    `open_tasks` (the benchmark's heavy pages). One transaction."""
+    """Top up one contact's timeline to `interactions` entries, `rep`'s open tasks to
+    `open_tasks` and `rep`'s unread notifications to `unread` (the benchmark's heavy pages).
+    One transaction."""
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
     now = timezone.now()
     owners = [(rep.pk, rep.team_id)]
     have = Interaction.objects.filter(contact=contact).count()
     open_now = Task.objects.filter(owner=rep, status=TaskStatus.OPEN).count()
     links = [(contact.pk, contact.company_id)]
+    unread_now = Notification.objects.filter(recipient=rep, read_at__isnull=True).count()
     with transaction.atomic():
         added = _copy(
             Interaction, _interactions(rng, max(0, interactions - have), links, owners, now)
@@ -181,5 +285,12 @@ def seed_focus(
             Task,
             _tasks(rng, max(0, open_tasks - open_now), links, owners, now, open_share=1.0),
         )
+        added_unread = _copy(
+            Notification, _notifications(rng, max(0, unread - unread_now), rep.pk, contact, now)
+        )
         _refresh_last_contacted([contact.pk])
-    return {"timeline_added": added, "open_tasks_added": added_tasks}
+    return {
+        "timeline_added": added,
+        "open_tasks_added": added_tasks,
+        "unread_added": added_unread,
+    }

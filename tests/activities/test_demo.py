@@ -3,10 +3,13 @@ pages answering 200 for the rep (a smoke run; the full benchmark is `make bench`
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db.models import Max
 
 from bench.modules import activities as bench_activities
+from contacts.activities.collab_models import Comment, Notification
 from contacts.activities.models import Interaction, Task, TaskStatus
 from contacts.models import Contact, LifecycleStage
 from tests.contacts.factories import ContactFactory
@@ -20,12 +23,13 @@ def test_seed_prepare_and_pages(rep, rep_teammate, rep_client):
         owner = rep if n % 2 else rep_teammate
         ContactFactory(owner=owner, given_name="", family_name=f"P{n}", lifecycle_stage=stage)
 
-    facts = bench_activities.seed(10_000)
+    facts = bench_activities.seed(1_000)
     assert facts is not None
-    assert (facts["interactions"], facts["tasks"]) == (2_000, 200)
+    assert (facts["interactions"], facts["tasks"], facts["comments"]) == (2_000, 100, 50)
     assert Interaction.objects.count() == 2_000
-    assert Task.objects.count() == 200
-    assert bench_activities.seed(10_000) is None  # already there: nothing more
+    assert Task.objects.count() == 100
+    assert Comment.objects.count() == 50
+    assert bench_activities.seed(1_000) is None  # already there: nothing more
 
     # Customers are a third of the contacts but get most interactions.
     on_customers = Interaction.objects.filter(
@@ -46,12 +50,27 @@ def test_seed_prepare_and_pages(rep, rep_teammate, rep_client):
     focus = prepared["focus_contact"]
     assert Interaction.objects.filter(contact_id=focus).count() == 5_000
     assert Task.objects.filter(owner=rep, status=TaskStatus.OPEN).count() == 2_000
+    unread = Notification.objects.filter(recipient=rep, read_at__isnull=True)
+    assert unread.count() == bench_activities.FOCUS_UNREAD
 
     pages = bench_activities.pages(rep)
     assert set(pages) == {
         "my work",
         "contact page, 5,000-entry timeline",
         "contact timeline, next page",
+        "notification count (bell)",
     }
     for url in pages.values():
         assert rep_client.get(url).status_code == 200, url
+    assert "before=" in pages["contact timeline, next page"]  # the cursor the timeline reads
+    first = rep_client.get(pages["contact page, 5,000-entry timeline"]).content.decode()
+    second = rep_client.get(pages["contact timeline, next page"]).content.decode()
+    first_ids = set(re.findall(r"/activities/interactions/(\d+)/edit/", first))
+    second_ids = set(re.findall(r"/activities/interactions/(\d+)/edit/", second))
+    assert second_ids
+    assert not first_ids & second_ids  # really the next page
+
+    # The plans of the pages' activities queries (EXPLAIN ANALYZE, checked by bench.run).
+    plans = bench_activities.plans(rep)
+    assert any(name.startswith("contact page") for name in plans)
+    assert any(name.startswith("my work") for name in plans)
