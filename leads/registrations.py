@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from contacts.activities import hooks
 from crm import history, nav, outbox, search
 from crm.registry import ApiRoute, api_routes
@@ -19,6 +20,17 @@ from leads.models import Lead
 def register() -> None:
     nav.register_nav(
         nav.NavEntry("leads", _("Leads"), "leads:lead-list", 30, ("leads:",), group="sales")
+    )
+    nav.register_nav(
+        nav.NavEntry(
+            "lead-quick-add",
+            _("Quick-add lead"),
+            "leads:lead-quick-add",
+            31,
+            ("leads:lead-quick-add",),
+            group="sales",
+            available=lambda user: access.can_add(user, Lead),
+        )
     )
     search.register_provider(
         search.SearchProvider(

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from leads import form_views, views
+from leads import form_views, quickadd, views
 
 app_name = "leads"
 
 urlpatterns = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_create, name="lead-create"),
+    path("quick-add/", quickadd.lead_quick_add, name="lead-quick-add"),
     path("board/", views.lead_board, name="lead-board"),
     path("duplicates/", views.lead_duplicates, name="lead-duplicates"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),

@@ -24,6 +24,7 @@ matrix.records(LeadForm, make=_web_form)  # type: ignore[arg-type]
 
 matrix.route("leads:lead-list", get="login")
 matrix.route("leads:lead-create", Lead, get="add", post="add")
+matrix.route("leads:lead-quick-add", Lead, get="add", post="add")
 matrix.route("leads:lead-detail", Lead, get="view")
 matrix.route("leads:lead-edit", Lead, get="change", post="change")
 matrix.route("leads:lead-status", Lead, post="change")
