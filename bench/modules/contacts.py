@@ -35,7 +35,8 @@ def seed(size: int) -> dict[str, Any] | None:
         return None
     print(f"seeding {size:,} contacts (have {have:,})…", flush=True)
     manage("seed_demo")
-    manage("seed_demo", "--reset", "--contacts", str(size))
+    # Contacts only: each module seeds (and times) its own records (activities: its seed()).
+    manage("seed_demo", "--reset", "--contacts", str(size), "--contacts-only")
     return {"rows": size, "contacts": size}
 
 
