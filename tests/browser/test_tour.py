@@ -117,6 +117,7 @@ def test_navigation_menus_open_on_both_widths(page, live_server, demo, rep):
     nav = page.get_by_role("navigation", name="Main navigation")
     if page.width < 992:
         nav.get_by_role("button", name="Toggle navigation").click()
+        page.locator("#main-nav.collapse.show").wait_for()  # opened, not mid-animation
     work = nav.locator("#nav-group-work")
     # Overdue + due today, on the closed menu.
     expect(work.locator(".badge")).to_have_attribute("title", "2 tasks overdue or due today")
