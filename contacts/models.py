@@ -482,6 +482,8 @@ class ImportJob(TimeStampedModel):
         _("rejected rows"), upload_to=import_upload_to, storage=private_storage, blank=True
     )
     original_name = models.CharField(_("file name"), max_length=255)
+    # Which registered importer (contacts.imports.shell.importers) reads and writes the rows.
+    entity = models.CharField(_("imported records"), max_length=40, default="contact")
     format = models.CharField(
         _("format"), max_length=4, choices=ImportFormat.choices, default=ImportFormat.CSV
     )

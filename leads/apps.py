@@ -42,3 +42,4 @@ class LeadsConfig(AppConfig):
         )
         auditlog.register(ScoringRule, exclude_fields=["updated_at"])
         registrations.register()
+        from leads import imports  # noqa: F401  (registers the lead importer)

@@ -20,7 +20,7 @@ register(
     "leads",
     {
         Role.ADMINISTRATOR: _perms(
-            lead=(*EDIT, "delete", "export"),
+            lead=(*EDIT, "delete", "export", "import"),
             duplicatepolicy=(*EDIT, "delete"),
             leadform=(*EDIT, "delete", "manage"),
             leadformfield=(*EDIT, "delete"),
@@ -28,14 +28,14 @@ register(
             scoringrule=(*EDIT, "delete"),
         ),
         Role.SALES_MANAGER: _perms(
-            lead=(*EDIT, "export"),
+            lead=(*EDIT, "export", "import"),
             duplicatepolicy=("view",),
             assignmentrule=("view",),
             scoringrule=("view",),
         ),
         Role.SALES_REP: _perms(lead=(*EDIT, "export"), duplicatepolicy=("view",)),
         Role.MARKETING: _perms(
-            lead=(*EDIT, "export"),
+            lead=(*EDIT, "export", "import"),
             duplicatepolicy=("view",),
             leadform=(*EDIT, "manage"),
             leadformfield=(*EDIT, "delete"),

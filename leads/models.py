@@ -155,7 +155,10 @@ class Lead(OwnedModel):
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
-        permissions = [("export_lead", _("Can export leads"))]
+        permissions = [
+            ("export_lead", _("Can export leads")),
+            ("import_lead", _("Can import leads")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status=LeadStatus.CONVERTED)

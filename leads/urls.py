@@ -1,5 +1,6 @@
 from django.urls import path
 
+from contacts.imports import views as import_views
 from leads import form_views, quickadd, views
 
 app_name = "leads"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_status, name="lead-status"),
     path("<int:pk>/convert/", views.lead_convert, name="lead-convert"),
     path("<int:pk>/merge/", views.lead_merge, name="lead-merge"),
+    path("import/", import_views.import_start, {"entity": "lead"}, name="import-start"),
+    path("import/<int:pk>/", import_views.import_detail, {"entity": "lead"}, name="import-detail"),
     path("forms/", form_views.form_list, name="form-list"),
     path("forms/new/", form_views.form_create, name="form-create"),
     path("forms/<int:pk>/", form_views.form_edit, name="form-edit"),

@@ -32,6 +32,7 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "can_add": access.can_add(request.user, Lead),
         "can_manage_forms": access.has_model_perm(request.user, WebForm, "manage"),
+        "can_import": access.has_model_perm(request.user, Lead, "import"),
     }
     return list_response(request, LEADS, context)
 

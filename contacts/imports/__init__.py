@@ -47,14 +47,17 @@ from django.db import OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from contacts import selectors
-from contacts.imports import files, values
+from contacts.imports import files, shell, values
 from contacts.imports.files import SAMPLE_BYTES
 from contacts.imports.rows import (
     CHOICE_FIELDS,
     FIELDS,
+    GUESSES,
+    LIMITS,
     NAME_FIELDS,
     TAG_SPLIT,
     ParsedRow,
@@ -239,13 +242,19 @@ def _ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
 # --- the steps -------------------------------------------------------------------------------
 
 
-def import_upload(*, file: UploadedFile | File[Any], actor: User) -> ImportJob:
+def import_upload(
+    *, file: UploadedFile | File[Any], actor: User, entity: str = shell.CONTACT
+) -> ImportJob:
     """Store an uploaded CSV/XLSX, read its header, estimate its rows and guess the mapping.
+    `entity`: the registered importer (shell.importers) the rows are for.
 
     Refuses (DomainError, nothing stored) files that are empty, too large, of another type, not
     text or not a workbook, or without a header row."""
-    if not access.has_model_perm(actor, Contact, "import"):
-        raise DomainError(_("Your role may not import contacts."))
+    if entity == shell.CONTACT:
+        if not access.has_model_perm(actor, Contact, "import"):
+            raise DomainError(_("Your role may not import contacts."))
+    else:
+        shell.require_import(actor, shell.importer_for(entity))
     name = Path(file.name or "").name
     if not name.lower().endswith((".csv", ".txt", ".xlsx")):
         raise DomainError(_("Upload a .csv or .xlsx file."), field="file")
@@ -260,7 +269,9 @@ def import_upload(*, file: UploadedFile | File[Any], actor: User) -> ImportJob:
     file.seek(0)
     head = file.read(SAMPLE_BYTES)
     file.seek(0)
-    job = ImportJob(owner=actor, original_name=name[:255], format=files.format_of(name, head))
+    job = ImportJob(
+        owner=actor, original_name=name[:255], format=files.format_of(name, head), entity=entity
+    )
     if job.format == ImportFormat.CSV:
         files.encoding_of(head)  # refuse binary data before storing it
     job.file.save(name, file, save=False)  # a random name in private storage (crm/storage.py)
@@ -278,7 +289,10 @@ def import_upload(*, file: UploadedFile | File[Any], actor: User) -> ImportJob:
         job.file.delete(save=False)
         raise
     job.headers = [h.strip()[:100] for h in header]
-    job.mapping = guess_mapping(job.headers)
+    if entity == shell.CONTACT:
+        job.mapping = guess_mapping(job.headers)
+    else:
+        job.mapping = shell.guess_mapping(shell.importer_for(entity), job.headers)
     job.column_values = _column_values(job)
     job.external_source = guess_source(job.headers)
     # Unknown for a workbook that does not state its size: treated as large (checked in Celery).
@@ -438,6 +452,17 @@ def import_set_mapping(
     created-date column's values."""
     if job.status not in MAPPABLE:
         raise DomainError(_("This import is already under way."))
+    if job.entity != shell.CONTACT:
+        return _set_mapping_shell(
+            job=job,
+            mapping=mapping,
+            tag_names=tag_names,
+            actor=actor,
+            default_owner=default_owner,
+            value_map=value_map,
+            keep_valid=keep_valid,
+            unknown_owner_error=unknown_owner_error,
+        )
     cleaned = {
         k: v for k, v in mapping.items() if v and v in FIELDS and k.isdigit() and k in _cols(job)
     }
@@ -508,7 +533,10 @@ def import_validate(*, job_id: int, actor: User) -> ImportJob:
     if not claimed:
         return job
     try:
-        _validate(job, actor)
+        if job.entity == shell.CONTACT:
+            _validate(job, actor)
+        else:
+            _validate_shell(job, actor, shell.importer_for(job.entity))
     except DomainError as exc:
         job.status, job.message = ImportStatus.FAILED, exc.message
     job.save()
@@ -671,7 +699,11 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
                 return job
             try:
                 with transaction.atomic():  # a savepoint: the rows, all or nothing
-                    created, updated, skipped, rejected = _write_all(job, actor, cursor)
+                    if job.entity == shell.CONTACT:
+                        created, updated, skipped, rejected = _write_all(job, actor, cursor)
+                    else:
+                        importer = shell.importer_for(job.entity)
+                        created, updated, skipped, rejected = _write_shell(job, actor, importer)
             except DomainError as exc:
                 job.status, job.message = ImportStatus.FAILED, exc.message
             except OperationalError:
@@ -699,7 +731,8 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
         raise TransientError(str(exc)) from exc
     finally:
         cache.delete(_progress_key(job_id))
-    if job.status == ImportStatus.DONE:  # COPY sent no signals: drop the list-plan hints
+    if job.status == ImportStatus.DONE and job.entity == shell.CONTACT:
+        # COPY sent no signals: drop the list-plan hints
         bump_list_version(Contact)
         bump_list_version(Company)
     if unexpected is not None:
@@ -808,3 +841,188 @@ def errors_csv(job: ImportJob) -> str:
     for error in job.errors:
         writer.writerow([error["row"], error["column"], error["message"]])
     return "\ufeff" + out.getvalue()
+
+
+# --- the shell for registered importers (contacts.imports.shell) ---------------------------
+
+
+def _set_mapping_shell(
+    *,
+    job: ImportJob,
+    mapping: dict[str, str],
+    tag_names: str,
+    actor: User,
+    default_owner: User | None,
+    value_map: dict[str, dict[str, Any]] | None,
+    keep_valid: bool,
+    unknown_owner_error: bool,
+) -> ImportJob:
+    importer = shell.importer_for(job.entity)
+    shell.require_import(actor, importer)
+    cleaned = {
+        k: v
+        for k, v in mapping.items()
+        if v and v in importer.fields and k.isdigit() and k in _cols(job)
+    }
+    targets = list(cleaned.values())
+    if len(targets) != len(set(targets)):
+        raise DomainError(_("Two columns are mapped to the same field."))
+    if not importer.required_any & set(targets):
+        labels = ", ".join(str(importer.fields[f]) for f in sorted(importer.required_any))
+        raise DomainError(_("Map at least one of: %(fields)s.") % {"fields": labels})
+    if default_owner is not None and (
+        not default_owner.is_active or not access.can_assign(actor, importer.model, default_owner)
+    ):
+        raise DomainError(
+            _("You may not make %(user)s the owner.") % {"user": default_owner},
+            field="default_owner",
+        )
+    tags = [t for t in TAG_SPLIT.split(tag_names) if t.strip()]
+    _check_tags(tags, actor)
+    job.mapping = cleaned
+    job.value_map = shell.clean_value_map(importer, job, value_map, actor, value_choices)
+    job.keep_valid = keep_valid
+    job.unknown_owner_error = unknown_owner_error
+    job.tag_names = ", ".join(t.strip()[:60] for t in tags)[:200]
+    job.default_owner = default_owner
+    job.status = ImportStatus.MAPPED
+    job.errors, job.error_count, job.processed_rows, job.skipped_count = [], 0, 0, 0
+    job.rejected_count = 0
+    job.message = ""
+    job.save()
+    return job
+
+
+def _shell_chunks(
+    job: ImportJob, actor: User, importer: shell.Importer
+) -> Iterator[list[shell.ShellRow]]:
+    check = shell.RowChecker(importer, job, actor)
+    rows = _open_rows(job)
+    next(rows, None)
+    numbered = (check(number, cells) for number, cells in enumerate(rows, start=2) if any(cells))
+    seen = 0
+    for chunk in _chunked(numbered, CHUNK):
+        seen += len(chunk)
+        if seen > MAX_ROWS:
+            raise DomainError(_("The file has more than %(n)d rows. Split it.") % {"n": MAX_ROWS})
+        yield chunk
+
+
+def _job_tags(job: ImportJob, actor: User) -> list[Tag]:
+    return tags_get_or_create(names=TAG_SPLIT.split(job.tag_names), actor=actor)
+
+
+def _validate_shell(job: ImportJob, actor: User, importer: shell.Importer) -> None:
+    """The check step of a registered importer: its writer runs on every row in a transaction
+    that is rolled back, so the checks are exactly the commit's."""
+    errors: list[dict[str, Any]] = []
+    counts = {"error": 0, "total": 0, "skipped": 0, "rejected": 0}
+    unknown: dict[str, dict[str, str]] = {}
+    headers = {str(i): h for i, h in enumerate(job.headers)}
+    column_of = {target: headers.get(index, "") for index, target in job.mapping.items()}
+
+    def add(row: int, field: str, message: str, *, skip: bool = False) -> None:
+        counts["error"] += not skip
+        if len(errors) < MAX_STORED_ERRORS:
+            entry = {"row": row, "column": column_of.get(field, ""), "message": message}
+            errors.append({**entry, "skip": True} if skip else entry)
+
+    def on_chunk(chunk: list[shell.ShellRow], _created: int) -> None:
+        for row in chunk:
+            counts["total"] += 1
+            counts["rejected"] += bool(row.errors)
+            for field, message in row.errors:
+                add(row.number, field, message)
+            if row.skip and not row.errors:
+                counts["skipped"] += 1
+                add(row.number, "", row.skip, skip=True)
+            for field, value in row.unknown:
+                seen = unknown.setdefault(field, {})
+                if len(seen) < MAX_UNKNOWN:
+                    seen.setdefault(value.lower(), value[:100])
+        cache.set(_progress_key(job.pk), counts["total"], PROGRESS_TTL)
+        jobs.progress(done=counts["total"])
+
+    shell.run(
+        job,
+        actor,
+        importer,
+        _shell_chunks(job, actor, importer),
+        dry_run=True,
+        on_chunk=on_chunk,
+        job_tags=lambda: _job_tags(job, actor),
+    )
+    total = counts["total"]
+    if total == 0:
+        add(0, "", _("The file has no rows below the header."))
+    job.total_rows, job.processed_rows, job.skipped_count = total, 0, counts["skipped"]
+    job.updated_count, job.rejected_count = 0, counts["rejected"]
+    job.errors, job.error_count = errors, counts["error"]
+    job.unknown_values = {field: sorted(v.values()) for field, v in unknown.items()}
+    whole_file = any(e["row"] == 0 and not e.get("skip") for e in errors)
+    set_aside = job.keep_valid and not whole_file and counts["rejected"] < total
+    invalid = counts["error"] and not set_aside
+    job.status = ImportStatus.INVALID if invalid else ImportStatus.VALID
+
+
+def _write_shell(
+    job: ImportJob, actor: User, importer: shell.Importer
+) -> tuple[int, int, int, int]:
+    """The commit of a registered importer: (created, updated, skipped, rejected). A row error
+    fails the whole import unless `keep_valid`, which writes the row to the rejected file."""
+    rejected = RejectedRows(job.headers) if job.keep_valid else None
+    counts = {"skipped": 0, "processed": 0}
+
+    def on_chunk(chunk: list[shell.ShellRow], _created: int) -> None:
+        for row in chunk:
+            if row.errors:
+                if rejected is None:
+                    _field, message = row.errors[0]
+                    raise DomainError(
+                        _("Row %(n)d: %(problem)s Nothing was imported.")
+                        % {"n": row.number, "problem": message}
+                    )
+                rejected.add(row, [m for _f, m in row.errors])  # type: ignore[arg-type]
+            elif row.skip:
+                counts["skipped"] += 1
+        counts["processed"] += len(chunk)
+        cache.set(_progress_key(job.pk), counts["processed"], PROGRESS_TTL)
+        jobs.progress(done=counts["processed"])
+
+    try:
+        created = shell.run(
+            job,
+            actor,
+            importer,
+            _shell_chunks(job, actor, importer),
+            dry_run=False,
+            on_chunk=on_chunk,
+            job_tags=lambda: _job_tags(job, actor),
+        )
+        if rejected is not None:
+            job.rejected_count = rejected.count
+            if rejected.count:
+                shell.save_rejected(job, rejected.content())
+    finally:
+        if rejected is not None:
+            rejected.close()
+    return created, 0, counts["skipped"], job.rejected_count
+
+
+shell.register_importer(
+    shell.Importer(
+        entity=shell.CONTACT,
+        model=Contact,
+        fields=FIELDS,
+        guesses=GUESSES,
+        required_any=frozenset(NAME_FIELDS),
+        choices=CHOICE_FIELDS,
+        limits=LIMITS,
+        write=None,  # the COPY pipeline above (writing.Writer)
+        start_url="contacts:import-start",
+        detail_url="contacts:import-detail",
+        list_url="contacts:contact-list",
+        title=gettext_lazy("Import contacts"),
+        denied=gettext_lazy("Your role may not import contacts."),
+    )
+)

@@ -5,6 +5,7 @@ Leads are owned records: the roles' scopes apply as to contacts."""
 from __future__ import annotations
 
 from accounts.models import User
+from contacts.models import ImportJob
 from leads.models import Lead, LeadForm
 from tests import matrix
 from tests.leads.factories import make_lead, make_web_form
@@ -38,3 +39,8 @@ matrix.public("webforms:form")
 matrix.route("leads:lead-board", get="login")
 matrix.route("leads:lead-duplicates", get="login")
 matrix.route("leads:lead-merge", Lead, get="change", post="change")
+
+# Imports (contacts.imports.shell): the import permission on leads, and only the uploader's own
+# jobs (the ImportJob records of tests/contacts/matrix.py; another entity's job redirects).
+matrix.route("leads:import-start", Lead, get="import", post="import")
+matrix.route("leads:import-detail", ImportJob, get="view", post="change", perm="leads.import_lead")
