@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import email.utils
 import time
-from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from crm.models import InboundMessage, OutboxMessage
 from leads import inbound as lead_inbound
 from leads.models import AssignmentRule, DuplicateAction, DuplicatePolicy, Lead, LeadSource
 from tests.leads.factories import make_lead
+from tests.support.test_inbound import build as support_build
 
 pytestmark = pytest.mark.django_db
 LEADS = "leads@example.com"
@@ -25,25 +25,14 @@ def leads_address(settings, rep) -> None:
     settings.SUPPORT_EMAIL_ADDRESSES = ["help@example.com"]
 
 
-def build(
-    *,
-    subject: str = "Pricing for 50 seats",
-    body: str = "We would like a quote for next quarter.",
-    sender: str = "Mia Wong <Mia@Example.net>",
-    to: str = LEADS,
-    message_id: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate()
-    message["Message-ID"] = message_id or email.utils.make_msgid(domain="mail.example.net")
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(body)
-    return message.as_bytes()
+def build(**values: Any) -> bytes:
+    """A message built with Python's email library (support's test builder), to the leads
+    address by default."""
+    values.setdefault("subject", "Pricing for 50 seats")
+    values.setdefault("body", "We would like a quote for next quarter.")
+    values.setdefault("sender", "Mia Wong <Mia@Example.net>")
+    values.setdefault("to", LEADS)
+    return support_build(**values)
 
 
 def deliver(raw: bytes, mailbox: str = LEADS) -> str | None:
