@@ -311,3 +311,13 @@ from contacts.activities.mail.models import (  # noqa: E402
 )
 
 __all__ += ["MailAttachment", "Mailbox", "MailMessage", "MailStatus", "MailTemplate"]
+
+# Meetings' invitations (attendees, deliveries) live in their own module.
+from contacts.activities.meeting_models import (  # noqa: E402
+    InvitationStatus,
+    Meeting,
+    MeetingAttendee,
+    MeetingInvitation,
+)
+
+__all__ += ["InvitationStatus", "Meeting", "MeetingAttendee", "MeetingInvitation"]

@@ -19,6 +19,9 @@ def register() -> None:
     from contacts.activities.mail import registrations as mail
 
     mail.register()
+    from contacts.activities import meetings
+
+    meetings.register()  # the record page's "Schedule a meeting"; its task
     api = "contacts.activities.api"
     api_routes.register(ApiRoute("interactions", f"{api}.InteractionViewSet", "interaction", 30))
     api_routes.register(ApiRoute("tasks", f"{api}.TaskViewSet", "task", order=40))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.activities import collab_urls, views
+from contacts.activities import collab_urls, meetings, views
 from contacts.activities.mail import urls as mail_urls
 
 app_name = "activities"
@@ -40,6 +40,20 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("tasks/<int:pk>/reopen/", views.task_reopen, name="task-reopen"),
     path("my-work/", views.my_work, name="my-work"),
+    path(
+        "contacts/<int:pk>/meetings/new/",
+        meetings.meeting_new,
+        {"kind": "contacts"},
+        name="contact-meeting-new",
+    ),
+    path(
+        "companies/<int:pk>/meetings/new/",
+        meetings.meeting_new,
+        {"kind": "companies"},
+        name="company-meeting-new",
+    ),
+    path("meetings/<int:pk>/", meetings.meeting_page, name="meeting"),
+    path("meetings/<int:pk>/cancel/", meetings.meeting_cancel_view, name="meeting-cancel"),
     *mail_urls.urlpatterns,
     *collab_urls.urlpatterns,
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Scope, User
 from contacts.activities import services
-from contacts.activities.models import Channel, Interaction, Notification, Task
+from contacts.activities.models import Channel, Interaction, Meeting, Notification, Task
 from contacts.models import Company, Contact
 from tests import matrix
 from tests.contacts.factories import ContactFactory
@@ -190,3 +190,36 @@ matrix.public("activities:calendar-feed")  # the URL's secret token is the key
 matrix.route("activities:mailbox", get="login", post="login")
 matrix.route("activities:mailbox-sync", post="login")
 matrix.route("activities:mailbox-disconnect", post="login")
+
+
+# --- meetings (contacts/activities/meetings.py) ------------------------------------------------
+
+
+def _meeting(owner: User, admin: User) -> Meeting:
+    from contacts.activities import meetings
+
+    start = timezone.now() + dt.timedelta(days=1)
+    data = meetings.MeetingInput(
+        title="Matrix meeting", start=start, end=start + dt.timedelta(hours=1)
+    )
+    meeting = meetings.meeting_schedule(record=_contact(owner, admin), data=data, actor=admin)
+    Interaction.objects.filter(pk=meeting.interaction_id).update(owner=owner, team=owner.team)
+    meeting.interaction.owner, meeting.interaction.team = owner, owner.team
+    return meeting
+
+
+matrix.records(
+    Meeting,
+    make=_meeting,
+    may=lambda user, obj, action: _may(user, obj.interaction, action),  # type: ignore[attr-defined]
+)
+for kind, model in (("contact", Contact), ("company", Company)):
+    matrix.route(
+        f"activities:{kind}-meeting-new",
+        model,
+        get="view",
+        post="view",
+        perm="activities.add_interaction",
+    )
+matrix.route("activities:meeting", Meeting, get="view", post="change")
+matrix.route("activities:meeting-cancel", Meeting, post="change")
