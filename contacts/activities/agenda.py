@@ -112,6 +112,13 @@ def _meetings(user: User, team: bool) -> QuerySet[Interaction]:
     return qs.filter(owner=user)
 
 
+def _meeting_url(interaction: Interaction) -> str:
+    """A scheduled meeting's page (contacts/activities/meetings.py), else its record's."""
+    if getattr(interaction, "meeting", None) is not None:
+        return reverse("activities:meeting", args=[interaction.meeting.pk])
+    return record_url(interaction)
+
+
 def items(
     *, user: User, start: dt.date, end: dt.date, team: bool = False
 ) -> dict[dt.date, list[Item]]:
@@ -127,7 +134,7 @@ def items(
     meetings = (
         _meetings(user, team)
         .filter(occurred_at__gte=low, occurred_at__lt=high)
-        .select_related("owner", "contact", "company")
+        .select_related("owner", "contact", "company", "meeting")  # its invitations' page
         .order_by("occurred_at", "id")[:MAX_ITEMS]
     )
     by_day: dict[dt.date, list[Item]] = defaultdict(list)
@@ -153,7 +160,7 @@ def items(
                 meeting.pk,
                 str(meeting),
                 meeting.occurred_at,
-                record_url(meeting),
+                _meeting_url(meeting),
                 meeting.occurred_at < timezone.now(),
                 str(meeting.owner),
                 False,

@@ -62,7 +62,7 @@ from crm.errors import DomainError, TransientError
 from crm.http import AuthedHttpRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 SEND_TASK = "contacts.activities.meetings.invitation_send"
 MAX_TITLE = 200
@@ -545,6 +545,20 @@ def _done(request: AuthedHttpRequest, meeting: Meeting) -> HttpResponse:
     return redirect(url)
 
 
+def _submit(
+    request: AuthedHttpRequest, form: MeetingForm, save: Callable[[MeetingInput], Meeting]
+) -> HttpResponse | None:
+    """Save a posted form through `save`; None (errors on the form) when it cannot."""
+    if form.is_valid():
+        try:
+            meeting = save(form.to_input())
+        except DomainError as exc:
+            _apply(form, exc)
+        else:
+            return _done(request, meeting)
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
@@ -557,13 +571,13 @@ def meeting_new(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = MeetingForm(request.POST, contacts=contacts, colleagues=colleagues)
-        if form.is_valid():
-            try:
-                meeting = meeting_schedule(record=record, data=form.to_input(), actor=request.user)
-            except DomainError as exc:
-                _apply(form, exc)
-            else:
-                return _done(request, meeting)
+        saved = _submit(
+            request,
+            form,
+            lambda data: meeting_schedule(record=record, data=data, actor=request.user),
+        )
+        if saved is not None:
+            return saved
         status = 422
     else:
         start = now_minute() + dt.timedelta(days=1)
@@ -615,13 +629,13 @@ def meeting_page(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     attendees = list(meeting.attendees.filter(removed_at__isnull=True).order_by("id"))
     if request.method == "POST":
         form = MeetingForm(request.POST, contacts=contacts, colleagues=colleagues)
-        if form.is_valid():
-            try:
-                meeting = meeting_update(meeting=meeting, data=form.to_input(), actor=request.user)
-            except DomainError as exc:
-                _apply(form, exc)
-            else:
-                return _done(request, meeting)
+        saved = _submit(
+            request,
+            form,
+            lambda data: meeting_update(meeting=meeting, data=data, actor=request.user),
+        )
+        if saved is not None:
+            return saved
         status = 422
     else:
         start = timezone.localtime(interaction.occurred_at)

@@ -168,7 +168,9 @@ def test_a_meeting_is_an_interaction_on_the_calendar_and_the_timeline(rep, clien
     assert interaction.contact == contact
     day = timezone.localtime(interaction.occurred_at).date()
     found = agenda.items(user=rep, start=day, end=day + dt.timedelta(days=1))
-    assert [i.pk for i in found[day] if i.kind == "meeting"] == [interaction.pk]
+    assert [(i.pk, i.url) for i in found[day] if i.kind == "meeting"] == [
+        (interaction.pk, reverse("activities:meeting", args=[meeting.pk]))
+    ]
     page = login(client, rep).get(contact.get_absolute_url())
     assert "Quarterly review" in page.content.decode()
     assert reverse("activities:contact-meeting-new", args=[contact.pk]) in page.content.decode()
