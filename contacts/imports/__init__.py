@@ -384,29 +384,8 @@ def _clean_value_map(
     job: ImportJob, value_map: dict[str, dict[str, Any]] | None, actor: User
 ) -> dict[str, dict[str, Any]]:
     """Only mapped fields, our values and assignable owners; guesses where the user gave none."""
-    cleaned = guess_value_map(job, actor)
-    owners = {u.pk for u in assignable(actor)} if "owner" in cleaned else set()
-    for field, chosen in (value_map or {}).items():
-        if field not in cleaned:
-            continue
-        for raw, ours in chosen.items():
-            key = str(raw).strip().lower()[:100]
-            if field == "owner":
-                try:
-                    owner_id = int(ours or 0)
-                except (TypeError, ValueError):
-                    owner_id = -1
-                if owner_id and owner_id not in owners:
-                    raise DomainError(_("Pick owners from the list."), field="value_map")
-                if owner_id:
-                    cleaned[field][key] = owner_id
-                else:
-                    cleaned[field].pop(key, None)  # not mapped: the unknown-owner rule
-            else:
-                if ours and ours not in CHOICE_FIELDS[field].values:
-                    raise DomainError(_("Pick values from the list."), field="value_map")
-                cleaned[field][key] = ours or ""
-    return cleaned
+    importer = shell.importer_for(shell.CONTACT)
+    return shell.clean_value_map(importer, guess_value_map(job, actor), value_map, actor)
 
 
 def _check_tags(names: list[str], actor: User) -> None:
@@ -880,7 +859,8 @@ def _set_mapping_shell(
     tags = [t for t in TAG_SPLIT.split(tag_names) if t.strip()]
     _check_tags(tags, actor)
     job.mapping = cleaned
-    job.value_map = shell.clean_value_map(importer, job, value_map, actor, value_choices)
+    guessed = shell.guess_value_map(importer, job, actor, value_choices)
+    job.value_map = shell.clean_value_map(importer, guessed, value_map, actor)
     job.keep_valid = keep_valid
     job.unknown_owner_error = unknown_owner_error
     job.tag_names = ", ".join(t.strip()[:60] for t in tags)[:200]

@@ -162,12 +162,13 @@ def guess_value_map(
 
 def clean_value_map(
     importer: Importer,
-    job: ImportJob,
+    guessed: dict[str, dict[str, Any]],
     value_map: dict[str, dict[str, Any]] | None,
     actor: User,
-    value_choices: Callable[..., list[str]],
 ) -> dict[str, dict[str, Any]]:
-    cleaned = guess_value_map(importer, job, actor, value_choices)
+    """The user's value map over the guesses: only mapped fields, our values and assignable
+    owners (an owner left out follows the unknown-owner rule)."""
+    cleaned = guessed
     owners = {u.pk for u in assignable(actor, importer)} if "owner" in cleaned else set()
     for name, chosen in (value_map or {}).items():
         if name not in cleaned:

@@ -279,3 +279,36 @@ def test_bad_files_get_a_clear_message(manager_client):
     assert ImportJob.objects.count() == 0
     job_404 = manager_client.get(reverse("leads:import-detail", args=[999999]))
     assert job_404.status_code == 404
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_large_lead_import_runs_in_the_worker(client, manager, live_worker):
+    """Over INLINE_ROWS rows: the check and the commit run as Celery jobs (contacts.tasks),
+    which find the lead importer registered in the worker."""
+    import time
+
+    rows = "".join(f"Person {i},person{i}@example.com,+1 555 {i:07d}\n" for i in range(1500))
+    client.force_login(manager)
+    upload(client, "big.csv", ("Name,Email,Phone\n" + rows).encode())
+    job = ImportJob.objects.get()
+    assert job.total_rows > imports.INLINE_ROWS
+    url = reverse("leads:import-detail", args=[job.pk])
+    client.post(url, {"action": "map", "column-0": "full_name", "column-1": "email",
+                      "column-2": "phone"})  # fmt: skip
+
+    def wait_for(statuses: set[str]) -> ImportJob:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in statuses:
+                return job
+            time.sleep(0.2)
+        raise AssertionError(f"job stayed {job.status}")
+
+    wait_for({ImportStatus.VALID, ImportStatus.INVALID, ImportStatus.FAILED})
+    assert job.status == ImportStatus.VALID, job.errors[:3] or job.message
+    client.post(url, {"action": "commit"})
+    wait_for({ImportStatus.DONE, ImportStatus.FAILED})
+    assert job.status == ImportStatus.DONE, job.message
+    assert Lead.objects.filter(owner=manager, source=LeadSource.IMPORT).count() == 1500
