@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from crm.http import AuthedHttpRequest
 
 # What picks a page or a format of a list, never its rows or order: not saved.
-NOT_SAVED = frozenset({"cursor", "format", "page_size"})
+NOT_SAVED = frozenset({"cursor", "format", "page_size", "count"})
 MAX_PER_LIST = 50  # a user's own views per list
 CACHE_SECONDS = 300  # also bounds how long a teammate who changed team still sees a view
 

@@ -134,7 +134,7 @@ def test_a_hostile_saved_query_is_just_an_invalid_filter(client, rep):
 
 
 def test_clean_query_drops_page_and_format_only():
-    assert clean_query("?q=a&cursor=x&format=csv&page_size=5&sort=name&tag=1&tag=2") == (
+    assert clean_query("?q=a&cursor=x&format=csv&page_size=5&count=1&sort=name&tag=1&tag=2") == (
         "q=a&sort=name&tag=1&tag=2"
     )
     assert clean_query("q=a&owner=%00&x%00=1") == "q=a"
