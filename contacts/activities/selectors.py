@@ -18,7 +18,7 @@ own owner/team rules: `access.can(user, row, "change")` (the services check both
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -32,6 +32,7 @@ from accounts.models import Scope
 from contacts import timeline
 from contacts.activities.models import Interaction, Task, TaskStatus
 from contacts.models import Company, Contact
+from crm import pagination
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -42,8 +43,6 @@ M = TypeVar("M", Interaction, Task)
 
 # Rows of one record shown at once (newest first); the timeline pages further back.
 RECORD_LIMIT = 20
-# "My work" sections: enough for a day's work; the counts say how many more there are.
-SECTION_LIMIT = 50
 
 
 def _may_view(user: User, model: type[Interaction] | type[Task]) -> bool:
@@ -182,6 +181,13 @@ def assignable_users(*, user: User) -> QuerySet[User]:
 
 # --- My work ---------------------------------------------------------------------------------
 
+# Rows per "My work" section on a page and per "more" fragment (the counts say how many exist).
+MY_WORK_SIZE = 25
+MY_WORK_SECTIONS = ("overdue", "today", "upcoming", "team")
+# Sections that end with undated tasks (after the dated ones, by id).
+_UNDATED_LAST = frozenset({"upcoming", "team"})
+_UNDATED_CURSOR = "u."
+
 
 @dataclass(frozen=True)
 class MyWork:
@@ -191,6 +197,7 @@ class MyWork:
     team: list[Task]
     counts: dict[str, int]
     show_team: bool
+    next_cursors: dict[str, str | None]
 
 
 def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -200,27 +207,94 @@ def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def my_work(*, user: User, now: dt.datetime | None = None) -> MyWork:
+def my_work_shows_team(user: User) -> bool:
+    """ "My team's" is for those who oversee a team: a team, and a role that sees every record
+    (managers). A rep's team scope shares records, not the team's to-do lists."""
+    if not user.team_id or not _may_view(user, Task):
+        return False
+    return user.is_superuser or access.role_data(user).view_scope == Scope.ALL
+
+
+def _section_tasks(user: User, key: str, now: dt.datetime) -> QuerySet[Task]:
+    """A section's open tasks (unordered): the user's own, or their team's others (`team`)."""
+    _start, end = _day_bounds(now)
+    if key == "team":
+        qs = Task.objects.filter(Q(team_id=user.team_id), status=TaskStatus.OPEN).exclude(
+            owner=user
+        )
+    else:
+        qs = Task.objects.filter(owner=user, status=TaskStatus.OPEN)
+    if key == "overdue":
+        qs = qs.filter(due_at__lt=now)
+    elif key == "today":
+        qs = qs.filter(due_at__gte=now, due_at__lt=end)
+    elif key == "upcoming":
+        qs = qs.filter(Q(due_at__gte=end) | Q(due_at__isnull=True))
+    return qs.select_related("contact", "company", "owner")
+
+
+def my_work_page(
+    *,
+    user: User,
+    key: str,
+    cursor: str | None = None,
+    now: dt.datetime | None = None,
+    size: int = MY_WORK_SIZE,
+) -> pagination.Page[Task]:
+    """One keyset page of a "My work" section, soonest due first, undated last (by id).
+
+    The dated rows page with `crm.pagination.keyset_page` on (due_at, id) (ascending puts NULLs
+    last, as the indexes task_owner_status_due / task_team_status_due store them, so the first
+    page reads both in one query); once the dated rows are used up, an "u.<id>" cursor pages
+    the undated ones by id. One query a page (two on the page where dated rows end). A
+    tampered cursor gives the first page. Raises PermissionDenied for an unknown section or
+    "team" for a user who is not shown it."""
+    if key not in MY_WORK_SECTIONS or (key == "team" and not my_work_shows_team(user)):
+        raise PermissionDenied
+    qs = _section_tasks(user, key, now or timezone.now())
+    undated = qs.filter(due_at__isnull=True).order_by("id")
+    after = (cursor or "").removeprefix(_UNDATED_CURSOR)
+    if cursor and cursor != after and key in _UNDATED_LAST:
+        if not (after.isascii() and after.isdigit() and len(after) < 19):
+            return my_work_page(user=user, key=key, now=now, size=size)  # tampered: first page
+        last = int(after)
+        rows = list(undated.filter(id__gt=last)[: size + 1])
+        return pagination.Page(
+            items=rows[:size],
+            next_cursor=f"{_UNDATED_CURSOR}{rows[size - 1].pk}" if len(rows) > size else None,
+            prev_cursor=None,
+            is_first=False,
+        )
+    page = pagination.keyset_page(qs, ordering=["due_at", "id"], cursor=cursor, size=size)
+    items = page.items
+    if page.has_next and items[-1].due_at is None:
+        # The first page reached the undated rows: go on by id.
+        return replace(page, next_cursor=f"{_UNDATED_CURSOR}{items[-1].pk}")
+    if page.has_next or page.is_first or key not in _UNDATED_LAST:
+        return page
+    # A later page that used up the dated rows (its cursor skips NULLs): fill it with undated.
+    room = size - len(items)
+    extra = list(undated[: room + 1])
+    filled = [*items, *extra[:room]]
+    if len(extra) <= room:
+        return replace(page, items=filled, next_cursor=None)
+    last_undated = extra[room - 1].pk if room else 0
+    return replace(page, items=filled, next_cursor=f"{_UNDATED_CURSOR}{last_undated}")
+
+
+def my_work(*, user: User, now: dt.datetime | None = None, size: int = MY_WORK_SIZE) -> MyWork:
     """The user's open tasks: overdue, due later today, upcoming (and undated), and for a user
     with a team whose role sees all records (a manager), the team's other open tasks.
 
-    Four row queries (one per section, each `SECTION_LIMIT` rows through the index
+    The first `size` rows of each section (one query each, through the index
     task_owner_status_due / task_team_status_due) and one counting query, whatever the number of
-    tasks. "Today" is the user's day (the request's active time zone)."""
+    tasks; `next_cursors` continue each section (`my_work_page`). "Today" is the user's day
+    (the request's active time zone)."""
     now = now or timezone.now()
     _start, end = _day_bounds(now)
-    mine = Task.objects.filter(owner=user, status=TaskStatus.OPEN).select_related(
-        "contact", "company", "owner"
-    )
-    ordered = mine.order_by(_soonest_first("due_at"), "id")
-    overdue = list(ordered.filter(due_at__lt=now)[:SECTION_LIMIT])
-    today = list(ordered.filter(due_at__gte=now, due_at__lt=end)[:SECTION_LIMIT])
-    upcoming = list(ordered.filter(Q(due_at__gte=end) | Q(due_at__isnull=True))[:SECTION_LIMIT])
-    # "My team's" is for those who oversee a team: a team, and a role that sees every record
-    # (managers). A rep's team scope shares records, not the team's to-do lists.
-    show_team = bool(user.team_id) and _may_view(user, Task)
-    show_team = show_team and (user.is_superuser or access.role_data(user).view_scope == Scope.ALL)
-    team: list[Task] = []
+    show_team = my_work_shows_team(user)
+    keys = MY_WORK_SECTIONS if show_team else MY_WORK_SECTIONS[:3]
+    pages = {key: my_work_page(user=user, key=key, now=now, size=size) for key in keys}
     counting = Task.objects.filter(status=TaskStatus.OPEN).filter(
         Q(owner=user) | Q(team_id=user.team_id) if show_team else Q(owner=user)
     )
@@ -230,20 +304,18 @@ def my_work(*, user: User, now: dt.datetime | None = None) -> MyWork:
         upcoming=Count("pk", filter=Q(owner=user) & (Q(due_at__gte=end) | Q(due_at__isnull=True))),
         team=Count("pk", filter=~Q(owner=user)),
     )
-    if show_team and user.team_id is not None:
-        team = list(
-            Task.objects.filter(team_id=user.team_id, status=TaskStatus.OPEN)
-            .exclude(owner=user)
-            .select_related("contact", "company", "owner")
-            .order_by(_soonest_first("due_at"), "id")[:SECTION_LIMIT]
-        )
+
+    def items(key: str) -> list[Task]:
+        return pages[key].items if key in pages else []
+
     return MyWork(
-        overdue=overdue,
-        today=today,
-        upcoming=upcoming,
-        team=team,
+        overdue=items("overdue"),
+        today=items("today"),
+        upcoming=items("upcoming"),
+        team=items("team"),
         counts={k: v or 0 for k, v in counts.items()},
         show_team=show_team,
+        next_cursors={key: page.next_cursor for key, page in pages.items()},
     )
 
 

@@ -9,7 +9,9 @@ string and is fetched through `accounts.access`: another team's record is a 404.
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,6 +40,7 @@ from contacts.activities.models import (
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.links import record_url
 
 # The HTMX events after which a record's page regions (its timeline) reload.
 CHANGED_EVENT = {Contact: "contact-changed", Company: "company-changed"}
@@ -338,21 +342,99 @@ def task_reopen(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect(_back_url(request, reverse("activities:my-work")))
 
 
+@dataclass(frozen=True)
+class _WorkRow:
+    """A "My work" row with its links and labels made in Python (`record_url`: no `{% url %}`
+    or translated template tags per row; see docs/architecture.md)."""
+
+    task: Task
+    edit_url: str
+    complete_url: str
+    record_url: str
+    record: Contact | Company | None
+    due_iso: str
+    due: str
+    complete_label: str
+
+
+def _work_rows(tasks: list[Task], back: str) -> list[_WorkRow]:
+    next_q = f"?next={quote(back)}"
+    due_label, undated, complete = _("Due %(due)s"), _("No due date"), _("Complete %(title)s")
+    rows = []
+    for task in tasks:
+        record: Contact | Company | None = task.contact if task.contact_id else None
+        record = record or (task.company if task.company_id else None)
+        due = timezone.localtime(task.due_at) if task.due_at else None
+        rows.append(
+            _WorkRow(
+                task=task,
+                edit_url=record_url("activities:task-edit", task.pk) + next_q,
+                complete_url=record_url("activities:task-complete", task.pk),
+                record_url=record.get_absolute_url() if record else "",
+                record=record,
+                due_iso=due.isoformat() if due else "",
+                due=due_label % {"due": date_format(due, "SHORT_DATETIME_FORMAT")}
+                if due
+                else undated,
+                complete_label=complete % {"title": task.title},
+            )
+        )
+    return rows
+
+
 @login_required
 @require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
 def my_work(request: AuthedHttpRequest) -> HttpResponse:
-    """The signed-in user's open tasks: overdue, today, upcoming; their team's for managers."""
-    work = selectors.my_work(user=request.user)
+    """The signed-in user's open tasks: overdue, today, upcoming; their team's for managers.
+
+    Each section shows its first rows and its count; "Show more" (`?section=<key>&after=<cursor>`)
+    loads the next rows as an HTMX fragment from this URL, or without JavaScript, the page with
+    that section starting there. A tampered cursor gives the first rows."""
+    back = request.path
+    section = request.GET.get("section", "")
+    cursor = request.GET.get("after") or None
+    user = request.user
+    wanted = section in selectors.MY_WORK_SECTIONS
+    wanted = wanted and (section != "team" or selectors.my_work_shows_team(user))
+    if wanted and is_fragment_request(request):
+        page = selectors.my_work_page(user=user, key=section, cursor=cursor)
+        context: dict[str, Any] = {
+            "key": section,
+            "rows": _work_rows(page.items, back),
+            "next_cursor": page.next_cursor,
+            "show_owner": section == "team",
+            "back": back,
+        }
+        return render(request, "activities/partials/my_work_rows.html", context)
+    work = selectors.my_work(user=user)
+    tasks = {"overdue": work.overdue, "today": work.today, "upcoming": work.upcoming}
+    tasks["team"] = work.team
+    cursors = dict(work.next_cursors)
+    if wanted and cursor:
+        page = selectors.my_work_page(user=user, key=section, cursor=cursor)
+        tasks[section], cursors[section] = page.items, page.next_cursor
+    titles = {
+        "overdue": _("Overdue"),
+        "today": _("Today"),
+        "upcoming": _("Upcoming"),
+        "team": _("My team's"),
+    }
+    keys = selectors.MY_WORK_SECTIONS if work.show_team else selectors.MY_WORK_SECTIONS[:3]
     sections = [
-        ("overdue", _("Overdue"), work.overdue, work.counts["overdue"], False),
-        ("today", _("Today"), work.today, work.counts["today"], False),
-        ("upcoming", _("Upcoming"), work.upcoming, work.counts["upcoming"], False),
+        {
+            "key": key,
+            "title": titles[key],
+            "rows": _work_rows(tasks[key], back),
+            "count": work.counts[key],
+            "next_cursor": cursors.get(key),
+            "show_owner": key == "team",
+        }
+        for key in keys
     ]
-    if work.show_team:
-        sections.append(("team", _("My team's"), work.team, work.counts["team"], True))
     context = {
-        "work": work,
         "sections": sections,
-        "can_add": access.can_add(request.user, Task),
+        "can_add": access.can_add(user, Task),
+        "back": back,
     }
     return render(request, "activities/my_work.html", context)
