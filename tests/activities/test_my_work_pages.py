@@ -25,7 +25,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 URL = "/activities/my-work/"
 SIZE = selectors.MY_WORK_SIZE
 TITLE = re.compile(r'class="fw-semibold" href="[^"]*">([^<]+)</a>')
-MORE = re.compile(r'hx-get="(\?section=(\w+)&amp;after=[^"]+)"')
+MORE = re.compile(r'hx-get="/activities/my-work/(\?section=(\w+)&amp;after=[^"]+)"')
 
 
 def _tasks(owner, n, *, prefix, start=None, step=dt.timedelta(hours=1), dated=True):
