@@ -213,7 +213,8 @@ class InboundMessage(models.Model):
 
 class SavedView(TimeStampedModel):
     """A list's filters and sort saved under a name (crm/saved_views.py): seen by its user, and
-    by their team (the user's current team) when shared. `list_name` is the list spec's name (crm.lists.ListSpec.name)."""
+    by their team (the user's current team) when shared. `list_name` is the list spec's name
+    (crm.lists.ListSpec.name)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

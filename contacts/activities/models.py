@@ -310,7 +310,7 @@ from contacts.activities.mail.models import (  # noqa: E402
     MailTemplate,
 )
 
-__all__ += ["MailAttachment", "Mailbox", "MailMessage", "MailStatus", "MailTemplate"]
+__all__ += ["MailAttachment", "MailMessage", "MailStatus", "MailTemplate", "Mailbox"]
 
 # Meetings' invitations (attendees, deliveries) live in their own module.
 from contacts.activities.meeting_models import (  # noqa: E402
