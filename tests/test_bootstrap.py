@@ -94,8 +94,9 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything() -> None:
             headers={"Referer": f"{base}/accounts/login/"},
             timeout=10,
         )
-        assert response.url.endswith("/contacts/")
-        assert 'href="/contacts/' in response.text  # the demo contacts are listed
+        assert response.url.endswith("/activities/home/")  # the rep's day is the home page
+        response = session.get(f"{base}/contacts/", timeout=10)
+        assert re.search(r'href="/contacts/\d+/', response.text)  # the demo contacts are listed
 
         # DEBUG is off under `run`: the product's own 404, never Django's page listing every
         # URL pattern; static files are still served (whitenoise, after collectstatic).
