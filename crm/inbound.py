@@ -31,6 +31,9 @@ from django.utils import timezone
 from crm.registry import Registry
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# Senders that are machines (bounces, no-reply addresses): never answered, never a new record.
+AUTO_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
+BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
@@ -187,4 +190,21 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
             for k in message.keys()  # noqa: SIM118 (an email Message, not a dict)
             if k.lower().startswith(("x-", "auto-", "precedence"))
         },
+    )
+
+
+def is_automatic_sender(address: str) -> bool:
+    return address.partition("@")[0].lower() in AUTO_SENDERS
+
+
+def is_automatic(mail: InboundMail) -> bool:
+    """Out-of-office notices, bounces, list and bulk mail (RFC 3834 and common practice): no
+    handler opens a record for them or answers them."""
+    headers = {k.lower(): v.strip().lower() for k, v in mail.headers.items()}
+    if headers.get("auto-submitted", "no") not in ("", "no"):
+        return True
+    if headers.keys() & {"x-autoreply", "x-autorespond"}:
+        return True
+    return headers.get("precedence", "") in BULK_PRECEDENCE or is_automatic_sender(
+        mail.from_address
     )

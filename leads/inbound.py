@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 HANDLER_KEY = "leads"
 MAX_NOTES_CHARS = 20_000
-AUTO_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
-BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 
 
 def address_routes() -> dict[str, str]:
@@ -52,18 +50,6 @@ def _owner(email: str) -> User | None:
             return named
         log.warning("leads: LEADS_EMAIL_ADDRESSES names no active user %s", email)
     return users.filter(is_superuser=True).order_by("pk").first()
-
-
-def is_automatic(mail: inbound.InboundMail) -> bool:
-    """Out-of-office notices, bounces, list and bulk mail (RFC 3834 and common practice)."""
-    headers = {k.lower(): v.strip().lower() for k, v in mail.headers.items()}
-    if headers.get("auto-submitted", "no") not in ("", "no"):
-        return True
-    if headers.keys() & {"x-autoreply", "x-autorespond"}:
-        return True
-    return headers.get("precedence", "") in BULK_PRECEDENCE or (
-        mail.from_address.partition("@")[0] in AUTO_SENDERS
-    )
 
 
 def capture_key(message_id: str) -> str:
@@ -100,7 +86,7 @@ def lead_from_mail(mail: inbound.InboundMail) -> bool:
     sender = mail.from_address
     if "@" not in sender or sender.count("@") != 1:
         return False
-    if sender in routes or is_automatic(mail):
+    if sender in routes or inbound.is_automatic(mail):
         log.info("leads: automatic mail %s from %s dropped", mail.message_id, sender)
         return True
     owner = _owner(routes[address])

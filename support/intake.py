@@ -65,8 +65,6 @@ FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|转发|轉寄)\s*[:\uff1a]", re.IGNO
 FORWARDED_FROM = re.compile(
     r"^\s*(?:>\s*)?(?:from|发件人|寄件者)\s*[:\uff1a]\s*(.+)$", re.IGNORECASE | re.MULTILINE
 )
-AUTO_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
-BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 MAX_BODY_CHARS = 100_000
 MAX_EMAIL_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
@@ -275,16 +273,8 @@ def suggestion_click_record(
 
 
 def is_auto_reply(mail: inbound.InboundMail) -> bool:
-    """Out-of-office notices, bounces, list and bulk mail (RFC 3834 and common practice)."""
-    headers = {k.lower(): v.strip().lower() for k, v in mail.headers.items()}
-    if headers.get("auto-submitted", "no") not in ("", "no"):
-        return True
-    if "x-autoreply" in headers or "x-autorespond" in headers:
-        return True
-    if headers.get("precedence", "") in BULK_PRECEDENCE:
-        return True
-    local = mail.from_address.partition("@")[0]
-    return not mail.from_address or local in AUTO_SENDERS
+    """Automatic mail (crm.inbound.is_automatic), or mail with no sender to answer."""
+    return not mail.from_address or inbound.is_automatic(mail)
 
 
 def _thread(mail: inbound.InboundMail) -> Ticket | None:
@@ -545,7 +535,7 @@ def ticket_confirmation_deliver(*, ticket_id: int, language: str, in_reply_to: s
     if ticket is None:
         return False
     address = ticket.requester.primary_email
-    if not address or address.partition("@")[0] in AUTO_SENDERS:
+    if not address or inbound.is_automatic_sender(address):
         return False
     message_id = message_id_for(ticket, "confirm")
     try:
