@@ -16,15 +16,14 @@ import json
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, transaction
-from django.db.models import Count, F, Field, Model, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Field, Model, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
@@ -411,6 +410,8 @@ class Group(Generic[M]):
     count: int
     total: Any
     next_cursor: str | None  # for keyset_page(qs.filter(group=key), ...) to load more cards
+    # The other sums asked for (`grouped_pages(aggregates=)`), by name; None for an empty group.
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 def grouped_pages(
@@ -421,49 +422,84 @@ def grouped_pages(
     per_group: int,
     total: Any = None,
     groups: Sequence[Any] = (),
+    aggregates: Mapping[str, Any] | None = None,
 ) -> list[Group[M]]:
-    """The first `per_group` rows of every group of `qs` in `ordering`, with each group's
-    count and the sum of `total` (a field name or an expression), in ONE query: window
-    functions (`row_number() OVER (PARTITION BY group ORDER BY ...)`, `count(*)` and `sum()`
-    over the same partition) filtered to the first rows. `groups` lists the columns to show in
-    order, including empty ones; without it, the groups found, in key order.
+    """The first `per_group` rows of every group of `qs` in `ordering` (any mix of directions;
+    columns or annotations of `qs`), with each group's exact count, the sum of `total` (a field
+    name or an expression) and the `aggregates` asked for (name -> aggregate expression, e.g.
+    `{"weighted": Sum(...)}`, in `Group.values`). Two queries whatever the number of rows:
 
-    Counts are exact: a board's filters keep its scope small (a pipeline, an owner).
+    1. the counts and sums: one grouped aggregate (`GROUP BY group_by`) over `qs`;
+    2. the cards of the non-empty groups: ONE statement, a UNION ALL of one
+       `WHERE group = key ORDER BY ... LIMIT per_group + 1` per group, each served by a
+       (group, sort...) index when there is one, so it reads per_group + 1 rows a group instead
+       of numbering every row (the window functions this replaced took 1.7 s for 100,000 leads).
+
+    `groups` lists the columns to show in order, including empty ones (rows of other groups
+    are neither counted nor read); without it, the groups found, in key order. Nothing is read
+    for an empty group. Window annotations on `qs` still work (each is computed inside its
+    group's read) but make that read visit the whole group: ask for sums with `aggregates`.
     """
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
-    partition = [F(group_by)]
-    order_by = [F(name).desc() if desc else F(name).asc() for name, desc in fields]
-    annotations: dict[str, Any] = {
-        "group_row": Window(RowNumber(), partition_by=partition, order_by=order_by),
-        "group_count": Window(Count("pk"), partition_by=partition),
-    }
+    scope = qs.filter(**{f"{group_by}__in": list(groups)}) if groups else qs
+    sums: dict[str, Any] = {"grouped_count": Count("pk")}
     if total is not None:
-        summed = F(total) if isinstance(total, str) else total
-        annotations["group_total"] = Window(Sum(summed), partition_by=partition)
-    rows = list(
-        qs.annotate(**annotations).filter(group_row__lte=per_group).order_by(group_by, *ordering)
-    )
-    found: dict[Any, list[M]] = defaultdict(list)
-    for row in rows:
-        found[getattr(row, group_by)].append(row)
+        sums["grouped_total"] = Sum(F(total) if isinstance(total, str) else total)
+    sums.update({f"grouped_{name}": agg for name, agg in (aggregates or {}).items()})
+    found = {
+        row[group_by]: row
+        for row in scope.order_by()
+        .select_related(None)
+        .prefetch_related(None)
+        .values(group_by)
+        .annotate(**sums)
+    }
     keys = list(groups) or sorted(found)
+    heads = _group_heads(
+        qs,
+        group_by=group_by,
+        ordering=ordering,
+        keys=[k for k in keys if k in found],
+        size=per_group + 1,
+    )
     result = []
     for key in keys:
-        items = found.get(key, [])
-        count = items[0].group_count if items else 0  # type: ignore[attr-defined]
-        more = count > len(items)
+        sums_of = found.get(key)
+        items = heads.get(key, [])
+        more = len(items) > per_group
+        items = items[:per_group]
         result.append(
             Group(
                 key=key,
                 items=items,
-                count=count,
-                total=getattr(items[0], "group_total", None) if items else None,
+                count=sums_of["grouped_count"] if sums_of else 0,
+                total=sums_of.get("grouped_total") if sums_of else None,
                 next_cursor=_encode([getattr(items[-1], n) for n, _ in fields], "n")
                 if more
                 else None,
+                values={
+                    name: sums_of[f"grouped_{name}"] if sums_of else None
+                    for name in aggregates or {}
+                },
             )
         )
     return result
+
+
+def _group_heads(
+    qs: QuerySet[M], *, group_by: str, ordering: list[str], keys: list[Any], size: int
+) -> dict[Any, list[M]]:
+    """The first `size` rows of each group in `keys`, in ONE query: a UNION ALL of one LIMITed
+    read per group, sorted once more outside (at most len(keys) x size rows) because a UNION's
+    order is not guaranteed."""
+    if not keys:
+        return {}
+    parts = [qs.filter(**{group_by: key}).order_by(*ordering)[:size] for key in keys]
+    rows = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
+    heads: dict[Any, list[M]] = defaultdict(list)
+    for row in rows.order_by(*ordering) if len(parts) > 1 else rows:
+        heads[getattr(row, group_by)].append(row)
+    return heads
 
 
 def _plans_name(model: type[Model]) -> str:

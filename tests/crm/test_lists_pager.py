@@ -85,8 +85,8 @@ def test_sort_by_expressions_a_stage_position_then_an_amount(people, pager):
     assert seen == expected
 
 
-def test_grouped_pages_for_a_board_in_one_query(people, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_grouped_pages_for_a_board_in_two_queries(people, django_assert_num_queries):
+    with django_assert_num_queries(2):
         columns = grouped_pages(
             _annotated(),
             group_by="lifecycle_stage",
