@@ -22,14 +22,20 @@ urlpatterns = [
     path("companies/<int:pk>/restore/", companies.company_restore, name="company-restore"),
 ]
 
-# Import and export (contacts/views/imports.py, contacts/views/exports.py).
-from contacts.views import exports, imports  # noqa: E402
+# Import (the import shell's pages: contacts/imports/views.py); export (contacts/views/exports.py).
+from contacts.imports import views as import_views  # noqa: E402
+from contacts.views import exports  # noqa: E402
 
 urlpatterns += [
     path("export/", exports.contact_export, name="contact-export"),
     path("companies/export/", exports.company_export, name="company-export"),
-    path("import/", imports.import_start, name="import-start"),
-    path("import/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("import/", import_views.import_start, {"entity": "contact"}, name="import-start"),
+    path(
+        "import/<int:pk>/",
+        import_views.import_detail,
+        {"entity": "contact"},
+        name="import-detail",
+    ),
 ]
 
 # Duplicate merge (contacts/views/merge.py).

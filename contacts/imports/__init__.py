@@ -45,12 +45,12 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, connection, transaction
 from django.db.models.functions import Lower
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import access
-from contacts import selectors
 from contacts.imports import files, shell, values
 from contacts.imports.files import SAMPLE_BYTES
 from contacts.imports.rows import (
@@ -95,11 +95,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CHOICE_FIELDS",
     "FIELDS",
-    "assignable",
     "choice_table",
     "errors_csv",
     "guess_mapping",
-    "guess_value_map",
     "import_check",
     "import_commit",
     "import_file",
@@ -146,19 +144,8 @@ def _open_rows(job: ImportJob) -> Generator[list[str], None, None]:
         yield from files.iter_rows(handle, job.format)
 
 
-def assignable(actor: User) -> list[User]:
-    """The active users the actor may make the owner of imported contacts."""
-    users = selectors.assignable_users(user=actor)
-    return [u for u in users if access.can_assign(actor, Contact, u)]
-
-
 def _parser(job: ImportJob, actor: User) -> RowParser:
-    owners: dict[str, int] = {}
-    if "owner" in job.mapping.values():
-        for user in assignable(actor):
-            names = [user.get_full_name(), f"{user.last_name} {user.first_name}", str(user)]
-            for key in values.owner_keys(email=user.email, names=names):
-                owners.setdefault(key, user.pk)
+    owners = shell.owner_index(actor, IMPORTER) if "owner" in job.mapping.values() else {}
     return RowParser(
         job.mapping,
         value_map=job.value_map,
@@ -250,11 +237,8 @@ def import_upload(
 
     Refuses (DomainError, nothing stored) files that are empty, too large, of another type, not
     text or not a workbook, or without a header row."""
-    if entity == shell.CONTACT:
-        if not access.has_model_perm(actor, Contact, "import"):
-            raise DomainError(_("Your role may not import contacts."))
-    else:
-        shell.require_import(actor, shell.importer_for(entity))
+    importer = shell.importer_for(entity)
+    shell.require_import(actor, importer)
     name = Path(file.name or "").name
     if not name.lower().endswith((".csv", ".txt", ".xlsx")):
         raise DomainError(_("Upload a .csv or .xlsx file."), field="file")
@@ -289,10 +273,7 @@ def import_upload(
         job.file.delete(save=False)
         raise
     job.headers = [h.strip()[:100] for h in header]
-    if entity == shell.CONTACT:
-        job.mapping = guess_mapping(job.headers)
-    else:
-        job.mapping = shell.guess_mapping(shell.importer_for(entity), job.headers)
+    job.mapping = shell.guess_mapping(importer, job.headers)
     job.column_values = _column_values(job)
     job.external_source = guess_source(job.headers)
     # Unknown for a workbook that does not state its size: treated as large (checked in Celery).
@@ -342,8 +323,8 @@ def import_preview(job: ImportJob) -> list[list[str]]:
         rows.close()
 
 
-def _check_owner(actor: User, owner: User) -> None:
-    if not owner.is_active or not access.can_assign(actor, Contact, owner):
+def _check_owner(actor: User, owner: User, importer: shell.Importer) -> None:
+    if not owner.is_active or not access.can_assign(actor, importer.model, owner):
         raise DomainError(
             _("You may not make %(user)s the owner.") % {"user": owner}, field="default_owner"
         )
@@ -357,35 +338,6 @@ def value_choices(job: ImportJob, field: str) -> list[str]:
     lowered = {v.lower() for v in found}
     found += [v for v in job.unknown_values.get(field, []) if v.lower() not in lowered]
     return found
-
-
-def guess_value_map(job: ImportJob, actor: User) -> dict[str, dict[str, Any]]:
-    """For each mapped choice column, each of its values our own labels do not cover -> a
-    guess (our value, or "" to leave it empty); for the owner column, each value a user's email
-    or name matches -> that user's id (an owner left out follows `unknown_owner_error`). What
-    the user chose before wins over the guesses."""
-    guessed: dict[str, dict[str, Any]] = {}
-    for field in CHOICE_FIELDS:
-        if field in job.mapping.values():
-            known = choice_table(CHOICE_FIELDS[field])
-            guessed[field] = values.guess_values(field, value_choices(job, field), known)
-    if "owner" in job.mapping.values():
-        parse = _parser(job, actor)
-        guessed["owner"] = {
-            v.lower(): found for v in value_choices(job, "owner") if (found := parse._owner(v))
-        }
-    for field, chosen in job.value_map.items():
-        if field in guessed:
-            guessed[field].update(chosen)
-    return guessed
-
-
-def _clean_value_map(
-    job: ImportJob, value_map: dict[str, dict[str, Any]] | None, actor: User
-) -> dict[str, dict[str, Any]]:
-    """Only mapped fields, our values and assignable owners; guesses where the user gave none."""
-    importer = shell.importer_for(shell.CONTACT)
-    return shell.clean_value_map(importer, guess_value_map(job, actor), value_map, actor)
 
 
 def _check_tags(names: list[str], actor: User) -> None:
@@ -412,64 +364,48 @@ def import_set_mapping(
     *,
     job: ImportJob,
     mapping: dict[str, str],
-    skip_duplicates: bool,
     tag_names: str,
     actor: User,
     default_owner: User | None = None,
     value_map: dict[str, dict[str, Any]] | None = None,
-    write_mode: str = ImportMode.CREATE,
     keep_valid: bool = False,
-    external_source: str | None = None,
     unknown_owner_error: bool = False,
-    day_first: bool | None = None,
+    **options: Any,
 ) -> ImportJob:
     """Save the column and value mappings and options (status MAPPED); then import_check.
     Atomic; writes nothing but the job (tags are created by the commit).
 
     `value_map` ({field: {value in the file: ours}}, "" / 0 for empty / the default owner) is
-    completed with guesses for values it does not name. `day_first` None: guessed from the
-    created-date column's values."""
+    completed with guesses for values it does not name. `options`: the importer's own settings
+    (shell.Options; contacts: skip_duplicates, write_mode, external_source, day_first),
+    ignored for an importer without them."""
     if job.status not in MAPPABLE:
         raise DomainError(_("This import is already under way."))
-    if job.entity != shell.CONTACT:
-        return _set_mapping_shell(
-            job=job,
-            mapping=mapping,
-            tag_names=tag_names,
-            actor=actor,
-            default_owner=default_owner,
-            value_map=value_map,
-            keep_valid=keep_valid,
-            unknown_owner_error=unknown_owner_error,
-        )
+    importer = shell.importer_for(job.entity)
+    shell.require_import(actor, importer)
     cleaned = {
-        k: v for k, v in mapping.items() if v and v in FIELDS and k.isdigit() and k in _cols(job)
+        k: v
+        for k, v in mapping.items()
+        if v and v in importer.fields and k.isdigit() and k in _cols(job)
     }
     targets = list(cleaned.values())
     if len(targets) != len(set(targets)):
         raise DomainError(_("Two columns are mapped to the same field."))
-    if not NAME_FIELDS & set(targets):
-        raise DomainError(_("Map at least a name or an email column."))
-    if write_mode not in ImportMode.values:
-        raise DomainError(_("Pick what to do with existing contacts."), field="write_mode")
+    if not importer.required_any & set(targets):
+        labels = ", ".join(str(importer.fields[f]) for f in sorted(importer.required_any))
+        message = importer.required_message or _("Map at least one of: %(fields)s.")
+        raise DomainError(str(message) % {"fields": labels})
+    job.mapping = cleaned
+    if importer.options is not None:
+        importer.options.apply(job, actor, options)
     if default_owner is not None:
-        _check_owner(actor, default_owner)
+        _check_owner(actor, default_owner, importer)
     tags = [t for t in TAG_SPLIT.split(tag_names) if t.strip()]
     _check_tags(tags, actor)
-    job.mapping = cleaned
-    job.value_map = _clean_value_map(job, value_map, actor)
-    if day_first is None:
-        index = next((i for i, t in cleaned.items() if t == "created_at"), None)
-        day_first = values.looks_day_first(job.column_values.get(index or "", []))
-    job.day_first = day_first
-    job.write_mode = write_mode
+    guessed = shell.guess_value_map(importer, job, actor, value_choices)
+    job.value_map = shell.clean_value_map(importer, guessed, value_map, actor)
     job.keep_valid = keep_valid
     job.unknown_owner_error = unknown_owner_error
-    source = job.external_source if external_source is None else external_source
-    job.external_source = source.strip().lower()[:40]
-    if "external_id" in targets and not job.external_source:
-        job.external_source = "import"
-    job.skip_duplicates = skip_duplicates
     job.tag_names = ", ".join(t.strip()[:60] for t in tags)[:200]
     job.default_owner = default_owner
     job.status = ImportStatus.MAPPED
@@ -512,10 +448,11 @@ def import_validate(*, job_id: int, actor: User) -> ImportJob:
     if not claimed:
         return job
     try:
-        if job.entity == shell.CONTACT:
-            _validate(job, actor)
+        importer = shell.importer_for(job.entity)
+        if importer.steps is not None:
+            importer.steps.check(job, actor)
         else:
-            _validate_shell(job, actor, shell.importer_for(job.entity))
+            _validate_shell(job, actor, importer)
     except DomainError as exc:
         job.status, job.message = ImportStatus.FAILED, exc.message
     job.save()
@@ -580,53 +517,79 @@ def _matcher(job: ImportJob, actor: User) -> Matcher:
     )
 
 
+class CheckReport:
+    """What a check step found, for any importer: row problems (the first MAX_STORED_ERRORS
+    kept, with their column's header), skipped rows, updates and values no mapping covered;
+    `finish()` sets the job's outcome."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        headers = {str(i): h for i, h in enumerate(job.headers)}
+        self.column_of = {target: headers.get(index, "") for index, target in job.mapping.items()}
+        self.errors: list[dict[str, Any]] = []
+        self.error_count = self.total = self.skipped = self.rejected = self.updates = 0
+        self.unknown: dict[str, dict[str, str]] = {}
+
+    def add(self, row: int, field: str, message: str, *, skip: bool = False) -> None:
+        self.error_count += not skip
+        if len(self.errors) < MAX_STORED_ERRORS:
+            entry = {"row": row, "column": self.column_of.get(field, ""), "message": message}
+            self.errors.append({**entry, "skip": True} if skip else entry)
+
+    def row(
+        self, number: int, errors: list[tuple[str, str]], unknown: list[tuple[str, str]]
+    ) -> None:
+        self.total += 1
+        self.rejected += bool(errors)
+        for field, message in errors:
+            self.add(number, field, message)
+        for field, value in unknown:
+            seen = self.unknown.setdefault(field, {})
+            if len(seen) < MAX_UNKNOWN:
+                seen.setdefault(value.lower(), value[:100])
+
+    def skip(self, number: int, reason: str) -> None:
+        self.skipped += 1
+        self.add(number, "", reason, skip=True)
+
+    def progress(self) -> None:
+        cache.set(_progress_key(self.job.pk), self.total, PROGRESS_TTL)
+        jobs.progress(done=self.total)  # the reaper's sign of life, when run as a job
+
+    def finish(self) -> None:
+        job = self.job
+        if self.total == 0:
+            self.add(0, "", _("The file has no rows below the header."))
+        job.total_rows, job.processed_rows, job.skipped_count = self.total, 0, self.skipped
+        job.updated_count, job.rejected_count = self.updates, self.rejected
+        job.errors, job.error_count = self.errors, self.error_count
+        job.unknown_values = {field: sorted(v.values()) for field, v in self.unknown.items()}
+        # With keep_valid, row errors set rows aside rather than stopping the import (errors of
+        # the whole file, row 0, always stop it), as long as some row remains to import.
+        whole_file = any(e["row"] == 0 and not e.get("skip") for e in self.errors)
+        set_aside = job.keep_valid and not whole_file and self.rejected < self.total
+        invalid = self.error_count and not set_aside
+        job.status = ImportStatus.INVALID if invalid else ImportStatus.VALID
+
+
 def _validate(job: ImportJob, actor: User) -> None:
-    errors: list[dict[str, Any]] = []
-    error_count = total = skipped = rejected = updates = 0
-    unknown: dict[str, dict[str, str]] = {}
-    headers = {str(i): h for i, h in enumerate(job.headers)}
-    column_of = {target: headers.get(index, "") for index, target in job.mapping.items()}
+    """The contacts' check step: RowParser, the checks across rows and the matcher, as the
+    commit runs them."""
+    report = CheckReport(job)
     matcher = _matcher(job, actor)
-
-    def add(row: int, field: str, message: str, *, skip: bool = False) -> None:
-        nonlocal error_count
-        error_count += not skip
-        if len(errors) < MAX_STORED_ERRORS:
-            entry = {"row": row, "column": column_of.get(field, ""), "message": message}
-            errors.append({**entry, "skip": True} if skip else entry)
-
     for chunk in _checked_chunks(job, actor):
         for row in chunk:
-            total += 1
-            rejected += bool(row.errors)
-            for field, message in row.errors:
-                add(row.number, field, message)
-            for field, value in row.unknown:
-                seen = unknown.setdefault(field, {})
-                if len(seen) < MAX_UNKNOWN:
-                    seen.setdefault(value.lower(), value[:100])
+            report.row(row.number, row.errors, row.unknown)
         for number, decision in matcher.decide([r for r in chunk if not r.errors]).items():
             if decision.contact_id is None:
-                skipped += 1
-                add(number, "", decision.reason, skip=True)
+                report.skip(number, decision.reason)
             else:
-                updates += 1
-        cache.set(_progress_key(job.pk), total, PROGRESS_TTL)
-        jobs.progress(done=total)  # the reaper's sign of life, when run as a job
-        if total > MAX_ROWS:
-            add(0, "", _("The file has more than %(n)d rows. Split it.") % {"n": MAX_ROWS})
+                report.updates += 1
+        report.progress()
+        if report.total > MAX_ROWS:
+            report.add(0, "", _("The file has more than %(n)d rows. Split it.") % {"n": MAX_ROWS})
             break
-    if total == 0:
-        add(0, "", _("The file has no rows below the header."))
-    job.total_rows, job.processed_rows, job.skipped_count = total, 0, skipped
-    job.updated_count, job.rejected_count = updates, rejected
-    job.errors, job.error_count = errors, error_count
-    job.unknown_values = {field: sorted(v.values()) for field, v in unknown.items()}
-    # With keep_valid, row errors set rows aside rather than stopping the import (errors of the
-    # whole file, row 0, always stop it), as long as some row remains to import.
-    whole_file = any(e["row"] == 0 and not e.get("skip") for e in errors)
-    set_aside = job.keep_valid and not whole_file and rejected < total
-    job.status = ImportStatus.INVALID if error_count and not set_aside else ImportStatus.VALID
+    report.finish()
 
 
 @transaction.atomic
@@ -667,6 +630,7 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
     job = ImportJob.objects.select_related("default_owner").get(pk=job_id)
     if job.status != ImportStatus.IMPORTING:
         return job
+    importer = shell.importer_for(job.entity)
     unexpected: Exception | None = None
     try:
         with transaction.atomic(), set_actor(actor), connection.cursor() as cursor:
@@ -678,11 +642,11 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
                 return job
             try:
                 with transaction.atomic():  # a savepoint: the rows, all or nothing
-                    if job.entity == shell.CONTACT:
-                        created, updated, skipped, rejected = _write_all(job, actor, cursor)
+                    if importer.steps is not None:
+                        counts = importer.steps.commit(job, actor, cursor)
                     else:
-                        importer = shell.importer_for(job.entity)
-                        created, updated, skipped, rejected = _write_shell(job, actor, importer)
+                        counts = _write_shell(job, actor, importer)
+                    created, updated, skipped, rejected = counts
             except DomainError as exc:
                 job.status, job.message = ImportStatus.FAILED, exc.message
             except OperationalError:
@@ -710,10 +674,8 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
         raise TransientError(str(exc)) from exc
     finally:
         cache.delete(_progress_key(job_id))
-    if job.status == ImportStatus.DONE and job.entity == shell.CONTACT:
-        # COPY sent no signals: drop the list-plan hints
-        bump_list_version(Contact)
-        bump_list_version(Company)
+    if job.status == ImportStatus.DONE and importer.steps is not None:
+        importer.steps.done()
     if unexpected is not None:
         raise unexpected
     return job
@@ -722,7 +684,7 @@ def import_commit(*, job_id: int, actor: User) -> ImportJob:
 def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int, int, int]:
     """(created, updated, skipped, rejected); the rejected rows are saved on the job."""
     owner = job.default_owner or actor
-    _check_owner(actor, owner)
+    _check_owner(actor, owner, IMPORTER)
     job_tags = tags_get_or_create(names=TAG_SPLIT.split(job.tag_names), actor=actor)
     cursor.execute(_SESSION_SETTINGS)
     rejected = RejectedRows(job.headers) if job.keep_valid else None
@@ -735,7 +697,7 @@ def _write_all(job: ImportJob, actor: User, cursor: Any) -> tuple[int, int, int,
         now=timezone.now(),
         source=job.external_source,
         # The owners rows may name: those the actor may assign (as checked in RowParser).
-        owner_teams={u.pk: u.team_id for u in assignable(actor)}
+        owner_teams={u.pk: u.team_id for u in shell.assignable(actor, IMPORTER)}
         if "owner" in job.mapping.values()
         else {},
         rejected=rejected,
@@ -825,54 +787,6 @@ def errors_csv(job: ImportJob) -> str:
 # --- the shell for registered importers (contacts.imports.shell) ---------------------------
 
 
-def _set_mapping_shell(
-    *,
-    job: ImportJob,
-    mapping: dict[str, str],
-    tag_names: str,
-    actor: User,
-    default_owner: User | None,
-    value_map: dict[str, dict[str, Any]] | None,
-    keep_valid: bool,
-    unknown_owner_error: bool,
-) -> ImportJob:
-    importer = shell.importer_for(job.entity)
-    shell.require_import(actor, importer)
-    cleaned = {
-        k: v
-        for k, v in mapping.items()
-        if v and v in importer.fields and k.isdigit() and k in _cols(job)
-    }
-    targets = list(cleaned.values())
-    if len(targets) != len(set(targets)):
-        raise DomainError(_("Two columns are mapped to the same field."))
-    if not importer.required_any & set(targets):
-        labels = ", ".join(str(importer.fields[f]) for f in sorted(importer.required_any))
-        raise DomainError(_("Map at least one of: %(fields)s.") % {"fields": labels})
-    if default_owner is not None and (
-        not default_owner.is_active or not access.can_assign(actor, importer.model, default_owner)
-    ):
-        raise DomainError(
-            _("You may not make %(user)s the owner.") % {"user": default_owner},
-            field="default_owner",
-        )
-    tags = [t for t in TAG_SPLIT.split(tag_names) if t.strip()]
-    _check_tags(tags, actor)
-    job.mapping = cleaned
-    guessed = shell.guess_value_map(importer, job, actor, value_choices)
-    job.value_map = shell.clean_value_map(importer, guessed, value_map, actor)
-    job.keep_valid = keep_valid
-    job.unknown_owner_error = unknown_owner_error
-    job.tag_names = ", ".join(t.strip()[:60] for t in tags)[:200]
-    job.default_owner = default_owner
-    job.status = ImportStatus.MAPPED
-    job.errors, job.error_count, job.processed_rows, job.skipped_count = [], 0, 0, 0
-    job.rejected_count = 0
-    job.message = ""
-    job.save()
-    return job
-
-
 def _shell_chunks(
     job: ImportJob, actor: User, importer: shell.Importer
 ) -> Iterator[list[shell.ShellRow]]:
@@ -893,35 +807,16 @@ def _job_tags(job: ImportJob, actor: User) -> list[Tag]:
 
 
 def _validate_shell(job: ImportJob, actor: User, importer: shell.Importer) -> None:
-    """The check step of a registered importer: its writer runs on every row in a transaction
-    that is rolled back, so the checks are exactly the commit's."""
-    errors: list[dict[str, Any]] = []
-    counts = {"error": 0, "total": 0, "skipped": 0, "rejected": 0}
-    unknown: dict[str, dict[str, str]] = {}
-    headers = {str(i): h for i, h in enumerate(job.headers)}
-    column_of = {target: headers.get(index, "") for index, target in job.mapping.items()}
-
-    def add(row: int, field: str, message: str, *, skip: bool = False) -> None:
-        counts["error"] += not skip
-        if len(errors) < MAX_STORED_ERRORS:
-            entry = {"row": row, "column": column_of.get(field, ""), "message": message}
-            errors.append({**entry, "skip": True} if skip else entry)
+    """The check step of an importer with a `write`: the writer runs on every row in a
+    transaction that is rolled back, so the checks are exactly the commit's."""
+    report = CheckReport(job)
 
     def on_chunk(chunk: list[shell.ShellRow], _created: int) -> None:
         for row in chunk:
-            counts["total"] += 1
-            counts["rejected"] += bool(row.errors)
-            for field, message in row.errors:
-                add(row.number, field, message)
+            report.row(row.number, row.errors, row.unknown)
             if row.skip and not row.errors:
-                counts["skipped"] += 1
-                add(row.number, "", row.skip, skip=True)
-            for field, value in row.unknown:
-                seen = unknown.setdefault(field, {})
-                if len(seen) < MAX_UNKNOWN:
-                    seen.setdefault(value.lower(), value[:100])
-        cache.set(_progress_key(job.pk), counts["total"], PROGRESS_TTL)
-        jobs.progress(done=counts["total"])
+                report.skip(row.number, row.skip)
+        report.progress()
 
     shell.run(
         job,
@@ -932,17 +827,7 @@ def _validate_shell(job: ImportJob, actor: User, importer: shell.Importer) -> No
         on_chunk=on_chunk,
         job_tags=lambda: _job_tags(job, actor),
     )
-    total = counts["total"]
-    if total == 0:
-        add(0, "", _("The file has no rows below the header."))
-    job.total_rows, job.processed_rows, job.skipped_count = total, 0, counts["skipped"]
-    job.updated_count, job.rejected_count = 0, counts["rejected"]
-    job.errors, job.error_count = errors, counts["error"]
-    job.unknown_values = {field: sorted(v.values()) for field, v in unknown.items()}
-    whole_file = any(e["row"] == 0 and not e.get("skip") for e in errors)
-    set_aside = job.keep_valid and not whole_file and counts["rejected"] < total
-    invalid = counts["error"] and not set_aside
-    job.status = ImportStatus.INVALID if invalid else ImportStatus.VALID
+    report.finish()
 
 
 def _write_shell(
@@ -989,20 +874,76 @@ def _write_shell(
     return created, 0, counts["skipped"], job.rejected_count
 
 
-shell.register_importer(
-    shell.Importer(
-        entity=shell.CONTACT,
-        model=Contact,
-        fields=FIELDS,
-        guesses=GUESSES,
-        required_any=frozenset(NAME_FIELDS),
-        choices=CHOICE_FIELDS,
-        limits=LIMITS,
-        write=None,  # the COPY pipeline above (writing.Writer)
-        start_url="contacts:import-start",
-        detail_url="contacts:import-detail",
-        list_url="contacts:contact-list",
-        title=gettext_lazy("Import contacts"),
-        denied=gettext_lazy("Your role may not import contacts."),
-    )
+# --- contacts on the shell: their options, and the COPY pipeline above as the importer's steps
+
+
+def _read_contact_options(post: QueryDict) -> dict[str, Any]:
+    return {
+        "skip_duplicates": post.get("skip_duplicates") == "on",
+        "write_mode": post.get("write_mode") or ImportMode.CREATE,
+        "external_source": post.get("external_source"),
+        "day_first": post.get("day_first") == "on" if "dates" in post else None,
+    }
+
+
+def _apply_contact_options(job: ImportJob, actor: User, options: dict[str, Any]) -> None:
+    """What to do with contacts that exist (create, update, both; skip duplicates), the source
+    system kept with external ids, and the date order (None: guessed from the created dates)."""
+    write_mode = options.get("write_mode", ImportMode.CREATE)
+    if write_mode not in ImportMode.values:
+        raise DomainError(_("Pick what to do with existing contacts."), field="write_mode")
+    day_first = options.get("day_first")
+    if day_first is None:
+        index = next((i for i, t in job.mapping.items() if t == "created_at"), None)
+        day_first = values.looks_day_first(job.column_values.get(index or "", []))
+    job.day_first = day_first
+    job.write_mode = write_mode
+    external_source = options.get("external_source")
+    source = job.external_source if external_source is None else external_source
+    job.external_source = source.strip().lower()[:40]
+    if "external_id" in job.mapping.values() and not job.external_source:
+        job.external_source = "import"
+    job.skip_duplicates = bool(options.get("skip_duplicates", True))
+
+
+def _contact_options_context(job: ImportJob) -> dict[str, Any]:
+    return {
+        "modes": ImportMode.choices,
+        "has_external_id": "external_id" in job.mapping.values(),
+        "has_created_at": "created_at" in job.mapping.values(),
+    }
+
+
+def _contacts_changed() -> None:
+    """COPY sent no signals: drop the list-plan hints."""
+    bump_list_version(Contact)
+    bump_list_version(Company)
+
+
+IMPORTER = shell.Importer(
+    entity=shell.CONTACT,
+    model=Contact,
+    fields=FIELDS,
+    guesses=GUESSES,
+    required_any=frozenset(NAME_FIELDS),
+    required_message=gettext_lazy("Map at least a name or an email column."),
+    choices=CHOICE_FIELDS,
+    limits=LIMITS,
+    steps=shell.Steps(
+        check=_validate,
+        commit=_write_all,
+        done=_contacts_changed,
+    ),
+    options=shell.Options(
+        template="contacts/import_options.html",
+        read=_read_contact_options,
+        apply=_apply_contact_options,
+        context=_contact_options_context,
+    ),
+    start_url="contacts:import-start",
+    detail_url="contacts:import-detail",
+    list_url="contacts:contact-list",
+    title=gettext_lazy("Import contacts"),
+    denied=gettext_lazy("Your role may not import contacts."),
 )
+shell.register_importer(IMPORTER)

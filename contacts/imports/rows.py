@@ -111,13 +111,16 @@ _PLAIN_EMAIL = re.compile(
 _url = URLValidator(schemes=["http", "https"])
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str]:
-    """Column index (as text) -> target field, from header names in English or Chinese."""
+def guess_mapping(
+    headers: list[str], guesses: list[tuple[str, str]] | None = None
+) -> dict[str, str]:
+    """Column index (as text) -> target field, from header names in English or Chinese:
+    `guesses` (field, regex) in order, the first match wins (default: the contact's)."""
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for index, header in enumerate(headers):
         name = header.strip().lower()
-        for target, pattern in GUESSES:
+        for target, pattern in GUESSES if guesses is None else guesses:
             if target not in used and re.search(pattern, name):
                 mapping[str(index)] = target
                 used.add(target)

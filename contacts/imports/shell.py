@@ -6,17 +6,24 @@ in a rejected-rows file), progress and the Celery jobs with their reaper (contac
 
     register_importer(Importer(entity="lead", model=Lead, fields=..., write=write_leads, ...))
 
-Contacts is registered too, but its rows go through the COPY pipeline of this package
-(`rows.py`, `writing.py`), tuned for a million rows; a registered `write` is the plain ORM
-writer for smaller tables. The writer is called with a chunk of checked rows and decides each
-one (create, skip with a reason, or a row error); it runs in a savepoint per row, and the check
-step runs the very same writer in a transaction that is rolled back, so a row the check passed
-is written by the commit.
+An importer brings one of two writers:
+
+- `write`, the plain ORM writer for smaller tables (leads): called with a chunk of checked rows,
+  it decides each one (create, skip with a reason, or a row error); it runs in a savepoint per
+  row, and the check step runs the very same writer in a transaction that is rolled back, so a
+  row the check passed is written by the commit.
+- `steps`, a pipeline of its own for big tables (contacts: the COPY pipeline of this package,
+  `rows.py`, `writing.py`, tuned for a million rows): its row checks and its commit, which runs
+  inside the shell's transaction and advisory lock.
+
+Extra settings of the mapping step (contacts: create/update mode, duplicates, source system,
+date order) are `options`: a partial shown in the generic mapping form, the posted fields it
+reads and the service hook that checks and stores them. The pages (`views.py`,
+templates/imports/) are the same for every importer.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from accounts import access
-from contacts.imports import values
+from contacts.imports import rows, values
 from contacts.imports.rows import TAG_SPLIT, choice_table
 from contacts.validators import validate_email_address
 from crm.errors import DomainError
@@ -74,6 +82,36 @@ class WriteContext:
         return owner
 
 
+Counts = tuple[int, int, int, int]  # created, updated, skipped, rejected
+
+
+@dataclass(frozen=True)
+class Steps:
+    """An importer's own check and commit, instead of the shell's per-row ORM writer.
+
+    `check(job, actor)` reads every row and sets the job's outcome as the shell's check does
+    (status VALID or INVALID, errors, counts, unknown values); `commit(job, actor, cursor)`
+    writes every row inside the shell's transaction and lock and returns the counts (a
+    DomainError undoes it all); `done()` runs after a successful commit."""
+
+    check: Callable[[ImportJob, User], None]
+    commit: Callable[[ImportJob, User, Any], Counts]
+    done: Callable[[], None] = lambda: None
+
+
+@dataclass(frozen=True)
+class Options:
+    """Extra settings of the mapping step: `template`, a partial inside the mapping form (it
+    sees the job and `context(job)`); `read`, the posted fields -> keywords of
+    import_set_mapping; `apply(job, actor, keywords)`, which checks them (DomainError) and
+    stores them on the job."""
+
+    template: str
+    read: Callable[[QueryDict], dict[str, Any]]
+    apply: Callable[[ImportJob, User, dict[str, Any]], None]
+    context: Callable[[ImportJob], dict[str, Any]] = lambda job: {}
+
+
 @dataclass(frozen=True)
 class Importer:
     """What an app tells the shell about importing one model."""
@@ -85,15 +123,22 @@ class Importer:
     required_any: frozenset[str]  # at least one of these must be mapped
     choices: dict[str, type[models.TextChoices]]  # fields whose values map to ours
     limits: dict[str, int]  # field -> max length
-    # Writes a chunk of checked rows (row.errors / row.skip set for rows it refuses);
-    # returns the number created. None: the contacts COPY pipeline.
-    write: Callable[[WriteContext, list[ShellRow]], int] | None
     start_url: str  # URL names of the import pages (start, detail) and of the list
     detail_url: str
     list_url: str
     title: Any  # "Import leads"
     denied: Any  # "Your role may not import leads."
+    # Writes a chunk of checked rows (row.errors / row.skip set for rows it refuses);
+    # returns the number created. Or `steps`: the importer's own pipeline.
+    write: Callable[[WriteContext, list[ShellRow]], int] | None = None
+    steps: Steps | None = None
+    options: Options | None = None
+    required_message: Any = None  # when none of required_any is mapped; default: lists them
     email_fields: frozenset[str] = frozenset({"email"})
+
+    def __post_init__(self) -> None:
+        if (self.write is None) == (self.steps is None):
+            raise ValueError(f"Importer {self.entity!r}: give either write or steps.")
 
 
 importers: dict[str, Importer] = {}
@@ -120,16 +165,7 @@ def require_import(user: User, importer: Importer) -> None:
 
 
 def guess_mapping(importer: Importer, headers: list[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for index, header in enumerate(headers):
-        name = header.strip().lower()
-        for target, pattern in importer.guesses:
-            if target not in used and re.search(pattern, name):
-                mapping[str(index)] = target
-                used.add(target)
-                break
-    return mapping
+    return rows.guess_mapping(headers, importer.guesses)
 
 
 def assignable(actor: User, importer: Importer) -> list[User]:
@@ -150,9 +186,7 @@ def guess_value_map(
     if "owner" in job.mapping.values():
         index = owner_index(actor, importer)
         guessed["owner"] = {
-            v.lower(): found
-            for v in value_choices(job, "owner")
-            if (found := index.get(" ".join(v.lower().split())))
+            v.lower(): found for v in value_choices(job, "owner") if (found := find_owner(index, v))
         }
     for name, chosen in job.value_map.items():
         if name in guessed:
@@ -200,6 +234,13 @@ def owner_index(actor: User, importer: Importer) -> dict[str, int]:
         for key in values.owner_keys(email=user.email, names=names):
             owners.setdefault(key, user.pk)
     return owners
+
+
+def find_owner(index: dict[str, int], text: str) -> int | None:
+    """The user an owner cell names (by email or name, spaces ignored for "张 伟"), else None."""
+    key = " ".join(text.lower().split())
+    found = index.get(key)
+    return index.get(key.replace(" ", "")) if found is None else found
 
 
 class RowChecker:
@@ -257,8 +298,9 @@ class RowChecker:
             row.values[target] = ours
 
     def _owner(self, row: ShellRow, text: str) -> None:
-        key = " ".join(text.lower().split())
-        found = self.job.value_map.get("owner", {}).get(text.lower()) or self.owners.get(key)
+        found = self.job.value_map.get("owner", {}).get(text.lower()) or find_owner(
+            self.owners, text
+        )
         if found:
             row.owner_id = int(found)
         elif self.job.unknown_owner_error:

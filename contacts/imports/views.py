@@ -1,22 +1,25 @@
-"""The import pages of a registered importer (contacts.imports.shell): an app routes them with
-its entity, e.g. `path("import/", views.import_start, {"entity": "lead"}, name="import-start")`
+"""The import pages of every registered importer (contacts.imports.shell): an app routes them
+with its entity, e.g. `path("import/", views.import_start, {"entity": "lead"}, name="import-start")`
 and `path("import/<int:pk>/", views.import_detail, {"entity": "lead"}, name="import-detail")`.
-Upload, column and value mapping with a preview, row problems, commit, progress and the
-private downloads, only for users with the model's import permission, and only their own
-imports. (Contacts keep their own pages in contacts/views/imports.py, with their extra options.)
+Upload, column and value mapping with a preview, the importer's own options (shell.Options),
+row problems and skipped rows, commit, progress and the private downloads (the original file,
+the rejected rows), only for users with the model's import permission, and only their own
+imports. Templates: templates/imports/.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -25,14 +28,28 @@ from accounts.models import User
 from contacts import imports, selectors
 from contacts.imports import shell
 from contacts.models import ImportJob, ImportStatus
-from contacts.views.imports import RUNNING, UploadForm, _download
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
+
+RUNNING = {
+    ImportStatus.MAPPED,
+    ImportStatus.VALIDATING,
+    ImportStatus.QUEUED,
+    ImportStatus.IMPORTING,
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or Excel file"),
+        help_text=gettext_lazy("The first row names the columns. UTF-8 or GB18030 CSV, or .xlsx."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
+    )
 
 
 def _importer(request: AuthedHttpRequest, entity: str) -> shell.Importer:
     importer = shell.importers.get(entity)
-    if importer is None or importer.write is None:
+    if importer is None:
         raise Http404(_("Nothing can be imported here."))
     if not shell.may_import(request.user, importer):
         raise PermissionDenied(str(importer.denied))
@@ -42,6 +59,7 @@ def _importer(request: AuthedHttpRequest, entity: str) -> shell.Importer:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request: AuthedHttpRequest, entity: str) -> HttpResponse:
+    """Upload form and the user's recent imports; a good upload goes on to the mapping step."""
     importer = _importer(request, entity)
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
@@ -93,24 +111,45 @@ def _map(request: AuthedHttpRequest, job: ImportJob, importer: shell.Importer) -
         owner = next((u for u in choices if str(u.pk) == owner_id), None)
         if owner is None:
             raise DomainError(_("Pick an owner from the list."), field="default_owner")
+    options = importer.options.read(request.POST) if importer.options else {}
     imports.import_set_mapping(
         job=job,
         mapping=_posted_mapping(request, job, importer),
-        skip_duplicates=False,
         tag_names=request.POST.get("tag_names", ""),
         actor=request.user,
         default_owner=owner if owner and owner.pk != request.user.pk else None,
         value_map=_posted_value_map(request, importer),
         keep_valid=request.POST.get("keep_valid") == "on",
         unknown_owner_error=request.POST.get("unknown_owner") == "error",
+        **options,
     )
     imports.import_check(job=job, actor=request.user)
+
+
+def _download(job: ImportJob, what: str) -> FileResponse:
+    """The uploaded file or the rejected rows, streamed from private storage."""
+    field = job.file if what == "original" else job.rejected_file
+    if not field:
+        raise Http404(_("No such file."))
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("No such file.")) from exc
+    name = job.original_name
+    if what == "rejected":
+        name = _("%(name)s-rejected.csv") % {"name": name.rsplit(".", 1)[0]}
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def import_detail(request: AuthedHttpRequest, entity: str, pk: int) -> HttpResponseBase:
+    """One import through its steps. While it runs, `#progress` polls this URL; when it stops
+    running the poll gets 286 (stop polling) and a refresh, which shows the outcome."""
     importer = _importer(request, entity)
     job = selectors.import_job(user=request.user, pk=pk)
     if job.entity != entity:  # another entity's import: its own page
@@ -128,7 +167,7 @@ def import_detail(request: AuthedHttpRequest, entity: str, pk: int) -> HttpRespo
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "values":
+        if action == "values":  # the value mapping for the columns as chosen so far (HTMX)
             job.mapping = _posted_mapping(request, job, importer)
             context = {"job": job, "value_sections": _value_sections(request.user, job, importer)}
             return render(request, "imports/detail.html#values", context)
@@ -169,6 +208,7 @@ def _context(
         context["progress"] = done
         context["percent"] = min(100, round(100 * done / total)) if total else None
     if job.status in (ImportStatus.VALID, ImportStatus.INVALID):
+        context["skips"] = [e for e in job.errors if e.get("skip")][:200]
         context["problems"] = [e for e in job.errors if not e.get("skip")][:200]
     if job.status in imports.MAPPABLE:
         try:
@@ -185,10 +225,14 @@ def _context(
         owners = shell.assignable(request.user, importer)
         context["owners"] = owners if len(owners) > 1 else []
         context["value_sections"] = _value_sections(request.user, job, importer)
+        if importer.options is not None:
+            context.update(importer.options.context(job))
     return context
 
 
 def _value_sections(user: User, job: ImportJob, importer: shell.Importer) -> list[dict[str, Any]]:
+    """For each mapped choice or owner column: its values in the file, each with our options
+    and the one chosen (before, by our labels, or guessed)."""
     guessed = shell.guess_value_map(importer, job, user, imports.value_choices)
     headers = {target: job.headers[int(i)] for i, target in job.mapping.items()}
     sections = []

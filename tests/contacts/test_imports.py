@@ -246,3 +246,50 @@ def test_factory_contacts_and_imported_contacts_search_alike(rep, rep_client):
     html = rep_client.get(reverse("contacts:contact-list"), {"q": "person"}).content.decode()
     assert "Typed Person" in html
     assert "Imported Person" in html
+
+
+def test_contact_imports_are_served_by_the_shell_pages(
+    rep, rep_client, django_assert_max_num_queries
+):
+    """Contacts run on the import shell: the generic views and templates, with the contact
+    importer's COPY steps and its own options (write mode, duplicates, dates, source)."""
+    from django.urls import resolve
+
+    from contacts.imports import shell
+    from contacts.imports import views as shell_views
+
+    importer = shell.importers["contact"]
+    assert importer.steps is not None
+    assert importer.options is not None
+    start = resolve(reverse("contacts:import-start"))
+    detail = resolve(reverse("contacts:import-detail", args=[1]))
+    assert (start.func, start.kwargs) == (shell_views.import_start, {"entity": "contact"})
+    assert detail.func is shell_views.import_detail
+    assert detail.kwargs == {"entity": "contact", "pk": 1}
+    page = rep_client.get(reverse("contacts:import-start"))
+    assert next(t.name for t in page.templates) == "imports/start.html"
+    assert "Import contacts" in page.content.decode()
+    upload(rep_client, "people.csv", GOOD.encode())
+    job = ImportJob.objects.get(entity="contact")
+    url = reverse("contacts:import-detail", args=[job.pk])
+    with django_assert_max_num_queries(12):
+        page = rep_client.get(url)
+    names = [t.name for t in page.templates]
+    assert names[0] == "imports/detail.html"
+    assert "contacts/import_options.html" in names
+    html = page.content.decode()
+    assert 'name="write_mode"' in html
+    assert 'name="external_source"' in html
+    assert reverse("contacts:contact-list") in html  # the breadcrumb back to the list
+    # The contact's option is checked by its importer: a made-up mode is refused, not stored.
+    assert map_and_check(rep_client, job, write_mode="create\x00").status_code == 400
+    refused = map_and_check(rep_client, job, write_mode="nonsense")
+    assert refused.status_code == 422
+    assert "Pick what to do with existing contacts." in refused.content.decode()
+    assert ImportJob.objects.get().status == ImportStatus.UPLOADED
+    map_and_check(rep_client, job, write_mode="create", external_source=" HubSpot ")
+    job.refresh_from_db()
+    assert (job.status, job.external_source) == (ImportStatus.VALID, "hubspot")
+    assert rep_client.post(url, {"action": "commit"}).status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportStatus.QUEUED
