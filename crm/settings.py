@@ -301,6 +301,9 @@ SUPPORT_EMAIL_ADDRESSES = env_list("SUPPORT_EMAIL_ADDRESSES")
 SUPPORT_DEFAULT_QUEUE = env("SUPPORT_DEFAULT_QUEUE")
 SUPPORT_CHAT_CHANNELS = json.loads(env("SUPPORT_CHAT_CHANNELS", "{}"))
 SUPPORT_REQUEST_RATE = (env_int("SUPPORT_REQUEST_LIMIT", 5), env_int("SUPPORT_REQUEST_WINDOW", 600))
+# Knowledge base: load jieba's Chinese dictionary when a process starts (1/0). Unset: gunicorn
+# workers do and Celery worker processes do (kb/apps.py); tests and management commands do not.
+KB_WARM_UP = env_bool("KB_WARM_UP", False) if env("KB_WARM_UP") else None
 # Leads by email (leads/inbound.py): mail to these addresses becomes a lead; "address=user@x" names
 # the user who owns those leads when no assignment rule takes them (default: the first superuser).
 LEADS_EMAIL_ADDRESSES = env_list("LEADS_EMAIL_ADDRESSES")

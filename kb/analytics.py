@@ -99,10 +99,12 @@ def overview(raw_days: str | None) -> dict[str, Any]:
             "searches": searches["all"] or 0,
             "empty_searches": searches["empty"] or 0,
         },
+        # Views per day are flushed from Redis every minute (kb/counters.py).
         "top_viewed": list(
-            Article.objects.filter(view_count__gt=0)
-            .only("title", "language", "view_count")
-            .order_by("-view_count", "id")[:TOP]
+            Article.objects.filter(view_days__day__gte=since.date())
+            .annotate(period_views=Sum("view_days__views"))
+            .only("title", "language")
+            .order_by("-period_views", "id")[:TOP]
         ),
         "helpfulness": helpfulness,
         "top_searches": _searches(since, empty=False),

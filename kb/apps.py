@@ -1,5 +1,18 @@
+import os
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+
+def warm_up_wanted() -> bool:
+    """Whether this process should load jieba's dictionary at start: `KB_WARM_UP` (1/0) when
+    set; otherwise only under gunicorn (it sets SERVER_SOFTWARE in its processes), never in
+    tests or management commands. Celery workers warm up through `worker_process_init`."""
+    value = getattr(settings, "KB_WARM_UP", None)
+    if value is not None:
+        return bool(value)
+    return not settings.TESTING and os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
 
 
 class KbConfig(AppConfig):
@@ -10,8 +23,11 @@ class KbConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from celery.signals import worker_process_init
 
-        from kb import registrations
+        from crm.celery import app as celery_app
+        from crm.tags import register_taggable
+        from kb import registrations, tasks, text
         from kb.models import Article, Category, SlugRedirect
 
         auditlog.register(
@@ -24,8 +40,22 @@ class KbConfig(AppConfig):
                 "search_vector",
                 "view_count",
                 "version",
+                "position",
             ],
         )
         auditlog.register(Category, exclude_fields=["updated_at"])
         auditlog.register(SlugRedirect)
+        # Tag changes are audited as changes of tag_ids (crm.tags).
+        register_taggable(Article)
         registrations.register()
+        # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
+        # View counts wait in Redis until this adds them to PostgreSQL (kb/counters.py).
+        celery_app.conf.beat_schedule["kb-flush-views"] = {
+            "task": tasks.FLUSH_VIEWS,
+            "schedule": 60.0,
+        }
+        # jieba's dictionary takes 1-2 s to load: pay it when a worker starts, not on the first
+        # Chinese search or article save it serves.
+        worker_process_init.connect(text.warm_up_signal, weak=False, dispatch_uid="kb-warm-up")
+        if warm_up_wanted():
+            text.warm_up()

@@ -1,5 +1,11 @@
 """Demo and benchmark data: help-centre articles in English and Chinese.
 
+`seed_demo(contacts=, seed=)` (called by `manage.py seed_demo` after the contacts) writes the
+demo's help centre once: categories named in English and Chinese and a dozen published
+articles from `tests/kb/corpus/` (six in English with their Chinese translations, linked),
+written and reviewed through the services (versions, search columns, the review step), four
+of each language in the FAQ. A second run changes nothing.
+
 `seed_articles(n)` writes `n` articles (half English, half Chinese, 90 % published and public,
 the rest drafts or internal), each a variation of one of the corpus articles in
 `tests/kb/corpus/` with its own title and slug, in a few categories, with a first version, the
@@ -29,6 +35,22 @@ CATEGORIES = (
     ("sales-help", "Sales"),
     ("support-help", "Support"),
     ("account-help", "Your account"),
+)
+NAMES_ZH = {
+    "getting-started": "入门",
+    "contacts-help": "联系人",
+    "sales-help": "销售",
+    "support-help": "客户服务",
+    "account-help": "您的账户",
+}
+# The demo's articles (corpus slugs of the English ones): category, in the FAQ.
+DEMO_ARTICLES = (
+    ("import-contacts", "contacts-help", True),
+    ("merge-duplicates", "contacts-help", False),
+    ("reset-password", "account-help", True),
+    ("create-deal", "sales-help", False),
+    ("reply-ticket", "support-help", True),
+    ("language-timezone", "getting-started", True),
 )
 VARIANTS_EN = ("for teams", "on a phone", "step by step", "for administrators", "in detail")
 VARIANTS_ZH = ("团队版", "手机端", "分步说明", "管理员版", "详细说明")
@@ -115,3 +137,52 @@ def seed_articles(count: int, *, seed: int = 30) -> dict[str, Any]:
 
     public_cache_bump()
     return {"rows": written}
+
+
+def _demo_people() -> tuple[User, User] | None:
+    """The demo's support agent writes; its administrator reviews (the review step)."""
+    author = User.objects.filter(email="agent@demo.example").first()
+    reviewer = User.objects.filter(email="admin@demo.example", is_superuser=True).first()
+    return (author, reviewer) if author and reviewer else None
+
+
+def seed_demo(*, contacts: int, seed: int = 30) -> dict[str, Any]:
+    """The demo help centre (see the module's docstring); once: a second run adds nothing."""
+    from kb import services
+
+    people = _demo_people()
+    if people is None or Article.objects.filter(slug="import-contacts").exists():
+        return {}
+    author, reviewer = people
+    categories = {}
+    for position, (slug, name) in enumerate(CATEGORIES):
+        category, _created = Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "position": position}
+        )
+        if not category.name_zh:
+            category.name_zh = NAMES_ZH[slug]
+            category.save(update_fields=["name_zh"])
+        categories[slug] = category
+    rows = {row["slug"]: (language, row) for language, row in _templates()}
+    written = 0
+    with transaction.atomic():
+        for slug, category_slug, faq in DEMO_ARTICLES:
+            original = None
+            for language, key in ((Language.EN, slug), (Language.ZH_HANS, f"zh-{slug}")):
+                row = rows[key][1]
+                data = services.ArticleInput(
+                    title=row["title"],
+                    slug=row["slug"],
+                    summary=row["summary"],
+                    body=row["body"],
+                    tags=list(row["tags"]),
+                    category=categories[category_slug],
+                    language=language,
+                    is_faq=faq,
+                )
+                article = services.article_create(data=data, actor=author, translation_of=original)
+                services.article_submit_for_review(article=article, actor=author)
+                services.article_publish(article=article, actor=reviewer)
+                original = original or article
+                written += 1
+    return {"articles": written, "categories": len(categories)}

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from crm.tags import TagNamesField, tag_names
 from kb.models import Article, Category, Language, Visibility
 from kb.services import ArticleInput
 
@@ -44,11 +45,12 @@ class ArticleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18, "class": "font-monospace"}),
     )
     tags = forms.CharField(
-        label=_("Tags"),
+        label=_("Keywords"),
         max_length=500,
         required=False,
-        help_text=_("Separated by commas."),
+        help_text=_("Words that help search find this article, separated by commas."),
     )
+    tag_names = TagNamesField(label=_("Tags"), max_length=500, required=False)
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=Category.objects.none(),
@@ -71,6 +73,7 @@ class ArticleForm(forms.Form):
                 "visibility": article.visibility,
                 "language": article.language,
                 "is_faq": article.is_faq,
+                "tag_names": tag_names(article.tag_ids),
             }
         super().__init__(*args, **kwargs)
         field = self.fields["category"]
@@ -98,6 +101,7 @@ class ArticleForm(forms.Form):
             visibility=data["visibility"],
             language=data["language"],
             is_faq=data["is_faq"],
+            tag_names=tuple(data["tag_names"]),
         )
 
 
@@ -107,6 +111,7 @@ class PreviewForm(forms.Form):
 
 class CategoryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
+    name_zh = forms.CharField(label=_("Name in Chinese"), max_length=120, required=False)
     slug = forms.CharField(label=_("Slug"), max_length=120, required=False)
     parent = forms.ModelChoiceField(
         label=_("Parent category"),
@@ -114,13 +119,21 @@ class CategoryForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Pick a category from the list.")},
     )
-    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=10_000, initial=0)
+    position = forms.IntegerField(
+        label=_("Position"),
+        min_value=0,
+        max_value=10_000,
+        initial=0,
+        help_text=_("Categories are listed by position, lowest first."),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editing: Category | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["parent"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = _categories()
+        # A category is not offered as its own parent (sections below it are refused by
+        # `category_update`, which walks the chain).
+        field.queryset = _categories().exclude(pk=editing.pk) if editing else _categories()
 
 
 class ImageForm(forms.Form):

@@ -1,16 +1,19 @@
 """The staff article list, declared for the list kit (`crm.lists`): status, language,
-visibility, category and a search (the same full-text index as the help centre, internal and
-unpublished articles included, since every role with `view_article` reads them all)."""
+visibility, category, tags (the CRM's shared tags, `crm.tags`) and a search (the same
+full-text index as the help centre, internal and unpublished articles included, since every
+role with `view_article` reads them all)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.lists import ListFilterSet, ListSpec, Sort
+from crm.tags import TagFilter, attach_row_tags, tag_options
 from kb import selectors
 from kb.models import Article, Category, Language, Status, Visibility
 
@@ -43,10 +46,15 @@ class ArticleFilterSet(ListFilterSet):
         empty_label=ANY,
         error_messages={"invalid_choice": _("Pick a category from the list.")},
     )
+    tag = TagFilter()  # any of the tags, through kb_article_tag_ids (tag_ids, status)
+    more_filters = ("visibility", "category", "tag")
 
     class Meta:
         model = Article
         fields: list[str] = []
+
+    def prepare_form(self, form: forms.Form) -> None:
+        form.tag_options = tag_options()  # type: ignore[attr-defined]
 
     def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return selectors.text_filter(qs, value)
@@ -83,5 +91,7 @@ ARTICLES: ListSpec[Article] = ListSpec(
         "author__last_name",
         "author__email",
         "author__name_order",
+        "tag_ids",
     ),
+    prepare_rows=attach_row_tags,  # row.row_tags from the cached labels
 )

@@ -17,9 +17,12 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from crm.links import record_url
 from crm.models import TimeStampedModel
+from crm.tags import TagIdsField, tag_index
 
 
 class Status(models.TextChoices):
@@ -49,6 +52,8 @@ class Category(TimeStampedModel):
         related_name="children",
     )
     name = models.CharField(_("name"), max_length=120)
+    # The name shown to visitors reading the help centre in Chinese (the English one if empty).
+    name_zh = models.CharField(_("name in Chinese"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -67,6 +72,13 @@ class Category(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name in the current UI language (Chinese when set and the page is Chinese)."""
+        if self.name_zh and (get_language() or "").lower().startswith("zh"):
+            return self.name_zh
+        return self.name
+
 
 class Article(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
@@ -74,7 +86,10 @@ class Article(TimeStampedModel):
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     body = models.TextField(_("body (Markdown)"), blank=True)
     body_html = models.TextField(_("body (HTML)"), blank=True, editable=False)
-    tags = ArrayField(models.CharField(max_length=50), verbose_name=_("tags"), default=list)
+    # Keywords: words that help search and related articles find this one (versioned content).
+    tags = ArrayField(models.CharField(max_length=50), verbose_name=_("keywords"), default=list)
+    # The CRM's shared tags (crm.tags), for staff to organise articles; not versioned content.
+    tag_ids = TagIdsField()
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),
@@ -95,6 +110,8 @@ class Article(TimeStampedModel):
     # Translations of one article share a group; one article per language in a group.
     translation_group = models.UUIDField(_("translation group"), default=uuid.uuid4)
     is_faq = models.BooleanField(_("FAQ"), default=False)
+    # Order within its category (and so in the FAQ), set by the editors (`article_move`).
+    position = models.PositiveIntegerField(_("position"), default=0)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("author"),
@@ -132,6 +149,7 @@ class Article(TimeStampedModel):
                 fields=["search_title"], name="kb_article_title_trgm", opclasses=["gin_trgm_ops"]
             ),
             GinIndex(fields=["tags"], name="kb_article_tags"),
+            tag_index(name="kb_article_tag_ids", column="status"),
             models.Index(fields=["status", "visibility", "category"], name="kb_article_public"),
             models.Index(fields=["-updated_at", "-id"], name="kb_article_updated"),
         ]
@@ -147,6 +165,10 @@ class Article(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        """The staff page (the help centre's address is `kb:help-article` by slug)."""
+        return record_url("kb:article-detail", self.pk)
 
     @property
     def is_public(self) -> bool:
@@ -261,3 +283,40 @@ class SearchLog(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+class ArticleViewDay(models.Model):
+    """Views of an article on one day (UTC), flushed from Redis by `kb.tasks.flush_views`."""
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="view_days"
+    )
+    day = models.DateField(_("day"))
+    views = models.PositiveIntegerField(_("views"), default=0)
+
+    class Meta:
+        verbose_name = _("article views on a day")
+        verbose_name_plural = _("article views by day")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "day"], name="kb_viewday_one_per_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="kb_viewday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.day}: {self.views}"
+
+
+class ViewFlush(models.Model):
+    """A batch of view counts taken from Redis and added to the articles, written in the same
+    transaction: a batch whose row exists is never added again (a crash between the commit and
+    deleting the batch from Redis does not count twice)."""
+
+    batch = models.CharField(_("batch"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("view count flush")
+        verbose_name_plural = _("view count flushes")
+
+    def __str__(self) -> str:
+        return self.batch

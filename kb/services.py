@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -19,6 +19,8 @@ from accounts import access
 from accounts.models import User
 from crm.errors import DomainError
 from crm.storage import private_storage
+from crm.tags import resolve_names, tags_set
+from kb import counters
 from kb.models import (
     VERSIONED_FIELDS,
     Article,
@@ -47,6 +49,9 @@ class ArticleInput:
     visibility: str = Visibility.PUBLIC
     language: str = Language.EN
     is_faq: bool = False
+    # The CRM's shared tags by name (crm.tags; unknown names are created if the actor may add
+    # tags). None leaves them as they are (a restore: tags are not versioned content).
+    tag_names: tuple[str, ...] | None = None
 
 
 def public_cache_version() -> int:
@@ -116,6 +121,16 @@ def _save_version(article: Article, actor: User) -> ArticleVersion:
     )
 
 
+def _set_tags(article: Article, data: ArticleInput, actor: User) -> None:
+    if data.tag_names is None:
+        return
+    try:
+        ids = resolve_names(names=list(data.tag_names), actor=actor)
+        tags_set(obj=article, tags=ids, actor=actor, check=False)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="tag_names") from exc
+
+
 def _check_translation(article: Article) -> None:
     clash = Article.objects.filter(
         translation_group=article.translation_group, language=article.language
@@ -140,6 +155,7 @@ def article_create(
     _check_translation(article)
     _derive(article)
     article.save()
+    _set_tags(article, data, actor)
     _save_version(article, actor)
     return article
 
@@ -155,6 +171,7 @@ def article_update(*, article: Article, data: ArticleInput, actor: User) -> Arti
     _check_translation(article)
     _derive(article)
     article.save()
+    _set_tags(article, data, actor)
     if article.slug != old_slug:
         SlugRedirect.objects.filter(old_slug=article.slug).delete()
         SlugRedirect.objects.update_or_create(old_slug=old_slug, defaults={"article": article})
@@ -228,27 +245,125 @@ def article_archive(*, article: Article, actor: User) -> Article:
     return article
 
 
-@transaction.atomic
 def article_record_view(*, article: Article) -> None:
-    """Count one view (a single UPDATE; no read-modify-write race)."""
-    Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+    """Count one view in Redis (`kb.counters`: no database write in the request; a periodic
+    task adds the counts to the article). Fail-soft: with Redis down the view is not counted."""
+    counters.record_view(article.pk)
+
+
+def _category_slug(slug: str, name: str, *, exclude_pk: int | None) -> str:
+    slug = slugify(slug or name, allow_unicode=True)[:120]
+    if not slug:
+        raise DomainError(_("Give the category a slug made of letters or digits."), field="slug")
+    others = Category.objects.filter(slug=slug)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise DomainError(_("Another category has this slug."), field="slug")
+    return slug
 
 
 @transaction.atomic
 def category_create(
-    *, name: str, slug: str = "", parent: Category | None = None, position: int = 0
+    *,
+    name: str,
+    slug: str = "",
+    parent: Category | None = None,
+    position: int = 0,
+    name_zh: str = "",
 ) -> Category:
     """Create a category. Atomic."""
     if not name.strip():
         raise DomainError(_("A category needs a name."), field="name")
-    slug = slugify(slug or name, allow_unicode=True)
-    if Category.objects.filter(slug=slug).exists():
-        raise DomainError(_("Another category has this slug."), field="slug")
     category = Category.objects.create(
-        name=name.strip(), slug=slug, parent=parent, position=position
+        name=name.strip(),
+        name_zh=name_zh.strip(),
+        slug=_category_slug(slug, name, exclude_pk=None),
+        parent=parent,
+        position=position,
     )
     transaction.on_commit(public_cache_bump)
     return category
+
+
+@transaction.atomic
+def category_update(
+    *,
+    category: Category,
+    name: str,
+    name_zh: str = "",
+    slug: str = "",
+    parent: Category | None = None,
+    position: int = 0,
+    actor: User,
+) -> Category:
+    """Change a category's names, slug, parent and position. Atomic; the public pages are
+    retired after commit. A category cannot be its own ancestor (DomainError)."""
+    access.require(actor, category, "change")
+    if not name.strip():
+        raise DomainError(_("A category needs a name."), field="name")
+    ancestor, depth = parent, 0
+    while ancestor is not None and depth < 50:
+        if ancestor.pk == category.pk:
+            raise DomainError(
+                _("A category cannot be placed inside itself or one of its own sections."),
+                field="parent",
+            )
+        ancestor, depth = ancestor.parent, depth + 1
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    category.name = name.strip()
+    category.name_zh = name_zh.strip()
+    category.slug = _category_slug(slug, name, exclude_pk=category.pk)
+    category.parent = parent
+    category.position = position
+    category.save()
+    transaction.on_commit(public_cache_bump)
+    return category
+
+
+def category_articles(category: Category) -> QuerySet[Article]:
+    """A category's articles in the order the help centre lists them (per language, the
+    editors' position), archived ones left out."""
+    return (
+        Article.objects.filter(category=category)
+        .exclude(status=Status.ARCHIVED)
+        .order_by("language", "position", "title", "id")
+    )
+
+
+@transaction.atomic
+def article_move(*, article: Article, direction: str, actor: User) -> Article:
+    """Move an article one place up or down among its category's articles in its language
+    (the category page and the FAQ follow that order). Atomic: the siblings are locked and
+    numbered 0, 1, 2, ... so positions stay distinct; the public pages are retired after
+    commit. Moving the first one up (or the last one down) changes nothing."""
+    access.require(actor, article, "change")
+    if direction not in ("up", "down"):
+        raise DomainError(_("Move an article up or down."))
+    if article.category_id is None:
+        raise DomainError(_("Only articles in a category have a place in it."))
+    siblings = list(
+        Article.objects.select_for_update()
+        .filter(category_id=article.category_id, language=article.language)
+        .exclude(status=Status.ARCHIVED)
+        .order_by("position", "title", "id")
+        .only("id", "position")
+    )
+    ids = [a.pk for a in siblings]
+    if article.pk not in ids:
+        raise DomainError(_("Archived articles have no place in their category."))
+    i = ids.index(article.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(siblings):
+        siblings[i], siblings[j] = siblings[j], siblings[i]
+    changed = [a for n, a in enumerate(siblings) if a.position != n]
+    for n, sibling in enumerate(siblings):
+        sibling.position = n
+    if changed:
+        Article.objects.bulk_update(changed, ["position"])
+        transaction.on_commit(public_cache_bump)
+    article.position = next(a.position for a in siblings if a.pk == article.pk)
+    return article
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
 from crm import history
@@ -26,6 +27,7 @@ from crm.errors import DomainError
 from crm.http import AuthedHttpRequest
 from crm.lists import list_response
 from crm.storage import private_storage
+from crm.tags import labels_for
 from kb import analytics, compare, selectors, services
 from kb.forms import IMAGE_FORMATS, ArticleForm, CategoryForm, ImageForm, PreviewForm
 from kb.lists import ARTICLES
@@ -82,6 +84,7 @@ def article_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             history.history_entries(article), Article, viewer=user
         ),
         "helpful": analytics.article_helpfulness(article),
+        "tag_labels": labels_for(article.tag_ids),
     }
     return render(request, "kb/staff/article_detail.html", context)
 
@@ -290,6 +293,7 @@ def category_list(request: AuthedHttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.category_create(
+                    name_zh=data["name_zh"],
                     name=data["name"],
                     slug=data["slug"],
                     parent=data["parent"],
@@ -309,9 +313,105 @@ def category_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "kb/staff/category_list.html",
-        {"categories": selectors.category_tree(categories), "form": form, "can_add": can_add},
+        {
+            "categories": selectors.category_tree(categories),
+            "form": form,
+            "can_add": can_add,
+            "can_change": access.has_model_perm(user, Category, "change"),
+        },
         status=status,
     )
+
+
+def _category_page(
+    request: AuthedHttpRequest, category: Category, form: CategoryForm, status: int = 200
+) -> HttpResponse:
+    template = "kb/staff/category_edit.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#articles"
+    articles = access.scoped(request.user, Article).filter(
+        pk__in=services.category_articles(category).values("pk")
+    )
+    return render(
+        request,
+        template,
+        {
+            "category": category,
+            "form": form,
+            "articles": articles.only(
+                "title", "language", "status", "visibility", "is_faq", "position"
+            ).order_by("language", "position", "title", "id"),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def category_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """A category's names, slug, parent and position, and the order of its articles (up and
+    down buttons per language, HTMX; plain forms without JS)."""
+    category = access.get_for_user_or_404(
+        request.user,
+        Category,
+        pk,
+        action="change",
+        queryset=Category.objects.select_related("parent"),
+    )
+    initial = {
+        "name": category.name,
+        "name_zh": category.name_zh,
+        "slug": category.slug,
+        "parent": category.parent_id,
+        "position": category.position,
+    }
+    form = CategoryForm(request.POST or None, initial=initial, editing=category)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.category_update(
+                    category=category,
+                    name=data["name"],
+                    name_zh=data["name_zh"],
+                    slug=data["slug"],
+                    parent=data["parent"],
+                    position=data["position"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Category saved."))
+                return redirect("kb:category-list")
+        return _category_page(request, category, form, status=422)
+    return _category_page(request, category, form)
+
+
+@login_required
+@require_POST
+def article_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Move an article up or down in its category; answers the category's article list
+    (HTMX) or goes back to the category page."""
+    article = _article(request, pk, "change")
+    try:
+        services.article_move(
+            article=article, direction=request.POST.get("direction", ""), actor=request.user
+        )
+    except DomainError as exc:
+        if request.htmx:
+            return HttpResponse(exc.message, status=422)
+        messages.warning(request, exc.message)
+        if article.category_id is None:
+            return redirect("kb:article-detail", article.pk)
+    category = article.category
+    if category is None:  # no category to go back to
+        return redirect("kb:article-detail", article.pk)
+    if request.htmx:
+        response = _category_page(request, category, CategoryForm())
+        return response
+    return redirect("kb:category-edit", category.pk)
 
 
 @login_required

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import markdown  # type: ignore[import-untyped]
 import nh3
@@ -57,15 +58,36 @@ def cjk_bigrams(text: str) -> list[str]:
     return terms
 
 
+def _jieba() -> Any:
+    import jieba  # type: ignore[import-untyped]
+
+    if not jieba.dt.initialized:
+        jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (1-2 s), so the first Chinese search or article save of this
+    process does not wait for it (`kb.apps`: gunicorn workers, Celery worker processes)."""
+    _jieba().initialize()
+
+
+def warm_up_signal(**_kwargs: object) -> None:
+    """`worker_process_init` receiver (each Celery worker process)."""
+    warm_up()
+
+
+def dictionary_loaded() -> bool:
+    return bool(_jieba().dt.initialized)
+
+
 def jieba_words(text: str) -> list[str]:
     """Chinese runs cut into words by jieba's search mode (words and their dictionary
     sub-words: 联系人 gives 联系 联系人). It ranked better than bigrams on our corpus
     (tests/kb/test_search_quality.py, bench/results/): a bigram query needs every pair of
     neighbouring characters, so "重复客户" missed an article saying 重复 … 客户. The dictionary
     loads once per process (about a second, from jieba's cache file)."""
-    import jieba  # type: ignore[import-untyped]
-
-    jieba.setLogLevel(logging.WARNING)
+    jieba = _jieba()
     words: list[str] = []
     for run in _CJK_RUN.findall(text):
         words.extend(w for w in jieba.cut_for_search(run) if w.strip())

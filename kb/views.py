@@ -75,7 +75,7 @@ def help_category(request: HttpRequest, slug: str) -> HttpResponse:
     articles = (
         selectors.public_articles()
         .filter(category=category)
-        .order_by("language", "title")
+        .order_by("language", "position", "title", "id")  # editors set the position
         .only("title", "slug", "summary", "language")
     )
     return render(
@@ -189,7 +189,8 @@ def help_faq(request: HttpRequest) -> HttpResponse:
     faqs = (
         selectors.public_articles()
         .filter(is_faq=True, language=_ui_language())
-        .order_by("category__position", "title")
+        # Categories in their order, then the order editors set within each (`article_move`).
+        .order_by("category__position", "category_id", "position", "title", "id")
     )
     return render(request, "kb/public/faq.html", {"faqs": faqs})
 

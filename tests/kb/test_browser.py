@@ -83,3 +83,33 @@ def test_agent_writes_with_live_preview(page, live_server, granted, writer, revi
     expect(page.get_by_role("button", name="Submit for review")).to_be_visible()
     shot(page, "kb-06-article")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+
+
+def test_agent_edits_a_category_and_orders_its_articles(
+    page, live_server, granted, writer, reviewer
+):
+    from playwright.sync_api import expect
+
+    category = services.category_create(name="Contacts", slug="contacts")
+    for title in ("Alpha import", "Beta export", "Gamma merge"):
+        publish(make_article(writer, title=title, category=category, is_faq=True), reviewer)
+    sign_in(page, live_server, granted.email)
+    page.goto(f"{live_server.url}/kb/staff/categories/")
+    page.get_by_role("link", name="Edit Contacts").click()
+    page.get_by_label("Name in Chinese").fill("联系人")
+    shot(page, "kb-07-category-edit")
+    articles = page.locator("#kb-category-articles [data-kb-article]")
+    expect(articles).to_have_count(3)
+    page.get_by_role("button", name="Move Gamma merge up").click()
+    expect(articles.nth(1)).to_contain_text("Gamma merge")  # swapped in place by htmx
+    page.get_by_role("button", name="Move Gamma merge up").click()
+    expect(articles.nth(0)).to_contain_text("Gamma merge")
+    shot(page, "kb-08-category-ordered")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+    page.get_by_role("button", name="Save category").click()
+    expect(page.get_by_text("Category saved.")).to_be_visible()
+    category.refresh_from_db()
+    assert category.name_zh == "联系人"
+    page.goto(f"{live_server.url}/kb/faq/")
+    questions = page.locator("details summary")
+    expect(questions.nth(0)).to_have_text("Gamma merge")

@@ -1,0 +1,162 @@
+"""Article view counts: counted in Redis on each view, added to PostgreSQL by a periodic task.
+
+A public article page is served from the cache; writing its view count to PostgreSQL on every
+view (one UPDATE, a row lock, a WAL record) would cost more than the page. Instead a view is
+one `HINCRBY` on the day's hash in Redis (`<prefix>-kb-views:pending:<YYYY-MM-DD>`, field =
+article id), and `flush_views` (Celery beat, every minute) moves those counts to
+`Article.view_count` and `ArticleViewDay` (views per article per day, for the analytics).
+
+- **Fail-soft**: the counter goes through the cache's circuit breaker
+  (`crm.cache_backends.FailSoftRedisCache`); with Redis down a view is not counted and the page
+  is served anyway (at most the counts are lost, never the page).
+- **No double count**: a flush first renames each pending hash to a unique batch key (new views
+  go to a fresh hash), then adds a batch in one transaction that also inserts its `ViewFlush`
+  row (unique), and only then deletes the batch from Redis. A crash before the commit leaves the
+  batch for the next run; a crash after it leaves a batch whose row exists, which the next run
+  deletes without adding it again.
+- The keys are outside the cache's key prefix (`<prefix>-kb-views:…`, not `<prefix>:…`), so the
+  cache's purge after a lost invalidation does not drop pending counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from redis.exceptions import ResponseError
+
+from kb.models import Article, ViewFlush
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PENDING_DAYS = 8  # a pending hash nobody flushed expires after this long
+KEEP_FLUSHES = dt.timedelta(days=2)
+
+
+def _base() -> str:
+    return f"{getattr(cache, 'key_prefix', '') or 'crm'}-kb-views"
+
+
+def _guarded(fn: Callable[[Any], T], miss: T) -> tuple[T, bool]:
+    """Run `fn(redis_client)` through the cache's circuit breaker: (result, reached Redis).
+    A read, for the breaker: a lost count is not a lost invalidation."""
+    guard = getattr(cache, "_call", None)
+    client_of = getattr(cache, "_client", None)
+    if guard is None or client_of is None:
+        return miss, False
+    reached: list[bool] = []
+
+    def call() -> T:
+        result = fn(client_of())
+        reached.append(True)
+        return result
+
+    return guard(call, miss, write=False), bool(reached)
+
+
+def record_view(article_id: int) -> bool:
+    """Count one view of an article today (UTC). Never raises for Redis: returns whether the
+    view was counted."""
+    key = f"{_base()}:pending:{timezone.now().date().isoformat()}"
+
+    def incr(client: Any) -> None:
+        pipe = client.pipeline(transaction=False)
+        pipe.hincrby(key, str(article_id), 1)
+        pipe.expire(key, PENDING_DAYS * 24 * 3600)
+        pipe.execute()
+
+    _result, counted = _guarded(incr, None)
+    return counted
+
+
+def pending_views(article_id: int) -> int:
+    """Views counted in Redis and not yet flushed (tests, the staff page's "views" figure)."""
+
+    def read(client: Any) -> int:
+        total = 0
+        for key in client.scan_iter(match=f"{_base()}:pending:*", count=100):
+            total += int(client.hget(key, str(article_id)) or 0)
+        return total
+
+    return _guarded(read, 0)[0]
+
+
+def _add(batch: str, day: dt.date, counts: dict[int, int]) -> bool:
+    """Add one batch's counts in one transaction with its ViewFlush row; False if it was added
+    before."""
+    try:
+        with transaction.atomic():
+            ViewFlush.objects.create(batch=batch)
+            known = set(Article.objects.filter(pk__in=list(counts)).values_list("pk", flat=True))
+            rows = [(pk, n) for pk, n in sorted(counts.items()) if pk in known and n > 0]
+            if rows:
+                values = ", ".join(["(%s::bigint, %s::integer)"] * len(rows))
+                params = [v for row in rows for v in row]
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE kb_article a SET view_count = a.view_count + v.n "  # noqa: S608
+                        f"FROM (VALUES {values}) AS v(id, n) WHERE a.id = v.id",
+                        params,
+                    )
+                    cursor.execute(
+                        f"INSERT INTO kb_articleviewday (article_id, day, views) "  # noqa: S608
+                        f"SELECT v.id, %s, v.n FROM (VALUES {values}) AS v(id, n) "
+                        f"ON CONFLICT (article_id, day) "
+                        f"DO UPDATE SET views = kb_articleviewday.views + EXCLUDED.views",
+                        [day, *params],
+                    )
+    except IntegrityError:
+        return False  # this batch's row exists: it was added by an earlier (crashed) run
+    return True
+
+
+def _hgetall(client: Any, *, batch: str) -> dict[bytes, bytes]:
+    return dict(client.hgetall(batch))
+
+
+def _delete(client: Any, *, batch: str) -> int:
+    return int(client.delete(batch))
+
+
+def flush_views() -> dict[str, int]:
+    """Move the counts from Redis to PostgreSQL. Idempotent and safe to run twice at once (see
+    the module's docstring); with Redis down it does nothing (the counts wait in Redis)."""
+    base = _base()
+
+    def claim(client: Any) -> list[str]:
+        for key in list(client.scan_iter(match=f"{base}:pending:*", count=100)):
+            day = key.decode().rsplit(":", 1)[-1]
+            try:
+                client.rename(key, f"{base}:batch:{day}:{uuid.uuid4().hex}")
+            except ResponseError as exc:  # the hash went meanwhile (another flush took it)
+                if "no such key" not in str(exc).lower():
+                    raise
+        return [k.decode() for k in client.scan_iter(match=f"{base}:batch:*", count=100)]
+
+    no_batches: list[str] = []
+    batches, reached = _guarded(claim, no_batches)
+    facts = {"batches": 0, "views": 0, "skipped": 0}
+    if not reached:
+        return facts
+    for batch in batches:
+        empty: dict[bytes, bytes] = {}
+        raw, read = _guarded(partial(_hgetall, batch=batch), empty)
+        if not read:
+            break  # Redis went away: the batches wait for the next run
+        counts = {int(k): int(v) for k, v in raw.items() if k.isdigit()}
+        day = dt.date.fromisoformat(batch.split(":")[-2])
+        if _add(batch, day, counts):
+            facts["batches"] += 1
+            facts["views"] += sum(counts.values())
+        else:
+            facts["skipped"] += 1
+        _guarded(partial(_delete, batch=batch), 0)
+    ViewFlush.objects.filter(created_at__lt=timezone.now() - KEEP_FLUSHES).delete()
+    return facts
