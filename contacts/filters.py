@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models import Company, Contact, Industry, LifecycleStage, Region
 from contacts.search import search_condition
 from contacts.selectors import owner_options, tag_options
-from crm.lists import FlagFilter, ListFilterSet
+from crm.lists import ArchivedFilter, ListFilterSet, SearchFilter
 from crm.tags import TagFilter
 
 ANY = _("Any")
@@ -29,7 +29,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 class _RecordFilterSet(ListFilterSet):
     """What contacts and companies share: search, owner, stage, tags, region, dates, archive."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    q = SearchFilter(match="search")
     owner = django_filters.ChoiceFilter(
         label=_("Owner"),
         method="filter_owner",
@@ -76,7 +76,7 @@ class _RecordFilterSet(ListFilterSet):
         max_value=36500,
         widget=forms.NumberInput(attrs={"min": 1, "max": 36500}),
     )
-    archived = FlagFilter(label=_("Archived"), method="filter_archived")
+    archived = ArchivedFilter()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,9 +90,9 @@ class _RecordFilterSet(ListFilterSet):
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
         form.tag_options = tag_options()  # type: ignore[attr-defined]
 
-    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        condition = search_condition(value)
-        return qs if condition is None else qs.filter(condition)
+    def search(self, value: str) -> Q | None:
+        """What the search box matches (`SearchFilter`): full text and trigrams."""
+        return search_condition(value)
 
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
@@ -107,9 +107,6 @@ class _RecordFilterSet(ListFilterSet):
         # Never contacted counts as not contacted for any number of days.
         cutoff = timezone.now() - dt.timedelta(days=int(value))
         return qs.filter(Q(last_contacted_at__lt=cutoff) | Q(last_contacted_at__isnull=True))
-
-    def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
-        return qs.filter(archived_at__isnull=not value)
 
 
 class ContactFilterSet(_RecordFilterSet):

@@ -29,15 +29,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.http import is_fragment_request
 from crm.pagination import IN_MEMORY_COSTS, ListPage, Page, lazy_count, list_page
@@ -109,6 +110,65 @@ class FlagFilter(django_filters.Filter):
     """A checkbox: "on" is True, absent is False (a filter method still runs for False)."""
 
     field_class = forms.BooleanField
+
+
+# What a search box matches: a Q, or None for "no filter" (e.g. a query of punctuation only).
+SearchMatch = Callable[[str], Q | None]
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A list's search box (`q = SearchFilter(fields=("name", "email"))`).
+
+    The value is stripped and an empty one filters nothing; the form refuses a value longer than
+    `max_length` or holding a NUL (the page shows why, the API and exports answer 400). What
+    matches is either `fields` (each `<field>__<lookup>`, ORed; `icontains` by default) or
+    `match`: a callable `(value) -> Q | None`, or the name of a method of the FilterSet with that
+    signature when the search needs the filter set (its user, its model), e.g. `match="search"`.
+    """
+
+    def __init__(
+        self,
+        *,
+        fields: tuple[str, ...] = (),
+        match: SearchMatch | str | None = None,
+        lookup: str = "icontains",
+        label: Any = None,
+        max_length: int = 100,
+        **kwargs: Any,
+    ) -> None:
+        if bool(fields) == (match is not None):
+            raise TypeError("SearchFilter takes either fields or match")
+        super().__init__(label=label or gettext_lazy("Search"), max_length=max_length, **kwargs)
+        self.search_fields = fields
+        self.match = match
+        self.lookup = lookup
+
+    def condition(self, value: str) -> Q | None:
+        """The condition for a stripped, non-empty `value` (None: no filter)."""
+        if isinstance(self.match, str):
+            return cast("SearchMatch", getattr(self.parent, self.match))(value)
+        if self.match is not None:
+            return self.match(value)
+        condition = Q()
+        for name in self.search_fields:
+            condition |= Q(**{f"{name}__{self.lookup}": value})
+        return condition
+
+    def filter(self, qs: QuerySet[Any], value: str | None) -> QuerySet[Any]:
+        value = (value or "").strip()
+        condition = self.condition(value) if value else None
+        return qs if condition is None else qs.filter(condition)
+
+
+class ArchivedFilter(FlagFilter):
+    """The "Archived" checkbox: ticked lists only archived records, unticked (the default)
+    only the others (`<field_name> IS NULL`; `archived_at` unless told)."""
+
+    def __init__(self, *, field_name: str = "archived_at", label: Any = None, **kwargs: Any):
+        super().__init__(field_name=field_name, label=label or gettext_lazy("Archived"), **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: bool | None) -> QuerySet[Any]:
+        return qs.filter(**{f"{self.field_name}__isnull": not value})
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from contacts.selectors import owner_options
-from crm.lists import FlagFilter, ListFilterSet
+from crm.lists import ArchivedFilter, FlagFilter, ListFilterSet, SearchFilter
 from crm.tags import TagFilter, tag_options
 from leads.models import Lead, LeadSource, LeadStatus
 
@@ -18,7 +18,7 @@ ANY = _("Any")
 
 
 class LeadFilterSet(ListFilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    q = SearchFilter(fields=("display_name", "email", "company_name"))
     tag = TagFilter()  # any of the tags, through lead_active_tags (tag_ids, status)
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -55,7 +55,7 @@ class LeadFilterSet(ListFilterSet):
         widget=forms.NumberInput(attrs={"step": 1}),
     )
     review = FlagFilter(label=_("Possible duplicates"), method="filter_review")
-    archived = FlagFilter(label=_("Archived"), method="filter_archived")
+    archived = ArchivedFilter()
 
     # Behind "More filters" on the list (components/list_filters.html).
     more_filters = ("score_min", "score_max", "review", "archived")
@@ -73,21 +73,8 @@ class LeadFilterSet(ListFilterSet):
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
         form.tag_options = tag_options()  # type: ignore[attr-defined]
 
-    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(display_name__icontains=value)
-            | Q(email__icontains=value.lower())
-            | Q(company_name__icontains=value)
-        )
-
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
 
     def filter_review(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         return qs.filter(needs_review=True) if value else qs
-
-    def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
-        return qs.filter(archived_at__isnull=not value)
