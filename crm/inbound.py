@@ -59,6 +59,7 @@ class InboundMail:
     references: tuple[str, ...] = ()
     text: str = ""
     html: str = ""
+    calendar: str = ""  # the first text/calendar body part (an iTIP REPLY, REQUEST, …)
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None
     mailbox: str = ""  # the address or mailbox it was received at
@@ -123,7 +124,7 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
     assert isinstance(message, EmailMessage)
     from_pairs = email.utils.getaddresses([_header(message, "From")])
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
-    text = html = ""
+    text = html = calendar = ""
     attachments: list[InboundAttachment] = []
     for part in message.walk():
         if part.is_multipart():
@@ -148,6 +149,8 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
             text = content
         elif content_type == "text/html" and not html:
             html = content
+        elif content_type == "text/calendar" and not calendar:
+            calendar = content
     if not text and html:
         from django.utils.html import strip_tags
 
@@ -182,6 +185,7 @@ def parse(raw: bytes, *, mailbox: str = "") -> InboundMail:
         references=references,
         text=text.replace("\x00", ""),
         html=html.replace("\x00", ""),
+        calendar=calendar.replace("\x00", ""),
         attachments=tuple(attachments),
         sent_at=sent_at,
         mailbox=mailbox.lower(),

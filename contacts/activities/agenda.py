@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,6 +112,26 @@ def _meetings(user: User, team: bool) -> QuerySet[Interaction]:
     return qs.filter(owner=user)
 
 
+def _attending(user: User, low: dt.datetime, high: dt.datetime) -> list[Interaction]:
+    """Meetings from `low` to `high` a colleague invited the user to (an attendee, not taken
+    off) that they still may see. One query (index meetingattendee_user_current, then
+    primary keys)."""
+    from contacts.activities.meeting_models import MeetingAttendee
+    from contacts.activities.selectors import visible_row
+
+    invited = MeetingAttendee.objects.filter(user=user, removed_at__isnull=True).values(
+        "meeting__interaction_id"
+    )
+    rows = (
+        Interaction.objects.filter(pk__in=Subquery(invited), channel=Channel.MEETING)
+        .filter(archived_at__isnull=True, occurred_at__gte=low, occurred_at__lt=high)
+        .exclude(owner=user)
+        .select_related("owner", "contact", "company", "meeting")
+        .order_by("occurred_at", "id")[:MAX_ITEMS]
+    )
+    return [m for m in rows if visible_row(user, m)]
+
+
 def _meeting_url(interaction: Interaction) -> str:
     """A scheduled meeting's page (contacts/activities/meetings.py), else its record's."""
     if getattr(interaction, "meeting", None) is not None:
@@ -123,7 +143,8 @@ def items(
     *, user: User, start: dt.date, end: dt.date, team: bool = False
 ) -> dict[dt.date, list[Item]]:
     """Tasks (by due time) and meetings (by when they happen) from `start` to `end` (exclusive,
-    the user's days), by day, in time order. Two queries."""
+    the user's days), by day, in time order; the user's own meetings and those they are
+    invited to. Three queries."""
     low, high = _bounds(start, end)
     tasks = (
         _tasks(user, team)
@@ -131,12 +152,13 @@ def items(
         .select_related("owner", "contact", "company")
         .order_by("due_at", "id")[:MAX_ITEMS]
     )
-    meetings = (
+    own = (
         _meetings(user, team)
         .filter(occurred_at__gte=low, occurred_at__lt=high)
         .select_related("owner", "contact", "company", "meeting")  # its invitations' page
         .order_by("occurred_at", "id")[:MAX_ITEMS]
     )
+    meetings = [*own, *(_attending(user, low, high) if not team else [])]
     by_day: dict[dt.date, list[Item]] = defaultdict(list)
     for task in tasks:
         assert task.due_at is not None
@@ -214,8 +236,8 @@ def feed_user(pk: int, token: str) -> User | None:
 
 
 def feed_ics(*, user: User) -> bytes:
-    """The user's open tasks with a due time and their meetings, from 30 days back to a year
-    ahead, as iCalendar (RFC 5545). Two queries."""
+    """The user's open tasks with a due time, their meetings and those they are invited to,
+    from 30 days back to a year ahead, as iCalendar (RFC 5545). Three queries."""
     from icalendar import Calendar, Event, Todo
 
     now = timezone.now()
@@ -248,15 +270,18 @@ def feed_ics(*, user: User) -> bytes:
         event.add("dtstart", task.due_at)
         event.add("dtend", task.due_at + dt.timedelta(minutes=15))
         calendar.add_component(event)
-    meetings = (
+    own = (
         _meetings(user, team=False)
         .filter(occurred_at__gte=now - FEED_PAST, occurred_at__lt=now + FEED_FUTURE)
-        .select_related("contact", "company")
+        .select_related("contact", "company", "meeting")
         .order_by("occurred_at", "id")[:MAX_ITEMS]
     )
-    for meeting in meetings:
+    for meeting in [*own, *_attending(user, now - FEED_PAST, now + FEED_FUTURE)]:
         event = Event()
-        event.add("uid", f"meeting-{meeting.pk}@crm")
+        # A scheduled meeting keeps its invitation's UID, so a calendar that imported the
+        # invitation and subscribes to the feed shows it once.
+        planned = getattr(meeting, "meeting", None)
+        event.add("uid", planned.uid if planned is not None else f"meeting-{meeting.pk}@crm")
         event.add("summary", str(meeting))
         event.add("dtstamp", meeting.updated_at)
         event.add("dtstart", meeting.occurred_at)

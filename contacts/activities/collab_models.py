@@ -23,6 +23,59 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     ASSIGNED = "assigned", _("Assignment")
     CHANGE = "change", _("Change")
+    MAIL = "mail", _("Email received")
+
+
+class PreferenceTopic(models.TextChoices):
+    """What a user chooses to hear about (one topic covers one or more notification kinds)."""
+
+    MENTION = "mention", _("Mentions of me")
+    ASSIGNMENT = "assignment", _("Tasks assigned to me")
+    REMINDER = "reminder", _("Reminders of my tasks")
+    FOLLOW = "follow", _("Comments and changes on records I own or follow")
+    MAIL = "mail", _("Email received from my contacts")
+
+
+# Which topic decides each kind of notification.
+KIND_TOPIC: dict[str, str] = {
+    NotificationKind.MENTION: PreferenceTopic.MENTION,
+    NotificationKind.ASSIGNED: PreferenceTopic.ASSIGNMENT,
+    NotificationKind.REMINDER: PreferenceTopic.REMINDER,
+    NotificationKind.COMMENT: PreferenceTopic.FOLLOW,
+    NotificationKind.CHANGE: PreferenceTopic.FOLLOW,
+    NotificationKind.MAIL: PreferenceTopic.MAIL,
+}
+
+
+# (in the app, by email) for a topic the user never chose: everything, but received mail only in
+# the app (every customer email would otherwise become a second email).
+TOPIC_DEFAULTS: dict[str, tuple[bool, bool]] = {PreferenceTopic.MAIL: (True, False)}
+
+
+def topic_default(topic: str) -> tuple[bool, bool]:
+    return TOPIC_DEFAULTS.get(topic, (True, True))
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one topic: in the app (the bell) and/or by email. No row means both
+    (the default); `notifications.notify` reads one row per call."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    topic = models.CharField(_("topic"), max_length=12, choices=PreferenceTopic.choices)
+    in_app = models.BooleanField(_("in the app"), default=True)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "topic"], name="notificationpreference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.topic}: app={self.in_app} email={self.email}"
 
 
 class Notification(FastChoiceDisplay):
@@ -53,6 +106,9 @@ class Notification(FastChoiceDisplay):
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # False when the recipient turned this topic off in the app but wants its email: the row
+    # (created read) carries the email and stays out of the bell and the list.
+    in_app = models.BooleanField(default=True)
     # Claimed by the email task before sending, so the email goes at most once.
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
 

@@ -13,6 +13,11 @@ urlpatterns = [
     path("tasks/<int:pk>/reschedule/", collab_views.task_reschedule, name="task-reschedule"),
     path("follow/<str:label>/<int:pk>/", collab_views.follow_toggle, name="follow"),
     path("notifications/", collab_views.notification_list, name="notifications"),
+    path(
+        "notifications/settings/",
+        collab_views.notification_settings,
+        name="notification-settings",
+    ),
     path("notifications/count/", collab_views.notification_count, name="notification-count"),
     path("notifications/menu/", collab_views.notification_menu, name="notification-menu"),
     path(

@@ -24,11 +24,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from accounts import access
 from contacts.activities import agenda, comments, feed, home, notifications, selectors
+from contacts.activities.collab_models import PreferenceTopic
+from contacts.activities.models import Interaction
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -89,6 +92,49 @@ def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     if is_fragment_request(request):
         template += "#rows"
     return render(request, template, context)
+
+
+class PreferencesForm(forms.Form):
+    """Two boxes per topic: in the app, by email (unchecked boxes are simply absent)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for topic in PreferenceTopic:
+            self.fields[f"{topic.value}_app"] = forms.BooleanField(
+                label=gettext_lazy("In the app"), required=False
+            )
+            self.fields[f"{topic.value}_email"] = forms.BooleanField(
+                label=gettext_lazy("By email"), required=False
+            )
+
+    def rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [
+            (t.label, self[f"{t.value}_app"], self[f"{t.value}_email"]) for t in PreferenceTopic
+        ]
+
+    def choices(self) -> dict[str, tuple[bool, bool]]:
+        data = self.cleaned_data
+        return {t: (data[f"{t}_app"], data[f"{t}_email"]) for t in PreferenceTopic.values}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: AuthedHttpRequest) -> HttpResponse:
+    """Which notifications the user gets, per topic, in the app and by email."""
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            notifications.preferences_set(user=request.user, choices=form.choices())
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("activities:notification-settings")
+    else:
+        current = notifications.preferences(user=request.user)
+        initial = {}
+        for topic, (in_app, email) in current.items():
+            initial[f"{topic}_app"], initial[f"{topic}_email"] = in_app, email
+        form = PreferencesForm(initial=initial)
+    context = {"form": form, "has_email": bool(request.user.email)}
+    return render(request, "activities/notification_settings.html", context)
 
 
 def _next(request: AuthedHttpRequest, default: str) -> str:
@@ -330,6 +376,7 @@ def calendar_page(request: AuthedHttpRequest) -> HttpResponse:
         "error": error,
         "feed_url": feed_url,
         "views": [("month", _("Month")), ("week", _("Week")), ("day", _("Day"))],
+        "may_schedule": access.can_add(request.user, Interaction),
     }
     return render(request, "activities/calendar.html", context, status=status)
 

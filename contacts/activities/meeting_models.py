@@ -35,6 +35,15 @@ class Meeting(models.Model):
         return self.uid
 
 
+class AttendeeResponse(models.TextChoices):
+    """An attendee's answer (iCalendar PARTSTAT, RFC 5545 3.2.12), from their REPLY."""
+
+    NEEDS_ACTION = "NEEDS-ACTION", _("No answer yet")
+    ACCEPTED = "ACCEPTED", _("Accepted")
+    DECLINED = "DECLINED", _("Declined")
+    TENTATIVE = "TENTATIVE", _("Maybe")
+
+
 class MeetingAttendee(models.Model):
     """Someone invited: a contact of the record (by one of their addresses) or a colleague."""
 
@@ -53,6 +62,15 @@ class MeetingAttendee(models.Model):
         db_index=False,
     )
     removed_at = models.DateTimeField(null=True, blank=True)
+    response = models.CharField(
+        _("answer"),
+        max_length=12,
+        choices=AttendeeResponse.choices,
+        default=AttendeeResponse.NEEDS_ACTION,
+    )
+    # When the answer was given (the REPLY's DTSTAMP, else its arrival): an older REPLY
+    # arriving late does not overwrite a newer one.
+    responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("attendee")
@@ -62,6 +80,14 @@ class MeetingAttendee(models.Model):
             models.CheckConstraint(
                 condition=Q(contact__isnull=True) | Q(user__isnull=True),
                 name="meetingattendee_contact_or_user",
+            ),
+        ]
+        indexes = [
+            # A colleague's calendar: the meetings they are invited to.
+            models.Index(
+                fields=["user"],
+                condition=Q(user__isnull=False, removed_at__isnull=True),
+                name="meetingattendee_user_current",
             ),
         ]
 

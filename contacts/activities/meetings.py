@@ -49,6 +49,7 @@ from accounts.models import User
 from contacts.activities import services as activity_services
 from contacts.activities.forms import LocalDateTimeInput, now_minute
 from contacts.activities.meeting_models import (
+    AttendeeResponse,
     InvitationStatus,
     Meeting,
     MeetingAttendee,
@@ -56,6 +57,7 @@ from contacts.activities.meeting_models import (
 )
 from contacts.activities.models import Channel, Direction, Interaction
 from contacts.activities.notifications import may_see
+from contacts.activities.viewers import record_viewers
 from contacts.models import Company, Contact
 from crm import outbox
 from crm.errors import DomainError, TransientError
@@ -68,7 +70,7 @@ SEND_TASK = "contacts.activities.meetings.invitation_send"
 MAX_TITLE = 200
 MAX_DURATION = dt.timedelta(hours=24)
 MAX_ATTENDEES = 50
-MAX_COLLEAGUES = 200  # colleagues offered on the form (each checked through accounts.access)
+MAX_COLLEAGUES = 200  # colleagues offered on the form (one query: viewers.record_viewers)
 MAX_RETRIES = 5
 REQUEST, CANCEL = "REQUEST", "CANCEL"
 
@@ -137,44 +139,54 @@ def record_contacts(*, record: Contact | Company, user: User) -> list[Contact]:
 
 
 def record_colleagues(*, record: Contact | Company, user: User) -> list[User]:
-    """Active colleagues (not the user) who may see `record`: who may be invited."""
-    users = User.objects.filter(is_active=True).exclude(pk=user.pk).exclude(email="")
-    return [
-        u
-        for u in users.order_by("first_name", "last_name", "id")[:MAX_COLLEAGUES]
-        if access.can(u, record, "view")
-    ]
+    """Active colleagues (not the user, with an email address) who may see `record` and its
+    interactions: who may be invited. One query (`viewers.record_viewers`), at most
+    MAX_COLLEAGUES."""
+    users = record_viewers(record, also=Interaction).exclude(pk=user.pk).exclude(email="")
+    return list(users.order_by("first_name", "last_name", "id")[:MAX_COLLEAGUES])
 
 
-def _wanted(meeting: Meeting, data: MeetingInput) -> dict[str, dict[str, Any]]:
-    """Attendees by address: the chosen contacts of the record and the colleagues who may see
-    the meeting's record (others are left out, silently: they cannot be told about it)."""
-    interaction = meeting.interaction
-    allowed = {c.pk for c in _linked_contacts(interaction)}
+def _record_of(interaction: Interaction) -> Contact | Company:
+    return interaction.contact or interaction.company  # type: ignore[return-value]
+
+
+def _wanted(meeting: Meeting, data: MeetingInput, actor: User) -> dict[str, dict[str, Any]]:
+    """Attendees by address: contacts of the meeting's record that the actor sees (the contact
+    itself, or the company's people) and colleagues who may see the record. Anyone else (a
+    forged id, a contact of another team, a colleague without access) is refused: nothing is
+    saved. Two queries whatever the number of attendees."""
+    record = _record_of(meeting.interaction)
+    chosen = {c.pk for c in data.contacts}
+    if isinstance(record, Contact):
+        allowed = {record.pk} & chosen
+    else:
+        allowed = set(
+            access.scoped(actor, Contact)
+            .filter(pk__in=chosen, company=record, archived_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
     wanted: dict[str, dict[str, Any]] = {}
     for contact in data.contacts:
         if contact.pk not in allowed or not contact.primary_email:
             raise DomainError(_("Invite only the record's contacts."), field="contacts")
         wanted[contact.primary_email.lower()] = {"contact": contact, "name": str(contact)}
+    people = {u.pk for u in data.colleagues}
+    may = set(
+        record_viewers(record, also=Interaction).filter(pk__in=people).values_list("pk", flat=True)
+    )
     for user in data.colleagues:
-        if user.email and may_see(user, interaction):
-            wanted[user.email.lower()] = {"user": user, "name": user.get_full_name()}
+        if user.pk not in may or not user.email:
+            raise DomainError(
+                _("Invite only colleagues who may see %(record)s.") % {"record": record},
+                field="colleagues",
+            )
+        wanted[user.email.lower()] = {"user": user, "name": user.get_full_name()}
     return wanted
 
 
-def _linked_contacts(interaction: Interaction) -> list[Contact]:
-    if interaction.contact is not None:
-        return [interaction.contact]
-    if interaction.company is not None:
-        return list(
-            Contact.objects.filter(company=interaction.company, archived_at__isnull=True)[:1000]
-        )
-    return []
-
-
-def _sync_attendees(meeting: Meeting, data: MeetingInput) -> list[MeetingAttendee]:
+def _sync_attendees(meeting: Meeting, data: MeetingInput, actor: User) -> list[MeetingAttendee]:
     """Add the wanted attendees, take off the others; returns those taken off now."""
-    wanted = _wanted(meeting, data)
+    wanted = _wanted(meeting, data, actor)
     current = {a.email: a for a in meeting.attendees.all()}
     removed = []
     for email, attendee in current.items():
@@ -244,7 +256,7 @@ def meeting_schedule(*, record: Contact | Company, data: MeetingInput, actor: Us
         video_url=data.video_url,
         time_zone=getattr(actor, "time_zone", "") or "UTC",
     )
-    _sync_attendees(meeting, data)
+    _sync_attendees(meeting, data, actor)
     _queue(meeting, REQUEST, _active(meeting))
     return meeting
 
@@ -264,6 +276,7 @@ def meeting_update(*, meeting: Meeting, data: MeetingInput, actor: User) -> Meet
     meeting = _locked(meeting, actor)
     data = _check(data)
     interaction = meeting.interaction
+    moved = interaction.occurred_at != data.start or interaction.duration != data.end - data.start
     interaction.subject = data.title
     interaction.body = data.notes
     interaction.occurred_at = data.start
@@ -274,7 +287,11 @@ def meeting_update(*, meeting: Meeting, data: MeetingInput, actor: User) -> Meet
     meeting.sequence = F("sequence") + 1
     meeting.save(update_fields=["location", "video_url", "sequence"])
     meeting.refresh_from_db(fields=["sequence"])
-    removed = _sync_attendees(meeting, data)
+    removed = _sync_attendees(meeting, data, actor)
+    if moved:  # an answer was to the old time: ask again
+        meeting.attendees.exclude(response=AttendeeResponse.NEEDS_ACTION).update(
+            response=AttendeeResponse.NEEDS_ACTION, responded_at=None
+        )
     _queue(meeting, REQUEST, _active(meeting))
     _queue(meeting, CANCEL, removed)
     return meeting
@@ -580,7 +597,9 @@ def meeting_new(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
             return saved
         status = 422
     else:
-        start = now_minute() + dt.timedelta(days=1)
+        from contacts.activities.meeting_start import parse_start
+
+        start = parse_start(request.GET.get("start", "")) or now_minute() + dt.timedelta(days=1)
         form = MeetingForm(
             initial={
                 "start": start,

@@ -296,10 +296,18 @@ from contacts.activities.collab_models import (  # noqa: E402
     Follow,
     Notification,
     NotificationKind,
+    NotificationPreference,
     ReminderDelivery,
 )
 
-__all__ = ["Comment", "Follow", "Notification", "NotificationKind", "ReminderDelivery"]
+__all__ = [
+    "Comment",
+    "Follow",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "ReminderDelivery",
+]
 
 # Email's models (headers, threads, delivery, attachments, templates) live in their own module.
 from contacts.activities.mail.models import (  # noqa: E402

@@ -13,6 +13,10 @@ Any module tells a user about a record with one call, inside its own transaction
 - The email goes after the commit through `crm.outbox` (task `activities.notification_email`);
   the task claims the row (`emailed_at`) before sending, so a redelivered task sends nothing.
 - The text is rendered in the recipient's language (pass a lazy string).
+- The recipient's preferences decide (`NotificationPreference`, one row per topic, page
+  `/activities/notifications/settings/`): a topic off in the app and by email tells nothing; off
+  in the app only writes the row already read with `in_app=False` (it carries the email and
+  stays out of the bell and the list); off by email only queues no email.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,9 +35,16 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import OwnedModel
-from contacts.activities.collab_models import Notification, NotificationKind
+from contacts.activities.collab_models import (
+    KIND_TOPIC,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    PreferenceTopic,
+    topic_default,
+)
 from crm import outbox
-from crm.errors import TransientError
+from crm.errors import DomainError, TransientError
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise
@@ -103,17 +115,23 @@ def notify(
     email: bool = True,
 ) -> Notification | None:
     """Tell `recipient` about `target`, in the caller's transaction (None when they are not
-    told: they may not see the record, are inactive, or are the actor). With `email`, an email
-    follows after the commit, at most once."""
+    told: they may not see the record, are inactive, are the actor, or turned the topic off).
+    With `email` (and the recipient's preference), an email follows after the commit."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if actor is not None and recipient.pk == actor.pk:
+        return None
+    in_app, by_email = preference(user=recipient, topic=KIND_TOPIC[kind])
+    email = email and by_email and bool(recipient.email)
+    if not in_app and not email:
         return None
     if not may_see(recipient, target):
         return None
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         rendered = str(text)
     notification = Notification.objects.create(
+        in_app=in_app,
+        read_at=None if in_app else timezone.now(),
         recipient=recipient,
         actor=actor,
         kind=kind,
@@ -122,9 +140,53 @@ def notify(
         text=rendered[:500],
         url=record_url(target)[:500],
     )
-    if email and recipient.email:
+    if email:
         outbox.enqueue(EMAIL_TASK, {"notification_id": notification.pk})
     return notification
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+
+def preference(*, user: User, topic: str) -> tuple[bool, bool]:
+    """(in the app, by email) for one of the user's topics; its default when never chosen.
+    One query."""
+    row = (
+        NotificationPreference.objects.filter(user=user, topic=topic)
+        .values_list("in_app", "email")
+        .first()
+    )
+    return topic_default(topic) if row is None else (row[0], row[1])
+
+
+def preferences(*, user: User) -> dict[str, tuple[bool, bool]]:
+    """Every topic's (in the app, by email) for the user, defaults filled in. One query."""
+    chosen = {
+        topic: (in_app, email)
+        for topic, in_app, email in NotificationPreference.objects.filter(user=user).values_list(
+            "topic", "in_app", "email"
+        )
+    }
+    return {topic: chosen.get(topic, topic_default(topic)) for topic in PreferenceTopic.values}
+
+
+@transaction.atomic
+def preferences_set(*, user: User, choices: dict[str, tuple[bool, bool]]) -> None:
+    """Store the user's choices (topic -> (in the app, by email)); unknown topics are refused.
+    A topic back at its default keeps no row. Atomic."""
+    unknown = set(choices) - set(PreferenceTopic.values)
+    if unknown:
+        raise DomainError(_("Unknown notification topic."))
+    for topic, (in_app, email) in choices.items():
+        if (in_app, email) == topic_default(topic):
+            NotificationPreference.objects.filter(user=user, topic=topic).delete()
+        else:
+            NotificationPreference.objects.update_or_create(
+                user=user, topic=topic, defaults={"in_app": in_app, "email": email}
+            )
+
+
+# --- the email ---------------------------------------------------------------------------------
 
 
 def notification_email_send(*, notification_id: int) -> bool:
@@ -141,6 +203,8 @@ def notification_email_send(*, notification_id: int) -> bool:
     recipient = notification.recipient
     if not recipient.is_active or not recipient.email:
         return False
+    if not preference(user=recipient, topic=KIND_TOPIC[notification.kind])[1]:
+        return False  # turned off since the notification was made
     link = f"{settings.CRM_BASE_URL.rstrip('/')}{notification.url}" if notification.url else ""
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         subject = _("[CRM] %(text)s") % {"text": notification.text}
@@ -201,7 +265,9 @@ def inbox(
 ) -> list[Notification]:
     """The user's notifications newest first, `limit + 1` rows older than `before` (keyset on
     (created_at, id), index notification_inbox). One query."""
-    qs: QuerySet[Notification] = Notification.objects.filter(recipient=user).select_related("actor")
+    qs: QuerySet[Notification] = Notification.objects.filter(
+        recipient=user, in_app=True
+    ).select_related("actor")
     if before is not None:
         at, pk = before
         qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))

@@ -20,10 +20,13 @@ from django.db import transaction
 from django.db.models import Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from contacts.activities import hooks
+from contacts.activities.collab_models import NotificationKind
 from contacts.activities.models import (
     CALL_OUTCOMES,
     MEETING_OUTCOMES,
@@ -35,6 +38,7 @@ from contacts.activities.models import (
     Task,
     TaskStatus,
 )
+from contacts.activities.notifications import notify
 from contacts.activities.selectors import visible_row
 from contacts.models import Company, Contact
 from crm.errors import DomainError
@@ -312,7 +316,25 @@ def task_create(*, data: TaskInput, actor: User) -> Task:
             **_target_values(data.target),
         )
     hooks.activity_logged("task", task)
+    _tell_assignee(task, actor)
     return task
+
+
+def _tell_assignee(task: Task, actor: User) -> None:
+    """A task given to someone else tells them (in the app, and by email per their choice)."""
+    if task.owner_id == actor.pk:
+        return
+    notify(
+        recipient=task.owner,
+        kind=NotificationKind.ASSIGNED,
+        target=task,
+        actor=actor,
+        text=format_lazy(
+            gettext_lazy("{actor} assigned you a task: {title}"),
+            actor=str(actor),
+            title=task.title,
+        ),
+    )
 
 
 @transaction.atomic
@@ -321,6 +343,7 @@ def task_update(*, task: Task, data: TaskInput, actor: User) -> Task:
     _require_change(actor, task)
     assignee = data.assignee or task.owner
     _check_task(data, assignee, actor)
+    reassigned = assignee.pk != task.owner_id
     with set_actor(actor):
         for name in ("title", "notes"):
             setattr(task, name, getattr(data, name).strip())
@@ -333,6 +356,8 @@ def task_update(*, task: Task, data: TaskInput, actor: User) -> Task:
         for name, value in _target_values(data.target).items():
             setattr(task, name, value)
         task.save()
+    if reassigned:
+        _tell_assignee(task, actor)
     return task
 
 

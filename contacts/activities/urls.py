@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.activities import collab_urls, meetings, views
+from contacts.activities import collab_urls, meeting_start, meetings, views
 from contacts.activities.mail import urls as mail_urls
 
 app_name = "activities"
@@ -52,6 +52,7 @@ urlpatterns = [
         {"kind": "companies"},
         name="company-meeting-new",
     ),
+    path("meetings/new/", meeting_start.meeting_start, name="meeting-start"),
     path("meetings/<int:pk>/", meetings.meeting_page, name="meeting"),
     path("meetings/<int:pk>/cancel/", meetings.meeting_cancel_view, name="meeting-cancel"),
     *mail_urls.urlpatterns,

@@ -110,6 +110,7 @@ matrix.records(
 )
 matrix.route("activities:notifications", get="login")
 matrix.route("activities:notification-count", get="login")
+matrix.route("activities:notification-settings", get="login", post="login")
 matrix.route("activities:notification-menu", get="login")
 matrix.route("activities:notification-read-all", post="login")
 matrix.route("activities:notification-read", Notification, post="view")
@@ -172,6 +173,7 @@ matrix.route(
     "activities:mail-compose", Contact, get="view", post="view", perm="activities.add_interaction"
 )
 matrix.route("activities:mail-detail", Interaction, get="view")
+matrix.route("activities:mail-html", Interaction, get="view")
 matrix.route("activities:mail-attachment", MailAttachment, get="view")
 matrix.route("activities:mail-unmatched", MailMessage, get="triage")
 matrix.route("activities:mail-unmatched-detail", InboundMessage, get="view")
@@ -184,6 +186,7 @@ matrix.route("activities:my-work-count", get="login")
 matrix.route("activities:feed", get="login")
 matrix.route("activities:follow", Contact, post="view", kwargs={"label": "contacts.contact"})
 matrix.route("activities:calendar", get="login")
+matrix.route("activities:meeting-start", Interaction, get="add")
 matrix.route("activities:task-reschedule", Task, post="change")
 matrix.public("activities:calendar-feed")  # the URL's secret token is the key
 # One's own mailbox: the pages take no id.

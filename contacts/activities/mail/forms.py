@@ -33,6 +33,13 @@ class ComposeForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}))
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    formatted = forms.BooleanField(
+        label=_("Also send as formatted HTML"),
+        required=False,
+        initial=True,
+        help_text=_("Paragraphs and links in HTML, with the plain text as the alternative."),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def __init__(self, *args: Any, addresses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -42,6 +42,9 @@ class MailMessage(models.Model):
     from_name = models.CharField(max_length=200, blank=True)
     to = models.JSONField(_("to"), default=list, blank=True)
     cc = models.JSONField(_("cc"), default=list, blank=True)
+    # The HTML part, sanitised when stored (mail/html.py): no script, no event handlers, remote
+    # images held back; shown in a sandboxed frame with its own strict CSP.
+    html = models.TextField(_("HTML body"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=MailStatus.choices)
     provider_message_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)

@@ -27,15 +27,18 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile, File
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import User
 from contacts.activities import services as activity_services
+from contacts.activities.mail.html import sanitise, text_to_html
 from contacts.activities.mail.models import (
     MailAttachment,
     Mailbox,
@@ -43,7 +46,8 @@ from contacts.activities.mail.models import (
     MailStatus,
     MailTemplate,
 )
-from contacts.activities.models import Channel, Direction, Interaction
+from contacts.activities.models import Channel, Direction, Interaction, NotificationKind
+from contacts.activities.notifications import notify
 from contacts.models import Contact, ContactEmail
 from crm import crypto, inbound, mailin, outbox
 from crm.errors import DomainError, TransientError
@@ -177,6 +181,7 @@ def record_mail(
                 from_name=mail.from_name[:200],
                 to=list(mail.to)[:100],
                 cc=list(mail.cc)[:100],
+                html=sanitise(mail.html),
                 status=MailStatus.RECEIVED,
                 sent_at=mail.sent_at,
                 inbound=inbound_row,
@@ -190,9 +195,26 @@ def record_mail(
                 )
                 attachment.file.save(item.filename or "attachment", ContentFile(item.content))
             activity_services._raise_last_contacted(interaction)
+            if direction == Direction.INBOUND:
+                _tell_owner(interaction, mail)
     except IntegrityError:  # the same message, stored meanwhile by another delivery
         return MailMessage.objects.get(message_id=mail.message_id[:500], contact=contact)
     return message
+
+
+def _tell_owner(interaction: Interaction, mail: inbound.InboundMail) -> None:
+    """The contact's owner hears of a received email (topic "mail": in the app by default)."""
+    notify(
+        recipient=interaction.owner,
+        kind=NotificationKind.MAIL,
+        target=interaction,
+        actor=None,
+        text=format_lazy(
+            gettext_lazy("Email from {sender}: {subject}"),
+            sender=mail.from_name or mail.from_address,
+            subject=mail.subject[:MAX_SUBJECT] or gettext_lazy("(no subject)"),
+        ),
+    )
 
 
 # --- the unmatched-mail queue -----------------------------------------------------------------
@@ -313,6 +335,7 @@ class OutgoingMail:
     body: str
     attachments: Sequence[UploadedFile | File[bytes]] = field(default_factory=list)
     reply_to: MailMessage | None = None
+    formatted: bool = False  # also send an HTML alternative (paragraphs, links)
 
 
 def _domain() -> str:
@@ -375,6 +398,7 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
         from_address=from_address,
         from_name=actor.get_full_name(),
         to=[to],
+        html=text_to_html(body) if data.formatted else "",
         status=MailStatus.QUEUED,
         mailbox=box,
     )
@@ -438,7 +462,7 @@ def mail_deliver(*, mail_id: int, last_try: bool = False) -> bool:
             MailMessage.objects.filter(pk=mail_id).update(status=MailStatus.FAILED, error=error)
             return False
         from_email = formataddr((message.from_name, box.address))
-    email = EmailMessage(
+    email = EmailMultiAlternatives(
         subject=message.interaction.subject,
         body=message.interaction.body,
         from_email=from_email,
@@ -447,6 +471,8 @@ def mail_deliver(*, mail_id: int, last_try: bool = False) -> bool:
         headers=headers,
         connection=connection,
     )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
             email.attach(attachment.filename, handle.read(), attachment.content_type or None)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("mail/mailbox/disconnect/", views.mailbox_disconnect, name="mailbox-disconnect"),
     path("contacts/<int:pk>/email/", views.mail_compose, name="mail-compose"),
     path("mail/<int:pk>/", views.mail_detail, name="mail-detail"),
+    path("mail/<int:pk>/html/", views.mail_html, name="mail-html"),
     path("mail/attachments/<int:pk>/", views.mail_attachment, name="mail-attachment"),
     path("mail/unmatched/", views.unmatched_list, name="mail-unmatched"),
     path("mail/unmatched/<int:pk>/", views.unmatched_detail, name="mail-unmatched-detail"),

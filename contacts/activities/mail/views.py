@@ -15,11 +15,12 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from contacts.activities import selectors
-from contacts.activities.mail import mailboxes, services
+from contacts.activities.mail import html, mailboxes, services
 from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
 from contacts.activities.models import Interaction
@@ -58,6 +59,7 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 attachments=form.cleaned_data["attachments"],
                 reply_to=reply,
+                formatted=form.cleaned_data["formatted"],
             )
             try:
                 services.mail_compose(contact=contact, data=data, actor=request.user)
@@ -127,8 +129,29 @@ def mail_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "attachments": list(mail.attachments.all()) if mail else [],
         "thread": thread,
         "may_reply": access.can_add(request.user, Interaction),
+        "images": request.GET.get("images") == "1",
     }
     return render(request, "activities/mail/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+@xframe_options_sameorigin
+def mail_html(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The sanitised HTML body of an email (by its interaction id), for the sandboxed frame on
+    the email's page, under its own strict CSP (mail/html.py); remote images only with
+    `?images=1`. 404 for an email the user may not see; an empty page for one without HTML."""
+    interaction = selectors.interaction_get(user=request.user, pk=pk)
+    body = MailMessage.objects.filter(interaction=interaction).values_list("html", flat=True)
+    document = (
+        '<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
+        "</head><body>" + (body.first() or "") + "</body></html>"
+    )
+    response = HttpResponse(document, content_type="text/html; charset=utf-8")
+    response._csp_config = html.frame_policy(images=request.GET.get("images") == "1")  # type: ignore[attr-defined]
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
