@@ -1,5 +1,5 @@
 """Read-only REST API for articles (`/api/kb-articles/`): the staff list's scope and filters
-(`kb.lists.ArticleFilterSet`: status, language, visibility, category, q), keyset pages.
+(`kb.lists.ArticleFilterSet`: status, language, visibility, category, tag, q), keyset pages.
 Articles are written in the staff editor (versions, review step, cache)."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ class ArticleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Article
         fields = [
-            "id", "title", "slug", "summary", "body", "body_html", "tags", "category",
+            "id", "title", "slug", "summary", "body", "body_html", "tags", "tag_ids",
+            "category", "position",
             "status", "visibility", "language", "translation_group", "is_faq", "author",
             "reviewer", "published_at", "version", "view_count", "created_at", "updated_at",
         ]  # fmt: skip

@@ -114,3 +114,14 @@ def test_list_uses_the_shared_filter_bar(client: Client, rep: User, tags: dict) 
     assert "More filters" in page
     assert '<details class="mt-2" open>' in page  # a filter behind it is set
     assert 'name="tag" id="id_tag"' in page
+
+
+def test_api_reads_and_filters_tags(client: Client, writer: User, rep: User, tags: dict) -> None:
+    vip = make_article(writer, title="VIP onboarding", tag_names=("VIP",))
+    make_article(writer, title="Untagged notes")
+    c = login(client, rep)
+    rows = c.get("/api/kb-articles/", {"tag": tags["vip"].pk}).json()["results"]
+    assert [(r["id"], r["tag_ids"]) for r in rows] == [(vip.pk, [tags["vip"].pk])]
+    response = c.get("/api/kb-articles/", {"tag": "987654321"})
+    assert response.status_code == 400
+    assert "tag" in response.json()
