@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kb.models import Article, ArticleVersion, Category, SlugRedirect
+from kb.models import Article, ArticleVersion, Category, CategorySlugRedirect, SlugRedirect
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "parent", "position")
+    list_display = ("name", "name_zh", "slug", "parent", "position")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)
 
@@ -41,3 +41,9 @@ class ArticleVersionAdmin(admin.ModelAdmin):
 class SlugRedirectAdmin(admin.ModelAdmin):
     list_display = ("old_slug", "article", "created_at")
     raw_id_fields = ("article",)
+
+
+@admin.register(CategorySlugRedirect)
+class CategorySlugRedirectAdmin(admin.ModelAdmin):
+    list_display = ("old_slug", "category", "created_at")
+    raw_id_fields = ("category",)

@@ -28,7 +28,7 @@ class KbConfig(AppConfig):
         from crm.celery import app as celery_app
         from crm.tags import register_taggable
         from kb import registrations, tasks, text
-        from kb.models import Article, Category, SlugRedirect
+        from kb.models import Article, Category, CategorySlugRedirect, SlugRedirect
 
         auditlog.register(
             Article,
@@ -45,6 +45,7 @@ class KbConfig(AppConfig):
         )
         auditlog.register(Category, exclude_fields=["updated_at"])
         auditlog.register(SlugRedirect)
+        auditlog.register(CategorySlugRedirect)
         # Tag changes are audited as changes of tag_ids (crm.tags).
         register_taggable(Article)
         registrations.register()

@@ -245,6 +245,23 @@ class SlugRedirect(models.Model):
         return self.old_slug
 
 
+class CategorySlugRedirect(models.Model):
+    """A category's former slug: its old URL answers 301 to the category's current one."""
+
+    old_slug = models.SlugField(_("old slug"), max_length=120, unique=True, allow_unicode=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="old_slugs"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("category slug redirect")
+        verbose_name_plural = _("category slug redirects")
+
+    def __str__(self) -> str:
+        return self.old_slug
+
+
 class Feedback(models.Model):
     """One visitor's "was this helpful?" answer (the visitor is a random id in a signed
     cookie; one answer per visitor and article, a second one replaces the first)."""

@@ -26,6 +26,7 @@ from kb.models import (
     Article,
     ArticleVersion,
     Category,
+    CategorySlugRedirect,
     Feedback,
     Language,
     SearchLog,
@@ -311,12 +312,19 @@ def category_update(
             )
         ancestor, depth = ancestor.parent, depth + 1
     category = Category.objects.select_for_update().get(pk=category.pk)
+    old_slug = category.slug
     category.name = name.strip()
     category.name_zh = name_zh.strip()
     category.slug = _category_slug(slug, name, exclude_pk=category.pk)
     category.parent = parent
     category.position = position
     category.save()
+    if category.slug != old_slug:
+        # The old address keeps working (301); a live slug wins over anyone's old one.
+        CategorySlugRedirect.objects.filter(old_slug=category.slug).delete()
+        CategorySlugRedirect.objects.update_or_create(
+            old_slug=old_slug, defaults={"category": category}
+        )
     transaction.on_commit(public_cache_bump)
     return category
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.visitors import VisitorCookie
 from kb import selectors, services
-from kb.models import Article, Category, Language, SlugRedirect
+from kb.models import Article, Category, CategorySlugRedirect, Language, SlugRedirect
 
 VISITOR = VisitorCookie("kb_visitor", salt="kb.visitor", max_age=365 * 24 * 3600)
 CACHE_SECONDS = 600
@@ -71,7 +71,15 @@ def help_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @public_cached
 def help_category(request: HttpRequest, slug: str) -> HttpResponse:
-    category = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+    category = Category.objects.select_related("parent").filter(slug=slug).first()
+    if category is None:
+        moved = CategorySlugRedirect.objects.filter(old_slug=slug).select_related("category")
+        found = moved.first()
+        if found is None:
+            raise Http404
+        return HttpResponsePermanentRedirect(
+            reverse("kb:help-category", args=[found.category.slug])
+        )
     articles = (
         selectors.public_articles()
         .filter(category=category)

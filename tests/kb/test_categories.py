@@ -72,6 +72,24 @@ def test_agent_edits_names_slug_parent_and_position(
     assert '<h1 class="h3">客户联系人</h1>' in chinese.content.decode()
 
 
+def test_old_category_addresses_redirect_permanently(
+    client: Client, writer: User, category: Category
+) -> None:
+    c = login(client, writer)
+    c.post(_edit(category), _form(slug="people"))
+    c.post(_edit(category), _form(slug="customers"))
+    visitor = Client()
+    for old in ("contacts", "people"):
+        response = visitor.get(reverse("kb:help-category", args=[old]))
+        assert response.status_code == 301
+        assert response["Location"] == reverse("kb:help-category", args=["customers"])
+    # Taking a slug back makes it live again (no redirect loop).
+    c.post(_edit(category), _form(slug="contacts"))
+    assert visitor.get(reverse("kb:help-category", args=["contacts"])).status_code == 200
+    assert visitor.get(reverse("kb:help-category", args=["customers"])).status_code == 301
+    assert visitor.get(reverse("kb:help-category", args=["nowhere"])).status_code == 404
+
+
 def test_a_category_cannot_go_inside_itself_or_take_a_used_slug(
     client: Client, writer: User, category: Category
 ) -> None:
