@@ -27,6 +27,11 @@ def ready() -> None:
         "task": "activities.task_reminders",
         "schedule": 60.0,
     }
+    # Notification emails whose worker died between the claim and the send go again.
+    celery_app.conf.beat_schedule["activities-notification-email-sweep"] = {
+        "task": "activities.notification_email_sweep",
+        "schedule": 300.0,
+    }
     # Before contacts' list (order 100): the user's own work is where the day starts.
     nav.register_home(nav.HomeEntry("my-day", "activities:home", order=50))
     panels.register_panel(

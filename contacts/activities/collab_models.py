@@ -109,7 +109,10 @@ class Notification(FastChoiceDisplay):
     # False when the recipient turned this topic off in the app but wants its email: the row
     # (created read) carries the email and stays out of the bell and the list.
     in_app = models.BooleanField(default=True)
-    # Claimed by the email task before sending, so the email goes at most once.
+    # The email task claims the row (`email_claimed_at`, a lease) before sending and sets
+    # `emailed_at` after: a redelivered task sends nothing; a claim whose lease ran out unsent (the
+    # worker died) is sent again by the sweep, with the same Message-ID.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
 
     class Meta:
@@ -121,6 +124,12 @@ class Notification(FastChoiceDisplay):
             # The bell: a user's unread count is an index-only count over a small partial index.
             models.Index(
                 fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            # The sweep: claimed, not sent (a handful of rows at any time).
+            models.Index(
+                fields=["email_claimed_at"],
+                condition=Q(emailed_at__isnull=True, email_claimed_at__isnull=False),
+                name="notification_email_pending",
             ),
         ]
 

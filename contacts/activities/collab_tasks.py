@@ -21,6 +21,15 @@ def notification_email(*, notification_id: int) -> bool:
     return notifications.notification_email_send(notification_id=notification_id)
 
 
+@shared_task(name="activities.notification_email_sweep", acks_late=True)
+def notification_email_sweep() -> int:
+    """Queue again the emails whose claim's lease ran out unsent (a worker died mid-send)."""
+    stale = notifications.notification_emails_stale()
+    for pk in stale:
+        notification_email.delay(notification_id=pk)
+    return len(stale)
+
+
 @shared_task(name="activities.task_reminders", acks_late=True)
 def task_reminders() -> int:
     """Remind assignees of tasks that came due; safe late, twice or at once (claim rows)."""

@@ -10,8 +10,9 @@ Any module tells a user about a record with one call, inside its own transaction
   interactions and tasks the "through the record" rule of `selectors.visible_row`); a user is
   never told about their own action.
 - The notification is written in the caller's transaction: a change that rolls back tells no one.
-- The email goes after the commit through `crm.outbox` (task `activities.notification_email`);
-  the task claims the row (`emailed_at`) before sending, so a redelivered task sends nothing.
+- The email goes after the commit through `crm.outbox` (task `activities.notification_email`):
+  at least once, normally once (a claim with a lease, then `emailed_at`; a beat sweep re-queues
+  a claim that ran out unsent; a duplicate keeps its Message-ID). See `notification_email_send`.
 - The text is rendered in the recipient's language (pass a lazy string).
 - The recipient's preferences decide (`NotificationPreference`, one row per topic, page
   `/activities/notifications/settings/`): a topic off in the app and by email tells nothing; off
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 EMAIL_TASK = "activities.notification_email"
+# A claimed email not marked sent after this is taken to be lost (SMTP times out well before).
+EMAIL_LEASE = dt.timedelta(minutes=10)
+EMAIL_SWEEP_AGE = dt.timedelta(days=1)
 # The bell shows "99+" past this: counting stops there (an index-only count of at most 100).
 COUNT_CAP = 99
 MENU_SIZE = 8
@@ -190,21 +194,32 @@ def preferences_set(*, user: User, choices: dict[str, tuple[bool, bool]]) -> Non
 
 
 def notification_email_send(*, notification_id: int) -> bool:
-    """Email one notification to its recipient. At most once: the row is claimed (`emailed_at`
-    set where empty, committed) before sending; a refused send releases the claim and raises
-    TransientError so the task retries. False when there is nothing to send."""
+    """Email one notification to its recipient, at least once and normally once: the row is
+    claimed for EMAIL_LEASE (`email_claimed_at`, a conditional update) before sending and marked
+    `emailed_at` after, so a redelivered task sends nothing. A worker that dies between the claim
+    and the mark leaves the claim to run out; `notification_emails_stale` (the sweep) queues it
+    again. It may then go twice if the first send had reached the server: both copies carry the
+    same Message-ID, which mail stores and clients use to drop the duplicate. A refused send
+    releases the claim and raises TransientError so the task retries. False when there is
+    nothing to send."""
     now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=now
+    claimed = (
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
+        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE))
+        .update(email_claimed_at=now)
     )
     if claimed != 1:
         return False
+    mine = Notification.objects.filter(pk=notification_id, email_claimed_at=now)
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
     recipient = notification.recipient
-    if not recipient.is_active or not recipient.email:
+    if (
+        not recipient.is_active
+        or not recipient.email
+        or not preference(user=recipient, topic=KIND_TOPIC[notification.kind])[1]
+    ):
+        mine.update(email_claimed_at=None)  # nothing to send (now): not for the sweep either
         return False
-    if not preference(user=recipient, topic=KIND_TOPIC[notification.kind])[1]:
-        return False  # turned off since the notification was made
     link = f"{settings.CRM_BASE_URL.rstrip('/')}{notification.url}" if notification.url else ""
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         subject = _("[CRM] %(text)s") % {"text": notification.text}
@@ -219,9 +234,23 @@ def notification_email_send(*, notification_id: int) -> bool:
     try:
         message.send()
     except OSError as exc:  # smtplib.SMTPException is an OSError: network or server refusal
-        Notification.objects.filter(pk=notification_id, emailed_at=now).update(emailed_at=None)
+        mine.update(email_claimed_at=None)
         raise TransientError(str(exc)) from exc
+    mine.update(emailed_at=timezone.now())
     return True
+
+
+def notification_emails_stale(*, limit: int = 500) -> list[int]:
+    """Notifications claimed for email whose lease ran out unsent, claimed in the last
+    EMAIL_SWEEP_AGE (older ones are left: a day-old note by email helps no one). One query
+    (index notification_email_pending)."""
+    now = timezone.now()
+    rows = Notification.objects.filter(
+        emailed_at__isnull=True,
+        email_claimed_at__lt=now - EMAIL_LEASE,
+        email_claimed_at__gte=now - EMAIL_SWEEP_AGE,
+    )
+    return list(rows.order_by("email_claimed_at").values_list("pk", flat=True)[:limit])
 
 
 def notification_mark_read(*, user: User, pk: Any) -> Notification:
