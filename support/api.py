@@ -43,12 +43,12 @@ class TicketSerializer(serializers.ModelSerializer):
             "id", "number", "reference", "subject", "description", "requester", "company",
             "channel", "type", "priority", "status", "queue", "assignee",
             "first_response_due", "resolution_due", "first_responded_at", "solved_at",
-            "created_at", "updated_at", "requester_email", "requester_name",
+            "created_at", "updated_at", "requester_email", "requester_name", "tag_ids",
         ]  # fmt: skip
         read_only_fields = [
             "id", "number", "reference", "requester", "company", "status", "assignee",
             "first_response_due", "resolution_due", "first_responded_at", "solved_at",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "tag_ids",
         ]  # fmt: skip
         extra_kwargs = {"channel": {"default": Channel.API}}
 

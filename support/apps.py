@@ -12,14 +12,25 @@ class SupportConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from crm.celery import app as celery_app
+        from crm.tags import register_taggable
         from support import registrations
-        from support.models import Queue, QueueMember, SlaPolicy, Ticket, TicketMessage
+        from support.models import (
+            Queue,
+            QueueMember,
+            SenderIdentity,
+            SlaPolicy,
+            Ticket,
+            TicketMessage,
+        )
 
         auditlog.register(Ticket, exclude_fields=["updated_at", "paused_seconds"])
         auditlog.register(TicketMessage, exclude_fields=["updated_at", "emailed_at"])
         auditlog.register(Queue, exclude_fields=["updated_at"])
         auditlog.register(QueueMember, exclude_fields=["updated_at", "last_assigned_at"])
         auditlog.register(SlaPolicy, exclude_fields=["updated_at"])
+        auditlog.register(SenderIdentity)
+        # Tag changes are audited as changes of tag_ids (crm.tags).
+        register_taggable(Ticket)
         # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
         # Warns before and escalates after SLA breaches, once per ticket and target (claim rows).
         celery_app.conf.beat_schedule["support-sla-check"] = {

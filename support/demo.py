@@ -35,6 +35,7 @@ from support.models import (
 )
 
 BATCH = 5000
+TICKETS_PER_CONTACT = 0.2  # 200,000 tickets per million contacts (issue 29)
 SUBJECTS = (
     "Cannot log in",
     "Invoice shows the wrong VAT",
@@ -139,10 +140,8 @@ def _spread_times(table: str, ids: list[int], times: list[dt.datetime]) -> None:
         )
 
 
-def seed_tickets(n: int, *, seed: int = 29, long_for: User | None = None) -> dict[str, Any]:
-    """Write `n` tickets with conversations; returns facts for the benchmark's results."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
-    queues = _queues()
+def _requesters() -> list[tuple[int, Any]]:
+    """(id, company id) of up to 200,000 active contacts, the tickets' requesters."""
     contacts = list(
         Contact.objects.filter(archived_at__isnull=True)
         .order_by("id")
@@ -150,6 +149,14 @@ def seed_tickets(n: int, *, seed: int = 29, long_for: User | None = None) -> dic
     )
     if not contacts:
         raise RuntimeError("seed the demo contacts first (seed_demo)")
+    return contacts
+
+
+def seed_tickets(n: int, *, seed: int = 29, long_for: User | None = None) -> dict[str, Any]:
+    """Write `n` tickets with conversations; returns facts for the benchmark's results."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    queues = _queues()
+    contacts = _requesters()
     now = timezone.now()
     made = messages = 0
     while made < n:
@@ -170,6 +177,79 @@ def seed_tickets(n: int, *, seed: int = 29, long_for: User | None = None) -> dic
         messages += len(batch)
     long_id = seed_long_conversation(long_for) if long_for is not None else None
     return {"tickets": made, "messages": messages, "queues": len(queues), "long": long_id}
+
+
+TICKET_COLUMNS = (
+    "id", "created_at", "updated_at", "number", "subject", "description", "channel", "type",
+    "priority", "status", "first_response_due", "resolution_due", "first_responded_at",
+    "solved_at", "paused_at", "paused_seconds", "idempotency_key", "assignee_id", "company_id",
+    "owner_id", "queue_id", "requester_id", "team_id", "tag_ids",
+)  # fmt: skip
+MESSAGE_COLUMNS = ("created_at", "updated_at", "kind", "body", "author_id", "ticket_id")
+COPY_CHUNK = 20_000
+
+
+def _ticket_row(ticket: Ticket, pk: int, tags: list[int], rng: Any) -> tuple[Any, ...]:
+    tag_ids = (
+        sorted(set(rng.sample(tags, min(len(tags), rng.randint(1, 2)))))
+        if tags and rng.random() < 0.2
+        else []
+    )
+    return (
+        pk, ticket.created_at, ticket.created_at, ticket.number, ticket.subject,
+        ticket.description, ticket.channel, ticket.type, ticket.priority, ticket.status,
+        ticket.first_response_due, ticket.resolution_due, ticket.first_responded_at,
+        ticket.solved_at, ticket.paused_at, 0, "", ticket.assignee_id, ticket.company_id,
+        ticket.owner_id, ticket.queue_id, ticket.requester_id, ticket.team_id, tag_ids,
+    )  # fmt: skip
+
+
+def copy_tickets(n: int, *, seed: int = 29) -> dict[str, Any]:
+    """`seed_tickets` with PostgreSQL COPY (for 200,000 tickets): the same tickets and one to
+    four messages each, ids and numbers reserved from their sequences up front, a fifth of the
+    tickets with one or two tags, each chunk in its own transaction. No audit entries and no
+    signals (seeding is not a user's change); run ANALYZE afterwards."""
+    from contacts.models import Tag
+    from crm.bulk import copy_rows, reserve_ids
+
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    queues = _queues()
+    tags = list(Tag.objects.values_list("id", flat=True)[:20])
+    contacts = _requesters()
+    now = timezone.now()
+    made = messages = 0
+    while made < n:
+        size = min(COPY_CHUNK, n - made)
+        with transaction.atomic(), connection.cursor() as cursor:
+            ids = reserve_ids(cursor, Ticket._meta.db_table, size)
+            numbers = _numbers(size)
+            tickets = []
+            for pk, number in zip(ids, numbers, strict=True):
+                queue, members = rng.choice(queues)
+                ticket = _ticket(queue, members, rng.choice(contacts), now, rng)
+                ticket.pk, ticket.number = pk, number
+                tickets.append(ticket)
+            rows = [_ticket_row(t, t.pk, tags, rng) for t in tickets]
+            copy_rows(cursor, Ticket._meta.db_table, TICKET_COLUMNS, rows)
+            message_rows = []
+            for ticket in tickets:
+                for i, message in enumerate(_messages(ticket, rng.randint(1, 4), rng)):
+                    at = ticket.created_at + dt.timedelta(hours=i)
+                    message_rows.append(
+                        (at, at, message.kind, message.body, message.author_id, ticket.pk)
+                    )
+            copy_rows(cursor, TicketMessage._meta.db_table, MESSAGE_COLUMNS, message_rows)
+        made += size
+        messages += len(message_rows)
+    return {"tickets": made, "messages": messages, "queues": len(queues)}
+
+
+def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
+    """seed_demo's hook (contacts' command finds it by name): 0.2 tickets per contact with
+    their conversations, by COPY; nothing when there are tickets already."""
+    if Ticket.objects.exists():
+        return {"tickets": 0}
+    return copy_tickets(int(contacts * TICKETS_PER_CONTACT), seed=seed)
 
 
 def seed_long_conversation(user: User, *, count: int = 100) -> int | None:

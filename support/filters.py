@@ -1,6 +1,6 @@
 """The filters of the ticket list (the page, the API and the bulk bar's return share them and
 refuse the same values): the workspace views (my open, unassigned, breaching soon, open),
-queue, status, priority, channel, assignee and a search by number or subject."""
+queue, status, priority, channel, tags, assignee and a search by number or subject."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.lists import ListFilterSet
+from crm.tags import TagFilter, tag_options
 from support import selectors
 from support.models import Channel, Priority, Status, Ticket
 
@@ -59,6 +60,7 @@ class TicketFilterSet(ListFilterSet):
         empty_label=ANY,
         error_messages={"invalid_choice": _("Pick a channel from the list.")},
     )
+    tag = TagFilter()
     assignee = django_filters.ChoiceFilter(
         label=_("Assignee"),
         method="filter_assignee",
@@ -69,6 +71,8 @@ class TicketFilterSet(ListFilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    more_filters = ("channel", "tag")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +94,7 @@ class TicketFilterSet(ListFilterSet):
             *self.agents,
         ]
         form.agents = self.agents  # type: ignore[attr-defined]
+        form.tag_options = tag_options()  # type: ignore[attr-defined]
 
     def filter_view(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         if not value or value == "all" or self.user is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.tags import TagNamesField, labels_for
 from support import selectors
 from support.models import Channel, MessageKind, Priority, Queue, Status, TicketType
 
@@ -62,6 +63,7 @@ class TicketCreateForm(forms.Form):
     )
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
+    tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
 
     def __init__(self, *args: Any, user: User, requester: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,12 +118,22 @@ class MessageForm(forms.Form):
 
 
 class TicketUpdateForm(forms.Form):
-    """Status, priority and assignee from the ticket page's side form (each optional)."""
+    """Status, priority, assignee and tags from the ticket page's side form (each optional)."""
 
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, required=False)
     assignee = AgentChoiceField(label=_("Assignee"), queryset=None, required=False)
+    tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
 
-    def __init__(self, *args: Any, queue_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, queue_id: int, tag_ids: list[int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = selectors.queue_agents(queue_ids=[queue_id])  # type: ignore[attr-defined]
+        self.current_tags = [t.name for t in labels_for(tag_ids or [])]
+        self.initial.setdefault("tags", self.current_tags)
+
+    def tags_changed(self) -> bool:
+        """Whether the posted names differ from the ticket's (letter case aside)."""
+        posted = {n.casefold() for n in self.cleaned_data.get("tags") or []}
+        return "tags" in self.data and posted != {n.casefold() for n in self.current_tags}

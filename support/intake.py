@@ -49,6 +49,7 @@ from support.models import (
     MessageRef,
     MessageRefKind,
     Queue,
+    SenderIdentity,
     Status,
     SuggestionClick,
     Ticket,
@@ -418,8 +419,44 @@ class ChatMessage:
     sender_handle: str = ""
 
 
+def _known_sender(channel: str, handle: str) -> Contact | None:
+    """The contact a channel's handle became before (following merges), if still active."""
+    identity = (
+        SenderIdentity.objects.filter(channel=channel, handle=handle)
+        .select_related("contact")
+        .first()
+    )
+    contact = identity.contact if identity is not None else None
+    for _step in range(5):  # a merged contact's survivor (a short chain at most)
+        if contact is None or contact.merged_into_id is None:
+            break
+        contact = Contact.objects.filter(pk=contact.merged_into_id).first()
+    if contact is None or contact.archived_at is not None:
+        return None
+    return contact
+
+
 def _chat_requester(chat: ChatMessage, queue: Queue) -> Contact:
-    """By email (matched or created by ticket_create), else a contact named by the handle."""
+    """The sender's contact: the one their (channel, handle) became before, else by email, else
+    a new contact named by the handle; the handle is then tied to it (`SenderIdentity`), so a
+    sender known only by a handle is one contact across conversations."""
+    handle = chat.sender_handle.strip().lower()[:100]
+    channel = chat.channel[:50]
+    if handle:
+        _lock(f"support-sender:{channel}:{handle}")  # one contact per handle, even in a race
+        known = _known_sender(channel, handle)
+        if known is not None:
+            return known
+    contact = _chat_contact(chat, queue)
+    if handle:
+        SenderIdentity.objects.update_or_create(
+            channel=channel, handle=handle, defaults={"contact": contact}
+        )
+    return contact
+
+
+def _chat_contact(chat: ChatMessage, queue: Queue) -> Contact:
+    """By email, else a new contact named by the sender's name or handle."""
     if chat.sender_email:
         found = (
             ContactEmail.objects.filter(

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts import access
 from crm.lists import BulkSpec, ListSpec, Sort
+from crm.tags import attach_row_tags
 from support import selectors
 from support.filters import TicketFilterSet
 from support.forms import BulkTicketForm
@@ -60,7 +61,9 @@ TICKETS: ListSpec[Ticket] = ListSpec(
         "assignee__name_order",
         "owner",
         "team",
+        "tag_ids",
     ),
+    prepare_rows=attach_row_tags,  # row.row_tags from the cached labels (no query)
     bulk=BulkSpec(
         url_name="support:ticket-bulk",
         form=BulkTicketForm,

@@ -24,6 +24,7 @@ from contacts.models import Company, Contact
 from crm.links import record_url
 from crm.models import TimeStampedModel
 from crm.storage import private_name, private_storage
+from crm.tags import TagIdsField, tag_index
 
 NUMBER_SEQUENCE = "support_ticket_number"
 
@@ -31,6 +32,7 @@ NUMBER_SEQUENCE = "support_ticket_number"
 class AssignmentMode(models.TextChoices):
     MANUAL = "manual", _("Manual")
     ROUND_ROBIN = "round_robin", _("Round-robin")
+    FEWEST_OPEN = "fewest_open", _("Fewest open tickets")
 
 
 class Channel(models.TextChoices):
@@ -179,6 +181,7 @@ class Ticket(OwnedModel):
         blank=True,
         related_name="tickets",
     )
+    tag_ids = TagIdsField()
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     type = models.CharField(
         _("type"), max_length=10, choices=TicketType.choices, default=TicketType.QUESTION
@@ -266,7 +269,13 @@ class Ticket(OwnedModel):
             models.Index(
                 fields=["team", "owner", "-created_at", "id"], name="ticket_team_owner_created"
             ),
+            # "status + tag" in one GIN lookup (crm.tags; btree_gin).
+            tag_index(name="ticket_status_tags", column="status"),
         ]
+
+    # A user with view_ticket also sees (read-only) the tickets of the customers they may see
+    # (accounts.access): a sales rep reads their contacts' and companies' tickets.
+    ACCESS_VIEW_THROUGH = ("requester", "company")
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
@@ -478,3 +487,28 @@ class SuggestionClick(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SenderIdentity(models.Model):
+    """Who a chat or social sender is: the channel's handle (lower-cased) tied to the contact
+    it became, so a sender known only by their handle is the same contact in every conversation
+    (support/intake.py). Unique per channel and handle."""
+
+    channel = models.CharField(_("channel"), max_length=50)
+    handle = models.CharField(_("handle"), max_length=100)
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    ACCESS_PARENT = "contact"
+
+    class Meta:
+        verbose_name = _("sender identity")
+        verbose_name_plural = _("sender identities")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "handle"], name="senderidentity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.handle}"

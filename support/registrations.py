@@ -28,10 +28,13 @@ def ticket_timeline_entries(
     user: Any, subject: Any, before: timeline.Before | None, limit: int
 ) -> list[timeline.TimelineEntry]:
     """The subject's tickets (as requester, or the company's) that `user` may see, newest
-    first (one query)."""
-    field = "requester" if isinstance(subject, Contact) else "company"
-    qs = access.scoped(user, Ticket).filter(**{field: subject})
-    rows = timeline.keyset_before(qs, before, time_field="created_at")[:limit]
+    first (one query; none more on a record page, whose panel reads the same rows)."""
+    if before is None:  # the first page: the same rows as the record page's support panel
+        rows = selectors.customer_tickets(user=user, record=subject, limit=limit)
+    else:
+        field = "requester" if isinstance(subject, Contact) else "company"
+        qs = access.scoped(user, Ticket).filter(**{field: subject})
+        rows = list(timeline.keyset_before(qs, before, time_field="created_at")[:limit])
     return [timeline.TimelineEntry("ticket", t.created_at, t.pk, t) for t in rows]
 
 

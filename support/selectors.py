@@ -226,17 +226,32 @@ def newer_messages(*, ticket: Ticket, after: int) -> list[TicketMessage]:
     )
 
 
+# A record page's panel and the timeline's first page (20 entries + 1) read the same newest
+# tickets: fetched once per request (kept on the user object, like accounts.access's rules).
+CUSTOMER_FETCH = 21
+
+
 def customer_tickets(
     *, user: User, record: Contact | Company, limit: int = SIDE_LIMIT
 ) -> list[Ticket]:
-    """A contact's (as requester) or company's tickets that `user` may see, newest first."""
-    field = "requester" if isinstance(record, Contact) else "company"
-    return list(
-        access.scoped(user, Ticket)
-        .filter(**{field: record})
-        .only("id", "number", "subject", "status", "priority", "created_at")
-        .order_by("-created_at", "-id")[:limit]
+    """A contact's (as requester) or company's newest tickets that `user` may see. One query
+    per record and request: the support panel and the timeline share it."""
+    memo: dict[tuple[str, Any], tuple[int, list[Ticket]]] = user.__dict__.setdefault(
+        "_support_customer_tickets", {}
     )
+    key = (record._meta.label_lower, record.pk)
+    fetched = memo.get(key)
+    if fetched is None or (limit > fetched[0] and len(fetched[1]) == fetched[0]):
+        size = max(limit, CUSTOMER_FETCH)
+        field = "requester" if isinstance(record, Contact) else "company"
+        rows = list(
+            access.scoped(user, Ticket)
+            .filter(**{field: record})
+            .only("id", "number", "subject", "status", "priority", "created_at")
+            .order_by("-created_at", "-id")[:size]
+        )
+        fetched = memo[key] = (size, rows)
+    return fetched[1][:limit]
 
 
 def ticket_search(*, user: User, query: str, limit: int) -> list[Ticket]:

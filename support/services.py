@@ -16,7 +16,8 @@ from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from contacts import services as contact_services
 from contacts.models import Company, Contact, ContactEmail
 from crm import outbox
 from crm.errors import DomainError, TransientError
+from crm.tags import resolve_names, tags_set
 from support.business_hours import (
     Calendar,
     add_business_time,
@@ -74,6 +76,8 @@ class TicketInput:
     priority: str = Priority.NORMAL
     assignee: User | None = None
     idempotency_key: str = ""
+    # Tag names (crm.tags; new names are created if the actor may): agents' tickets only.
+    tag_names: Sequence[str] = ()
 
 
 # --- business calendar --------------------------------------------------------------------
@@ -198,10 +202,13 @@ def _ticket_insert(data: TicketInput, *, requester: Contact, actor: User | None)
         _set_due_dates(ticket, start=now)
         ticket.save()
         assignee = data.assignee
-        if assignee is None and queue.assignment_mode == AssignmentMode.ROUND_ROBIN:
-            assignee = _next_round_robin(queue, now=now)
+        if assignee is None and queue.assignment_mode != AssignmentMode.MANUAL:
+            assignee = _next_agent(queue, now=now)
         if assignee is not None:
             _assign(ticket, assignee)
+        if data.tag_names and actor is not None:
+            ids = resolve_names(names=data.tag_names, actor=actor)
+            tags_set(obj=ticket, tags=ids, actor=actor, check=False)  # the add check passed
     return ticket
 
 
@@ -222,6 +229,44 @@ def _next_round_robin(queue: Queue, *, now: dt.datetime) -> User | None:
         return None
     QueueMember.objects.filter(pk=member.pk).update(last_assigned_at=now)
     return member.user
+
+
+def _next_fewest_open(queue: Queue, *, now: dt.datetime) -> User | None:
+    """The available member with the fewest open tickets (in every queue), the one assigned
+    longest ago among equals. The queue's member rows are locked first, so two tickets created at
+    once are counted one after the other and go to two agents when the counts say so."""
+    members = list(
+        QueueMember.objects.select_for_update()
+        .filter(queue=queue, available=True, user__is_active=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not members:
+        return None
+    open_count = (
+        Ticket.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    member = (
+        QueueMember.objects.filter(pk__in=members)
+        .annotate(open_tickets=Coalesce(Subquery(open_count), 0))
+        .select_related("user")
+        .order_by("open_tickets", F("last_assigned_at").asc(nulls_first=True), "id")
+        .first()
+    )
+    if member is None:
+        return None
+    QueueMember.objects.filter(pk=member.pk).update(last_assigned_at=now)
+    return member.user
+
+
+def _next_agent(queue: Queue, *, now: dt.datetime) -> User | None:
+    if queue.assignment_mode == AssignmentMode.FEWEST_OPEN:
+        return _next_fewest_open(queue, now=now)
+    return _next_round_robin(queue, now=now)
 
 
 def _assign(ticket: Ticket, assignee: User) -> None:
@@ -255,11 +300,12 @@ def _locked(ticket: Ticket) -> Ticket:
 
 def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Ticket:
     """Assign to a member of the ticket's queue, or with `assignee=None` to the next available
-    one by round-robin (stays unassigned when none is available). Atomic; audited."""
+    one by the queue's rule (round-robin unless it says fewest open; stays unassigned when none
+    is available). Atomic; audited."""
     _require_work(actor, ticket)
     with transaction.atomic(), set_actor(actor):
         locked = _locked(ticket)
-        target = assignee or _next_round_robin(locked.queue, now=timezone.now())
+        target = assignee or _next_agent(locked.queue, now=timezone.now())
         if target is not None:
             _assign(locked, target)
     return locked
@@ -400,6 +446,17 @@ def ticket_set_priority(*, ticket: Ticket, priority: str, actor: User) -> Ticket
             update_fields=["priority", "first_response_due", "resolution_due", "updated_at"]
         )
     return locked
+
+
+def ticket_set_tags(*, ticket: Ticket, names: Sequence[str], actor: User) -> Ticket:
+    """Replace the ticket's tags by these names (new ones created if the actor may). Only those
+    who may work the ticket; audited as a change of tag_ids."""
+    _require_work(actor, ticket)
+    with transaction.atomic():
+        ids = resolve_names(names=names, actor=actor)
+        tags_set(obj=ticket, tags=ids, actor=actor, check=False)  # checked above
+    ticket.refresh_from_db(fields=["tag_ids", "updated_at"])
+    return ticket
 
 
 def ticket_bulk_update(

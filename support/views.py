@@ -133,6 +133,7 @@ def ticket_create(request: AuthedHttpRequest) -> HttpResponse:
                     type=data["type"],
                     priority=data["priority"],
                     assignee=request.user if data["assign_to_me"] else None,
+                    tag_names=data.get("tags") or [],
                 ),
                 actor=request.user,
             )
@@ -194,6 +195,7 @@ def _context(
         "newer_ids": {m.pk for m in newer or ()},
         "update_form": TicketUpdateForm(
             queue_id=ticket.queue_id,
+            tag_ids=ticket.tag_ids,
             initial={
                 "status": ticket.status,
                 "priority": ticket.priority,
@@ -309,10 +311,10 @@ def ticket_canned(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """Status, priority and assignee from the side form; each changed one goes through its
-    service (audited; SLA pauses and due dates kept)."""
+    """Status, priority, assignee and tags from the side form; each changed one goes through
+    its service (audited; SLA pauses and due dates kept)."""
     ticket = _workable(request, pk)
-    form = TicketUpdateForm(request.POST, queue_id=ticket.queue_id)
+    form = TicketUpdateForm(request.POST, queue_id=ticket.queue_id, tag_ids=ticket.tag_ids)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -330,6 +332,10 @@ def ticket_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         if data.get("status") and data["status"] != ticket.status:
             ticket = services.ticket_set_status(
                 ticket=ticket, status=data["status"], actor=request.user
+            )
+        if form.tags_changed():
+            ticket = services.ticket_set_tags(
+                ticket=ticket, names=data.get("tags") or [], actor=request.user
             )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -236,7 +236,13 @@ def may(user: User, obj: Model, action: str) -> bool:
     scope = _scope(user, action)
     if obj.owner_id == user.pk or scope == Scope.ALL:
         return True
-    return scope == Scope.TEAM and user.team_id is not None and obj.team_id == user.team_id
+    if scope == Scope.TEAM and user.team_id is not None and obj.team_id == user.team_id:
+        return True
+    # A model declaring ACCESS_VIEW_THROUGH is also seen (not changed) through those records.
+    return action == "view" and any(
+        related is not None and may(user, related, "view")
+        for related in (getattr(obj, name) for name in getattr(obj, "ACCESS_VIEW_THROUGH", ()))
+    )
 
 
 # Outcomes

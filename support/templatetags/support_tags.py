@@ -13,6 +13,7 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from accounts import access
+from crm.tags import TagLabel, labels_for
 from support import selectors
 from support.models import OPEN_STATUSES, Status, Ticket
 
@@ -83,3 +84,9 @@ def customer_tickets(context: template.Context, record: Any) -> dict[str, Any]:
         "tickets": selectors.customer_tickets(user=user, record=record),
         "can_add": access.can_add(user, Ticket) and record._meta.model_name == "contact",
     }
+
+
+@register.simple_tag
+def ticket_tags(ticket: Ticket) -> list[TagLabel]:
+    """`{% ticket_tags ticket as tags %}`: the ticket's tags from the cached labels (no query)."""
+    return labels_for(ticket.tag_ids or [])

@@ -9,10 +9,18 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import Contact
 from support import services, webhooks
-from support.models import Channel, MessageKind, Status, Ticket, TicketMessage
+from support.models import (
+    Channel,
+    MessageKind,
+    SenderIdentity,
+    Status,
+    Ticket,
+    TicketMessage,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/support/webhooks/chat/"
@@ -121,6 +129,50 @@ def test_social_sender_with_only_a_handle(client, queue) -> None:
     assert ticket.channel == Channel.SOCIAL
     assert ticket.requester.x_handle == "@mia_w"
     assert ticket.requester.primary_email == ""
+
+
+def test_a_handle_is_one_contact_across_conversations(client, queue) -> None:
+    x = {"channel": "x", "secret": "x-secret"}
+    post(client, payload(sender={"handle": "@mia_w"}, text="First DM"), **x)
+    before = Contact.objects.count()
+    # Another conversation, the handle in other letter case: the same contact.
+    second = payload(message_id="m-2", conversation_id="c-2", sender={"handle": "@MIA_W"})
+    assert post(client, second, **x).status_code == 201
+    tickets = list(Ticket.objects.order_by("id"))
+    assert len(tickets) == 2
+    assert tickets[0].requester_id == tickets[1].requester_id
+    assert Contact.objects.count() == before
+    identity = SenderIdentity.objects.get()
+    assert (identity.channel, identity.handle) == ("x", "@mia_w")
+
+
+def test_the_same_handle_on_another_channel_is_another_sender(client, queue) -> None:
+    post(client, payload(sender={"handle": "@mia_w"}), channel="x", secret="x-secret")
+    post(client, payload(message_id="m-2", conversation_id="c-2", sender={"handle": "@mia_w"}))
+    first, second = Ticket.objects.order_by("id")
+    assert first.requester_id != second.requester_id
+    assert SenderIdentity.objects.count() == 2
+
+
+def test_a_handle_follows_its_contact_into_a_merge(client, queue, lead) -> None:
+    post(client, payload(sender={"handle": "@mia_w"}), channel="x", secret="x-secret")
+    first = Ticket.objects.get().requester
+    survivor = Contact.objects.create(given_name="Mia", family_name="Wong", owner=lead)
+    Contact.objects.filter(pk=first.pk).update(merged_into=survivor, archived_at=timezone.now())
+    body = payload(message_id="m-2", conversation_id="c-2", sender={"handle": "@mia_w"})
+    post(client, body, channel="x", secret="x-secret")
+    assert Ticket.objects.order_by("-id").first().requester == survivor
+
+
+def test_an_archived_contact_is_not_reused_and_the_handle_moves(client, queue) -> None:
+    post(client, payload(sender={"handle": "@mia_w"}), channel="x", secret="x-secret")
+    first = Ticket.objects.get().requester
+    Contact.objects.filter(pk=first.pk).update(archived_at=timezone.now())
+    body = payload(message_id="m-2", conversation_id="c-2", sender={"handle": "@mia_w"})
+    post(client, body, channel="x", secret="x-secret")
+    newer = Ticket.objects.order_by("-id").first().requester
+    assert newer != first
+    assert SenderIdentity.objects.get().contact == newer
 
 
 def test_known_email_reuses_the_contact(client, queue, own_contact) -> None:
