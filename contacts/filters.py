@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact, Industry, LifecycleStage, Region
-from contacts.search import search_condition
+from contacts.search import search_arms, search_condition
 from contacts.selectors import owner_options, tag_options
 from crm.lists import ArchivedFilter, ListFilterSet, SearchFilter
+from crm.scope_led import scope_led
 from crm.tags import TagFilter
 
 ANY = _("Any")
@@ -24,6 +25,17 @@ ANY = _("Any")
 def _day_start(day: dt.date) -> dt.datetime:
     """Midnight starting `day` in the current (the user's) time zone."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class _ScopeLedTagFilter(TagFilter):
+    """Tags per scope arm (crm.scope_led): the tag index holds team and owner (migration 0015),
+    so stage + tag reads only the rep's tagged rows."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if not value or not self.parent.scope_led:
+            return super().filter(qs, value)
+        arm = Q(**{f"{self.field_name}__overlap": sorted({int(v) for v in value})})
+        return qs.filter(scope_led(self.parent.user, qs.model, [arm]))
 
 
 class _RecordFilterSet(ListFilterSet):
@@ -42,8 +54,8 @@ class _RecordFilterSet(ListFilterSet):
         choices=LifecycleStage.choices,
         empty_label=ANY,
     )
-    # Any of the tags, through the GIN index (tag_ids, lifecycle_stage) (crm.tags).
-    tag = TagFilter()
+    # Any of the tags, through the GIN index (tag_ids, lifecycle_stage[, team, owner]) (crm.tags).
+    tag = _ScopeLedTagFilter()
     region = django_filters.ChoiceFilter(label=_("Region"), choices=Region.choices, empty_label=ANY)
     created_from = django_filters.DateFilter(
         label=_("Created from"),
@@ -77,6 +89,9 @@ class _RecordFilterSet(ListFilterSet):
         widget=forms.NumberInput(attrs={"min": 1, "max": 36500}),
     )
     archived = ArchivedFilter()
+    # Searches and tags written per scope arm (crm.scope_led): only where the search and tag
+    # indexes hold the scope columns.
+    scope_led = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +107,11 @@ class _RecordFilterSet(ListFilterSet):
 
     def search(self, value: str) -> Q | None:
         """What the search box matches (`SearchFilter`): full text and trigrams."""
-        return search_condition(value)
+        if not self.scope_led:
+            return search_condition(value)
+        arms = search_arms(value)
+        # Each search index also holds the scope columns (contacts' migration 0015).
+        return scope_led(self.user, self._meta.model, arms) if arms else None
 
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
@@ -110,6 +129,7 @@ class _RecordFilterSet(ListFilterSet):
 
 
 class ContactFilterSet(_RecordFilterSet):
+    scope_led = True
     industry = django_filters.ChoiceFilter(
         label=_("Company industry"),
         field_name="company__industry",

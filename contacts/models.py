@@ -348,11 +348,20 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
                 name="contact_merged_into",
             ),
             models.Index(fields=["region"], name="contact_region"),
-            tag_index(name="contact_active_tags", column="lifecycle_stage", condition=ACTIVE),
+            # The tag and search indexes also hold the scope columns (btree_gin), so a rep's
+            # stage + tag or search reads only their own and their team's rows: one index scan
+            # per scope arm (crm.scope_led; migration 0015), not every team's matches.
             GinIndex(
-                fields=["search_text"], opclasses=["gin_trgm_ops"], name="contact_search_trgm"
+                fields=["tag_ids", "lifecycle_stage", "team", "owner"],
+                condition=ACTIVE,
+                name="contact_active_tags",
             ),
-            GinIndex(fields=["search_vector"], name="contact_search_fts"),
+            GinIndex(
+                fields=["search_text", "team", "owner"],
+                opclasses=["gin_trgm_ops", "int8_ops", "int8_ops"],
+                name="contact_search_trgm",
+            ),
+            GinIndex(fields=["search_vector", "team", "owner"], name="contact_search_fts"),
         ]
         constraints = [
             # One contact per id of a source system; also the index imports match it by.

@@ -89,11 +89,20 @@ def search_condition(query: str) -> Q | None:
     arm matches a fragment anywhere ("ohn sm", "@acme", a phone fragment). Both arms use GIN
     indexes, so PostgreSQL combines them with a BitmapOr instead of scanning the table.
     """
+    condition = Q()
+    for arm in search_arms(query):
+        condition |= arm
+    return condition or None
+
+
+def search_arms(query: str) -> list[Q]:
+    """The alternatives of `search_condition(query)`, each served by one GIN index (full text,
+    trigrams): none for an empty query. `crm.scope_led` pairs each with the user's scope."""
     text = normalize(query)[:100]
     if not text:
-        return None
+        return []
     if looks_like_phone(text):
-        return Q(search_text__contains=digits_of(text))
+        return [Q(search_text__contains=digits_of(text))]
     tokens: list[str] = []
     for word in _WORD.findall(text):
         if _CJK.fullmatch(word):
@@ -106,10 +115,10 @@ def search_condition(query: str) -> Q | None:
     for run in _CJK.findall(text):
         if not any(run in t for t in tokens):
             tokens.extend(cjk_bigrams(run))
-    condition = Q()
+    arms = []
     if tokens:
         tsquery = " & ".join(dict.fromkeys(t.replace("'", "") for t in tokens))
-        condition |= Q(search_vector=SearchQuery(tsquery, config="simple", search_type="raw"))
+        arms.append(Q(search_vector=SearchQuery(tsquery, config="simple", search_type="raw")))
     if len(text) >= MIN_FRAGMENT and not _CJK.search(text) and not _EMAIL.fullmatch(text):
-        condition |= Q(search_text__contains=text)
-    return condition or None
+        arms.append(Q(search_text__contains=text))
+    return arms
