@@ -47,6 +47,9 @@ class HistoryConfig:
     hidden: frozenset[str] = frozenset()
     # For child rows: the foreign key to the record whose history shows their changes.
     parent: str | None = None
+    # Fields a creation entry leaves out while they hold their default (a deal's unrated
+    # qualification criteria): the creation shows what was set.
+    quiet_on_create: frozenset[str] = frozenset()
 
 
 history_configs: Registry[HistoryConfig] = Registry(
@@ -60,13 +63,25 @@ def register_history(
     labels: Mapping[str, _StrOrPromise] | None = None,
     hidden: Iterable[str] = (),
     parent: str | None = None,
+    quiet_on_create: Iterable[str] = (),
 ) -> HistoryConfig:
     """Declare how `model`'s changes read; call from the app's `AppConfig.ready()`."""
     return history_configs.register(
         HistoryConfig(
-            model=model, labels=dict(labels or {}), hidden=frozenset(hidden), parent=parent
+            model=model,
+            labels=dict(labels or {}),
+            hidden=frozenset(hidden),
+            parent=parent,
+            quiet_on_create=frozenset(quiet_on_create),
         )
     )
+
+
+def _at_default(model_field: Any, value: Any) -> bool:
+    """Whether an audit value (stored as text) is the field's default."""
+    if model_field is None or not model_field.has_default():
+        return False
+    return str(model_field.get_default()) == str(value)
 
 
 # (viewer, model) -> the rows of `model` the viewer may see, or None when the model is not
@@ -122,8 +137,9 @@ def _display(model: type[models.Model], name: str, value: Any, names: dict) -> s
         # A record the viewer may not see (or one deleted since) is not named, nor its id shown.
         return names.get((model_field.related_model, str(value)), str(HIDDEN_RECORD))
     choices = getattr(model_field, "choices", None)
-    if choices:
-        return str(dict(choices).get(value, value))
+    if choices:  # audit values are text: "2" names the integer choice 2 too
+        flat = getattr(model_field, "flatchoices", choices)
+        return str({str(k): v for k, v in flat}.get(str(value), value))
     return str(value)
 
 
@@ -200,6 +216,12 @@ def history_items(
                 else:
                     item.rows.append(HistoryRow(label, objects, ""))
             elif isinstance(change, list) and len(change) == 2:
+                if (
+                    entry.action == LogEntry.Action.CREATE
+                    and name in config.quiet_on_create
+                    and _at_default(model_field, change[1])
+                ):
+                    continue
                 before, after = (_display(model, name, v, names) for v in change)
                 if entry.action != LogEntry.Action.CREATE or after:
                     item.rows.append(HistoryRow(label, before, after))

@@ -17,6 +17,7 @@ from contacts.models import Company
 from crm.errors import DomainError
 from crm.http import AuthedRequest
 from crm.pagination import ApiCursorPagination
+from crm.tags import labels_for
 from sales import selectors, services
 from sales.filters import OpportunityFilterSet
 from sales.models import QUALIFICATION_FIELDS, LossReason, Opportunity, Pipeline, Stage
@@ -26,7 +27,18 @@ def _domain(exc: DomainError) -> ValidationError:
     return ValidationError({exc.field or "non_field_errors": [exc.message]})
 
 
+class TagNamesApiField(serializers.ListField):
+    """A deal's tags by name: read from its `tag_ids`, written as names (created if the caller
+    may, as on the form; otherwise a 400 naming the field)."""
+
+    child = serializers.CharField(max_length=60)
+
+    def to_representation(self, data: Any) -> list[str]:
+        return [label.name for label in labels_for(data or ())]
+
+
 class OpportunitySerializer(serializers.ModelSerializer):
+    tags = TagNamesApiField(source="tag_ids", required=False)
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.none(), required=False, allow_null=True
     )
@@ -45,7 +57,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "id", "name", "company", "pipeline", "stage", "amount", "currency",
             "expected_close_date", "probability", "next_step", "source", "forecast_category",
             *QUALIFICATION_FIELDS, "score", "owner", "team", "stage_entered_at", "closed_at",
-            "loss_reason", "loss_note", "archived_at", "created_at", "updated_at",
+            "loss_reason", "loss_note", "archived_at", "created_at", "updated_at", "tags",
         ]  # fmt: skip
         read_only_fields = [
             "id", "score", "owner", "team", "stage_entered_at", "closed_at", "loss_note",
@@ -64,6 +76,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
         data = dict(self.validated_data)
         data.pop("stage", None)
         data.pop("loss_reason", None)
+        names = data.pop("tag_ids", None)
+        if names is not None:
+            data["tag_names"] = list(dict.fromkeys(n.strip() for n in names if n.strip()))
         if instance is not None:  # a partial update keeps what it does not name
             base: dict[str, Any] = {
                 name: getattr(instance, name)

@@ -30,6 +30,9 @@ class SalesConfig(AppConfig):
         auditlog.register(Quota, exclude_fields=["updated_at"])
         auditlog.register(ExchangeRate, exclude_fields=["updated_at"])
         registrations.register()
+        from crm.tags import register_taggable
+
+        register_taggable(Opportunity)  # tag changes are recorded as changes of tag_ids
         # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
         # The statistical forecast and its backtest, once a day (a late or double run only adds
         # a newer run; pages read the latest).

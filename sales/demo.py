@@ -4,7 +4,9 @@
 on the demo's companies, created over the last five years: older deals are mostly closed (won
 or lost, with a reason), recent ones spread over the open stages. Each deal's history walks
 its pipeline's open stages up to where it is (lost deals drop out early), with days between
-moves, so time in stage and conversion have something real to read. Rows go in with COPY and
+moves, so time in stage and conversion have something real to read; each stage change carries
+the amount estimated on its day (earlier stays within 30 % of the final amount), and a fifth of
+the deals carry one or two demo tags. Rows go in with COPY and
 explicit ids (300,000 deals and about a million stage changes in well under five minutes).
 """
 
@@ -41,6 +43,12 @@ WORDS = (
     "Expansion", "Renewal", "Pilot", "Rollout", "Upgrade", "Licences", "Support plan",
     "Kiosks", "Sensors", "Fleet", "Training", "Migration", "Cloud", "Analytics",
 )  # fmt: skip
+
+
+CHANGE_COLUMNS = [
+    "id", "opportunity_id", "from_stage_id", "to_stage_id", "at", "by_id",
+    "amount", "currency", "probability",
+]  # fmt: skip
 
 
 def ensure_pipelines() -> list[Pipeline]:
@@ -90,6 +98,9 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
         Company.objects.order_by("?").values_list("pk", flat=True)[:50_000]
     ) or [None]
     reasons = list(LossReason.objects.values_list("pk", flat=True))
+    from contacts.models import Tag
+
+    tags = list(Tag.objects.order_by("pk").values_list("pk", flat=True)[:8])
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM sales_opportunity")
@@ -128,13 +139,20 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
         at = created
         opp_id = next_opp + n
         previous = None
-        for stage in path:
-            change_rows.append((next_change, opp_id, previous, stage.pk, at, owner_id))
+        amount = Decimal(rng.randrange(5, 2000) * 500)
+        for i, stage in enumerate(path):
+            # Earlier stays carry the estimate of their day (the amount moves as a deal ripens).
+            estimate = amount if i == len(path) - 1 else amount * rng.randrange(70, 131) / 100
+            change_rows.append(
+                (
+                    next_change, opp_id, previous, stage.pk, at, owner_id,
+                    estimate.quantize(Decimal("0.01")), "CNY", stage.probability,
+                )
+            )  # fmt: skip
             next_change += 1
             previous = stage.pk
             entered = at
             at = min(now, at + dt.timedelta(days=rng.uniform(1, 40)))
-        amount = Decimal(rng.randrange(5, 2000) * 500)
         closed_at = entered if final.kind != StageKind.OPEN else None
         ratings = [rng.randrange(4) for _ in range(5)]
         category = "closed" if closed_at else rng.choice(["pipeline", "best_case", "commit"])
@@ -147,6 +165,8 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
                 (sum(ratings) * 200 + 15) // 30, entered, closed_at,
                 rng.choice(reasons) if final.kind == StageKind.LOST and reasons else None, "",
                 None, owner_id, team_id,
+                sorted(rng.sample(tags, min(len(tags), rng.randrange(1, 3))))
+                if tags and rng.random() < 0.2 else [],
             )
         )  # fmt: skip
     columns = [
@@ -154,13 +174,13 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
         "amount", "currency", "expected_close_date", "probability", "next_step", "source",
         "forecast_category", "need", "budget", "decision_maker", "timeline", "purchase_intent",
         "score", "stage_entered_at", "closed_at", "loss_reason_id", "loss_note", "archived_at",
-        "owner_id", "team_id",
+        "owner_id", "team_id", "tag_ids",
     ]  # fmt: skip
     with transaction.atomic():
         _copy(Opportunity._meta.db_table, columns, opp_rows)
         _copy(
             StageChange._meta.db_table,
-            ["id", "opportunity_id", "from_stage_id", "to_stage_id", "at", "by_id"],
+            CHANGE_COLUMNS,
             change_rows,
         )
         with connection.cursor() as cursor:

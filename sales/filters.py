@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from contacts.selectors import owner_options
 from crm.lists import FlagFilter, ListFilterSet
+from crm.tags import TagFilter, tag_options
 from sales.models import Opportunity, Pipeline, Stage, StageKind
 
 ANY = _("Any")
@@ -71,6 +72,10 @@ class OpportunityFilterSet(ListFilterSet):
         decimal_places=2,
     )
     archived = FlagFilter(label=_("Archived"), method="filter_archived")
+    tag = TagFilter()  # any of the tags, through opp_active_tags (tag_ids, stage)
+
+    # Behind "More filters" on the list (components/list_filters.html).
+    more_filters = ("team", "close_from", "close_to", "amount_min", "amount_max", "archived")
 
     class Meta:
         model = Opportunity
@@ -83,6 +88,7 @@ class OpportunityFilterSet(ListFilterSet):
 
     def prepare_form(self, form: forms.Form) -> None:
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
+        form.tag_options = tag_options()  # type: ignore[attr-defined]
 
     def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(name__icontains=value.strip()) if value.strip() else qs

@@ -22,8 +22,12 @@ The method (made as of the first day of a month T, for T and the months after):
   no number.
 
 Rates are pooled over the whole company (more data); each team's forecast applies them to its
-own open pipeline and its own run-rate. Amounts are the deals' current amounts, converted to
-the reporting currency at the rate of the first day of the month concerned (`sales.currency`).
+own open pipeline and its own run-rate. Amounts are historical: a deal open on the first of a
+month is valued at the amount (and currency) it had when it entered the stage it was in, and a
+win at the amount it was won at, both recorded on its `StageChange` rows, so a backtest month
+sees only amounts known then (changes recorded before amounts were kept use the deal's current
+amount). They are converted to the reporting currency at the rate of the first day of the
+month concerned (`sales.currency`).
 Archived deals are left out. The whole history is read in two aggregate queries
 (`load_history`); everything else is arithmetic on their rows (`Forecaster`), so tests can check
 it against hand-computed numbers.
@@ -253,8 +257,12 @@ class Forecaster:
 
 _STAYS = """
 WITH changes AS (
+    -- Each stay is valued at the amount the deal had when it entered the stage (recorded on
+    -- the change); changes recorded before amounts were kept fall back to today's.
     SELECT sc.opportunity_id AS opp, sc.id, sc.at, st.kind, sc.to_stage_id AS stage_id,
-           o.team_id, o.currency, o.amount
+           o.team_id,
+           CASE WHEN sc.amount IS NULL THEN o.currency ELSE sc.currency END AS currency,
+           COALESCE(sc.amount, o.amount) AS amount
     FROM sales_stagechange sc
     JOIN sales_stage st ON st.id = sc.to_stage_id
     JOIN sales_opportunity o ON o.id = sc.opportunity_id AND o.archived_at IS NULL

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from contacts.forms import CompanyPicker, OwnerChoiceField
+from crm.tags import TagNamesField, labels_for
 from sales.models import (
     QUALIFICATION_FIELDS,
     ContactRole,
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 
 class OpportunityForm(forms.ModelForm):
+    tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+
     class Meta:
         model = Opportunity
         fields = [
@@ -66,6 +69,7 @@ class OpportunityForm(forms.ModelForm):
         if self.instance.pk:
             # The stage (and so the pipeline) changes on the board, through a move.
             del self.fields["pipeline"]
+            self.initial["tags"] = [t.name for t in labels_for(self.instance.tag_ids)]
 
     def to_input(self) -> OpportunityInput:
         data = self.cleaned_data
@@ -82,6 +86,7 @@ class OpportunityForm(forms.ModelForm):
             source=data.get("source", ""),
             forecast_category=data["forecast_category"],
             ratings={name: int(data.get(name) or 0) for name in QUALIFICATION_FIELDS},
+            tag_names=data.get("tags") or [],
             contacts=[(r.contact, r.role) for r in self.instance.contact_roles.all()]
             if self.instance.pk
             else [],

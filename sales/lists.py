@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from crm.lists import ExportSpec, ListSpec, Sort
+from crm.tags import attach_row_tags
 from sales import exports, selectors
 from sales.filters import OpportunityFilterSet
 from sales.models import Opportunity
@@ -49,7 +50,9 @@ OPPORTUNITIES: ListSpec[Opportunity] = ListSpec(
         "company",
         "company__name",
         "archived_at",
+        "tag_ids",
     ),
+    prepare_rows=attach_row_tags,
     export=ExportSpec(
         filename="deals",
         url_name="sales:opportunity-export",

@@ -24,6 +24,7 @@ from accounts.models import OwnedModel
 from contacts.models import Company, Contact
 from crm.links import record_url
 from crm.models import TimeStampedModel
+from crm.tags import TagIdsField, tag_index
 
 ACTIVE = Q(archived_at__isnull=True)
 DEFAULT_CURRENCY = "CNY"
@@ -234,6 +235,8 @@ class Opportunity(OwnedModel):
     )
     loss_note = models.CharField(_("loss note"), max_length=300, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+    # The deal's tags (crm.tags): written by crm.tags.tags_set, GIN-indexed with the stage.
+    tag_ids = TagIdsField()
 
     class Meta:
         verbose_name = _("opportunity")
@@ -285,6 +288,8 @@ class Opportunity(OwnedModel):
                 condition=ACTIVE,
                 name="opp_active_cover",
             ),
+            # "Deals in this stage tagged X" (and any tag alone) is one index lookup.
+            tag_index(name="opp_active_tags", column="stage", condition=ACTIVE),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opp_amount_not_negative"),
@@ -329,7 +334,10 @@ class OpportunityContact(models.Model):
 
 
 class StageChange(models.Model):
-    """One move of a deal between stages (from_stage is None for the stage it was created in)."""
+    """One move of a deal between stages (from_stage is None for the stage it was created in),
+    with the deal's amount, currency and probability as they were at that moment, so the
+    statistical forecast and its backtest value each past stay at what was known then (rows
+    written before these columns existed have no amount: the deal's current one is used)."""
 
     ACCESS_PARENT: ClassVar[str] = "opportunity"
 
@@ -350,6 +358,11 @@ class StageChange(models.Model):
         null=True,
         related_name="+",
     )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    probability = models.PositiveSmallIntegerField(_("probability (%)"), null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

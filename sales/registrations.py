@@ -16,7 +16,7 @@ from contacts.models import Contact
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
 from sales import selectors
-from sales.models import Opportunity, OpportunityContact
+from sales.models import QUALIFICATION_FIELDS, Opportunity, OpportunityContact
 
 
 def opportunity_timeline_entries(
@@ -54,7 +54,19 @@ def register() -> None:
             see_all=lambda q: f"{reverse('sales:opportunity-list')}?{urlencode({'q': q})}",
         )
     )
-    history.register_history(Opportunity, hidden={"score", "stage_entered_at"})
+    history.register_history(
+        Opportunity,
+        hidden={"score", "stage_entered_at"},
+        # A new deal's history shows what was set, not every unrated criterion at "Unknown".
+        quiet_on_create={
+            *QUALIFICATION_FIELDS,
+            "amount",
+            "source",
+            "next_step",
+            "loss_note",
+            "tag_ids",
+        },
+    )
     history.register_history(OpportunityContact, parent="opportunity")
     api_routes.register(
         ApiRoute("opportunities", "sales.api.OpportunityViewSet", "opportunity", order=50)

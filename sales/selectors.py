@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from accounts import access
 from accounts.models import Scope
 from contacts.models import Company, Contact
 from crm.pagination import Page, grouped_pages, keyset_page
+from crm.tags import attach_row_tags
 from sales.currency import MissingRate, RateBook, converted, missing_message, unconverted
 from sales.models import (
     ForecastAccuracy,
@@ -59,6 +60,7 @@ CARD_FIELDS = (
     "owner_id",
     "team_id",
     "company_id",
+    "tag_ids",
 )
 
 
@@ -103,6 +105,7 @@ def attach_card_relations(cards: Sequence[Opportunity]) -> None:
         if owner_ids
         else {}
     )
+    attach_row_tags(cards)  # badges from the cached labels: no query
     for card in cards:
         if card.company_id:
             card.company = companies.get(card.company_id)
@@ -123,18 +126,14 @@ def _reporting(book: RateBook | None, date: dt.date | None) -> tuple[Any, Any, Q
     return amount, weighted, unconverted(book=book, date=day)
 
 
-def board_annotated(
-    qs: QuerySet[Opportunity], *, book: RateBook | None, date: dt.date | None = None
-) -> tuple[QuerySet[Opportunity], Any]:
-    """The cards' query with each column's weighted total and count of deals without a rate,
-    and the converted amount expression `grouped_pages` sums (the benchmark explains this)."""
+def board_sums(*, book: RateBook | None, date: dt.date | None = None) -> tuple[Any, dict[str, Any]]:
+    """The converted amount `grouped_pages` sums per column (its `total`), and the other sums
+    of a column: the weighted total and the deals without a rate (`aggregates`)."""
     amount, weighted_amount, missing = _reporting(book, date)
-    partition = [F("stage_id")]
-    annotated = board_cards(qs).annotate(
-        group_weighted=Window(Sum(weighted_amount), partition_by=partition),
-        group_unconverted=Window(Count("pk", filter=missing), partition_by=partition),
-    )
-    return annotated, amount
+    return amount, {
+        "weighted": Sum(weighted_amount),
+        "unconverted": Count("pk", filter=missing),
+    }
 
 
 def board_columns(
@@ -144,24 +143,47 @@ def board_columns(
     per_column: int = CARDS_PER_COLUMN,
     book: RateBook | None = None,
     date: dt.date | None = None,
+    closed_since: dt.datetime | None = None,
 ) -> list[Column]:
-    """Every stage's first cards, count, total and weighted total, in ONE query (`qs` is the
-    user's filtered, scoped deals of one pipeline). With a `book`, totals are in its currency at
-    the rates of `date` (today), and deals without a rate are counted, not added."""
-    annotated, amount = board_annotated(qs, book=book, date=date)
-    groups = grouped_pages(
-        annotated,
-        group_by="stage_id",
-        ordering=BOARD_ORDERING,
-        per_group=per_column,
-        total=amount,
-        groups=[s.pk for s in stages],
-    )
+    """Every stage's first cards, count, total and weighted total, in two queries (four with
+    `closed_since`) whatever the number of deals (`crm.pagination.grouped_pages`: the columns'
+    sums grouped by stage, then each column's first cards; `qs` is the user's filtered, scoped
+    deals of one pipeline).
+    With a `book`, totals are in its currency at the rates of `date` (today), and deals without
+    a rate are counted, not added."""
+    amount, sums = board_sums(book=book, date=date)
+    # Won and lost columns read only the deals that entered them since `closed_since` (a
+    # closed deal's stage_entered_at is its closed_at): a range of the board index, instead
+    # of walking years of closed deals in card order to find the recent ones.
+    parts = [(qs, stages)]
+    if closed_since is not None:
+        parts = [
+            (qs, [s for s in stages if s.kind == StageKind.OPEN]),
+            (
+                qs.filter(stage_entered_at__gte=closed_since),
+                [s for s in stages if s.kind != StageKind.OPEN],
+            ),
+        ]
+    found: dict[int, Any] = {}
+    for part, part_stages in parts:
+        if not part_stages:
+            continue
+        keys = [s.pk for s in part_stages]
+        read = grouped_pages(
+            board_cards(part),
+            group_by="stage_id",
+            ordering=BOARD_ORDERING,
+            per_group=per_column,
+            total=amount,
+            groups=keys,
+            aggregates=sums,
+        )
+        found.update(zip(keys, read, strict=True))
+    groups = [found[s.pk] for s in stages]
     columns = []
     now = timezone.now()
     attach_card_relations([card for group in groups for card in group.items])
     for stage, group in zip(stages, groups, strict=True):
-        first = group.items[0] if group.items else None
         mark_cards(group.items, stage=stage, now=now)
         columns.append(
             Column(
@@ -169,21 +191,28 @@ def board_columns(
                 cards=list(group.items),
                 count=group.count,
                 total=_money(group.total),
-                weighted=_money(getattr(first, "group_weighted", None)),
+                weighted=_money(group.values.get("weighted")),
                 next_cursor=group.next_cursor,
-                unconverted=getattr(first, "group_unconverted", 0) or 0,
+                unconverted=group.values.get("unconverted") or 0,
             )
         )
     return columns
 
 
 def board_column_page(
-    *, qs: QuerySet[Opportunity], stage: Stage, cursor: str | None, size: int = CARDS_PER_COLUMN
+    *,
+    qs: QuerySet[Opportunity],
+    stage: Stage,
+    cursor: str | None,
+    size: int = CARDS_PER_COLUMN,
+    closed_since: dt.datetime | None = None,
 ) -> Page[Opportunity]:
-    """A column's next cards after `cursor` (one query)."""
-    page = keyset_page(
-        board_cards(qs.filter(stage=stage)), ordering=BOARD_ORDERING, cursor=cursor, size=size
-    )
+    """A column's next cards after `cursor` (one query); a won or lost column's since
+    `closed_since`, as on the board."""
+    rows = qs.filter(stage=stage)
+    if closed_since is not None and stage.kind != StageKind.OPEN:
+        rows = rows.filter(stage_entered_at__gte=closed_since)
+    page = keyset_page(board_cards(rows), ordering=BOARD_ORDERING, cursor=cursor, size=size)
     attach_card_relations(page.items)
     mark_cards(page.items, stage=stage, now=timezone.now())
     return page

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from crm.errors import DomainError
+from crm.tags import resolve_names, tags_set
 from sales.models import (
     QUALIFICATION_FIELDS,
     ContactRole,
@@ -61,6 +62,8 @@ class OpportunityInput:
     source: str = ""
     forecast_category: str = ForecastCategory.PIPELINE
     ratings: dict[str, int] = field(default_factory=dict)  # QUALIFICATION_FIELDS -> 0..3
+    # Tag names (crm.tags; new names are created if the actor may); None leaves them as they are.
+    tag_names: Sequence[str] | None = None
 
 
 def evaluation_score(ratings: dict[str, int]) -> int:
@@ -172,6 +175,30 @@ def _set_contacts(opportunity: Opportunity, contacts: Sequence[tuple[Contact, st
             row.save(update_fields=["role"])
 
 
+def _record_change(
+    opportunity: Opportunity, *, from_stage_id: int | None, at: dt.datetime, actor: User
+) -> StageChange:
+    """The move into the deal's current stage, with its amount, currency and probability as
+    they are now (what the statistical forecast values this stay at)."""
+    return StageChange.objects.create(
+        opportunity=opportunity,
+        from_stage_id=from_stage_id,
+        to_stage_id=opportunity.stage_id,
+        at=at,
+        by=actor,
+        amount=opportunity.amount,
+        currency=opportunity.currency,
+        probability=opportunity.probability,
+    )
+
+
+def _set_tags(opportunity: Opportunity, names: Sequence[str] | None, actor: User) -> None:
+    """Inside the caller's transaction, after its permission check."""
+    if names is not None:
+        ids = resolve_names(names=names, actor=actor)
+        tags_set(obj=opportunity, tags=ids, actor=actor, check=False)
+
+
 def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
     """Create a deal in its pipeline's first stage (or the stage given, whose required fields
     must then be met) and record its first StageChange. Atomic; needs the add permission."""
@@ -207,9 +234,8 @@ def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
         opportunity.full_clean(exclude=["owner", "team", "stage_entered_at"])
         opportunity.save()
         _set_contacts(opportunity, data.contacts)
-        StageChange.objects.create(
-            opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=actor
-        )
+        _record_change(opportunity, from_stage_id=None, at=now, actor=actor)
+        _set_tags(opportunity, data.tag_names, actor)
     return opportunity
 
 
@@ -242,6 +268,7 @@ def opportunity_update(
         locked.full_clean(exclude=["owner", "team", "stage_entered_at"])
         locked.save()
         _set_contacts(locked, data.contacts)
+        _set_tags(locked, data.tag_names, actor)
     return locked
 
 
@@ -316,9 +343,7 @@ def opportunity_move_stage(
                 *filled,
             ]
         )
-        StageChange.objects.create(
-            opportunity=locked, from_stage_id=from_stage_id, to_stage=stage, at=now, by=actor
-        )
+        _record_change(locked, from_stage_id=from_stage_id, at=now, actor=actor)
     return locked
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("opportunities/export/", views.opportunity_export, name="opportunity-export"),
     path("forecast/", views.forecast, name="forecast"),
     path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
+    path("analytics/", views.pipeline_analytics, name="analytics"),
     path("opportunities/new/", views.opportunity_create, name="opportunity-create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),

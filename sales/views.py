@@ -36,7 +36,7 @@ from crm.exports import export_response
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
-from sales import selectors, services, tasks
+from sales import analytics, selectors, services, tasks
 from sales.currency import RateBook, reporting_currency
 from sales.forms import ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
@@ -65,12 +65,33 @@ def _board_filters(request: AuthedHttpRequest) -> tuple[ListFilterSet, Pipeline 
     return filterset, pipeline
 
 
+def _closed_since() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=BOARD_CLOSED_DAYS)
+
+
 def _board_rows(filterset: ListFilterSet, pipeline: Pipeline) -> QuerySet[Opportunity]:
     """The board's deals: the user's filtered deals of the pipeline, open or recently closed."""
-    since = timezone.now() - dt.timedelta(days=BOARD_CLOSED_DAYS)
     return filterset.qs.filter(pipeline=pipeline).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=since)
+        Q(closed_at__isnull=True) | Q(closed_at__gte=_closed_since())
     )
+
+
+@dataclass(frozen=True)
+class BoardFilterBar:
+    """What the shared filter bar (`components/list_filters.html`) reads from a kit list's
+    result, for the board: its form swaps the board region."""
+
+    filterset: ListFilterSet
+    path: str
+    results_id: str = "board"
+    filters_template: str = "sales/board.html#filters"
+    more_filters_template: str = "sales/board.html#more_filters"
+    sort: str = ""
+
+    @property
+    def more_open(self) -> bool:
+        data = self.filterset.data
+        return any(data.get(name) for name in self.filterset.more_filters)
 
 
 def _without_cursor(request: AuthedHttpRequest) -> str:
@@ -105,11 +126,15 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
     if pipeline is not None:
         stages = list(pipeline.stages.order_by("position", "id"))
         columns = selectors.board_columns(
-            qs=_board_rows(filterset, pipeline), stages=stages, book=book
+            qs=_board_rows(filterset, pipeline),
+            stages=stages,
+            book=book,
+            closed_since=_closed_since(),
         )
     unconverted = sum(c.unconverted for c in columns)
     context = {
         "form": filterset.form,
+        "filter_bar": BoardFilterBar(filterset=filterset, path=reverse("sales:board")),
         "pipeline": pipeline,
         "pipelines": list(selectors.pipelines()),
         "columns": columns,
@@ -137,7 +162,10 @@ def opportunity_board_column(request: AuthedHttpRequest, pk: int) -> HttpRespons
     stage = access.get_for_user_or_404(request.user, Stage, pk)
     filterset, _pipeline = _board_filters(request)
     page = selectors.board_column_page(
-        qs=_board_rows(filterset, stage.pipeline), stage=stage, cursor=request.GET.get("cursor")
+        qs=_board_rows(filterset, stage.pipeline),
+        stage=stage,
+        cursor=request.GET.get("cursor"),
+        closed_since=_closed_since(),
     )
     context = {
         "cards": page.items,
@@ -451,6 +479,49 @@ def forecast(request: AuthedHttpRequest) -> HttpResponse:
         "status_short": ForecastRunStatus.SHORT,
     }
     return render(request, "sales/forecast.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+def pipeline_analytics(request: AuthedHttpRequest) -> HttpResponse:
+    """A pipeline's stage conversion, time in stage, velocity and loss reasons over a period,
+    for the user's deals, their team's or the company's (only deals they may see)."""
+    today = timezone.localdate()
+    errors = []
+    try:
+        start, end, period = parse_period(request.GET.get("period", ""), today)
+    except ValueError as exc:
+        errors.append(str(exc))
+        start, end, period = parse_period("", today)
+    pipelines = list(selectors.pipelines())
+    value = request.GET.get("pipeline", "")
+    pipeline = next((p for p in pipelines if str(p.pk) == value), None)
+    if value and pipeline is None:
+        errors.append(_("Pick a pipeline from the list."))
+    if pipeline is None:
+        pipeline = next((p for p in pipelines if p.is_default), pipelines[0] if pipelines else None)
+    who = _forecast_who(request)
+    deals = access.scoped(request.user, Opportunity)
+    if who == "me":
+        deals = deals.filter(owner=request.user)
+    elif who == "team":
+        deals = deals.filter(team_id=request.user.team_id or 0)
+    metrics = None
+    if pipeline is not None:
+        metrics = analytics.pipeline_metrics(deals=deals, pipeline=pipeline, start=start, end=end)
+    context = {
+        "metrics": metrics,
+        "pipeline": pipeline,
+        "pipelines": pipelines,
+        "period": period,
+        "who": who,
+        "errors": errors,
+        "can_see_company": selectors.may_see_company_forecast(request.user),
+        "last_day": end - dt.timedelta(days=1),
+        "start": start,
+    }
+    status = 400 if errors else 200
+    return render(request, "sales/analytics.html", context, status=status)
 
 
 @login_required

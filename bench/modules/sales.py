@@ -38,9 +38,11 @@ def pages(rep: User) -> dict[str, str]:
     from django.utils import timezone
 
     from accounts import access
+    from crm.tags import tag_labels
     from sales.models import Opportunity
 
     start, end = _quarter(timezone.localdate())
+    tag = next(iter(tag_labels()), None)
     deal = (
         access.scoped(rep, Opportunity)
         .filter(archived_at__isnull=True, closed_at__isnull=True)
@@ -52,10 +54,13 @@ def pages(rep: User) -> dict[str, str]:
         "deals board, this quarter's closes": f"/sales/?close_from={start}&close_to={end}",
         "deals board, my deals": "/sales/?owner=me",
         "deals board, my team": f"/sales/?team={rep.team_id}",
+        "deals board, a tag": f"/sales/?tag={tag}" if tag else "/sales/",
         "forecast, my team": "/sales/forecast/?who=team",
+        "pipeline performance, my team": "/sales/analytics/?who=team",
         "deal list, first page": "/sales/opportunities/",
         "deal list, by amount": "/sales/opportunities/?sort=-amount",
         "deal search": "/sales/opportunities/?q=pilot",
+        "deal list, a tag": f"/sales/opportunities/?tag={tag}" if tag else "/sales/opportunities/",
     }
     if deal is not None:
         found["deal page"] = f"/sales/opportunities/{deal.pk}/"
@@ -63,22 +68,25 @@ def pages(rep: User) -> dict[str, str]:
 
 
 def plans(rep: User) -> dict[str, str]:
-    """EXPLAIN ANALYZE of the board's one grouped query and the list's counting queries."""
+    """EXPLAIN ANALYZE of the board's two queries (sums, cards) and the list's counting
+    queries."""
     from django.db import connection
     from django.test import RequestFactory
     from django.utils import timezone
 
     from bench.run import list_plans
     from crm.lists import filtered
+    from crm.tags import tag_labels
     from sales import selectors
     from sales.lists import OPPORTUNITIES
-    from sales.views import _board_rows
+    from sales.views import _board_rows, _closed_since
 
     start, end = _quarter(timezone.localdate())
     found: dict[str, str] = {}
     for name, query in {
         "board": "",
         "board, this quarter's closes": f"close_from={start}&close_to={end}",
+        "board, a tag": f"tag={next(iter(tag_labels()), 0)}",
     }.items():
         request = RequestFactory().get("/?" + query)
         request.user = rep
@@ -88,26 +96,23 @@ def plans(rep: User) -> dict[str, str]:
         assert pipeline is not None
         stages = list(pipeline.stages.order_by("position"))
         qs = _board_rows(filterset, pipeline)
-        # What board_columns runs: the grouped query (totals converted to the reporting currency).
-        from django.db.models import F, Sum, Window
+        # What board_columns runs (crm.pagination.grouped_pages): the columns' grouped sums,
+        # then one UNION ALL of each column's LIMITed first cards; each explained as run.
+        from django.test.utils import CaptureQueriesContext
 
-        from crm.pagination import Count, RowNumber
         from sales.currency import RateBook
 
-        partition = [F("stage_id")]
-        base, amount = selectors.board_annotated(qs, book=RateBook.load())
-        annotated = base.annotate(
-            group_row=Window(
-                RowNumber(), partition_by=partition, order_by=[F("stage_entered_at"), F("id")]
-            ),
-            group_count=Window(Count("pk"), partition_by=partition),
-            group_total=Window(Sum(amount), partition_by=partition),
-        )
-        rows = annotated.filter(group_row__lte=selectors.CARDS_PER_COLUMN)
-        sql, params = rows.order_by("stage_id", *selectors.BOARD_ORDERING).query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            found[name] = "\n".join(row[0] for row in cursor.fetchall())
+        with CaptureQueriesContext(connection) as captured:
+            selectors.board_columns(
+                qs=qs, stages=stages, book=RateBook.load(), closed_since=_closed_since()
+            )
+        sqls = [q["sql"] for q in captured.captured_queries]
+        board_sql = [sql for sql in sqls if 'FROM "sales_opportunity"' in sql]
+        labels = ("open stages: sums", "open stages: cards", "won/lost: sums", "won/lost: cards")
+        for label, sql in zip(labels, board_sql, strict=False):
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                found[f"{name} ({label})"] = "\n".join(row[0] for row in cursor.fetchall())
         found[name + " (stages)"] = str(len(stages))
     found.update(
         list_plans(
@@ -118,6 +123,7 @@ def plans(rep: User) -> dict[str, str]:
                 "list, by amount": "sort=-amount",
                 "list, search": "q=pilot",
                 "list, this quarter": f"close_from={start}&close_to={end}",
+                "list, a tag": f"tag={next(iter(tag_labels()), 0)}",
             },
         )
     )

@@ -40,6 +40,7 @@ matrix.records(Stage, make=_stage)  # type: ignore[arg-type]
 matrix.route("sales:board", get="login")
 matrix.route("sales:opportunity-list", get="login")
 matrix.route("sales:forecast", get="login")
+matrix.route("sales:analytics", get="login")
 matrix.route("sales:board-column", Stage, get="view")
 matrix.route("sales:opportunity-create", Opportunity, get="add", post="add")
 matrix.route("sales:opportunity-detail", Opportunity, get="view")

@@ -96,3 +96,31 @@ def test_board_scrolls_sideways_on_a_phone(page, live_server, granted, pipeline)
         columns.evaluate("el => el.scrollBy(600, 0)")
         assert columns.evaluate("el => el.scrollLeft") > 0
     shot(page, "sales-04-board-scroll")
+
+
+def test_tag_filter_on_the_board_and_the_list(page, live_server, granted, pipeline):
+    """The shared filter bar on both pages: picking a tag narrows the cards (the board region
+    is swapped, the URL pushed) and the list's rows; both show the deal's tag badge."""
+    from playwright.sync_api import expect
+
+    from tests.contacts.factories import TagFactory
+
+    TagFactory(name="Strategic")
+    make_deal(granted, name="Tagged kiosk", amount="300", tag_names=["Strategic"])
+    make_deal(granted, name="Plain sensor", amount="100")
+    sign_in(page, live_server, granted.email)
+    page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
+    expect(page.get_by_role("link", name="Plain sensor")).to_be_visible()
+    page.get_by_label("Tag", exact=True).select_option(label="Strategic")
+    expect(page.get_by_role("link", name="Plain sensor")).to_have_count(0)
+    card = page.locator("[data-card]").filter(has=page.get_by_role("link", name="Tagged kiosk"))
+    expect(card.locator("[data-tags]")).to_have_text("Strategic")
+    assert "tag=" in page.url
+    shot(page, "sales-05-board-tag")
+
+    page.goto(f"{live_server.url}/sales/opportunities/")
+    page.get_by_label("Tag", exact=True).select_option(label="Strategic")
+    expect(page.get_by_role("link", name="Plain sensor")).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text="Tagged kiosk")).to_contain_text("Strategic")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width
+    shot(page, "sales-06-list-tag")
