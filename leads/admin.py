@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 
 from leads import scoring
 from leads.forms import LeadFormSettingsForm
-from leads.models import AssignmentRule, DuplicatePolicy, LeadForm, LeadFormField, ScoringRule
+from leads.models import (
+    AssignmentRule,
+    DuplicatePolicy,
+    LeadForm,
+    LeadFormField,
+    ScoreSettings,
+    ScoringRule,
+)
 
 
 class LeadFormFieldInline(admin.TabularInline):
@@ -41,18 +48,18 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
     fields = [
         "name", "position", "active", "source", "region", "industry", "size", "web_form",
-        "min_score", "user", "members", "team",
+        "min_score", "user", "members", "team", "strategy",
     ]  # fmt: skip
 
 
-def _rescore(request: HttpRequest) -> None:
-    scoring.scoring_rules_changed(actor=request.user)  # type: ignore[arg-type]
+def _rescore(request: HttpRequest, *, notify: bool = True) -> None:
+    scoring.scoring_rules_changed(actor=request.user, notify=notify)  # type: ignore[arg-type]
     messages.info(request, _("Every lead's score is being recomputed."))
 
 
 @admin.register(ScoringRule)
 class ScoringRuleAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "field", "operator", "value", "points", "active"]
+    list_display = ["__str__", "field", "operator", "value", "points", "half_life_days", "active"]
     list_filter = ["active", "field"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -66,6 +73,22 @@ class ScoringRuleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         super().delete_queryset(request, queryset)
         _rescore(request)
+
+
+@admin.register(ScoreSettings)
+class ScoreSettingsAdmin(admin.ModelAdmin):
+    """One row: the hot/warm thresholds, the default decay and what a hot lead triggers.
+    Saving recomputes every lead (no notifications: a threshold change is not news)."""
+
+    list_display = ["__str__", "hot_at", "warm_at", "half_life_days", "notify_when_hot"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not ScoreSettings.objects.exists()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.pk = 1
+        super().save_model(request, obj, form, change)
+        _rescore(request, notify=False)
 
 
 @admin.register(DuplicatePolicy)

@@ -18,6 +18,7 @@ class LeadsConfig(AppConfig):
             Lead,
             LeadForm,
             LeadFormField,
+            ScoreSettings,
             ScoringRule,
         )
 
@@ -41,5 +42,16 @@ class LeadsConfig(AppConfig):
             AssignmentRule, exclude_fields=["updated_at", "turn"], m2m_fields={"members"}
         )
         auditlog.register(ScoringRule, exclude_fields=["updated_at"])
+        auditlog.register(ScoreSettings, exclude_fields=["updated_at"])
         registrations.register()
+        from celery.schedules import crontab
+
+        from crm.celery import app as celery_app
+
+        # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
+        # Engagement points fade with age; marks hot leads and tells their owners.
+        celery_app.conf.beat_schedule["leads-score-decay"] = {
+            "task": "leads.tasks.lead_scores_decay",
+            "schedule": crontab(hour=2, minute=30),
+        }
         from leads import imports  # noqa: F401  (registers the lead importer)

@@ -4,9 +4,10 @@ A capture that asks for it (`LeadInput.assign`: web forms that use the rules, th
 lead with `assignment_pending` and writes the task `leads.tasks.lead_assign` to the outbox in the
 same transaction. The task (`lead_assign_by_rules`) runs after commit, or when the broker is back:
 the first active rule, in order, whose conditions all hold gives the lead to its user, or to the
-next member of its round-robin. The round-robin's pointer is the rule's own row (`turn`), locked
-with SELECT ... FOR UPDATE while it advances, so concurrent captures take turns exactly: N leads
-over k members give each N/k (+1). The lead's row is claimed by `assignment_pending` under a
+next member of its round-robin, or to the member with the fewest open leads. The round-robin's
+pointer is the rule's own row (`turn`), locked with SELECT ... FOR UPDATE while it advances (and
+while the fewest-open count is taken), so concurrent captures take turns exactly: N leads over k
+members give each N/k (+1). The lead's row is claimed by `assignment_pending` under a
 lock, so a task delivered twice assigns once. The new owner is then notified.
 """
 
@@ -18,12 +19,12 @@ import logging
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from leads.models import AssignmentRule, Lead
+from leads.models import AssignmentRule, AssignmentStrategy, Lead, LeadStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS = "contacts.activities.notifications"
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
 
 def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
@@ -58,9 +60,23 @@ def _candidates(rule: AssignmentRule) -> Sequence[User]:
     return list(people.order_by("pk"))
 
 
+def _fewest_open(people: Sequence[User]) -> User:
+    """The member with the fewest open leads (new, contacted, qualified; not archived); ties go
+    to the earliest member. One grouped query on the owner index."""
+    counts = dict(
+        Lead.objects.filter(owner__in=people, archived_at__isnull=True, status__in=OPEN_STATUSES)
+        .values_list("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+    )
+    return min(people, key=lambda user: (counts.get(user.pk, 0), user.pk))
+
+
 def rule_pick(rule: AssignmentRule) -> User | None:
-    """The rule's user, or the next member of its round-robin (the rule's row locked while its
-    pointer advances; must be called inside a transaction). None when nobody is available."""
+    """The rule's user, or the next member of its round-robin, or the member with the fewest
+    open leads. The rule's row is locked meanwhile (must be called inside a transaction), so
+    concurrent captures take turns, and each count sees the assignments committed before it.
+    None when nobody is available."""
     if rule.user_id is not None:
         user = User.objects.filter(pk=rule.user_id, is_active=True).first()
         if user is not None:
@@ -69,7 +85,10 @@ def rule_pick(rule: AssignmentRule) -> User | None:
     people = _candidates(locked)
     if not people:
         return None
-    chosen = people[locked.turn % len(people)]
+    if locked.strategy == AssignmentStrategy.FEWEST_OPEN:
+        chosen = _fewest_open(people)
+    else:
+        chosen = people[locked.turn % len(people)]
     AssignmentRule.objects.filter(pk=rule.pk).update(turn=F("turn") + 1)
     return chosen
 

@@ -1,21 +1,53 @@
 """Importing leads from CSV/XLSX through the import shell (contacts/imports/shell.py): the
 same upload, column and value mapping, preview, per-row errors, atomic commit and rejected-rows
-file as contacts. Each row is captured by `services.lead_create` with the source "import", so
+file as contacts. Each new row is captured by `services.lead_create` with the source "import", so
 it is normalised, scored and matched against leads and contacts like any capture: the
 duplicate policy for imports links or flags a match, never drops the row. Tags (a column and the
 import's own) are set through crm.tags; owners come from the owner column (users the importer
 may assign) or the import's default owner. Registered in `LeadsConfig.ready`.
+
+The file's status column maps to our statuses like any choice column (labels in English and
+Chinese are known; other values are mapped on the mapping step); "unqualified" needs the
+reason column. The job's `write_mode` says what to do with leads that exist: create only (a
+row whose source id was imported before is skipped), update only, or both. A row matches by its
+source id (`external_id`, per `job.external_source`), then by email among the active leads the
+importer may change; an update writes the row's non-empty cells through `lead_update`, its
+status through `lead_set_status`, its owner through `lead_assign`, and adds its tags.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+from django.db import models
+from django.http import QueryDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from contacts.imports.shell import Importer, ShellRow, WriteContext, register_importer, write_row
-from contacts.models import CompanySize, Industry, Region
+from contacts.models import CompanySize, ImportJob, ImportMode, Industry, Region
 from contacts.services import tags_get_or_create
+from crm.errors import DomainError
 from leads import services
-from leads.models import Lead, LeadSource
+from leads.models import Lead, LeadSource, LeadStatus
+
+
+class ImportedStatus(models.TextChoices):
+    """The statuses a file may give (a converted lead is made only by converting)."""
+
+    NEW = LeadStatus.NEW.value, _("New")
+    CONTACTED = LeadStatus.CONTACTED.value, _("Contacted")
+    QUALIFIED = LeadStatus.QUALIFIED.value, _("Qualified")
+    UNQUALIFIED = LeadStatus.UNQUALIFIED.value, _("Unqualified")
+
+
+MODES = [
+    (ImportMode.CREATE.value, _("Create new leads only (rows imported before are skipped)")),
+    (ImportMode.UPDATE.value, _("Update existing leads only")),
+    (ImportMode.BOTH.value, _("Update existing leads and create the others")),
+]
 
 FIELDS = {
     "": _("(ignore this column)"),
@@ -35,11 +67,17 @@ FIELDS = {
     "utm_medium": _("UTM medium"),
     "utm_campaign": _("UTM campaign"),
     "notes": _("Notes"),
+    "status": _("Status"),
+    "unqualified_reason": _("Reason unqualified"),
+    "external_id": _("ID in the source system"),
     "tags": _("Tags"),
     "owner": _("Owner (name or email)"),
 }
 # Header words (English, Chinese; HubSpot and Salesforce exports) per field; first match wins.
 GUESSES = [
+    ("external_id", r"^(record|lead|external|source)?.?id$|^记录.?id$|^线索.?id$|^编号$"),
+    ("unqualified_reason", r"reason|disqualif|unqualified|原因"),
+    ("status", r"status|状态"),
     ("owner", r"owner|负责人|所有者|归属人|销售代表"),
     ("email", r"e-?mail|邮箱|邮件|电子邮"),
     ("phone", r"phone|tel|mobile|cell|电话|手机|联系方式"),
@@ -63,6 +101,7 @@ LIMITS = {
     "full_name": 200, "given_name": 100, "family_name": 100, "phone": 40, "company_name": 200,
     "job_title": 120, "website": 200, "source_detail": 200, "utm_source": 100,
     "utm_medium": 100, "utm_campaign": 100, "notes": 10_000, "email": 254,
+    "unqualified_reason": 200, "external_id": 100,
 }  # fmt: skip
 
 
@@ -84,28 +123,173 @@ def _names(row: ShellRow) -> dict[str, str]:
     return {"given_name": full}
 
 
+def _existing(ctx: WriteContext, values: dict[str, str]) -> Lead | None:
+    """The lead a row updates: by its source id (refused when the importer may not change it),
+    then by email among the active leads the importer may change (the oldest)."""
+    external_id = values.get("external_id", "")
+    if external_id:
+        found = Lead.objects.filter(
+            external_source=ctx.job.external_source or "import", external_id=external_id
+        ).first()
+        if found is not None:
+            if not access.can(ctx.actor, found, "change"):
+                raise DomainError(
+                    gettext("A lead with this ID exists that you may not change."),
+                    field="external_id",
+                )
+            return found
+    email = values.get("email", "")
+    if not email:
+        return None
+    changeable = access.scoped(ctx.actor, Lead, "change").filter(
+        email=email, archived_at__isnull=True
+    )
+    return changeable.order_by("created_at", "id").first()
+
+
+def _already_imported(ctx: WriteContext, values: dict[str, str]) -> bool:
+    external_id = values.get("external_id", "")
+    return (
+        bool(external_id)
+        and Lead.objects.filter(
+            external_source=ctx.job.external_source or "import", external_id=external_id
+        ).exists()
+    )
+
+
+def _set_status(ctx: WriteContext, lead: Lead, values: dict[str, str]) -> Lead:
+    status = values.get("status", "")
+    reason = values.get("unqualified_reason", "")
+    if not status or (status == lead.status and reason in ("", lead.unqualified_reason)):
+        return lead
+    return services.lead_set_status(lead=lead, status=status, actor=ctx.actor, reason=reason)
+
+
+def _update(ctx: WriteContext, row: ShellRow, lead: Lead, values: dict[str, str]) -> None:
+    fields = {k: v for k, v in values.items() if k in services.LEAD_FIELDS}
+    fields.pop("source", None)  # a lead keeps how it first came
+    tags = list(ctx.job_tags)
+    if row.tags:
+        tags += tags_get_or_create(names=row.tags, actor=ctx.actor)
+    joined = None
+    if tags:
+        joined = list(lead.tags.all())
+        joined += [t for t in tags if t.pk not in {j.pk for j in joined}]
+    lead = services.lead_update(lead=lead, values=fields, actor=ctx.actor, tags=joined)
+    if values.get("external_id") and not lead.external_id:
+        lead.external_source = ctx.job.external_source or "import"
+        lead.external_id = values["external_id"]
+        lead.save(update_fields=["external_source", "external_id", "updated_at"])
+    lead = _set_status(ctx, lead, values)
+    if row.owner_id:
+        services.lead_assign(lead=lead, owner=ctx.owner_of(row), actor=ctx.actor)
+
+
+def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> None:
+    owner = ctx.owner_of(row)
+    tags = list(ctx.job_tags)
+    if row.tags:
+        tags += tags_get_or_create(names=row.tags, actor=ctx.actor)
+    fields = {k: v for k, v in values.items() if k in services.LEAD_FIELDS}
+    status = values.get("status", "")
+    if status == LeadStatus.UNQUALIFIED and not values.get("unqualified_reason"):
+        raise DomainError(gettext("Say why the lead is unqualified."), field="unqualified_reason")
+    lead = services.lead_create(
+        data=services.LeadInput(
+            values=fields,
+            owner=owner,
+            tags=tags or None,
+            external_source=ctx.job.external_source or "import",
+            external_id=values.get("external_id", ""),
+        ),
+        actor=ctx.actor,
+    )
+    if status and status != LeadStatus.NEW:
+        # The creator may not change a lead made for another owner: the import vouches.
+        services.lead_set_status(
+            lead=lead,
+            status=status,
+            actor=ctx.actor if access.can(ctx.actor, lead, "change") else owner,
+            reason=values.get("unqualified_reason", ""),
+        )
+
+
 def write_leads(ctx: WriteContext, rows: list[ShellRow]) -> int:
-    """Capture each row as a lead (source "import"), each in a savepoint: a refused row gets
-    its error and leaves nothing."""
-    created = 0
+    """Write each row (see the module: create, update or skip by the job's mode), each in a
+    savepoint: a refused row gets its error and leaves nothing. Returns the rows written
+    (created or updated)."""
+    mode = ctx.job.write_mode or ImportMode.CREATE
+    written = 0
     for row in rows:
         values = {k: v for k, v in row.values.items() if k != "full_name"}
         values.update(_names(row))
         values["source"] = LeadSource.IMPORT
 
         def write(row: ShellRow = row, values: dict[str, str] = values) -> None:
-            owner = ctx.owner_of(row)
-            tags = list(ctx.job_tags)
-            if row.tags:
-                tags += tags_get_or_create(names=row.tags, actor=ctx.actor)
-            services.lead_create(
-                data=services.LeadInput(values=values, owner=owner, tags=tags or None),
-                actor=ctx.actor,
-            )
+            if mode == ImportMode.CREATE:
+                if _already_imported(ctx, values):
+                    row.skip = gettext("Imported before (ID %(id)s).") % {
+                        "id": values["external_id"]
+                    }
+                    return
+                _create(ctx, row, values)
+                return
+            existing = _existing(ctx, values)
+            if existing is not None:
+                _update(ctx, row, existing, values)
+            elif mode == ImportMode.UPDATE:
+                row.skip = gettext("No lead to update matches this row.")
+            else:
+                _create(ctx, row, values)
 
-        created += write_row(row, write)
-    return created
+        if write_row(row, write) and not row.skip:
+            written += 1
+    return written
 
+
+# --- the mapping step's options (shown by a shell that has `Importer.options`) --------------
+
+
+def read_options(post: QueryDict) -> dict[str, Any]:
+    return {
+        "write_mode": post.get("write_mode") or ImportMode.CREATE,
+        "external_source": post.get("external_source"),
+    }
+
+
+def apply_options(job: ImportJob, actor: Any, options: dict[str, Any]) -> None:
+    """Check and store what to do with existing leads and the source system of the ids."""
+    set_options(
+        job,
+        write_mode=options.get("write_mode") or ImportMode.CREATE,
+        source=options.get("external_source"),
+    )
+
+
+def set_options(job: ImportJob, *, write_mode: Any, source: Any = None) -> None:
+    if write_mode not in ImportMode.values:
+        raise DomainError(gettext("Pick what to do with existing leads."), field="write_mode")
+    job.write_mode = write_mode
+    if source is not None:
+        job.external_source = str(source).replace("\x00", "").strip().lower()[:40]
+    if "external_id" in job.mapping.values() and not job.external_source:
+        job.external_source = "import"
+
+
+def options_context(job: ImportJob) -> dict[str, Any]:
+    return {"lead_modes": MODES, "has_external_id": "external_id" in job.mapping.values()}
+
+
+_OPTIONS: dict[str, Any] = {}
+if "options" in {f.name for f in dataclass_fields(Importer)}:  # the shell's options, when there
+    from contacts.imports import shell
+
+    _OPTIONS["options"] = getattr(shell, "Options")(  # noqa: B009 - not in every shell yet
+        template="leads/import_options.html",
+        read=read_options,
+        apply=apply_options,
+        context=options_context,
+    )
 
 IMPORTER = Importer(
     entity="lead",
@@ -113,7 +297,12 @@ IMPORTER = Importer(
     fields=FIELDS,
     guesses=GUESSES,
     required_any=frozenset({"full_name", "given_name", "family_name", "email", "phone"}),
-    choices={"industry": Industry, "size": CompanySize, "region": Region},
+    choices={
+        "industry": Industry,
+        "size": CompanySize,
+        "region": Region,
+        "status": ImportedStatus,
+    },
     limits=LIMITS,
     write=write_leads,
     start_url="leads:import-start",
@@ -121,5 +310,6 @@ IMPORTER = Importer(
     list_url="leads:lead-list",
     title=_("Import leads"),
     denied=_("Your role may not import leads."),
+    **_OPTIONS,
 )
 register_importer(IMPORTER)

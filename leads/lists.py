@@ -34,6 +34,7 @@ LEADS: ListSpec[Lead] = ListSpec(
         "status",
         "source",
         "score",
+        "temperature",
         "needs_review",
         "created_at",
         "owner",

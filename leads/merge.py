@@ -4,8 +4,8 @@
 the fields the reviewer picks from the duplicate are copied, empty fields of the kept lead are
 filled, the duplicate's interactions and tasks point at the kept lead, and the
 duplicate is archived with its link kept (`duplicate_of`), so its history stays readable. One
-transaction, both rows locked; every change is in the leads' history. Tags are not joined yet
-(they are moving to `crm.tags`; the duplicate keeps its own).
+transaction, both rows locked; every change is in the leads' history. The kept lead ends with
+the union of both leads' tags (the duplicate keeps its own too).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from contacts.activities.models import Interaction, Task
 from crm.errors import DomainError
+from crm.tags import tags_set
 from leads import scoring
 from leads.models import Lead
 from leads.services import _derive
@@ -85,8 +86,14 @@ def lead_merge(*, keep: Lead, duplicate: Lead, take: Iterable[str], actor: User)
                 setattr(kept, name, theirs)
         _derive(kept)
         kept.needs_review = False
+        before = kept.temperature
         scoring.score_apply(kept)
         kept.save()
+        # Both leads' tags (no write when the duplicate brings none new).
+        joined = set(kept.tag_ids or ()) | set(gone.tag_ids or ())
+        tags_set(obj=kept, tags=sorted(joined), actor=actor, check=False)  # checked above
+        if scoring.became_hot(before, kept):
+            scoring.on_hot(kept)
         lead_type = ContentType.objects.get_for_model(Lead)
         for model in (Interaction, Task):
             model.objects.filter(target_type=lead_type, target_id=gone.pk).update(target_id=kept.pk)

@@ -41,11 +41,25 @@ class LeadStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
 
 
+class Temperature(models.TextChoices):
+    """Where a lead's score stands against the admin's thresholds (`ScoreSettings`)."""
+
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
 class DuplicateAction(models.TextChoices):
     """What a capture that matches an existing lead or contact does. Never a drop."""
 
     LINK = "link", _("Create and link to the match")
     FLAG = "flag", _("Create and flag for review")
+    MERGE = "merge", _("Merge into the existing lead")
+
+
+class AssignmentStrategy(models.TextChoices):
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    FEWEST_OPEN = "fewest_open", _("Fewest open leads")
 
 
 class Lead(OwnedModel):
@@ -90,6 +104,14 @@ class Lead(OwnedModel):
     score = models.IntegerField(_("score"), default=0)
     # [{"points": 15, "reason": "job title contains Director"}, ...], written by the scoring.
     score_breakdown = models.JSONField(_("score breakdown"), default=list, blank=True)
+    # The score against the thresholds, kept with it so that becoming hot is seen once.
+    temperature = models.CharField(
+        _("temperature"),
+        max_length=4,
+        choices=Temperature.choices,
+        default=Temperature.COLD,
+        db_default=Temperature.COLD,
+    )
 
     consent_text = models.TextField(_("consent wording"), blank=True)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
@@ -120,6 +142,13 @@ class Lead(OwnedModel):
         related_name="+",
     )
     needs_review = models.BooleanField(_("possible duplicate"), default=False)
+    # The record's id in the system it was imported from (matched by an import that updates).
+    external_source = models.CharField(
+        _("source system"), max_length=40, blank=True, default="", db_default="", editable=False
+    )
+    external_id = models.CharField(
+        _("ID in the source system"), max_length=100, blank=True, default="", db_default=""
+    )
     # A caller's idempotency key (API header, form submission id): one lead per key.
     capture_key = models.CharField(max_length=100, blank=True, editable=False)
     web_form = models.ForeignKey(
@@ -167,6 +196,11 @@ class Lead(OwnedModel):
             ),
             models.UniqueConstraint(
                 fields=["capture_key"], condition=~Q(capture_key=""), name="lead_capture_key"
+            ),
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_external_id",
             ),
         ]
         indexes = [
@@ -367,6 +401,13 @@ class AssignmentRule(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    strategy = models.CharField(
+        _("share out by"),
+        max_length=12,
+        choices=AssignmentStrategy.choices,
+        default=AssignmentStrategy.ROUND_ROBIN,
+        db_default=AssignmentStrategy.ROUND_ROBIN,
+    )
     # The round-robin pointer: the rule's row is locked (SELECT ... FOR UPDATE) to advance it.
     turn = models.PositiveBigIntegerField(default=0, editable=False)
 
@@ -392,6 +433,9 @@ class ScoringField(models.TextChoices):
     UTM_CAMPAIGN = "utm_campaign", _("UTM campaign")
     PHONE = "phone", _("phone")
     INTERACTIONS = "interactions", _("logged interactions")
+    MEETINGS = "meetings", _("meetings logged")
+    REPLIES = "replies", _("replies received")
+    FORM_SUBMITTED = "form_submitted", _("web form submitted")
 
 
 class ScoringOperator(models.TextChoices):
@@ -412,6 +456,16 @@ class ScoringRule(TimeStampedModel):
         _("value"), max_length=200, blank=True, help_text=_("For 'is one of': comma-separated.")
     )
     points = models.IntegerField(_("points"))
+    half_life_days = models.PositiveSmallIntegerField(
+        _("halve the points every (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For engagement (interactions, meetings, replies, form submitted): the points "
+            "fade with the age of the activity that earned them. Empty: the default in the "
+            "score settings."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -421,12 +475,68 @@ class ScoringRule(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(points__gte=-1000, points__lte=1000), name="lead_scoring_points"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(half_life_days__isnull=True) | Q(half_life_days__gte=1),
+                name="lead_scoring_half_life",
+            ),
         ]
 
     def __str__(self) -> str:
         field, operator = self.get_field_display(), self.get_operator_display()
         return f"{self.points:+d} {field} {operator} {self.value}"
+
+
+class ScoreSettings(TimeStampedModel):
+    """One row (pk 1): the thresholds that make a lead hot or warm, the default decay of
+    engagement points, and what happens when a lead becomes hot. Saved in the admin; a change
+    recomputes every lead in the background."""
+
+    hot_at = models.IntegerField(_("hot from score"), default=50)
+    warm_at = models.IntegerField(_("warm from score"), default=20)
+    half_life_days = models.PositiveSmallIntegerField(
+        _("engagement points halve every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: engagement points do not fade unless their rule says so."),
+    )
+    notify_when_hot = models.BooleanField(
+        _("notify the owner when a lead becomes hot"), default=True
+    )
+    task_when_hot = models.BooleanField(
+        _("create a call task for the owner when a lead becomes hot"), default=False
+    )
+    status_when_hot = models.CharField(
+        _("move a new lead that becomes hot to"),
+        max_length=12,
+        blank=True,
+        choices=[
+            (LeadStatus.CONTACTED.value, LeadStatus.CONTACTED.label),
+            (LeadStatus.QUALIFIED.value, LeadStatus.QUALIFIED.label),
+        ],
+        help_text=_("Empty: its status stays."),
+    )
+
+    class Meta:
+        verbose_name = _("score settings")
+        verbose_name_plural = _("score settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(warm_at__lte=models.F("hot_at")), name="lead_warm_le_hot"
+            ),
+            models.CheckConstraint(
+                condition=Q(half_life_days__isnull=True) | Q(half_life_days__gte=1),
+                name="lead_settings_half_life",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Score settings"))
+
+    @classmethod
+    def current(cls) -> ScoreSettings:
+        found = cls.objects.filter(pk=1).first()
+        return found if found is not None else cls(pk=1)
 
 
 class LeadUserObjectPermission(UserObjectPermissionBase):

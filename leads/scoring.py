@@ -2,31 +2,81 @@
 
 A lead's `score` is the sum of the points of the active rules it matches, and its
 `score_breakdown` says why in words (`{"points": 15, "reason": "job title contains Director"}`).
+Engagement points (logged interactions, meetings, replies, a web form submitted) decay: each
+halves every `half_life_days` (the rule's, else the `ScoreSettings` default) from the time of the
+activity that earned it, and its breakdown entry also keeps the full points, when they were
+earned and the half-life. The score against the settings' thresholds is the lead's
+`temperature` (hot, warm, cold); a lead that becomes hot tells its owner (and may get a call
+task), once per crossing.
+
 `score_apply` computes it in memory (the services call it before saving a lead, in their
 transaction); `lead_rescore` recomputes one stored lead; `scores_recompute_all` recomputes every
 lead in chunks (the Celery job `leads.tasks.lead_scores_recompute`, started by
-`scoring_rules_changed` whenever an admin changes a rule).
+`scoring_rules_changed` whenever an admin changes a rule or the settings, and the nightly
+`leads.tasks.lead_scores_decay`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
+import importlib.util
+import json
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm import jobs
-from leads.models import Lead, ScoringField, ScoringOperator, ScoringRule
+from leads.models import (
+    Lead,
+    LeadSource,
+    LeadStatus,
+    ScoreSettings,
+    ScoringField,
+    ScoringOperator,
+    ScoringRule,
+    Temperature,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
     from crm.models import Job
 
+log = logging.getLogger(__name__)
+
 CHUNK = 2000
 RECOMPUTE_TASK = "leads.tasks.lead_scores_recompute"
+NOTIFICATIONS = "contacts.activities.notifications"
+# Interactions read per lead (newest first): enough for any "at least N" rule an admin writes.
+HISTORY_LIMIT = 100
+ENGAGEMENT = frozenset(
+    {
+        ScoringField.INTERACTIONS,
+        ScoringField.MEETINGS,
+        ScoringField.REPLIES,
+        ScoringField.FORM_SUBMITTED,
+    }
+)
+REPLY_CHANNELS = frozenset({"email", "sms", "chat", "social"})
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """One interaction logged on a lead, as the engagement rules see it."""
+
+    at: dt.datetime
+    channel: str
+    direction: str
 
 
 def active_rules() -> list[ScoringRule]:
@@ -41,14 +91,45 @@ def _text(lead: Lead, field: str) -> tuple[str, str]:
     return value, label
 
 
-def rule_matches(rule: ScoringRule, lead: Lead, interactions: int) -> bool:
+def _threshold(rule: ScoringRule) -> int | None:
+    try:
+        return max(1, int(rule.value.strip() or "1"))
+    except ValueError:
+        return None
+
+
+def _touches(rule: ScoringRule, history: Sequence[Touch]) -> list[Touch]:
+    if rule.field == ScoringField.MEETINGS:
+        return [t for t in history if t.channel == "meeting"]
+    if rule.field == ScoringField.REPLIES:
+        return [t for t in history if t.direction == "inbound" and t.channel in REPLY_CHANNELS]
+    return list(history)
+
+
+def rule_earned(
+    rule: ScoringRule, lead: Lead, history: Sequence[Touch]
+) -> tuple[bool, dt.datetime | None]:
+    """Whether the rule gives the lead its points and, for engagement, when they were earned:
+    "at least N" counts from the N-th newest matching interaction, so recent activity keeps
+    the points fresh; a submitted form at the lead's capture."""
+    if rule.field == ScoringField.FORM_SUBMITTED:
+        submitted = lead.source == LeadSource.WEB_FORM or lead.web_form_id is not None
+        return submitted, (lead.created_at or timezone.now()) if submitted else None
+    if rule.field in ENGAGEMENT:
+        threshold = _threshold(rule)
+        touches = _touches(rule, history)
+        if threshold is None or len(touches) < threshold:
+            return False, None
+        return True, touches[threshold - 1].at
+    return rule_matches(rule, lead), None
+
+
+def rule_matches(rule: ScoringRule, lead: Lead, interactions: int = 0) -> bool:
+    """A fit rule against the lead's fields (engagement rules: `rule_earned`)."""
     wanted = rule.value.strip().casefold()
     if rule.field == ScoringField.INTERACTIONS:
-        try:
-            threshold = int(wanted or "1")
-        except ValueError:
-            return False
-        return interactions >= threshold
+        threshold = _threshold(rule)
+        return threshold is not None and interactions >= threshold
     value, label = _text(lead, rule.field)
     candidates = {value.casefold(), label.casefold()}
     if rule.operator == ScoringOperator.NOT_EMPTY:
@@ -72,116 +153,266 @@ def rule_matches(rule: ScoringRule, lead: Lead, interactions: int) -> bool:
 
 def reason(rule: ScoringRule) -> str:
     """The rule in words: "job title contains Director", "phone is given"."""
+    count = {"count": rule.value.strip() or "1"}
     if rule.field == ScoringField.INTERACTIONS:
-        return _("%(count)s or more logged interactions") % {"count": rule.value or "1"}
+        return _("%(count)s or more logged interactions") % count
+    if rule.field == ScoringField.MEETINGS:
+        return _("%(count)s or more meetings") % count
+    if rule.field == ScoringField.REPLIES:
+        return _("%(count)s or more replies received") % count
+    if rule.field == ScoringField.FORM_SUBMITTED:
+        return _("submitted a web form")
     words = [str(rule.get_field_display()), str(rule.get_operator_display())]
     if rule.operator != ScoringOperator.NOT_EMPTY:
         words.append(rule.value.strip())
     return " ".join(words)
 
 
+def decayed(points: int, *, earned: dt.datetime, half_life_days: int, now: dt.datetime) -> int:
+    """`points` halved every `half_life_days` since `earned` (rounded; never past zero)."""
+    age_days = max(0.0, (now - earned).total_seconds() / 86400)
+    return round(points * 0.5 ** (age_days / half_life_days))
+
+
 def evaluate(
-    lead: Lead, rules: Sequence[ScoringRule], interactions: int = 0
+    lead: Lead,
+    rules: Sequence[ScoringRule],
+    history: Sequence[Touch] = (),
+    *,
+    settings: ScoreSettings | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    matched = [rule for rule in rules if rule_matches(rule, lead, interactions)]
-    breakdown: list[dict[str, Any]] = [
-        {"points": rule.points, "reason": reason(rule)} for rule in matched
-    ]
-    return sum(rule.points for rule in matched), breakdown
+    settings = settings if settings is not None else ScoreSettings.current()
+    now = now or timezone.now()
+    total, breakdown = 0, []
+    for rule in rules:
+        matched, earned = rule_earned(rule, lead, history)
+        if not matched:
+            continue
+        half_life = rule.half_life_days or settings.half_life_days
+        item: dict[str, Any] = {"points": rule.points, "reason": reason(rule)}
+        if earned is not None and half_life:
+            points = decayed(rule.points, earned=earned, half_life_days=half_life, now=now)
+            if points == 0:
+                continue  # faded out
+            item.update(
+                points=points,
+                full=rule.points,
+                earned=earned.date().isoformat(),
+                half_life=half_life,
+            )
+        total += item["points"]
+        breakdown.append(item)
+    return total, breakdown
 
 
-def _uses_interactions(rules: Sequence[ScoringRule]) -> bool:
-    return any(rule.field == ScoringField.INTERACTIONS for rule in rules)
+def temperature(score: int, settings: ScoreSettings) -> str:
+    if score >= settings.hot_at:
+        return Temperature.HOT
+    if score >= settings.warm_at:
+        return Temperature.WARM
+    return Temperature.COLD
 
 
-def interaction_counts(lead_ids: Sequence[int]) -> dict[int, int]:
-    """Interactions logged on each lead (activities' generic target): one grouped query."""
+def _uses_history(rules: Sequence[ScoringRule]) -> bool:
+    return any(
+        rule.field in ENGAGEMENT and rule.field != ScoringField.FORM_SUBMITTED for rule in rules
+    )
+
+
+def interaction_history(lead_ids: Sequence[int]) -> dict[int, list[Touch]]:
+    """The newest interactions (HISTORY_LIMIT at most) logged on each lead (activities'
+    generic target), newest first: one query, numbered per lead by a window."""
     from contacts.activities.models import Interaction
 
     lead_type = ContentType.objects.get_for_model(Lead)
-    rows = (
-        Interaction.objects.filter(target_type=lead_type, target_id__in=list(lead_ids))
-        .values("target_id")
-        .annotate(n=Count("id"))
+    numbered = (
+        Interaction.objects.filter(
+            target_type=lead_type, target_id__in=list(lead_ids), archived_at__isnull=True
+        )
+        .annotate(
+            n=Window(
+                RowNumber(),
+                partition_by=[F("target_id")],
+                order_by=[F("occurred_at").desc(), F("id").desc()],
+            )
+        )
+        .values_list("target_id", "occurred_at", "channel", "direction", "n")
     )
-    return {row["target_id"]: row["n"] for row in rows}
+    history: dict[int, list[Touch]] = {}
+    for target_id, at, channel, direction, n in numbered:
+        if target_id is not None and n <= HISTORY_LIMIT:
+            history.setdefault(target_id, []).append(Touch(at, channel, direction or ""))
+    for touches in history.values():
+        touches.sort(key=lambda t: t.at, reverse=True)
+    return history
+
+
+def interaction_counts(lead_ids: Sequence[int]) -> dict[int, int]:
+    """Interactions logged on each lead (at most HISTORY_LIMIT counted)."""
+    return {pk: len(touches) for pk, touches in interaction_history(lead_ids).items()}
 
 
 def score_apply(
-    lead: Lead, *, rules: Sequence[ScoringRule] | None = None, interactions: int | None = None
+    lead: Lead,
+    *,
+    rules: Sequence[ScoringRule] | None = None,
+    history: Sequence[Touch] | None = None,
+    settings: ScoreSettings | None = None,
+    now: dt.datetime | None = None,
 ) -> bool:
-    """Set the lead's score and breakdown in memory from the rules; True if they changed."""
+    """Set the lead's score, breakdown and temperature in memory; True if any changed.
+    `history` None: read from the database when a rule needs it (a new lead has none)."""
     rules = active_rules() if rules is None else rules
-    if interactions is None:
-        interactions = (
-            interaction_counts([lead.pk]).get(lead.pk, 0)
-            if lead.pk and _uses_interactions(rules)
-            else 0
+    settings = settings if settings is not None else ScoreSettings.current()
+    if history is None:
+        history = (
+            interaction_history([lead.pk]).get(lead.pk, [])
+            if lead.pk and _uses_history(rules)
+            else []
         )
-    score, breakdown = evaluate(lead, rules, interactions)
-    changed = (score, breakdown) != (lead.score, lead.score_breakdown)
-    lead.score, lead.score_breakdown = score, breakdown
+    score, breakdown = evaluate(lead, rules, history, settings=settings, now=now)
+    warmth = temperature(score, settings)
+    changed = (score, breakdown, warmth) != (lead.score, lead.score_breakdown, lead.temperature)
+    lead.score, lead.score_breakdown, lead.temperature = score, breakdown, warmth
     return changed
+
+
+def became_hot(before: str, lead: Lead) -> bool:
+    return before != Temperature.HOT and lead.temperature == Temperature.HOT
+
+
+def on_hot(lead: Lead, *, settings: ScoreSettings | None = None) -> None:
+    """A lead just became hot: the settings' follow-up rules, in the caller's transaction: move
+    a new lead to the chosen status, tell its owner (activities' notifications: the bell, and
+    email after commit) and give the owner a call task on the lead. Without the activities
+    module nothing is sent (logged)."""
+    settings = settings if settings is not None else ScoreSettings.current()
+    if settings.status_when_hot and lead.status == LeadStatus.NEW:
+        # The follow-up rule, not a person: recorded in the history without an actor.
+        lead.status = settings.status_when_hot
+        lead.save(update_fields=["status", "updated_at"])
+    if importlib.util.find_spec(NOTIFICATIONS) is None:
+        log.info("leads: no notifications module; hot lead %s not notified", lead.pk)
+        return
+    if settings.notify_when_hot:
+        notifications = importlib.import_module(NOTIFICATIONS)
+        text = format_lazy(
+            gettext_lazy("Lead {record} is hot (score {score})"), record=str(lead), score=lead.score
+        )
+        notifications.notify(
+            recipient=lead.owner, kind="change", target=lead, actor=None, text=text
+        )
+    if settings.task_when_hot and lead.owner.is_active:
+        from contacts.activities.services import TaskInput, task_create
+
+        with transaction.atomic():
+            task_create(
+                data=TaskInput(
+                    title=_("Call hot lead %(name)s") % {"name": str(lead)},
+                    due_at=timezone.now() + dt.timedelta(days=1),
+                    priority="high",
+                    target=lead,
+                ),
+                actor=lead.owner,
+            )
 
 
 def lead_rescore(*, lead_id: int) -> Lead | None:
     """Recompute one lead's score (e.g. after an interaction is logged on it). Atomic, the row
-    locked; writes only when the score or its reasons changed. Idempotent."""
+    locked; writes only when the score, its reasons or its temperature changed, and tells the
+    owner when it became hot. Idempotent."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
         if lead is None:
             return None
-        if score_apply(lead):
-            lead.save(update_fields=["score", "score_breakdown", "updated_at"])
+        settings = ScoreSettings.current()
+        before = lead.temperature
+        if score_apply(lead, settings=settings):
+            lead.save(update_fields=["score", "score_breakdown", "temperature", "updated_at"])
+            if became_hot(before, lead) and lead.archived_at is None:
+                on_hot(lead, settings=settings)
     return lead
 
 
-def scores_recompute_all(*, chunk: int = CHUNK) -> int:
+def scores_recompute_all(*, chunk: int = CHUNK, notify: bool = True) -> int:
     """Recompute every lead's score, `chunk` leads per transaction (keyset by id, so a run
-    holds no long lock and a rerun is harmless). Only rows whose score or reasons change are
-    written, with one UPDATE per chunk. Returns how many leads changed."""
-    import json
-
+    holds no long lock and a rerun is harmless). Only rows whose score, reasons or temperature
+    change are written, with one UPDATE per chunk; active leads that became hot are told
+    (unless `notify` is False: a threshold change is not news about the lead). Returns how many
+    leads changed."""
     rules = active_rules()
-    with_interactions = _uses_interactions(rules)
+    settings = ScoreSettings.current()
+    with_history = _uses_history(rules)
+    now = timezone.now()
     total = Lead.objects.count()
     last, done, changed = 0, 0, 0
     fields = ["id", "job_title", "company_name", "email", "website", "industry", "size"]
     fields += ["region", "source", "utm_source", "utm_campaign", "phone", "score"]
-    fields += ["score_breakdown"]
+    fields += ["score_breakdown", "temperature", "web_form", "created_at", "archived_at"]
+    fields += ["owner", "display_name", "status"]
     while True:
         batch = list(Lead.objects.filter(pk__gt=last).order_by("pk").only(*fields)[:chunk])
         if not batch:
             break
-        counts = interaction_counts([lead.pk for lead in batch]) if with_interactions else {}
-        ids, scores, reasons = [], [], []
+        history = interaction_history([lead.pk for lead in batch]) if with_history else {}
+        rows, hot = [], []
         for lead in batch:
-            if score_apply(lead, rules=rules, interactions=counts.get(lead.pk, 0)):
-                ids.append(lead.pk)
-                scores.append(lead.score)
-                reasons.append(json.dumps(lead.score_breakdown))
-        if ids:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE leads_lead SET score = t.score, score_breakdown = t.reasons::jsonb "
-                    "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS t(id, score, reasons) "
-                    "WHERE leads_lead.id = t.id",
-                    [ids, scores, reasons],
-                )
-        changed += len(ids)
+            before = lead.temperature
+            if score_apply(
+                lead, rules=rules, history=history.get(lead.pk, []), settings=settings, now=now
+            ):
+                rows.append(lead)
+                if notify and became_hot(before, lead) and lead.archived_at is None:
+                    hot.append(lead)
+        if rows:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE leads_lead SET score = t.score, score_breakdown = t.reasons::jsonb,"
+                        " temperature = t.temperature FROM unnest(%s::bigint[], %s::int[],"
+                        " %s::text[], %s::text[]) AS t(id, score, reasons, temperature)"
+                        " WHERE leads_lead.id = t.id",
+                        [
+                            [lead.pk for lead in rows],
+                            [lead.score for lead in rows],
+                            [json.dumps(lead.score_breakdown) for lead in rows],
+                            [lead.temperature for lead in rows],
+                        ],
+                    )
+                for lead in hot:
+                    on_hot(lead, settings=settings)
+        changed += len(rows)
         done += len(batch)
         last = batch[-1].pk
         jobs.progress(done=done, total=total)
     return changed
 
 
-def scoring_rules_changed(*, actor: User | None) -> Job:
+def decays() -> bool:
+    """Whether any active engagement rule fades (its own half-life or the settings')."""
+    rules = [rule for rule in active_rules() if rule.field in ENGAGEMENT]
+    return bool(rules) and (
+        ScoreSettings.current().half_life_days is not None
+        or any(rule.half_life_days for rule in rules)
+    )
+
+
+def scores_decay() -> int:
+    """The nightly pass: recompute every lead when some points fade (nothing to do otherwise).
+    Idempotent within a day; safe to run late or twice."""
+    if not decays():
+        return 0
+    return scores_recompute_all(notify=True)
+
+
+def scoring_rules_changed(*, actor: User | None, notify: bool = True) -> Job:
     """Start the job that recomputes every lead's score (after the caller's transaction
-    commits, through the outbox)."""
+    commits, through the outbox). `notify` False for a change of the thresholds."""
     return jobs.job_start(
         kind="leads.rescore",
         task=RECOMPUTE_TASK,
-        kwargs={},
+        kwargs={"notify": notify},
         actor=actor,
         total=Lead.objects.count(),
     )

@@ -38,6 +38,7 @@ from leads.models import (
     LeadSource,
     LeadStatus,
 )
+from leads.models import Temperature as LeadTemperature
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -95,6 +96,9 @@ class LeadInput:
     web_form: LeadForm | None = None
     # Run the assignment rules after commit (leads.assignment, through crm.outbox).
     assign: bool = False
+    # The record's id in the system it was imported from (unique per source).
+    external_source: str = ""
+    external_id: str = ""
 
 
 @dataclass
@@ -234,12 +238,15 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
         )
     values = _normalise(data.values)
     lead = Lead(**values, owner=owner, team_id=owner.team_id, capture_key=data.capture_key)
+    if data.external_id:
+        lead.external_source = (data.external_source or "import")[:40]
+        lead.external_id = data.external_id[:100]
     lead.web_form = data.web_form
     lead.assignment_pending = data.assign
     _derive(lead)
     _check(lead)
     _full_clean(lead)
-    scoring.score_apply(lead, interactions=0)
+    scoring.score_apply(lead, history=[])
     matches = lead_find_matches(
         email=lead.email,
         phone=lead.phone,
@@ -247,10 +254,16 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
         family_name=lead.family_name,
         company_name=lead.company_name,
     )
+    action = duplicate_action(lead.source) if matches else ""
+    if action == DuplicateAction.MERGE:
+        target = next((m for m in matches.leads if not m.is_read_only), None)
+        if target is not None:
+            return _merge_capture(lead, target=target, tags=data.tags, actor=actor)
     if matches:
         lead.duplicate_of = matches.leads[0] if matches.leads else None
         lead.matched_contact = matches.contacts[0] if matches.contacts else None
-        lead.needs_review = duplicate_action(lead.source) == DuplicateAction.FLAG
+        # "merge" with no open lead to merge into (a contact, or converted leads): flagged.
+        lead.needs_review = action != DuplicateAction.LINK
     with transaction.atomic(), _actor_context(actor):
         if data.capture_key:
             # Two retries racing: the unique index lets one insert; the other returns it.
@@ -261,9 +274,52 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
             lead.save()
         if data.tags:
             tags_set(obj=lead, tags=data.tags, actor=actor, check=False)
+        if lead.temperature == LeadTemperature.HOT:
+            scoring.on_hot(lead)
         if data.assign:
             outbox.enqueue("leads.tasks.lead_assign", {"lead_id": lead.pk})
     return lead
+
+
+# What a merged capture may fill in on the lead it matched (never overwriting a value).
+MERGE_FILL = (
+    "given_name", "family_name", "email", "phone", "job_title", "company_name", "website",
+    "industry", "size", "region", "source_detail", "utm_source", "utm_medium", "utm_campaign",
+    "utm_term", "utm_content", "referring_contact", "consent_text", "consent_at", "consent_from",
+)  # fmt: skip
+
+
+def _merge_capture(
+    capture: Lead, *, target: Lead, tags: list[Tag] | None, actor: User | None
+) -> Lead:
+    """The source's policy is "merge": fold the capture into the open lead it matched instead
+    of making a second one. Empty fields of the lead are filled, the capture's message is added
+    to the notes, its tags are added; nothing of the lead is overwritten. Atomic, the lead's
+    row locked; in its history (actor: the capturer, none for a public form). Returns the lead."""
+    with transaction.atomic(), _actor_context(actor):
+        locked = _locked(target)
+        if locked.is_read_only or locked.archived_at is not None:
+            raise DomainError(_("A converted lead cannot be changed."))
+        changed: list[str] = []
+        for name in MERGE_FILL:
+            theirs = getattr(capture, name)
+            if theirs and not getattr(locked, name):
+                setattr(locked, name, theirs)
+                changed.append(name)
+        if capture.notes and capture.notes not in locked.notes:
+            locked.notes = f"{locked.notes}\n\n{capture.notes}".strip()
+            changed.append("notes")
+        if changed:
+            _derive(locked)
+            before = locked.temperature
+            scoring.score_apply(locked)
+            locked.save()
+            if scoring.became_hot(before, locked):
+                scoring.on_hot(locked)
+        if tags:
+            joined = sorted(set(locked.tag_ids or ()) | {tag.pk for tag in tags})
+            tags_set(obj=locked, tags=joined, actor=actor, check=False)
+    return locked
 
 
 def _insert_once(lead: Lead) -> Lead:
@@ -302,8 +358,11 @@ def lead_update(
         _derive(locked)
         _check(locked)
         _full_clean(locked)
+        before = locked.temperature
         scoring.score_apply(locked)
         locked.save()
+        if scoring.became_hot(before, locked):
+            scoring.on_hot(locked)
         if tags is not None:
             tags_set(obj=locked, tags=tags, actor=actor, check=False)  # checked above
     return locked

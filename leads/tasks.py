@@ -23,6 +23,14 @@ def lead_rescore(*, lead_id: int) -> None:
 
 
 @shared_task(name=scoring.RECOMPUTE_TASK, base=jobs.JobTask, **jobs.RETRY)
-def lead_scores_recompute(*, job_id: int) -> int:
-    """Recompute every lead's score after the scoring rules changed (a job with progress)."""
-    return scoring.scores_recompute_all()
+def lead_scores_recompute(*, job_id: int, notify: bool = True) -> int:
+    """Recompute every lead's score after the scoring rules or the score settings changed (a
+    job with progress)."""
+    return scoring.scores_recompute_all(notify=notify)
+
+
+@shared_task(name="leads.tasks.lead_scores_decay", **jobs.RETRY)
+def lead_scores_decay() -> int:
+    """Nightly (crm/celery.py beat): let engagement points fade, mark hot leads and tell their
+    owners. Idempotent; a late or double run is harmless."""
+    return scoring.scores_decay()

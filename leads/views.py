@@ -6,6 +6,9 @@ Every record comes through `accounts.access`; writes go through `leads.services`
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,7 +25,7 @@ from crm.lists import filtered, list_response
 from leads import merge, selectors, services
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, ScoreSettings
 from leads.models import LeadForm as WebForm
 
 
@@ -33,6 +36,7 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
         "can_add": access.can_add(request.user, Lead),
         "can_manage_forms": access.has_model_perm(request.user, WebForm, "manage"),
         "can_import": access.has_model_perm(request.user, Lead, "import"),
+        "score_settings": ScoreSettings.current(),
     }
     return list_response(request, LEADS, context)
 
@@ -71,6 +75,7 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     matches = selectors.lead_matches_visible(user=request.user, lead=lead) if can_change else []
     context = {
         "lead": lead,
+        "score_items": score_items(lead),
         "tags": list(lead.tags.all()),
         "history_items": history.history_items(
             history.history_entries(lead), Lead, viewer=request.user
@@ -82,6 +87,21 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "matched_contact": _visible(request, lead.matched_contact),
     }
     return render(request, "leads/lead_detail.html", context)
+
+
+def score_items(lead: Lead) -> list[dict[str, Any]]:
+    """The breakdown for the page: a decayed entry's earning day as a date (stored as text)."""
+    items = []
+    for item in lead.score_breakdown or []:
+        shown = dict(item)
+        try:
+            shown["earned"] = (
+                dt.date.fromisoformat(str(item["earned"])) if "earned" in item else None
+            )
+        except ValueError:
+            shown["earned"] = None
+        items.append(shown)
+    return items
 
 
 def _visible(request: AuthedHttpRequest, record: object) -> object:
