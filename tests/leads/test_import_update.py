@@ -184,3 +184,24 @@ def _post(**values: str):
     post = QueryDict(mutable=True)
     post.update(values)
     return post
+
+
+def test_the_mapping_page_offers_and_stores_the_mode(client: Client, manager) -> None:
+    make_lead(manager, email="ada@example.com", job_title="Analyst")
+    login(client, manager)
+    content = "Email,Job Title\nada@example.com,CTO\n"
+    client.post(
+        reverse("leads:import-start"), {"file": SimpleUploadedFile("u.csv", content.encode())}
+    )
+    job = ImportJob.objects.get()
+    url = reverse("leads:import-detail", args=[job.pk])
+    assert 'name="write_mode"' in client.get(url).content.decode()
+    data = {"action": "map", **{f"column-{i}": t for i, t in job.mapping.items()}}
+    assert client.post(url, {**data, "write_mode": "merge"}).status_code == 422
+    assert client.post(url, {**data, "write_mode": "update\x00"}).status_code == 400
+    client.post(url, {**data, "write_mode": "update", "external_source": "CRM"})
+    job.refresh_from_db()
+    assert (job.write_mode, job.external_source) == (ImportMode.UPDATE, "crm")
+    assert job.status == ImportStatus.VALID, job.errors
+    job = _commit(job, manager)
+    assert Lead.objects.get().job_title == "CTO"
