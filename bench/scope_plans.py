@@ -4,7 +4,7 @@ blocks hit + read: the number to compare on a loaded machine), its time and the 
 
 ```sh
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python -m bench.scope_plans
-    [--plain]   # searches without the scope-led rewriting (crm.scope_led), for a before/after
+    [--plain]   # searches without the scope-led rewriting (contacts.scope_led), for a before/after
     [--plans]   # print the whole plans too
     [--over]    # also the page read of a search over the cap: along the name index, or the
                 # top 51 of every match (see the docstring of over_cap_reads)

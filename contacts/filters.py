@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact, Industry, LifecycleStage, Region
+from contacts.scope_led import scope_led
 from contacts.search import search_arms, search_condition
 from contacts.selectors import owner_options, tag_options
 from crm.lists import ArchivedFilter, ListFilterSet, SearchFilter
-from crm.scope_led import scope_led
 from crm.tags import TagFilter
 
 ANY = _("Any")
@@ -28,7 +28,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 class _ScopeLedTagFilter(TagFilter):
-    """Tags per scope arm (crm.scope_led): the tag index holds team and owner (migration 0015),
+    """Tags per scope arm (contacts.scope_led): the tag index holds team and owner (migration 0015),
     so stage + tag reads only the rep's tagged rows."""
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
@@ -89,7 +89,7 @@ class _RecordFilterSet(ListFilterSet):
         widget=forms.NumberInput(attrs={"min": 1, "max": 36500}),
     )
     archived = ArchivedFilter()
-    # Searches and tags written per scope arm (crm.scope_led): only where the search and tag
+    # Searches and tags written per scope arm (contacts.scope_led): only where the search and tag
     # indexes hold the scope columns.
     scope_led = False
 

@@ -350,7 +350,7 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
             models.Index(fields=["region"], name="contact_region"),
             # The tag and search indexes also hold the scope columns (btree_gin), so a rep's
             # stage + tag or search reads only their own and their team's rows: one index scan
-            # per scope arm (crm.scope_led; migration 0015), not every team's matches.
+            # per scope arm (contacts.scope_led; migration 0015), not every team's matches.
             GinIndex(
                 fields=["tag_ids", "lifecycle_stage", "team", "owner"],
                 condition=ACTIVE,

@@ -97,7 +97,7 @@ def search_condition(query: str) -> Q | None:
 
 def search_arms(query: str) -> list[Q]:
     """The alternatives of `search_condition(query)`, each served by one GIN index (full text,
-    trigrams): none for an empty query. `crm.scope_led` pairs each with the user's scope."""
+    trigrams): none for an empty query. `contacts.scope_led` pairs each with the user's scope."""
     text = normalize(query)[:100]
     if not text:
         return []

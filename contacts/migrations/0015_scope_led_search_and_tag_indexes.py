@@ -1,5 +1,5 @@
 """The contact search and tag GIN indexes also hold team_id and owner_id (btree_gin, created by
-0006), so a rep's search or stage + tag reads only their scope (crm/scope_led.py, issue 31;
+0006), so a rep's search or stage + tag reads only their scope (contacts/scope_led.py, issue 31;
 bench/results/2026-11-30-scope-led.md). The three indexes are replaced, not added: at a million
 contacts rebuilding them takes minutes (the trigram one the longest)."""
 

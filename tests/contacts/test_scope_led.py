@@ -1,4 +1,4 @@
-"""Searches and tag filters led by the scope (issue 31, `crm.scope_led`): a rep's search is
+"""Searches and tag filters led by the scope (issue 31, `contacts.scope_led`): a rep's search is
 written as one disjunct per (scope arm, search arm), and the search and tag GIN indexes hold the
 team and owner columns (contacts' migration 0015), so the index reads only the rep's scope.
 The rows found are the same as without the rewriting; the plans use the scope in the index."""
@@ -17,9 +17,9 @@ from accounts.models import Role, User
 from contacts.filters import ContactFilterSet
 from contacts.lists import CONTACTS
 from contacts.models import Contact
+from contacts.scope_led import MAX_DISJUNCTS, scope_arms, scope_led
 from contacts.search import search_arms
 from crm.lists import query_for
-from crm.scope_led import MAX_DISJUNCTS, scope_arms, scope_led
 from tests.accounts.factories import UserFactory
 from tests.contacts.factories import ContactFactory
 
