@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from contacts.selectors import owner_options
-from crm.lists import FlagFilter, ListFilterSet
+from crm.lists import ArchivedFilter, ListFilterSet, SearchFilter
 from crm.tags import TagFilter, tag_options
 from sales.models import Opportunity, Pipeline, Stage, StageKind
 
@@ -21,7 +21,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class OpportunityFilterSet(ListFilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    q = SearchFilter(fields=("name",))
     pipeline = django_filters.ModelChoiceFilter(
         label=_("Pipeline"),
         queryset=lambda request: Pipeline.objects.order_by("position", "id"),
@@ -71,7 +71,7 @@ class OpportunityFilterSet(ListFilterSet):
         max_digits=14,
         decimal_places=2,
     )
-    archived = FlagFilter(label=_("Archived"), method="filter_archived")
+    archived = ArchivedFilter()
     tag = TagFilter()  # any of the tags, through opp_active_tags (tag_ids, stage)
 
     # Behind "More filters" on the list (components/list_filters.html).
@@ -90,14 +90,8 @@ class OpportunityFilterSet(ListFilterSet):
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
         form.tag_options = tag_options()  # type: ignore[attr-defined]
 
-    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return qs.filter(name__icontains=value.strip()) if value.strip() else qs
-
     def filter_status(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(stage__kind=value)
 
     def filter_owner(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(owner_id=getattr(self.user, "pk", None) if value == "me" else int(value))
-
-    def filter_archived(self, qs: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
-        return qs.filter(archived_at__isnull=not value)
