@@ -168,6 +168,11 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})
+# JIT off: a CRM's queries are short, and PostgreSQL compiles any query it estimates as costly
+# (a rep's 200k-ticket list spent 730 of its 1,930 ms compiling: bench/results/
+# 2026-11-30-support-200k.md). DB_OPTIONS="" keeps the server's setting (e.g. behind a pooler).
+if env("DB_OPTIONS", "-c jit=off"):
+    DATABASES["default"]["OPTIONS"].setdefault("options", env("DB_OPTIONS", "-c jit=off"))
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_crm")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

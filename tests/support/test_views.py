@@ -493,3 +493,38 @@ def test_link_and_unlink_related_tickets(client, queue, lead, rep):
     login(client, rep)
     assert client.post(url, {"target": two.reference}).status_code == 403
     assert not one.related.exists()
+
+
+def test_the_lists_count_fragment(client, queue, lead):
+    """lazy_count: a list the planner expects over the cap renders its rows without counting
+    (crm.pagination.list_page); `?count=1` (the fragment the pager then loads) counts what the
+    user may see."""
+    for n in range(3):
+        make_ticket(queue, actor=lead, subject=f"Lazy {n}", assignee=lead)
+    login(client, lead)
+    url = reverse("support:ticket-list")
+    page = client.get(url, {"view": "open"})
+    assert page.status_code == 200
+    assert page.context["list"].count == 3  # small lists are counted with their rows
+    counted = client.get(url, {"view": "open", "count": "1"}, **HTMX)
+    assert counted.status_code == 200
+    assert "3" in counted.content.decode()
+
+
+def test_the_due_sort_walks_its_index():
+    """The lists' default sort is the expression of ticket_open_due_key / ticket_due_key, so
+    PostgreSQL can read a page along the index instead of sorting the scope."""
+    from support.lists import DUE
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        qs = (
+            Ticket.objects.filter(status__in=["new", "open", "pending", "on_hold"])
+            .annotate(**DUE)
+            .order_by("due_key", "id")[:50]
+        )
+        sql, params = qs.values("id").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ticket_open_due_key" in plan, plan
