@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,13 +23,13 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from contacts import services as contact_services
-from contacts.activities.models import Interaction, Task
+from contacts.activities.models import Comment, Interaction, Task
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source, Tag
 from contacts.search import digits_of
 from crm import outbox
 from crm.errors import DomainError
 from crm.tags import tags_set
-from leads import scoring
+from leads import conversion, scoring
 from leads.models import (
     DuplicateAction,
     DuplicatePolicy,
@@ -119,6 +119,8 @@ class ConvertInput:
     contact: Contact | None = None  # None: create one from the lead
     company: Company | None = None  # None: create one from company_name, if there is one
     create_company: bool = True
+    # Registered conversion steps asked for (leads.conversion): name -> the step form's data.
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # --- derived fields and matching ---------------------------------------------------------------
@@ -463,8 +465,16 @@ def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
     move the lead's interactions and tasks to them, and mark the lead converted (read-only)
     and linked both ways. Any failure on the way leaves nothing written.
 
-    The actor must change the lead, see the records linked, and add the ones created."""
+    The actor must change the lead, see the records linked, and add the ones created.
+    Registered steps asked for (`data.steps`) run last, in the same transaction; a step the
+    actor is not offered is refused (PermissionDenied) before anything is written."""
     access.require(actor, lead, "change")
+    steps = []
+    for name, step_data in data.steps.items():
+        step = conversion.get_step(name)
+        if step is None or not step.available(actor):
+            raise PermissionDenied
+        steps.append((step, step_data))
     for record in (data.contact, data.company):
         if record is not None and not access.can(actor, record, "view"):
             raise DomainError(_("No such record, or you do not have access to it."))
@@ -501,6 +511,12 @@ def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
                 actor=actor,
             )
         _move_activities(locked, contact, company)
+        # Colleagues' comments on the lead (one generic target each) now sit on the contact.
+        Comment.objects.filter(
+            target_type=ContentType.objects.get_for_model(Lead), target_id=locked.pk
+        ).update(target_type=ContentType.objects.get_for_model(Contact), target_id=contact.pk)
+        for step, step_data in steps:
+            step.run(lead=locked, contact=contact, company=company, data=step_data, actor=actor)
         now: dt.datetime = timezone.now()
         locked.status = LeadStatus.CONVERTED
         locked.converted_contact, locked.converted_company = contact, company

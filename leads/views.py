@@ -22,7 +22,7 @@ from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest
 from crm.lists import filtered, list_response
-from leads import merge, selectors, services
+from leads import conversion, merge, selectors, services
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
 from leads.models import Lead, LeadStatus, ScoreSettings
@@ -71,8 +71,23 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "owner", "team", "referring_contact", "converted_contact", "converted_company"
         ),
     )
+    return _detail(request, lead)
+
+
+def _detail(
+    request: AuthedHttpRequest,
+    lead: Lead,
+    *,
+    convert_form: ConvertForm | None = None,
+    step_forms: list[tuple[Any, Any]] | None = None,
+    convert_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The lead's page; after a refused conversion, with the bound forms and the error (422)."""
     can_change = access.can(request.user, lead, "change") and not lead.is_read_only
     matches = selectors.lead_matches_visible(user=request.user, lead=lead) if can_change else []
+    if step_forms is None:
+        step_forms = conversion.step_forms(request.user, lead) if can_change else []
     context = {
         "lead": lead,
         "score_items": score_items(lead),
@@ -82,11 +97,14 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         ),
         "can_change": can_change,
         "status_form": StatusForm(initial={"status": lead.status}),
-        "convert_form": ConvertForm(matches=matches, initial={"create_company": True}),
+        "convert_form": convert_form
+        or ConvertForm(matches=matches, initial={"create_company": True}),
+        "step_forms": [form for _step, form in step_forms],
+        "convert_error": convert_error,
         "duplicate_of": _visible(request, lead.duplicate_of),
         "matched_contact": _visible(request, lead.matched_contact),
     }
-    return render(request, "leads/lead_detail.html", context)
+    return render(request, "leads/lead_detail.html", context, status=status)
 
 
 def score_items(lead: Lead) -> list[dict[str, Any]]:
@@ -177,6 +195,20 @@ def lead_status(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect("leads:lead-detail", pk=lead.pk)
 
 
+def _wanted(form: conversion.StepForm) -> bool:
+    """Whether the user asked for the step (its box ticked), even if the form is invalid."""
+    return form.is_bound and form.wanted()
+
+
+def _refuse_forged_steps(request: AuthedHttpRequest) -> None:
+    """A posted field of a step this user is not offered: refused, not silently dropped."""
+    offered = {step.name for step in conversion.steps_for(request.user)}
+    for key in request.POST:
+        name = key.split("-", 1)[0]
+        if "-" in key and name not in offered and conversion.get_step(name) is not None:
+            raise PermissionDenied
+
+
 @login_required
 @require_POST
 def lead_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
@@ -184,11 +216,22 @@ def lead_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if lead.status == LeadStatus.CONVERTED:
         messages.warning(request, _("A converted lead cannot be changed."))
         return redirect("leads:lead-detail", pk=lead.pk)
+    _refuse_forged_steps(request)
     matches = selectors.lead_matches_visible(user=request.user, lead=lead)
     form = ConvertForm(request.POST, matches=matches)
     if not form.is_valid():
         messages.warning(request, _("Pick one of the matching contacts or create a new one."))
         return redirect("leads:lead-detail", pk=lead.pk)
+    step_forms = conversion.step_forms(request.user, lead, request.POST)
+    if any(_wanted(f) and not f.is_valid() for _step, f in step_forms):
+        return _detail(
+            request,
+            lead,
+            convert_form=form,
+            step_forms=step_forms,
+            convert_error=_("Correct the errors below."),
+            status=422,
+        )
     contact = form.matches.get(form.cleaned_data["contact"] or 0)
     company = contact.company if contact is not None else None
     if company is not None and not access.can(request.user, company, "view"):
@@ -200,12 +243,22 @@ def lead_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 contact=contact,
                 company=company,
                 create_company=form.cleaned_data["create_company"],
+                steps={s.name: f.cleaned_data for s, f in step_forms if _wanted(f)},
             ),
             actor=request.user,
         )
     except DomainError as exc:
-        messages.warning(request, exc.message)
-        return redirect("leads:lead-detail", pk=lead.pk)
+        for _step, f in step_forms:
+            if exc.field and exc.field in f.fields and _wanted(f):
+                f.add_error(exc.field, exc.message)
+        return _detail(
+            request,
+            lead,
+            convert_form=form,
+            step_forms=step_forms,
+            convert_error=exc.message,
+            status=422,
+        )
     messages.success(request, _("Lead converted."))
     return redirect(lead.converted_contact.get_absolute_url())  # type: ignore[union-attr]
 

@@ -206,6 +206,16 @@ class Opportunity(OwnedModel):
     )
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=DealSource.choices, blank=True)
+    # The lead this deal came from (set by the lead conversion step, sales.registrations).
+    source_lead = models.ForeignKey(
+        "leads.Lead",
+        verbose_name=_("source lead"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     forecast_category = models.CharField(
         _("forecast category"),
         max_length=12,

@@ -1,13 +1,18 @@
 """What sales plugs into the shared registries (called once from `SalesConfig.ready()`): the
 Deals navigation entry, the global search's deals, how deal changes read in the history, the
-API route, and a customer-timeline source (a contact's or company's deals)."""
+API route, a customer-timeline source (a contact's or company's deals), and the lead
+conversion's "Create a deal" step (leads.conversion)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
@@ -15,8 +20,79 @@ from contacts import timeline
 from contacts.models import Contact
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
-from sales import selectors
-from sales.models import QUALIFICATION_FIELDS, Opportunity, OpportunityContact
+from leads.conversion import StepForm, register_conversion_step
+from sales import selectors, services
+from sales.models import (
+    QUALIFICATION_FIELDS,
+    ContactRole,
+    DealSource,
+    Opportunity,
+    OpportunityContact,
+    Pipeline,
+)
+
+CLOSE_IN_DAYS = 30  # the expected close date offered on conversion
+
+
+class ConvertDealForm(StepForm):
+    """The Convert card's deal fields. Required only when the box is ticked (an unticked box
+    must not make the browser ask for them); the amount's sign is the service's to check."""
+
+    create = forms.BooleanField(label=_("Create a deal"), required=False)
+    name = forms.CharField(label=_("Deal name"), max_length=200, required=False)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.order_by("name"), required=False
+    )
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lead = self.lead
+        person = f"{lead.given_name} {lead.family_name}".strip()
+        self.fields["name"].initial = lead.company_name or person or str(lead)
+        self.fields["pipeline"].initial = (
+            Pipeline.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        )
+        self.fields["expected_close_date"].initial = timezone.localdate() + dt.timedelta(
+            days=CLOSE_IN_DAYS
+        )
+
+    def wanted(self) -> bool:
+        widget = self.fields["create"].widget
+        return bool(widget.value_from_datadict(self.data, self.files, self.add_prefix("create")))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("name", "").strip() and "name" not in self.errors:
+            self.add_error("name", _("Give the deal a name."))
+        if data.get("expected_close_date") is None and "expected_close_date" not in self.errors:
+            self.add_error("expected_close_date", _("Give an expected close date."))
+        return data
+
+
+def convert_lead_to_deal(
+    *, lead: Any, contact: Contact, company: Any, data: dict[str, Any], actor: Any
+) -> None:
+    """Inside the lead conversion's transaction: one deal with the new contact (decision
+    maker), its company, and the lead as its source. A refusal rolls the conversion back."""
+    services.opportunity_create(
+        data=services.OpportunityInput(
+            name=data["name"],
+            expected_close_date=data["expected_close_date"],
+            pipeline=data.get("pipeline"),
+            company=company,
+            contacts=[(contact, ContactRole.DECISION_MAKER)],
+            amount=data["amount"] if data.get("amount") is not None else Decimal("0"),
+            source=DealSource.LEAD,
+            source_lead=lead,
+        ),
+        actor=actor,
+    )
 
 
 def opportunity_timeline_entries(
@@ -70,6 +146,12 @@ def register() -> None:
     history.register_history(OpportunityContact, parent="opportunity")
     api_routes.register(
         ApiRoute("opportunities", "sales.api.OpportunityViewSet", "opportunity", order=50)
+    )
+    register_conversion_step(
+        "deal",
+        ConvertDealForm,
+        convert_lead_to_deal,
+        available=lambda actor: access.can_add(actor, Opportunity),
     )
     timeline.register_source(
         timeline.TimelineSource(

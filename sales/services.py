@@ -40,6 +40,7 @@ from sales.models import (
 if TYPE_CHECKING:
     from accounts.models import User
     from contacts.models import Company, Contact
+    from leads.models import Lead
 
 MAX_RATING_TOTAL = 3 * len(QUALIFICATION_FIELDS)
 
@@ -60,6 +61,7 @@ class OpportunityInput:
     probability: int | None = None  # None: the stage's default
     next_step: str = ""
     source: str = ""
+    source_lead: Lead | None = None  # the lead converted into this deal (creation only)
     forecast_category: str = ForecastCategory.PIPELINE
     ratings: dict[str, int] = field(default_factory=dict)  # QUALIFICATION_FIELDS -> 0..3
     # Tag names (crm.tags; new names are created if the actor may); None leaves them as they are.
@@ -223,6 +225,7 @@ def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
         probability=stage.probability if data.probability is None else data.probability,
         next_step=data.next_step,
         source=data.source,
+        source_lead=data.source_lead,
         forecast_category=data.forecast_category,
         stage_entered_at=now,
         **{name: int(data.ratings.get(name, 0)) for name in QUALIFICATION_FIELDS},
