@@ -43,7 +43,10 @@ def register() -> None:
         )
     )
     history.register_history(
-        Lead, hidden={"score", "capture_key", "display_name", "assignment_pending"}
+        Lead,
+        hidden={"score", "capture_key", "display_name", "assignment_pending"},
+        # A new lead's entry shows what was set, not "Possible duplicate: False, Cold".
+        quiet_on_create={"temperature", "needs_review"},
     )
     api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))
     inbound.register()

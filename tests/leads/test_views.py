@@ -76,6 +76,17 @@ def test_detail_shows_breakdown_and_history_and_hides_other_team(client, rep, re
     assert client.get(other.get_absolute_url()).status_code == 404
 
 
+def test_a_new_leads_history_shows_what_was_set(client, rep):
+    """The creation entry leaves out fields still at their default (temperature, duplicate
+    flag) and keeps what the user gave."""
+    lead = make_lead(rep, email="ada@engine.example")
+    login(client, rep)
+    html = client.get(lead.get_absolute_url()).content.decode()
+    assert "ada@engine.example" in html
+    assert "Possible duplicate:" not in html
+    assert "Temperature:" not in html
+
+
 def test_create_and_bad_input_is_422_with_message(client, rep):
     login(client, rep)
     url = reverse("leads:lead-create")
