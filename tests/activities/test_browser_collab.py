@@ -93,7 +93,9 @@ def test_mention_shows_on_the_colleagues_bell_without_reload(
         Task.objects.filter(pk=task.pk).update(due_at=due)
         theirs.goto(f"{live_server.url}/")
         theirs.wait_for_url(f"{live_server.url}/activities/home/")
-        expect(theirs.get_by_text("Prepare the renewal")).to_be_visible()
+        expect(theirs.get_by_role("link", name="Prepare the renewal")).to_be_visible()
+        # Given a task by a colleague: they are told (notification preferences' "assignment").
+        expect(theirs.get_by_text("assigned you a task").first).to_be_visible()
         # My work sits in the Activities menu, whose toggle carries its count.
         my_work = theirs.locator("#nav-group-work")
         expect(my_work).to_contain_text("1 task overdue or due today")
