@@ -316,6 +316,8 @@ LEADS_EMAIL_ADDRESSES = env_list("LEADS_EMAIL_ADDRESSES")
 CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
 # How often an open page asks for the notification bell's unread count.
 CRM_BELL_POLL_SECONDS = env_int("CRM_BELL_POLL_SECONDS", 30)
+# Users who chose the daily digest get it once their local time reaches this hour (0-23).
+CRM_NOTIFICATION_DIGEST_HOUR = env_int("CRM_NOTIFICATION_DIGEST_HOUR", 7)
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()

@@ -116,7 +116,7 @@ def _attending(user: User, low: dt.datetime, high: dt.datetime) -> list[Interact
     """Meetings from `low` to `high` a colleague invited the user to (an attendee, not taken
     off) that they still may see. One query (index meetingattendee_user_current, then
     primary keys)."""
-    from contacts.activities.meeting_models import MeetingAttendee
+    from contacts.activities.meetings.models import MeetingAttendee
     from contacts.activities.selectors import visible_row
 
     invited = MeetingAttendee.objects.filter(user=user, removed_at__isnull=True).values(
@@ -133,7 +133,7 @@ def _attending(user: User, low: dt.datetime, high: dt.datetime) -> list[Interact
 
 
 def _meeting_url(interaction: Interaction) -> str:
-    """A scheduled meeting's page (contacts/activities/meetings.py), else its record's."""
+    """A scheduled meeting's page (contacts/activities/meetings/), else its record's."""
     if getattr(interaction, "meeting", None) is not None:
         return reverse("activities:meeting", args=[interaction.meeting.pk])
     return record_url(interaction)

@@ -32,6 +32,11 @@ def ready() -> None:
         "task": "activities.notification_email_sweep",
         "schedule": 300.0,
     }
+    # Daily digests: written (and so sent) once the user's local day reaches the digest hour.
+    celery_app.conf.beat_schedule["activities-notification-digests"] = {
+        "task": "activities.notification_digests",
+        "schedule": 900.0,
+    }
     # Before contacts' list (order 100): the user's own work is where the day starts.
     nav.register_home(nav.HomeEntry("my-day", "activities:home", order=50))
     panels.register_panel(

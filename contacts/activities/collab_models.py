@@ -56,6 +56,62 @@ def topic_default(topic: str) -> tuple[bool, bool]:
     return TOPIC_DEFAULTS.get(topic, (True, True))
 
 
+class EmailMode(models.TextChoices):
+    """How a user's notification emails go: one per notification, or one digest a day."""
+
+    EACH = "each", _("One email per notification")
+    DAILY = "daily", _("One digest a day")
+
+
+class NotificationEmailMode(models.Model):
+    """A user's choice of `EmailMode`; no row means one email per notification."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    mode = models.CharField(_("email"), max_length=8, choices=EmailMode.choices)
+
+    class Meta:
+        verbose_name = _("notification email mode")
+        verbose_name_plural = _("notification email modes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.mode}"
+
+
+class NotificationDigest(models.Model):
+    """One day's digest email for one user: written, with its notifications attached
+    (`Notification.digest`), before anything is sent, so a digest is sent at least once and a
+    second beat run (unique user and day) or a redelivered task makes no second one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField(_("day"))  # in the user's time zone
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Claimed (a lease) by the task that sends it, then `sent_at`: as for single emails.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification digest")
+        verbose_name_plural = _("notification digests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="notificationdigest_once_a_day"),
+        ]
+        indexes = [
+            # The sweep: digests not sent yet (a handful at any time).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="notificationdigest_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest of {self.user_id} for {self.day}"
+
+
 class NotificationPreference(models.Model):
     """A user's choice for one topic: in the app (the bell) and/or by email. No row means both
     (the default); `notifications.notify` reads one row per call."""
@@ -114,6 +170,16 @@ class Notification(FastChoiceDisplay):
     # worker died) is sent again by the sweep, with the same Message-ID.
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    # True when the recipient chose the daily digest: no email of its own, the day's digest
+    # (`digest`, set when that digest is written) carries it.
+    email_digest = models.BooleanField(default=False)
+    digest = models.ForeignKey(
+        NotificationDigest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -130,6 +196,12 @@ class Notification(FastChoiceDisplay):
                 fields=["email_claimed_at"],
                 condition=Q(emailed_at__isnull=True, email_claimed_at__isnull=False),
                 name="notification_email_pending",
+            ),
+            # The digest beat: notifications waiting for their recipient's next digest.
+            models.Index(
+                fields=["recipient"],
+                condition=Q(email_digest=True, digest__isnull=True, emailed_at__isnull=True),
+                name="notification_digest_waiting",
             ),
         ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from contacts.activities import notifications
+from contacts.activities import digests, notifications
 from crm.errors import TransientError
 
 
@@ -28,6 +28,24 @@ def notification_email_sweep() -> int:
     for pk in stale:
         notification_email.delay(notification_id=pk)
     return len(stale)
+
+
+@shared_task(
+    name=digests.DIGEST_TASK,
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def notification_digest_email(*, digest_id: int) -> bool:
+    """Send one user's daily digest; a second delivery of the task sends nothing."""
+    return digests.digest_send(digest_id=digest_id)
+
+
+@shared_task(name="activities.notification_digests", acks_late=True)
+def notification_digests() -> int:
+    """Write and queue the day's digests that are due, and queue again unsent ones."""
+    return len(digests.digests_due())
 
 
 @shared_task(name="activities.task_reminders", acks_late=True)

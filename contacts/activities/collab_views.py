@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts import access
 from contacts.activities import agenda, comments, feed, home, notifications, selectors
-from contacts.activities.collab_models import PreferenceTopic
+from contacts.activities.collab_models import EmailMode, PreferenceTopic
 from contacts.activities.models import Interaction
 from contacts.models import Company, Contact
 from crm.errors import DomainError
@@ -97,6 +98,14 @@ def notification_list(request: AuthedHttpRequest) -> HttpResponse:
 class PreferencesForm(forms.Form):
     """Two boxes per topic: in the app, by email (unchecked boxes are simply absent)."""
 
+    email_mode = forms.ChoiceField(
+        label=gettext_lazy("Emails"),
+        choices=EmailMode.choices,
+        initial=EmailMode.EACH,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        required=False,  # absent: the choice stays as it was
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for topic in PreferenceTopic:
@@ -124,17 +133,28 @@ def notification_settings(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
-            notifications.preferences_set(user=request.user, choices=form.choices())
+            with transaction.atomic():
+                notifications.preferences_set(user=request.user, choices=form.choices())
+                if form.cleaned_data["email_mode"]:
+                    notifications.email_mode_set(
+                        user=request.user, mode=form.cleaned_data["email_mode"]
+                    )
             messages.success(request, _("Your notification settings are saved."))
             return redirect("activities:notification-settings")
     else:
         current = notifications.preferences(user=request.user)
-        initial = {}
+        initial: dict[str, bool | str] = {}
         for topic, (in_app, email) in current.items():
             initial[f"{topic}_app"], initial[f"{topic}_email"] = in_app, email
+        initial["email_mode"] = notifications.email_mode(user=request.user)
         form = PreferencesForm(initial=initial)
-    context = {"form": form, "has_email": bool(request.user.email)}
-    return render(request, "activities/notification_settings.html", context)
+    context = {
+        "form": form,
+        "has_email": bool(request.user.email),
+        "digest_hour": dt.time(settings.CRM_NOTIFICATION_DIGEST_HOUR),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "activities/notification_settings.html", context, status=status)
 
 
 def _next(request: AuthedHttpRequest, default: str) -> str:

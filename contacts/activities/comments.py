@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from contacts import timeline
 from contacts.activities.collab_models import Comment, NotificationKind
-from contacts.activities.notifications import commentable_model, may_see, notify
+from contacts.activities.notifications import commentable_model, may_see, notify, notify_many
 from contacts.models import Company, Contact
 from crm.errors import DomainError
 
@@ -108,24 +108,20 @@ def comment_create(*, target: Model, body: str, actor: User) -> Comment:
             target_id=target.pk,
             body=body,
         )
-        told: list[int] = []
         users = UserModel.objects.filter(pk__in=mentioned_ids(body), is_active=True)
-        for user in users:
-            text = format_lazy(
+        made = notify_many(
+            recipients=users,
+            kind=NotificationKind.MENTION,
+            target=target,
+            actor=actor,
+            text=format_lazy(
                 gettext_lazy("{actor} mentioned you on {record}: {excerpt}"),
                 actor=str(actor),
                 record=label,
                 excerpt=excerpt,
-            )
-            made = notify(
-                recipient=user,
-                kind=NotificationKind.MENTION,
-                target=target,
-                actor=actor,
-                text=text,
-            )
-            if made is not None:
-                told.append(user.pk)
+            ),
+        )
+        told = sorted(made)
         if told:
             comment.mentioned.set(told)
         owner_id = getattr(target, "owner_id", None)

@@ -295,6 +295,8 @@ from contacts.activities.collab_models import (  # noqa: E402
     Comment,
     Follow,
     Notification,
+    NotificationDigest,
+    NotificationEmailMode,
     NotificationKind,
     NotificationPreference,
     ReminderDelivery,
@@ -304,6 +306,8 @@ __all__ = [
     "Comment",
     "Follow",
     "Notification",
+    "NotificationDigest",
+    "NotificationEmailMode",
     "NotificationKind",
     "NotificationPreference",
     "ReminderDelivery",
@@ -321,7 +325,7 @@ from contacts.activities.mail.models import (  # noqa: E402
 __all__ += ["MailAttachment", "MailMessage", "MailStatus", "MailTemplate", "Mailbox"]
 
 # Meetings' invitations (attendees, deliveries) live in their own module.
-from contacts.activities.meeting_models import (  # noqa: E402
+from contacts.activities.meetings.models import (  # noqa: E402
     InvitationStatus,
     Meeting,
     MeetingAttendee,

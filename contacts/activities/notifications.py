@@ -14,6 +14,8 @@ Any module tells a user about a record with one call, inside its own transaction
   at least once, normally once (a claim with a lease, then `emailed_at`; a beat sweep re-queues
   a claim that ran out unsent; a duplicate keeps its Message-ID). See `notification_email_send`.
 - The text is rendered in the recipient's language (pass a lazy string).
+- A recipient who chose the daily digest (`NotificationEmailMode`) gets no email per
+  notification: `contacts.activities.digests` sends one email a day with what waited.
 - The recipient's preferences decide (`NotificationPreference`, one row per topic, page
   `/activities/notifications/settings/`): a topic off in the app and by email tells nothing; off
   in the app only writes the row already read with `in_app=False` (it carries the email and
@@ -23,13 +25,14 @@ Any module tells a user about a record with one call, inside its own transaction
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,7 +41,9 @@ from accounts import access
 from accounts.models import OwnedModel
 from contacts.activities.collab_models import (
     KIND_TOPIC,
+    EmailMode,
     Notification,
+    NotificationEmailMode,
     NotificationKind,
     NotificationPreference,
     PreferenceTopic,
@@ -120,36 +125,123 @@ def notify(
 ) -> Notification | None:
     """Tell `recipient` about `target`, in the caller's transaction (None when they are not
     told: they may not see the record, are inactive, are the actor, or turned the topic off).
-    With `email` (and the recipient's preference), an email follows after the commit."""
+    With `email` (and the recipient's preference), an email follows after the commit, or goes
+    into their daily digest. `notify_many` for several recipients."""
+    made = notify_many(
+        recipients=[recipient], kind=kind, target=target, actor=actor, text=text, email=email
+    )
+    return made.get(recipient.pk)
+
+
+def notify_many(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    target: Model,
+    actor: User | None,
+    text: _StrOrPromise,
+    email: bool = True,
+) -> dict[int, Notification]:
+    """`notify` for several recipients at once: their preferences are read in one query and
+    the notifications written in one INSERT (plus one outbox row per immediate email). Returns
+    the notifications made, by recipient id; each recipient is told once."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
-    if actor is not None and recipient.pk == actor.pk:
-        return None
-    in_app, by_email = preference(user=recipient, topic=KIND_TOPIC[kind])
-    email = email and by_email and bool(recipient.email)
-    if not in_app and not email:
-        return None
-    if not may_see(recipient, target):
-        return None
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        rendered = str(text)
-    notification = Notification.objects.create(
-        in_app=in_app,
-        read_at=None if in_app else timezone.now(),
-        recipient=recipient,
-        actor=actor,
-        kind=kind,
-        target_type=ContentType.objects.get_for_model(target),
-        target_id=target.pk,
-        text=rendered[:500],
-        url=record_url(target)[:500],
-    )
-    if email:
-        outbox.enqueue(EMAIL_TASK, {"notification_id": notification.pk})
-    return notification
+    unique = {user.pk: user for user in recipients if actor is None or user.pk != actor.pk}
+    if not unique:
+        return {}
+    choices = deliveries(user_ids=list(unique), topic=KIND_TOPIC[kind])
+    target_type = ContentType.objects.get_for_model(target)
+    url = record_url(target)[:500]
+    rows: list[Notification] = []
+    immediate: set[int] = set()
+    now = timezone.now()
+    for user in unique.values():
+        choice = choices.get(user.pk, DEFAULT_DELIVERY)
+        by_email = email and choice.email and bool(user.email)
+        if (not choice.in_app and not by_email) or not may_see(user, target):
+            continue
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            rendered = str(text)
+        rows.append(
+            Notification(
+                in_app=choice.in_app,
+                read_at=None if choice.in_app else now,
+                recipient=user,
+                actor=actor,
+                kind=kind,
+                target_type=target_type,
+                target_id=target.pk,
+                text=rendered[:500],
+                url=url,
+                email_digest=by_email and choice.digest,
+            )
+        )
+        if by_email and not choice.digest:
+            immediate.add(user.pk)
+    made = Notification.objects.bulk_create(rows)
+    for notification in made:
+        if notification.recipient_id in immediate:
+            outbox.enqueue(EMAIL_TASK, {"notification_id": notification.pk})
+    return {notification.recipient_id: notification for notification in made}
 
 
 # --- preferences ----------------------------------------------------------------------------
+
+
+class Delivery(NamedTuple):
+    """How a user hears about one topic: in the app, by email, and email as a daily digest."""
+
+    in_app: bool
+    email: bool
+    digest: bool
+
+
+DEFAULT_DELIVERY = Delivery(True, True, False)
+
+
+def deliveries(*, user_ids: list[int], topic: str) -> dict[int, Delivery]:
+    """Each active user's `Delivery` for `topic` (defaults filled in), in one query whatever
+    the number of users (the preference and the email mode are subqueries of the user row)."""
+    from accounts.models import User as UserModel
+
+    chosen = NotificationPreference.objects.filter(user=OuterRef("pk"), topic=topic)
+    daily = NotificationEmailMode.objects.filter(user=OuterRef("pk"), mode=EmailMode.DAILY)
+    rows = (
+        UserModel.objects.filter(pk__in=user_ids)
+        .annotate(
+            chosen_app=Subquery(chosen.values("in_app")[:1]),
+            chosen_email=Subquery(chosen.values("email")[:1]),
+            daily=Exists(daily),
+        )
+        .values_list("pk", "chosen_app", "chosen_email", "daily")
+    )
+    default_app, default_email = topic_default(topic)
+    return {
+        pk: Delivery(
+            default_app if in_app is None else in_app,
+            default_email if by_email is None else by_email,
+            is_daily,
+        )
+        for pk, in_app, by_email, is_daily in rows
+    }
+
+
+def email_mode(*, user: User) -> str:
+    """The user's `EmailMode` (one email each by default). One query."""
+    row = NotificationEmailMode.objects.filter(user=user).values_list("mode", flat=True).first()
+    return row or EmailMode.EACH
+
+
+def email_mode_set(*, user: User, mode: str) -> None:
+    """Store the user's `EmailMode`; the default keeps no row. Notifications already waiting
+    for a digest still go in the next one. Atomic."""
+    if mode not in EmailMode.values:
+        raise DomainError(_("Unknown email choice."))
+    if mode == EmailMode.EACH:
+        NotificationEmailMode.objects.filter(user=user).delete()
+    else:
+        NotificationEmailMode.objects.update_or_create(user=user, defaults={"mode": mode})
 
 
 def preference(*, user: User, topic: str) -> tuple[bool, bool]:
@@ -204,7 +296,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     nothing to send."""
     now = timezone.now()
     claimed = (
-        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True, email_digest=False)
         .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_LEASE))
         .update(email_claimed_at=now)
     )

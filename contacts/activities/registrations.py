@@ -19,10 +19,10 @@ def register() -> None:
     from contacts.activities.mail import registrations as mail
 
     mail.register()
-    from contacts.activities import meeting_replies, meetings
+    from contacts.activities import meetings
 
-    meetings.register()  # the record page's "Schedule a meeting"; its task
-    meeting_replies.register()  # attendees' iTIP REPLYs by inbound mail
+    # the record page's "Schedule a meeting", its task, attendees' iTIP REPLYs by inbound mail
+    meetings.register()
     api = "contacts.activities.api"
     api_routes.register(ApiRoute("interactions", f"{api}.InteractionViewSet", "interaction", 30))
     api_routes.register(ApiRoute("tasks", f"{api}.TaskViewSet", "task", order=40))

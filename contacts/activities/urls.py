@@ -1,7 +1,9 @@
 from django.urls import path
 
-from contacts.activities import collab_urls, meeting_start, meetings, views
+from contacts.activities import collab_urls, views
 from contacts.activities.mail import urls as mail_urls
+from contacts.activities.meetings import start as meeting_start
+from contacts.activities.meetings import views as meetings
 
 app_name = "activities"
 urlpatterns = [

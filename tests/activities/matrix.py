@@ -195,17 +195,19 @@ matrix.route("activities:mailbox-sync", post="login")
 matrix.route("activities:mailbox-disconnect", post="login")
 
 
-# --- meetings (contacts/activities/meetings.py) ------------------------------------------------
+# --- meetings (contacts/activities/meetings/) ---------------------------------------------
 
 
 def _meeting(owner: User, admin: User) -> Meeting:
-    from contacts.activities import meetings
+    from contacts.activities.meetings import services as meeting_services
 
     start = timezone.now() + dt.timedelta(days=1)
-    data = meetings.MeetingInput(
+    data = meeting_services.MeetingInput(
         title="Matrix meeting", start=start, end=start + dt.timedelta(hours=1)
     )
-    meeting = meetings.meeting_schedule(record=_contact(owner, admin), data=data, actor=admin)
+    meeting = meeting_services.meeting_schedule(
+        record=_contact(owner, admin), data=data, actor=admin
+    )
     Interaction.objects.filter(pk=meeting.interaction_id).update(owner=owner, team=owner.team)
     meeting.interaction.owner, meeting.interaction.team = owner, owner.team
     return meeting

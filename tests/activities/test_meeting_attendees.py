@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm
 
 from accounts import access
 from accounts.models import Role, User
-from contacts.activities import meetings
+from contacts.activities.meetings import services as meeting_services
 from contacts.activities.models import Interaction, Meeting, MeetingAttendee
 from contacts.activities.viewers import record_viewers
 from crm.errors import DomainError
@@ -69,7 +69,7 @@ def test_colleague_list_is_one_query_whatever_the_number_of_users(
     for i in range(40):
         UserFactory(email=f"mate{i}@example.com", team=rep.team, role=Role.SALES_REP)
     with django_assert_max_num_queries(2):  # the users, and at most the content type once
-        offered = meetings.record_colleagues(record=contact, user=rep)
+        offered = meeting_services.record_colleagues(record=contact, user=rep)
     assert len(offered) == 40
     assert rep not in offered
 
@@ -90,9 +90,9 @@ def test_meeting_form_queries_are_bounded(rep, client, django_assert_max_num_que
         assert len(response.context["form"].fields["colleagues"].choices) == 30
 
 
-def _data(contacts=(), colleagues=()) -> meetings.MeetingInput:
+def _data(contacts=(), colleagues=()) -> meeting_services.MeetingInput:
     start = timezone.now() + dt.timedelta(days=1)
-    return meetings.MeetingInput(
+    return meeting_services.MeetingInput(
         title="Review",
         start=start,
         end=start + dt.timedelta(minutes=30),
@@ -105,7 +105,7 @@ def test_a_company_contact_of_another_team_is_refused_and_nothing_saved(rep, rep
     company = CompanyFactory(owner=rep)
     hidden = ContactFactory(owner=rep_other_team, company=company, emails=["hid@x.test"])
     with pytest.raises(DomainError, match="record's contacts") as caught:
-        meetings.meeting_schedule(record=company, data=_data([hidden]), actor=rep)
+        meeting_services.meeting_schedule(record=company, data=_data([hidden]), actor=rep)
     assert caught.value.field == "contacts"
     assert not Meeting.objects.exists()
     assert not Interaction.objects.exists()
@@ -114,7 +114,7 @@ def test_a_company_contact_of_another_team_is_refused_and_nothing_saved(rep, rep
 def test_a_colleague_who_may_not_see_the_record_is_refused(rep, rep_other_team):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
     with pytest.raises(DomainError, match="colleagues who may see") as caught:
-        meetings.meeting_schedule(
+        meeting_services.meeting_schedule(
             record=contact, data=_data([contact], [rep_other_team]), actor=rep
         )
     assert caught.value.field == "colleagues"
@@ -126,7 +126,7 @@ def test_company_meeting_invites_the_people_the_actor_sees(rep, rep_teammate):
     company = CompanyFactory(owner=rep)
     one = ContactFactory(owner=rep, company=company, emails=["one@x.test"])
     two = ContactFactory(owner=rep_teammate, company=company, emails=["two@x.test"])
-    meeting = meetings.meeting_schedule(
+    meeting = meeting_services.meeting_schedule(
         record=company, data=_data([one, two], [rep_teammate]), actor=rep
     )
     assert sorted(meeting.attendees.values_list("email", flat=True)) == [

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from contacts.activities import agenda, meetings
+from contacts.activities import agenda
+from contacts.activities.meetings import services as meeting_services
 from tests.conftest import login
 from tests.contacts.factories import ContactFactory
 
@@ -20,14 +21,14 @@ pytestmark = pytest.mark.django_db
 def _schedule(rep, colleagues, title="Pipeline review"):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
     start = timezone.now() + dt.timedelta(days=1)
-    data = meetings.MeetingInput(
+    data = meeting_services.MeetingInput(
         title=title,
         start=start,
         end=start + dt.timedelta(minutes=30),
         contacts=[contact],
         colleagues=list(colleagues),
     )
-    return meetings.meeting_schedule(record=contact, data=data, actor=rep), contact, start
+    return meeting_services.meeting_schedule(record=contact, data=data, actor=rep), contact, start
 
 
 def _titles(user, start) -> list[str]:
@@ -45,16 +46,16 @@ def test_the_meeting_is_on_the_invited_colleagues_calendar(rep, rep_teammate, ma
 
 def test_taken_off_or_cancelled_it_leaves_the_calendar(rep, rep_teammate):
     meeting, contact, start = _schedule(rep, [rep_teammate])
-    data = meetings.MeetingInput(
+    data = meeting_services.MeetingInput(
         title="Pipeline review",
         start=start,
         end=start + dt.timedelta(minutes=30),
         contacts=[contact],
     )
-    meetings.meeting_update(meeting=meeting, data=data, actor=rep)
+    meeting_services.meeting_update(meeting=meeting, data=data, actor=rep)
     assert _titles(rep_teammate, start) == []
     again, _c, start2 = _schedule(rep, [rep_teammate], title="Second")
-    meetings.meeting_cancel(meeting=again, actor=rep)
+    meeting_services.meeting_cancel(meeting=again, actor=rep)
     assert _titles(rep_teammate, start2) == []
 
 

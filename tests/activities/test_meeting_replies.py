@@ -14,8 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.activities import meetings
 from contacts.activities.mail.models import MailMessage
+from contacts.activities.meetings import services as meeting_services
 from contacts.activities.models import Notification, NotificationKind
 from crm.models import InboundStatus
 from tests.activities.test_mail_inbound import receive
@@ -36,14 +36,14 @@ def _mail_settings(settings, tmp_path) -> None:
 def meeting(rep, rep_teammate):
     contact = ContactFactory(owner=rep, given_name="Mia", emails=["mia@customer.test"])
     start = timezone.now() + dt.timedelta(days=2)
-    data = meetings.MeetingInput(
+    data = meeting_services.MeetingInput(
         title="Quarterly review",
         start=start,
         end=start + dt.timedelta(minutes=45),
         contacts=[contact],
         colleagues=[rep_teammate],
     )
-    return meetings.meeting_schedule(record=contact, data=data, actor=rep)
+    return meeting_services.meeting_schedule(record=contact, data=data, actor=rep)
 
 
 def _ics(uid: str, attendee: str, partstat: str, *, stamp: dt.datetime | None = None) -> str:
@@ -184,13 +184,13 @@ def test_moving_the_meeting_asks_again(meeting, rep):
     interaction = meeting.interaction
     contact = interaction.contact
     later = interaction.occurred_at + dt.timedelta(hours=2)
-    data = meetings.MeetingInput(
+    data = meeting_services.MeetingInput(
         title="Quarterly review",
         start=later,
         end=later + interaction.duration,
         contacts=[contact],
     )
-    meetings.meeting_update(meeting=meeting, data=data, actor=rep)
+    meeting_services.meeting_update(meeting=meeting, data=data, actor=rep)
     assert _response(meeting, "mia@customer.test") == "NEEDS-ACTION"
 
 

@@ -1,4 +1,4 @@
-"""Meetings with invitations (contacts/activities/meetings.py): scheduled from a record, sent as
+"""Meetings with invitations (contacts/activities/meetings/): scheduled from a record, sent as
 iCalendar REQUEST emails by a real worker through a real SMTP server (aiosmtpd), each
 (attendee, sequence) once; an update sends SEQUENCE+1, a cancellation METHOD:CANCEL; a colleague
 who may not see the record is not invited; bad input answers 422 with a message."""
@@ -14,7 +14,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.activities import agenda, meetings
+from contacts.activities import agenda
+from contacts.activities.meetings import invitations
+from contacts.activities.meetings import services as meeting_services
 from contacts.activities.models import (
     Channel,
     Interaction,
@@ -49,9 +51,9 @@ def _start() -> dt.datetime:
     )
 
 
-def _input(contact, colleagues=(), **overrides) -> meetings.MeetingInput:
+def _input(contact, colleagues=(), **overrides) -> meeting_services.MeetingInput:
     start = overrides.pop("start", _start())
-    return meetings.MeetingInput(
+    return meeting_services.MeetingInput(
         title=overrides.pop("title", "Quarterly review"),
         start=start,
         end=overrides.pop("end", start + dt.timedelta(minutes=45)),
@@ -100,7 +102,7 @@ def test_invitations_update_and_cancel_go_once_each_through_a_real_worker(
     rep.save(update_fields=["time_zone"])
     contact = ContactFactory(owner=rep, given_name="Mia", emails=["mia@customer.test"])
     start = _start()
-    meeting = meetings.meeting_schedule(
+    meeting = meeting_services.meeting_schedule(
         record=contact, data=_input(contact, [rep_teammate]), actor=rep
     )
     assert sorted(meeting.attendees.values_list("email", flat=True)) == [
@@ -125,7 +127,7 @@ def test_invitations_update_and_cancel_go_once_each_through_a_real_worker(
         ]
     # Move it by an hour, elsewhere: SEQUENCE 1, same UID.
     later = start + dt.timedelta(hours=1)
-    meetings.meeting_update(
+    meeting_services.meeting_update(
         meeting=meeting,
         data=_input(contact, [rep_teammate], start=later, location="Room 7"),
         actor=rep,
@@ -138,7 +140,7 @@ def test_invitations_update_and_cancel_go_once_each_through_a_real_worker(
         assert event.decoded("dtstart") == later
         assert str(event["location"]) == "Room 7"
     # Cancel: METHOD:CANCEL, SEQUENCE 2, off the calendar.
-    meetings.meeting_cancel(meeting=meeting, actor=rep)
+    meeting_services.meeting_cancel(meeting=meeting, actor=rep)
     received = _wait(smtp, 6)[4:]
     assert len(received) == 2
     for message in received:
@@ -154,14 +156,14 @@ def test_invitations_update_and_cancel_go_once_each_through_a_real_worker(
     assert MeetingInvitation.objects.filter(status=InvitationStatus.SENT).count() == 6
     # A redelivered task sends nothing again.
     for pk in MeetingInvitation.objects.values_list("pk", flat=True):
-        assert meetings.invitation_deliver(invitation_id=pk) is False
+        assert invitations.invitation_deliver(invitation_id=pk) is False
     time.sleep(0.5)
     assert len(smtp.messages) == 6
 
 
 def test_a_meeting_is_an_interaction_on_the_calendar_and_the_timeline(rep, client):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
-    meeting = meetings.meeting_schedule(record=contact, data=_input(contact), actor=rep)
+    meeting = meeting_services.meeting_schedule(record=contact, data=_input(contact), actor=rep)
     interaction = meeting.interaction
     assert interaction.channel == Channel.MEETING
     assert interaction.contact == contact
@@ -173,16 +175,16 @@ def test_a_meeting_is_an_interaction_on_the_calendar_and_the_timeline(rep, clien
     page = login(client, rep).get(contact.get_absolute_url())
     assert "Quarterly review" in page.content.decode()
     assert reverse("activities:contact-meeting-new", args=[contact.pk]) in page.content.decode()
-    meetings.meeting_cancel(meeting=meeting, actor=rep)
+    meeting_services.meeting_cancel(meeting=meeting, actor=rep)
     assert agenda.items(user=rep, start=day, end=day + dt.timedelta(days=1)).get(day, []) == []
 
 
 def test_each_attendee_and_sequence_is_queued_once(rep, rep_teammate):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
-    meeting = meetings.meeting_schedule(
+    meeting = meeting_services.meeting_schedule(
         record=contact, data=_input(contact, [rep_teammate]), actor=rep
     )
-    meetings.meeting_update(meeting=meeting, data=_input(contact), actor=rep)
+    meeting_services.meeting_update(meeting=meeting, data=_input(contact), actor=rep)
     rows = MeetingInvitation.objects.order_by("sequence", "attendee__email")
     assert [(r.attendee.email, r.sequence, r.method) for r in rows] == [
         ("mia@customer.test", 0, "REQUEST"),
@@ -192,20 +194,20 @@ def test_each_attendee_and_sequence_is_queued_once(rep, rep_teammate):
     ]
     meeting.refresh_from_db()
     assert meeting.sequence == 1
-    meetings.meeting_cancel(meeting=meeting, actor=rep)
+    meeting_services.meeting_cancel(meeting=meeting, actor=rep)
     with pytest.raises(DomainError):
-        meetings.meeting_update(meeting=meeting, data=_input(contact), actor=rep)
+        meeting_services.meeting_update(meeting=meeting, data=_input(contact), actor=rep)
 
 
 def test_a_colleague_who_lost_access_is_skipped_at_sending(rep, rep_teammate, team_west):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
-    meeting = meetings.meeting_schedule(
+    meeting = meeting_services.meeting_schedule(
         record=contact, data=_input(contact, [rep_teammate]), actor=rep
     )
     rep_teammate.team = team_west
     rep_teammate.save(update_fields=["team"])
     invitation = MeetingInvitation.objects.get(attendee__user=rep_teammate)
-    assert meetings.invitation_deliver(invitation_id=invitation.pk) is False
+    assert invitations.invitation_deliver(invitation_id=invitation.pk) is False
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.SKIPPED
     assert meeting.attendees.count() == 2
@@ -215,7 +217,7 @@ def test_only_the_records_contacts_may_be_invited(rep):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
     stranger = ContactFactory(owner=rep, emails=["bob@other.test"])
     with pytest.raises(DomainError, match="record's contacts"):
-        meetings.meeting_schedule(record=contact, data=_input(stranger), actor=rep)
+        meeting_services.meeting_schedule(record=contact, data=_input(stranger), actor=rep)
 
 
 def _post(client, contact, **overrides):
@@ -294,7 +296,7 @@ def test_a_nul_character_is_refused_with_a_message(rep, client, field):
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
     with pytest.raises(DomainError, match="NUL character") as caught:
-        meetings.meeting_schedule(
+        meeting_services.meeting_schedule(
             record=contact, data=_input(contact, **{field: "bad\x00text"}), actor=rep
         )
     assert caught.value.field == field
@@ -303,7 +305,7 @@ def test_a_nul_character_is_refused_with_a_message(rep, client, field):
 
 def test_another_teams_record_and_meeting_are_404(rep, rep_other_team, client):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
-    meeting = meetings.meeting_schedule(record=contact, data=_input(contact), actor=rep)
+    meeting = meeting_services.meeting_schedule(record=contact, data=_input(contact), actor=rep)
     login(client, rep_other_team)
     assert _post(client, contact).status_code == 404
     assert client.get(reverse("activities:meeting", args=[meeting.pk])).status_code == 404
@@ -314,7 +316,7 @@ def test_another_teams_record_and_meeting_are_404(rep, rep_other_team, client):
 
 def test_a_teammate_sees_the_meeting_but_may_not_cancel_it(rep, rep_teammate, client):
     contact = ContactFactory(owner=rep, emails=["mia@customer.test"])
-    meeting = meetings.meeting_schedule(record=contact, data=_input(contact), actor=rep)
+    meeting = meeting_services.meeting_schedule(record=contact, data=_input(contact), actor=rep)
     login(client, rep_teammate)
     response = client.post(reverse("activities:meeting-cancel", args=[meeting.pk]))
     if response.status_code == 302:  # the role may change the team's interactions

@@ -1,5 +1,5 @@
 """`{% meeting_new_url record as url %}`: where to schedule a meeting about a contact or company,
-or "" when the user may not (contacts/activities/meetings.py)."""
+or "" when the user may not (contacts/activities/meetings/)."""
 
 from __future__ import annotations
 

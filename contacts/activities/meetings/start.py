@@ -1,7 +1,7 @@
 """Scheduling a meeting from the calendar: a day's "+" (or "New meeting") opens
 `meetings/new/?start=YYYY-MM-DDTHH:MM`, which asks who the meeting is with (a search of the
 contacts and companies the user sees, one query each) and goes on to that record's meeting form
-(`contacts/activities/meetings.py`) with the time filled in."""
+(`contacts/activities/meetings/views.py`) with the time filled in."""
 
 from __future__ import annotations
 

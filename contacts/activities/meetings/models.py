@@ -1,4 +1,4 @@
-"""Meetings with invitations (contacts/activities/meetings.py): the calendar side of a meeting
+"""Meetings with invitations (contacts/activities/meetings/): the calendar side of a meeting
 interaction, its attendees, and one delivery row per invitation sent."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from contacts.activities.collab_models import NotificationKind
-from contacts.activities.meeting_models import AttendeeResponse, Meeting, MeetingAttendee
+from contacts.activities.meetings.models import AttendeeResponse, Meeting, MeetingAttendee
 from contacts.activities.notifications import notify
 from crm import inbound
 
