@@ -19,7 +19,6 @@ ANY = _("Any")
 
 class LeadFilterSet(ListFilterSet):
     q = SearchFilter(fields=("display_name", "email", "company_name"))
-    tag = TagFilter()  # any of the tags, through lead_active_tags (tag_ids, status)
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=LeadStatus.choices,
@@ -38,6 +37,7 @@ class LeadFilterSet(ListFilterSet):
         empty_label=_("Anyone"),
         error_messages={"invalid_choice": _("Pick an owner from the list.")},
     )
+    tag = TagFilter()  # any of the tags, through lead_active_tags (tag_ids, status)
     score_min = django_filters.NumberFilter(
         label=_("Score from"),
         field_name="score",
@@ -54,7 +54,7 @@ class LeadFilterSet(ListFilterSet):
         max_value=100000,
         widget=forms.NumberInput(attrs={"step": 1}),
     )
-    review = FlagFilter(label=_("Possible duplicates"), method="filter_review")
+    review = FlagFilter(label=_("Possible duplicates only"), method="filter_review")
     archived = ArchivedFilter()
 
     # Behind "More filters" on the list (components/list_filters.html).
