@@ -124,6 +124,36 @@ class FailSoftRedisCache(RedisCache):
             self._state.dirty = False
             log.warning("cache: dropped %d entries that may have missed an invalidation", deleted)
 
+    # --- Redis itself, for keys that are not cache entries (counters, queues)
+
+    def redis_call(self, fn: Callable[[Any], T], miss: T) -> tuple[T, bool]:
+        """`fn(client)` with a redis-py client, through the circuit breaker: `(result, True)`,
+        or `(miss, False)` when Redis could not be reached (or the breaker is open). For keys
+        the caller names in full, outside the cache's KEY_PREFIX (the prefix purge leaves them
+        alone); a lost call there is no lost invalidation, so it does not mark the cache dirty.
+        Errors other than connection errors (a wrong type, a script error) are raised."""
+        reached: list[bool] = []
+
+        def call() -> T:
+            result = fn(self._client())
+            reached.append(True)
+            return result
+
+        return self._call(call, miss, write=False), bool(reached)
+
+    def hash_incr(self, key: str, field: str, amount: int = 1, *, ttl: int | None = None) -> bool:
+        """`HINCRBY key field amount` (and `EXPIRE key ttl`) in one round trip; whether it was
+        counted. Fail-soft as `redis_call` (a count lost while Redis is down, never an error)."""
+
+        def incr(client: Any) -> None:
+            pipe = client.pipeline(transaction=False)
+            pipe.hincrby(key, field, amount)
+            if ttl is not None:
+                pipe.expire(key, ttl)
+            pipe.execute()
+
+        return self.redis_call(incr, None)[1]
+
     def ping(self) -> bool:
         """Ask Redis directly, past the breaker (for /healthz); raises when it does not answer."""
         return bool(self._client().ping())

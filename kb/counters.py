@@ -27,11 +27,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import ResponseError
 
+from crm.cache_backends import FailSoftRedisCache
 from kb.models import Article, ViewFlush
 
 log = logging.getLogger(__name__)
@@ -44,36 +45,27 @@ def _base() -> str:
     return f"{getattr(cache, 'key_prefix', '') or 'crm'}-kb-views"
 
 
+def _redis() -> FailSoftRedisCache | None:
+    """The default cache when it is the fail-soft Redis one (another backend counts nothing)."""
+    backend = caches["default"]
+    return backend if isinstance(backend, FailSoftRedisCache) else None
+
+
 def _guarded(fn: Callable[[Any], T], miss: T) -> tuple[T, bool]:
-    """Run `fn(redis_client)` through the cache's circuit breaker: (result, reached Redis).
-    A read, for the breaker: a lost count is not a lost invalidation."""
-    guard = getattr(cache, "_call", None)
-    client_of = getattr(cache, "_client", None)
-    if guard is None or client_of is None:
-        return miss, False
-    reached: list[bool] = []
-
-    def call() -> T:
-        result = fn(client_of())
-        reached.append(True)
-        return result
-
-    return guard(call, miss, write=False), bool(reached)
+    """`fn(redis_client)` through the cache's circuit breaker (`FailSoftRedisCache.redis_call`):
+    (result, reached Redis)."""
+    backend = _redis()
+    return backend.redis_call(fn, miss) if backend is not None else (miss, False)
 
 
 def record_view(article_id: int) -> bool:
     """Count one view of an article today (UTC). Never raises for Redis: returns whether the
     view was counted."""
+    backend = _redis()
+    if backend is None:
+        return False
     key = f"{_base()}:pending:{timezone.now().date().isoformat()}"
-
-    def incr(client: Any) -> None:
-        pipe = client.pipeline(transaction=False)
-        pipe.hincrby(key, str(article_id), 1)
-        pipe.expire(key, PENDING_DAYS * 24 * 3600)
-        pipe.execute()
-
-    _result, counted = _guarded(incr, None)
-    return counted
+    return backend.hash_incr(key, str(article_id), ttl=PENDING_DAYS * 24 * 3600)
 
 
 def pending_views(article_id: int) -> int:

@@ -5,14 +5,11 @@ role with `view_article` reads them all)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from crm.lists import ListFilterSet, ListSpec, Sort
+from crm.lists import ListFilterSet, ListSpec, SearchFilter, Sort
 from crm.tags import TagFilter, attach_row_tags, tag_options
 from kb import selectors
 from kb.models import Article, Category, Language, Status, Visibility
@@ -21,7 +18,7 @@ ANY = _("Any")
 
 
 class ArticleFilterSet(ListFilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    q = SearchFilter(match=selectors.text_match)
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=Status.choices,
@@ -55,9 +52,6 @@ class ArticleFilterSet(ListFilterSet):
 
     def prepare_form(self, form: forms.Form) -> None:
         form.tag_options = tag_options()  # type: ignore[attr-defined]
-
-    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return selectors.text_filter(qs, value)
 
 
 ARTICLES: ListSpec[Article] = ListSpec(

@@ -178,12 +178,14 @@ def staff_articles(*, user: User) -> QuerySet[Article]:
     return access.scoped(user, Article).select_related("category", "author")
 
 
-def text_filter(qs: QuerySet[Article], text: str) -> QuerySet[Article]:
-    """Articles matching every word of `text` (prefixes; Chinese by jieba's words)."""
+def text_match(text: str) -> Q:
+    """The condition for articles matching every word of `text` (prefixes; Chinese by jieba's
+    words); none match a text without words (punctuation only). The staff list's search box
+    (`kb.lists`, a `crm.lists.SearchFilter`)."""
     terms = query_terms(text)[:MAX_TERMS]
     if not terms:
-        return qs.none()
-    return qs.filter(search_vector=SearchQuery(_tsquery(terms), search_type="raw", config="simple"))
+        return Q(pk__in=[])
+    return Q(search_vector=SearchQuery(_tsquery(terms), search_type="raw", config="simple"))
 
 
 def staff_search(*, user: User, text: str, limit: int = 10) -> list[Hit]:
