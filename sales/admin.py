@@ -1,4 +1,4 @@
-"""Django admin: administrators define pipelines, their stages and loss reasons here. Deals are
+"""Django admin: administrators define pipelines, their stages, loss and won reasons here. Deals are
 changed through the app (the services record stage history); the admin shows them read-only."""
 
 from typing import Any
@@ -15,6 +15,7 @@ from sales.models import (
     Pipeline,
     Quota,
     Stage,
+    WinReason,
 )
 
 
@@ -33,6 +34,12 @@ class PipelineAdmin(admin.ModelAdmin):
 
 @admin.register(LossReason)
 class LossReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(WinReason)
+class WinReasonAdmin(admin.ModelAdmin):
     list_display = ["name", "active"]
     list_filter = ["active"]
 

@@ -1,6 +1,8 @@
 """REST API for opportunities: the same scope and filters as the board and the list
 (`sales.filters.OpportunityFilterSet`), every write through the services. A stage change is a
-PATCH of `stage` (through `opportunity_move_stage`, with `loss_reason` for a lost stage)."""
+PATCH of `stage` (through `opportunity_move_stage`, with `loss_reason` for a lost stage and
+`won_reason` for a won one while won reasons are defined); a closed deal's reason alone may be
+corrected with a PATCH of it."""
 
 from __future__ import annotations
 
@@ -20,7 +22,14 @@ from crm.pagination import ApiCursorPagination
 from crm.tags import labels_for
 from sales import selectors, services
 from sales.filters import OpportunityFilterSet
-from sales.models import QUALIFICATION_FIELDS, LossReason, Opportunity, Pipeline, Stage
+from sales.models import (
+    QUALIFICATION_FIELDS,
+    LossReason,
+    Opportunity,
+    Pipeline,
+    Stage,
+    WinReason,
+)
 
 
 def _domain(exc: DomainError) -> ValidationError:
@@ -47,6 +56,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
     loss_reason = serializers.PrimaryKeyRelatedField(
         queryset=LossReason.objects.filter(active=True), required=False, allow_null=True
     )
+    won_reason = serializers.PrimaryKeyRelatedField(
+        queryset=WinReason.objects.filter(active=True), required=False, allow_null=True
+    )
     probability = serializers.IntegerField(
         min_value=0, max_value=100, required=False, allow_null=True
     )
@@ -57,7 +69,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "id", "name", "company", "pipeline", "stage", "amount", "currency",
             "expected_close_date", "probability", "next_step", "source", "forecast_category",
             *QUALIFICATION_FIELDS, "score", "owner", "team", "stage_entered_at", "closed_at",
-            "loss_reason", "loss_note", "archived_at", "created_at", "updated_at", "tags",
+            "loss_reason", "loss_note", "won_reason", "archived_at", "created_at", "updated_at",
+            "tags",
         ]  # fmt: skip
         read_only_fields = [
             "id", "score", "owner", "team", "stage_entered_at", "closed_at", "loss_note",
@@ -75,7 +88,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
     def to_input(self, instance: Opportunity | None = None) -> services.OpportunityInput:
         data = dict(self.validated_data)
         data.pop("stage", None)
-        data.pop("loss_reason", None)
+        if instance is None:  # a new deal's reasons go with its move (perform_create)
+            data.pop("loss_reason", None)
+            data.pop("won_reason", None)
         names = data.pop("tag_ids", None)
         if names is not None:
             data["tag_names"] = list(dict.fromkeys(n.strip() for n in names if n.strip()))
@@ -127,6 +142,7 @@ class OpportunityViewSet(
                         stage=stage,
                         actor=self.request.user,
                         loss_reason=serializer.validated_data.get("loss_reason"),
+                        won_reason=serializer.validated_data.get("won_reason"),
                     )
         except DomainError as exc:
             raise _domain(exc) from exc
@@ -147,6 +163,7 @@ class OpportunityViewSet(
                         stage=stage,
                         actor=user,
                         loss_reason=serializer.validated_data.get("loss_reason"),
+                        won_reason=serializer.validated_data.get("won_reason"),
                     )
         except DomainError as exc:
             raise _domain(exc) from exc

@@ -20,6 +20,7 @@ class SalesConfig(AppConfig):
             Pipeline,
             Quota,
             Stage,
+            WinReason,
         )
 
         auditlog.register(Opportunity, exclude_fields=["updated_at", "score", "stage_entered_at"])
@@ -27,6 +28,7 @@ class SalesConfig(AppConfig):
         auditlog.register(Pipeline, exclude_fields=["updated_at"])
         auditlog.register(Stage, exclude_fields=["updated_at"])
         auditlog.register(LossReason, exclude_fields=["updated_at"])
+        auditlog.register(WinReason, exclude_fields=["updated_at"])
         auditlog.register(Quota, exclude_fields=["updated_at"])
         auditlog.register(ExchangeRate, exclude_fields=["updated_at"])
         registrations.register()

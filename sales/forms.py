@@ -17,6 +17,8 @@ from sales.models import (
     Opportunity,
     Pipeline,
     Stage,
+    StageKind,
+    WinReason,
 )
 from sales.services import OpportunityInput
 
@@ -70,6 +72,31 @@ class OpportunityForm(forms.ModelForm):
             # The stage (and so the pipeline) changes on the board, through a move.
             del self.fields["pipeline"]
             self.initial["tags"] = [t.name for t in labels_for(self.instance.tag_ids)]
+            self._add_reason_field()
+
+    def _add_reason_field(self) -> None:
+        """A won deal's form corrects its won reason, a lost deal's its loss reason."""
+        kind = self.instance.stage.kind
+        if kind == StageKind.WON and WinReason.objects.filter(active=True).exists():
+            self.fields["won_reason"] = forms.ModelChoiceField(
+                label=_("Won reason"),
+                queryset=WinReason.objects.filter(active=True),
+                initial=self.instance.won_reason_id,
+                error_messages={
+                    "required": _("Choose why the deal was won."),
+                    "invalid_choice": _("Pick a reason from the list."),
+                },
+            )
+        elif kind == StageKind.LOST:
+            self.fields["loss_reason"] = forms.ModelChoiceField(
+                label=_("Loss reason"),
+                queryset=LossReason.objects.filter(active=True),
+                initial=self.instance.loss_reason_id,
+                error_messages={
+                    "required": _("Choose why the deal was lost."),
+                    "invalid_choice": _("Pick a reason from the list."),
+                },
+            )
 
     def to_input(self) -> OpportunityInput:
         data = self.cleaned_data
@@ -87,6 +114,8 @@ class OpportunityForm(forms.ModelForm):
             forecast_category=data["forecast_category"],
             ratings={name: int(data.get(name) or 0) for name in QUALIFICATION_FIELDS},
             tag_names=data.get("tags") or [],
+            won_reason=data.get("won_reason"),
+            loss_reason=data.get("loss_reason"),
             contacts=[(r.contact, r.role) for r in self.instance.contact_roles.all()]
             if self.instance.pk
             else [],
@@ -107,6 +136,11 @@ class MoveForm(forms.Form):
         error_messages={"invalid_choice": _("Pick a reason from the list.")},
     )
     loss_note = forms.CharField(max_length=300, required=False)
+    won_reason = forms.ModelChoiceField(
+        queryset=WinReason.objects.filter(active=True),
+        required=False,
+        error_messages={"invalid_choice": _("Pick a reason from the list.")},
+    )
     # What the stage requires, asked by the board's dialog (empty: not brought along).
     amount = forms.DecimalField(
         required=False,

@@ -1,7 +1,8 @@
 """What each built-in role may do with pipelines and opportunities (see accounts/grants.py).
 
 How far a role reaches over opportunities (own, team's, all) is its RolePolicy. Pipelines,
-stages and loss reasons are the sales process: administrators define them, everyone reads them.
+stages and loss and won reasons are the sales process: administrators define them, everyone
+reads them. Quotas: sales managers set their team's and its members' (sales/quotas.py).
 Stage changes and contact roles are scoped through their opportunity (ACCESS_PARENT)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
-PROCESS = ("pipeline", "stage", "lossreason", "quota")
+PROCESS = ("pipeline", "stage", "lossreason", "winreason", "quota")
 
 
 def _perms(**models: tuple[str, ...]) -> list[str]:
@@ -37,7 +38,7 @@ register(
             forecastrun=("run",),
             opportunitycontact=EDIT,
             stagechange=("view",),
-            **_process("view"),
+            **{**_process("view"), "quota": (*EDIT, "delete")},
         ),
         Role.SALES_REP: _perms(
             opportunity=(*EDIT, "export"),

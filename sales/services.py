@@ -35,6 +35,7 @@ from sales.models import (
     Stage,
     StageChange,
     StageKind,
+    WinReason,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class OpportunityInput:
     ratings: dict[str, int] = field(default_factory=dict)  # QUALIFICATION_FIELDS -> 0..3
     # Tag names (crm.tags; new names are created if the actor may); None leaves them as they are.
     tag_names: Sequence[str] | None = None
+    # A closed deal's reason, changed on its form (None leaves it); ignored for other kinds.
+    won_reason: WinReason | None = None
+    loss_reason: LossReason | None = None
 
 
 def evaluation_score(ratings: dict[str, int]) -> int:
@@ -232,7 +236,9 @@ def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
         score=evaluation_score(data.ratings),
     )
     _check_required(opportunity, stage, contact_count=len(data.contacts))
-    _apply_closing(opportunity, stage, loss_reason=None, now=now)
+    _apply_closing(
+        opportunity, stage, loss_reason=data.loss_reason, won_reason=data.won_reason, now=now
+    )
     with transaction.atomic(), set_actor(actor):
         opportunity.full_clean(exclude=["owner", "team", "stage_entered_at"])
         opportunity.save()
@@ -242,11 +248,24 @@ def opportunity_create(*, data: OpportunityInput, actor: User) -> Opportunity:
     return opportunity
 
 
+def _set_reason(opportunity: Opportunity, stage: Stage, data: OpportunityInput) -> None:
+    """A won deal's won reason, a lost deal's loss reason, as corrected on its form."""
+    if stage.kind == StageKind.WON and data.won_reason is not None:
+        if not data.won_reason.active:
+            raise DomainError(_("Choose why the deal was won."), field="won_reason")
+        opportunity.won_reason = data.won_reason
+    if stage.kind == StageKind.LOST and data.loss_reason is not None:
+        if not data.loss_reason.active:
+            raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
+        opportunity.loss_reason = data.loss_reason
+
+
 def opportunity_update(
     *, opportunity: Opportunity, data: OpportunityInput, actor: User
 ) -> Opportunity:
     """Change a deal's fields (not its stage: `opportunity_move_stage`). The current stage's
-    required fields must stay met. Atomic; the row is locked while it is changed."""
+    required fields must stay met; a closed deal's won or loss reason may be corrected. Atomic;
+    the row is locked while it is changed."""
     access.require(actor, opportunity, "change")
     _check_input(data, actor)
     with transaction.atomic(), set_actor(actor):
@@ -267,6 +286,7 @@ def opportunity_update(
         locked.score = evaluation_score(data.ratings)
         if data.owner is not None and data.owner.pk != locked.owner_id:
             locked.owner, locked.team_id = data.owner, data.owner.team_id
+        _set_reason(locked, stage, data)
         _check_required(locked, stage, contact_count=len(data.contacts))
         locked.full_clean(exclude=["owner", "team", "stage_entered_at"])
         locked.save()
@@ -276,21 +296,36 @@ def opportunity_update(
 
 
 def _apply_closing(
-    opportunity: Opportunity, stage: Stage, *, loss_reason: LossReason | None, now: dt.datetime
+    opportunity: Opportunity,
+    stage: Stage,
+    *,
+    loss_reason: LossReason | None,
+    now: dt.datetime,
+    won_reason: WinReason | None = None,
 ) -> None:
-    """Won and lost stages close the deal; an open stage (re)opens it."""
+    """Won and lost stages close the deal with their reason; an open stage (re)opens it. Lost
+    always needs a reason; won needs one while any won reason is active (none defined: wins
+    are not asked why)."""
     if stage.kind == StageKind.OPEN:
         opportunity.closed_at = None
         opportunity.loss_reason = None
         opportunity.loss_note = ""
+        opportunity.won_reason = None
         if opportunity.forecast_category == ForecastCategory.CLOSED:
             opportunity.forecast_category = ForecastCategory.PIPELINE
         return
     opportunity.closed_at = now
     opportunity.forecast_category = ForecastCategory.CLOSED
     opportunity.loss_reason = loss_reason if stage.kind == StageKind.LOST else None
+    opportunity.won_reason = won_reason if stage.kind == StageKind.WON else None
     if stage.kind == StageKind.LOST and loss_reason is None:
         raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
+    if (
+        stage.kind == StageKind.WON
+        and won_reason is None
+        and WinReason.objects.filter(active=True).exists()
+    ):
+        raise DomainError(_("Choose why the deal was won."), field="won_reason")
 
 
 def opportunity_move_stage(
@@ -301,6 +336,7 @@ def opportunity_move_stage(
     loss_reason: LossReason | None = None,
     loss_note: str = "",
     fill: dict[str, Any] | None = None,
+    won_reason: WinReason | None = None,
 ) -> Opportunity:
     """Move a deal to `stage` of its pipeline and record the move (who, when, from where).
 
@@ -308,13 +344,16 @@ def opportunity_move_stage(
     deal queue up: each sees the stage the previous one left, the last one wins, and the history
     stays a chain. Required fields are checked against the locked row: a refused move changes
     nothing and says why. The probability becomes the new stage's default. Won and lost close
-    the deal (lost needs a reason); moving a closed deal to an open stage reopens it. Moving to
-    the stage it is in changes nothing. `fill` (amount, next step: `FILLABLE`) is written in the
-    same transaction before the rules are checked, so the board can ask for what a stage needs
-    and move in one step; a refused move writes none of it."""
+    the deal (lost needs a reason, won one while won reasons are defined); moving a closed deal
+    to an open stage reopens it. Moving to the stage it is in changes nothing. `fill` (amount,
+    next step: `FILLABLE`) is written in the same transaction before the rules are checked, so
+    the board can ask for what a stage needs and move in one step; a refused move writes none
+    of it."""
     access.require(actor, opportunity, "change")
     if loss_reason is not None and not loss_reason.active:
         raise DomainError(_("Choose why the deal was lost."), field="loss_reason")
+    if won_reason is not None and not won_reason.active:
+        raise DomainError(_("Choose why the deal was won."), field="won_reason")
     with transaction.atomic(), set_actor(actor):
         locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         if locked.archived_at is not None:
@@ -328,7 +367,7 @@ def opportunity_move_stage(
         _check_required(locked, stage, contact_count=contact_count)
         now = timezone.now()
         from_stage_id = locked.stage_id
-        _apply_closing(locked, stage, loss_reason=loss_reason, now=now)
+        _apply_closing(locked, stage, loss_reason=loss_reason, won_reason=won_reason, now=now)
         locked.loss_note = loss_note.strip() if stage.kind == StageKind.LOST else ""
         locked.stage = stage
         locked.probability = stage.probability
@@ -341,6 +380,7 @@ def opportunity_move_stage(
                 "closed_at",
                 "loss_reason",
                 "loss_note",
+                "won_reason",
                 "forecast_category",
                 "updated_at",
                 *filled,

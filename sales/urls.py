@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import views
+from sales import quota_views, views
 
 app_name = "sales"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("forecast/", views.forecast, name="forecast"),
     path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
     path("analytics/", views.pipeline_analytics, name="analytics"),
+    path("quotas/", quota_views.quota_grid, name="quotas"),
     path("opportunities/new/", views.opportunity_create, name="opportunity-create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),

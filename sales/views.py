@@ -9,7 +9,7 @@ JavaScript with a redirect and a message.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -50,15 +50,11 @@ from sales.models import (
     Pipeline,
     Stage,
     StageKind,
+    WinReason,
 )
 
 # Won and lost columns show the deals closed in this many days, so they stay small.
 BOARD_CLOSED_DAYS = 30
-# The list's filters that make sense on the board (a column per stage; archived deals not shown).
-BOARD_FILTERS = (
-    *("q", "pipeline", "owner", "tag"),
-    *("team", "close_from", "close_to", "amount_min", "amount_max"),
-)
 
 
 def _board_filters(request: AuthedHttpRequest) -> tuple[ListFilterSet, Pipeline | None]:
@@ -89,9 +85,9 @@ class BoardFilterBar:
     filterset: ListFilterSet
     path: str
     results_id: str = "board"
+    filters_template: str = "sales/board.html#filters"
+    more_filters_template: str = "sales/board.html#more_filters"
     sort: str = ""
-    fields: tuple[str, ...] = BOARD_FILTERS
-    selected: dict[str, Any] = field(default_factory=dict)  # the pipeline shown
 
     @property
     def more_open(self) -> bool:
@@ -137,20 +133,15 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
             closed_since=_closed_since(),
         )
     unconverted = sum(c.unconverted for c in columns)
-    # The board always shows one pipeline: its select offers no "any".
-    form = filterset.form
-    form.pipeline_choices = [(p.pk, p.name) for p in selectors.pipelines()]  # type: ignore[attr-defined]
     context = {
         "form": filterset.form,
-        "filter_bar": BoardFilterBar(
-            filterset=filterset,
-            path=reverse("sales:board"),
-            selected={"pipeline": pipeline.pk if pipeline else None},
-        ),
+        "filter_bar": BoardFilterBar(filterset=filterset, path=reverse("sales:board")),
         "pipeline": pipeline,
+        "pipelines": list(selectors.pipelines()),
         "columns": columns,
         "stages": [c.stage for c in columns],
         "loss_reasons": list(LossReason.objects.filter(active=True)),
+        "won_reasons": list(WinReason.objects.filter(active=True)),
         "now": timezone.now(),
         "closed_days": BOARD_CLOSED_DAYS,
         "currency": book.to_currency,
@@ -211,6 +202,7 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 loss_reason=form.cleaned_data["loss_reason"],
                 loss_note=form.cleaned_data["loss_note"],
+                won_reason=form.cleaned_data["won_reason"],
                 fill=form.fill(),
             )
         except services.MissingFields as exc:
@@ -305,7 +297,7 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         Opportunity,
         pk,
         queryset=Opportunity.objects.select_related(
-            "company", "owner", "team", "stage", "pipeline", "loss_reason"
+            "company", "owner", "team", "stage", "pipeline", "loss_reason", "won_reason"
         ),
     )
     now = timezone.now()
@@ -320,6 +312,7 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "days_in_stage": selectors.days_in_stage(opportunity, now=now),
         "stages": list(opportunity.pipeline.stages.order_by("position", "id")),
         "loss_reasons": list(LossReason.objects.filter(active=True)),
+        "won_reasons": list(WinReason.objects.filter(active=True)),
         "can_change": access.can(request.user, opportunity, "change"),
         "lost_kind": StageKind.LOST,
     }

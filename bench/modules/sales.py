@@ -114,6 +114,7 @@ def plans(rep: User) -> dict[str, str]:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 found[f"{name} ({label})"] = "\n".join(row[0] for row in cursor.fetchall())
         found[name + " (stages)"] = str(len(stages))
+    found.update(analytics_plans(rep))
     found.update(
         list_plans(
             OPPORTUNITIES,
@@ -127,6 +128,36 @@ def plans(rep: User) -> dict[str, str]:
             },
         )
     )
+    return found
+
+
+def analytics_plans(rep: User) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the pipeline performance page's queries (stage conversion,
+    velocity, won/loss reasons) for the rep's team and the rep, this quarter, default pipeline."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts import access
+    from sales import analytics, selectors
+    from sales.models import Opportunity
+
+    start, end = _quarter(timezone.localdate())
+    end += dt.timedelta(days=1)
+    pipeline = selectors.pipelines().filter(is_default=True).first()
+    assert pipeline is not None
+    found: dict[str, str] = {}
+    scoped = access.scoped(rep, Opportunity)
+    scopes = {"my team": scoped.filter(team_id=rep.team_id or 0), "me": scoped.filter(owner=rep)}
+    for who, deals in scopes.items():
+        with CaptureQueriesContext(connection) as captured:
+            analytics.pipeline_metrics(deals=deals, pipeline=pipeline, start=start, end=end)
+        sqls = [q["sql"] for q in captured.captured_queries if "sales_opportunity" in q["sql"]]
+        for n, sql in enumerate(sqls, 1):
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            found[f"pipeline performance, {who} (query {n})"] = plan
     return found
 
 

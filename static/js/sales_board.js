@@ -2,10 +2,10 @@
 // from the card's menu (phones, keyboards). Each move is saved at once through the server
 // (sales.views.opportunity_move, JSON): the column totals update from its answer; a refused
 // move puts the card back where it was and shows the reason. A move to a "lost" stage asks for
-// the reason first; a move the stage refuses for want of an amount or a next step asks for them
-// in a dialog and tries again with them (saved by the same service call), and puts the card back
-// if the dialog is cancelled. No inline script (CSP); delegated events, so cards loaded later
-// work too.
+// the reason first, to a "won" stage too when won reasons are defined; a move the stage refuses
+// for want of an amount or a next step asks for them in a dialog and tries again with them
+// (saved by the same service call), and puts the card back if the dialog is cancelled. No
+// inline script (CSP); delegated events, so cards loaded later work too.
 (function () {
   "use strict";
 
@@ -85,6 +85,31 @@
     });
   }
 
+  // A won stage asks why while the administrators keep a list of won reasons (the dialog is
+  // on the page only then): resolves with the reason, {} with no list, null when cancelled.
+  function askWonReason() {
+    var dialog = document.getElementById("won-dialog");
+    if (!dialog) return Promise.resolve({});
+    if (typeof dialog.showModal !== "function") return Promise.resolve(null);
+    var select = dialog.querySelector("[name=won_reason]");
+    select.value = "";
+    return new Promise(function (resolve) {
+      dialog.addEventListener(
+        "close",
+        function () {
+          if (dialog.returnValue === "confirm" && select.value) {
+            resolve({ won_reason: select.value });
+          } else {
+            resolve(null);
+          }
+        },
+        { once: true }
+      );
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+  }
+
   // The stage's required fields the server asked for (amount, next step): a dialog with just
   // those. Resolves with their values, or null when cancelled.
   function askFields(ask, reason) {
@@ -147,8 +172,9 @@
     if (String(fromStage) === String(stageId)) return;
     var origin = card.nextElementSibling;
     var target = column(stageId);
-    var lost = target && target.dataset.kind === "lost";
-    var extra = lost ? askLossReason() : Promise.resolve({});
+    var kind = target ? target.dataset.kind : "";
+    var extra =
+      kind === "lost" ? askLossReason() : kind === "won" ? askWonReason() : Promise.resolve({});
     extra.then(function (fields) {
       if (fields === null) {
         placeCard(card, fromStage, origin);

@@ -6,7 +6,7 @@ role with the sales grants may read. The API viewset (ScopedViewSetMixin) needs 
 from __future__ import annotations
 
 from accounts.models import User
-from sales.models import ForecastRun, Opportunity, Pipeline, Stage
+from sales.models import ForecastRun, Opportunity, Pipeline, Quota, Stage
 from tests import matrix
 from tests.sales.factories import STAGES, make_deal
 
@@ -41,6 +41,7 @@ matrix.route("sales:board", get="login")
 matrix.route("sales:opportunity-list", get="login")
 matrix.route("sales:forecast", get="login")
 matrix.route("sales:analytics", get="login")
+matrix.route("sales:quotas", Quota, get="login", post="add")  # a role permission
 matrix.route("sales:board-column", Stage, get="view")
 matrix.route("sales:opportunity-create", Opportunity, get="add", post="add")
 matrix.route("sales:opportunity-detail", Opportunity, get="view")

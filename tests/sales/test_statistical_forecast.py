@@ -38,7 +38,6 @@ from sales.models import (
     StageChange,
 )
 from tests.conftest import login
-from tests.sales.factories import stage
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +50,18 @@ def _month(i: int, day: int, hour: int = 10) -> dt.datetime:
     return dt.datetime(first.year, first.month, day, hour, tzinfo=dt.UTC)
 
 
-def _deal(owner, pipeline, path, amount, currency="CNY"):
-    """A deal that went through `path` [(stage name, at), ...] (rows written directly: this is
-    the history the method reads, the services are tested elsewhere)."""
+def _stages(pipeline):
+    return {s.name: s for s in pipeline.stages.all()}
+
+
+def _unsaved(owner, stages, path, amount, currency="CNY"):
+    """A deal that went through `path` [(stage name, at), ...], not saved yet (rows written
+    directly: this is the history the method reads, the services are tested elsewhere)."""
     first_at = path[0][1]
-    last_stage, last_at = stage(pipeline, path[-1][0]), path[-1][1]
-    deal = Opportunity.objects.create(
+    last_stage, last_at = stages[path[-1][0]], path[-1][1]
+    return Opportunity(
         name=f"{path[0][0]} {first_at:%Y-%m-%d}",
-        pipeline=pipeline,
+        pipeline_id=last_stage.pipeline_id,
         stage=last_stage,
         owner=owner,
         team_id=owner.team_id,
@@ -69,34 +72,41 @@ def _deal(owner, pipeline, path, amount, currency="CNY"):
         stage_entered_at=last_at,
         closed_at=last_at if last_stage.kind != "open" else None,
     )
-    previous = None
+
+
+def _save(owner, pipeline, specs):
+    """Deals of `specs` [(path, amount, currency), ...] with their stage changes: two bulk
+    inserts, however many deals."""
+    stages = _stages(pipeline)
+    deals = Opportunity.objects.bulk_create([_unsaved(owner, stages, *spec) for spec in specs])
     rows = []
-    for name, at in path:
-        to = stage(pipeline, name)
-        rows.append(StageChange(opportunity=deal, from_stage=previous, to_stage=to, at=at))
-        previous = to
-    return deal, rows
+    for deal, (path, *_rest) in zip(deals, specs, strict=True):
+        previous = None
+        for name, at in path:
+            to = stages[name]
+            rows.append(StageChange(opportunity=deal, from_stage=previous, to_stage=to, at=at))
+            previous = to
+    StageChange.objects.bulk_create(rows)
+    return deals
+
+
+def _deal(owner, pipeline, path, amount, currency="CNY"):
+    return _save(owner, pipeline, [(path, amount, currency)])[0]
 
 
 @pytest.fixture
 def history(rep, pipeline):
-    changes = []
+    specs = []
     for i in range(24):
         n = 10 + 2 * i
         for j in range(n):
             end = "Won" if j < n // 2 else "Lost"
-            path = [("Qualify", _month(i, 2)), (end, _month(i + 1, 15))]
-            _d, rows = _deal(rep, pipeline, path, 100)
-            changes += rows
+            specs.append(([("Qualify", _month(i, 2)), (end, _month(i + 1, 15))], 100, "CNY"))
         for _j in range(4):
-            path = [("Meet", _month(i, 5)), ("Won", _month(i + 2, 20))]
-            _d, rows = _deal(rep, pipeline, path, 1000)
-            changes += rows
+            specs.append(([("Meet", _month(i, 5)), ("Won", _month(i + 2, 20))], 1000, "CNY"))
         for _j in range(i % 3 + 1):
-            path = [("Qualify", _month(i, 3)), ("Won", _month(i, 25))]
-            _d, rows = _deal(rep, pipeline, path, 300)
-            changes += rows
-    StageChange.objects.bulk_create(changes)
+            specs.append(([("Qualify", _month(i, 3)), ("Won", _month(i, 25))], 300, "CNY"))
+    _save(rep, pipeline, specs)
 
 
 def _c(m: int) -> int:
@@ -166,8 +176,7 @@ def test_forecast_of_the_coming_months(history):
 
 
 def test_short_history_says_so_instead_of_a_number(rep, pipeline):
-    _d, rows = _deal(rep, pipeline, [("Qualify", _month(0, 2)), ("Won", _month(1, 15))], 100)
-    StageChange.objects.bulk_create(rows)
+    _deal(rep, pipeline, [("Qualify", _month(0, 2)), ("Won", _month(1, 15))], 100)
     run = forecasting.forecast_compute(as_of=dt.date(2024, 9, 1))
     assert run.status == ForecastRunStatus.SHORT
     assert "too short" in run.message
@@ -176,10 +185,7 @@ def test_short_history_says_so_instead_of_a_number(rep, pipeline):
 
 def test_missing_exchange_rate_fails_the_run_with_a_message(rep, pipeline, settings):
     settings.CRM_REPORTING_CURRENCY = "CNY"
-    _d, rows = _deal(
-        rep, pipeline, [("Qualify", _month(0, 2)), ("Won", _month(1, 15))], 100, currency="USD"
-    )
-    StageChange.objects.bulk_create(rows)
+    _deal(rep, pipeline, [("Qualify", _month(0, 2)), ("Won", _month(1, 15))], 100, currency="USD")
     run = forecasting.forecast_compute(as_of=AS_OF)
     assert run.status == ForecastRunStatus.FAILED
     assert "USD" in run.message
@@ -197,10 +203,7 @@ def test_amounts_are_converted_at_the_rate_of_their_month(history, rep, pipeline
     ExchangeRate.objects.create(
         currency="USD", to_currency="CNY", date=dt.date(2025, 12, 1), rate=Decimal("7.2")
     )
-    _d, rows = _deal(
-        rep, pipeline, [("Qualify", _month(23, 3)), ("Won", _month(23, 26))], 10, currency="USD"
-    )
-    StageChange.objects.bulk_create(rows)
+    _deal(rep, pipeline, [("Qualify", _month(23, 3)), ("Won", _month(23, 26))], 10, currency="USD")
     run = forecasting.forecast_compute(as_of=AS_OF)
     line = ForecastLine.objects.get(run=run, team=None, kind="backtest", month="2025-12-01")
     assert line.actual == base_line.actual + Decimal("72.00")
