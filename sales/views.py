@@ -9,7 +9,7 @@ JavaScript with a redirect and a message.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +55,11 @@ from sales.models import (
 
 # Won and lost columns show the deals closed in this many days, so they stay small.
 BOARD_CLOSED_DAYS = 30
+# The list's filters that make sense on the board (a column per stage; archived deals not shown).
+BOARD_FILTERS = (
+    *("q", "pipeline", "owner", "tag"),
+    *("team", "close_from", "close_to", "amount_min", "amount_max"),
+)
 
 
 def _board_filters(request: AuthedHttpRequest) -> tuple[ListFilterSet, Pipeline | None]:
@@ -85,9 +90,9 @@ class BoardFilterBar:
     filterset: ListFilterSet
     path: str
     results_id: str = "board"
-    filters_template: str = "sales/board.html#filters"
-    more_filters_template: str = "sales/board.html#more_filters"
     sort: str = ""
+    fields: tuple[str, ...] = BOARD_FILTERS
+    selected: dict[str, Any] = field(default_factory=dict)  # the pipeline shown
 
     @property
     def more_open(self) -> bool:
@@ -133,11 +138,17 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
             closed_since=_closed_since(),
         )
     unconverted = sum(c.unconverted for c in columns)
+    # The board always shows one pipeline: its select offers no "any".
+    form = filterset.form
+    form.pipeline_choices = [(p.pk, p.name) for p in selectors.pipelines()]  # type: ignore[attr-defined]
     context = {
         "form": filterset.form,
-        "filter_bar": BoardFilterBar(filterset=filterset, path=reverse("sales:board")),
+        "filter_bar": BoardFilterBar(
+            filterset=filterset,
+            path=reverse("sales:board"),
+            selected={"pipeline": pipeline.pk if pipeline else None},
+        ),
         "pipeline": pipeline,
-        "pipelines": list(selectors.pipelines()),
         "columns": columns,
         "stages": [c.stage for c in columns],
         "loss_reasons": list(LossReason.objects.filter(active=True)),
