@@ -20,7 +20,11 @@ the 3 s the time-to-submit check asks, so they are then old enough). Two timed l
 
 Then every accepted post is checked against the database: one lead per post (by the run's
 marker in the email), none missing, none twice. Prints the results as JSON and, with --write,
-writes them to bench/results/.
+writes them to bench/results/<date>-lead-forms-<HHMM>.json.
+
+`--profile N` instead posts N submissions in this process, straight through Django's WSGI
+handler with the server's settings (DEBUG off), and prints where one post's time goes: wall,
+SQL and CPU time (medians), the queries of one post in order, and the hottest functions.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ would come first on the path and its profile.py hide the standard
+# library's (which cProfile imports).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/crm_bench_leads"
@@ -250,6 +257,118 @@ def verify(marker: str, accepted: int) -> dict[str, Any]:
     }
 
 
+def _wsgi_post(handler: Any, path: str, body: bytes, address: str) -> int:
+    """One form-encoded POST through Django's WSGI handler, as gunicorn calls it."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": address,
+        "HTTP_REFERER": f"http://127.0.0.1{path}",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    status: list[str] = []
+    b"".join(handler(environ, lambda s, _headers, _exc=None: status.append(s)))
+    return int(status[0].split()[0])
+
+
+def profile_posts(count: int, top: int = 25) -> dict[str, Any]:
+    """`count` posts in this process (plus 3 to warm up): medians of wall, SQL and CPU time,
+    the queries of the last post, and cProfile's hottest functions over a second set."""
+    import cProfile
+    import io
+    from urllib.parse import urlencode
+
+    from django.core import signing
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    from leads import webforms
+    from leads.models import LeadForm
+
+    form = LeadForm.objects.get(slug=SLUG)
+    handler = WSGIHandler()
+    marker = f"p{uuid.uuid4().hex[:10]}"
+    path = f"/forms/{SLUG}/"
+    addresses = iter(f"127.{a}.{b}.{c}" for a, b, c in itertools.product(
+        range(10, 250), range(1, 250), range(1, 250)))  # fmt: skip
+
+    def body(n: int) -> bytes:
+        token = signing.dumps(
+            {"f": form.pk, "n": uuid.uuid4().hex[:16], "t": time.time() - 10},
+            salt=webforms.TOKEN_SALT,
+        )
+        return urlencode({
+            "form_token": token, "nickname": "", "given_name": f"Visitor {n}",
+            "family_name": "Bench", "email": f"{marker}-{n}@bench.example",
+            "company_name": f"Company {n % 500}", "notes": "Please call me about pricing.",
+            "consent": "on",
+        }).encode()  # fmt: skip
+
+    queries: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append(f"{(time.perf_counter() - started) * 1000:6.2f} ms  {sql[:160]}")
+            sql_seconds[0] += time.perf_counter() - started
+
+    for n in range(3):
+        assert _wsgi_post(handler, path, body(n), next(addresses)) in (200, 302)
+    walls, cpus, sqls, counts = [], [], [], []
+    for n in range(count):
+        queries.clear()
+        sql_seconds = [0.0]
+        data = body(100 + n)
+        with connection.execute_wrapper(record):
+            started, cpu = time.perf_counter(), time.process_time()
+            status = _wsgi_post(handler, path, data, next(addresses))
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+        assert status in (200, 302), status
+        sqls.append(sql_seconds[0])
+        counts.append(len(queries))
+    profiler = cProfile.Profile()
+    for n in range(count):
+        data = body(10_000 + n)
+        profiler.enable()
+        _wsgi_post(handler, path, data, next(addresses))
+        profiler.disable()
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(
+        str(ROOT) + r"/(?!\.venv)", top
+    )
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return {
+        "posts": count,
+        "wall_ms_median": round(statistics.median(walls) * 1000, 2),
+        "sql_ms_median": round(statistics.median(sqls) * 1000, 2),
+        "cpu_ms_median": round(statistics.median(cpus) * 1000, 2),
+        "queries_per_post": max(counts),
+        "queries_of_one_post": list(queries),
+        "calls_per_post": pstats.Stats(profiler).total_calls // count,  # type: ignore[attr-defined]
+        "profile": out.getvalue(),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
@@ -257,8 +376,9 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=8)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument(
-        "--write", action="store_true", help="write bench/results/<date>-lead-forms.json"
+        "--write", action="store_true", help="write bench/results/<date>-lead-forms-<HHMM>.json"
     )
+    parser.add_argument("--profile", type=int, default=0, help="posts to profile in-process")
     args = parser.parse_args()
     seconds = min(args.seconds, 120.0)
 
@@ -270,9 +390,19 @@ def main() -> int:
 
     from bench import run
 
+    if args.profile:  # as the server runs: DEBUG off, the manifest's static files
+        os.environ.update(run.PROD_ENV, STATIC_ROOT=str(run.BENCH_STATIC))
     run.setup_django()
     run.manage("migrate", "--noinput", "-v", "0")
+    if args.profile:
+        run.manage("collectstatic", "--noinput", "-v", "0")
     facts = prepare()
+    if args.profile:
+        found = profile_posts(min(args.profile, 2000))
+        print(found.pop("profile"))
+        print(json.dumps(found, indent=2))
+        _drop_queued_tasks()
+        return 0
     marker = f"b{uuid.uuid4().hex[:10]}"
     load_before = os.getloadavg()
     with run.Server() as server:
@@ -306,7 +436,12 @@ def main() -> int:
     _drop_queued_tasks()
     print(json.dumps(results, indent=2))
     if args.write:
-        out = ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d-%H%M')}-lead-forms.json"
+        out = (
+            ROOT
+            / "bench"
+            / "results"
+            / f"{time.strftime('%Y-%m-%d')}-lead-forms-{time.strftime('%H%M')}.json"
+        )
         out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {out}")
     ok = (

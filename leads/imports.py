@@ -183,6 +183,7 @@ def _update(ctx: WriteContext, row: ShellRow, lead: Lead, values: dict[str, str]
     lead = _set_status(ctx, lead, values)
     if row.owner_id:
         services.lead_assign(lead=lead, owner=ctx.owner_of(row), actor=ctx.actor)
+    row.updated = True  # counted apart from the rows created (the job's updated_count)
 
 
 def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> None:
@@ -217,7 +218,8 @@ def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> None:
 def write_leads(ctx: WriteContext, rows: list[ShellRow]) -> int:
     """Write each row (see the module: create, update or skip by the job's mode), each in a
     savepoint: a refused row gets its error and leaves nothing. Returns the rows written
-    (created or updated)."""
+    (created or updated); an update is marked on its row (`row.updated`), so the shell
+    reports created and updated rows apart."""
     mode = ctx.job.write_mode or ImportMode.CREATE
     written = 0
     for row in rows:

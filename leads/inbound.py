@@ -6,9 +6,11 @@ to name the user who owns the leads no assignment rule takes) is captured with
 `services.lead_create`: source email, the sender's name and address, the subject and body as the
 notes, matched against leads and contacts like every capture (the admin's duplicate policy for
 the email source says whether a match is flagged), and the assignment rules run after commit
-through the outbox. The Message-ID is the capture key, so a message dispatched twice (a worker
-that died half-way, a provider's retry) makes one lead. Auto-replies, bounces and our own mail
-coming back are claimed and dropped; mail without a usable sender is left unmatched for a person.
+through the outbox; the message itself, with its attachments, is kept on the lead as an email
+interaction (`trail.mail_on_lead`). The Message-ID is the capture key, so a message dispatched
+twice (a worker that died half-way, a provider's retry) makes one lead and one email.
+Auto-replies, bounces and our own mail coming back are claimed and dropped; mail without a usable
+sender is left unmatched for a person.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts.models import User
 from crm import inbound
 from crm.errors import DomainError
-from leads import services
+from leads import services, trail
 from leads.models import LeadSource
 
 log = logging.getLogger(__name__)
@@ -100,7 +103,10 @@ def lead_from_mail(mail: inbound.InboundMail) -> bool:
         assign=True,
     )
     try:
-        services.lead_create(data=data, actor=None)
+        with transaction.atomic():
+            lead = services.lead_create(data=data, actor=None)
+            # The message itself, with its attachments, on the lead's trail.
+            trail.mail_on_lead(lead=lead, mail=mail)
     except DomainError as error:
         log.warning("leads: %s left unmatched: %s", mail.message_id, error.message)
         return False

@@ -1,6 +1,7 @@
 """What leads plug into the shared registries (called once from `LeadsConfig.ready()`): the
 Leads navigation entry, the global search's leads, how lead changes read in the history, the
-leads-address mail handler and the rescore after an activity is logged on a lead."""
+leads-address mail handler, the rescore after an activity is logged on a lead, and the
+converted-from-lead entries on contact and company timelines."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
+from contacts import timeline
 from contacts.activities import hooks
 from crm import history, nav, outbox, search
 from crm.registry import ApiRoute, api_routes
-from leads import inbound, selectors
+from leads import inbound, selectors, trail
 from leads.models import Lead
 
 
@@ -51,6 +53,18 @@ def register() -> None:
     api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))
     inbound.register()
     hooks.on_activity_logged.register(hooks.ActivityHook("leads-rescore", rescore_on_activity))
+    # A converted contact's or company's timeline shows the lead it came from (source,
+    # campaign, consent), so the trail reads on from the lead's page.
+    timeline.register_source(
+        timeline.TimelineSource(
+            kind="lead",
+            label=_("Leads"),
+            template="leads/timeline_lead.html",
+            entries=trail.lead_timeline_entries,
+            order=35,
+            subjects=("contacts.contact", "contacts.company"),
+        )
+    )
 
 
 RESCORE_TASK = "leads.tasks.lead_rescore"

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -23,13 +22,12 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from contacts import services as contact_services
-from contacts.activities.models import Comment, Interaction, Task
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source, Tag
 from contacts.search import digits_of
 from crm import outbox
 from crm.errors import DomainError
 from crm.tags import tags_set
-from leads import conversion, scoring
+from leads import conversion, scoring, trail
 from leads.models import (
     DuplicateAction,
     DuplicatePolicy,
@@ -154,10 +152,20 @@ def _check(lead: Lead) -> None:
         raise DomainError(_("Choose a source."), field="source")
 
 
+# Not checked by `_full_clean`: derived fields, and links the services were given as objects
+# (checking each costs a query; the database's foreign keys stand behind them).
+UNCHECKED = (
+    "owner", "team", "display_name", "sort_name", "capture_key", "referring_contact",
+    "web_form", "duplicate_of", "matched_contact", "converted_contact", "converted_company",
+)  # fmt: skip
+
+
 def _full_clean(lead: Lead) -> None:
-    """Field validation (email shape, choices, lengths) as a DomainError on the first field."""
+    """Field validation (email shape, choices, lengths) as a DomainError on the first field.
+    No queries: the constraints are the database's (a second capture key or external id is
+    an IntegrityError that `lead_create` turns into the first lead or a DomainError)."""
     try:
-        lead.full_clean(exclude=["owner", "team", "display_name", "sort_name", "capture_key"])
+        lead.full_clean(exclude=list(UNCHECKED), validate_constraints=False)
     except ValidationError as error:
         name, messages = next(iter(error.message_dict.items()))
         raise DomainError(str(messages[0]), field=name) from error
@@ -225,10 +233,8 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
     outbox, so a broker that is down only delays them."""
     if actor is not None:
         access.require_model_perm(actor, Lead, "add")
-    if data.capture_key:
-        existing = Lead.objects.filter(capture_key=data.capture_key).first()
-        if existing is not None:
-            return existing
+    # A repeated capture key is found by the unique index on insert (below), not by a query
+    # every capture would pay for.
     owner = data.owner or actor
     if owner is None:
         raise DomainError(_("The owner must be an active user."), field="owner")
@@ -266,20 +272,20 @@ def lead_create(*, data: LeadInput, actor: User | None) -> Lead:
         lead.matched_contact = matches.contacts[0] if matches.contacts else None
         # "merge" with no open lead to merge into (a contact, or converted leads): flagged.
         lead.needs_review = action != DuplicateAction.LINK
-    with transaction.atomic(), _actor_context(actor):
-        if data.capture_key:
-            # Two retries racing: the unique index lets one insert; the other returns it.
-            inserted = _insert_once(lead)
-            if inserted is not lead:
-                return inserted
-        else:
+    try:
+        with transaction.atomic(), _actor_context(actor):
             lead.save()
-        if data.tags:
-            tags_set(obj=lead, tags=data.tags, actor=actor, check=False)
-        if lead.temperature == LeadTemperature.HOT:
-            scoring.on_hot(lead)
-        if data.assign:
-            outbox.enqueue("leads.tasks.lead_assign", {"lead_id": lead.pk})
+            if data.tags:
+                tags_set(obj=lead, tags=data.tags, actor=actor, check=False)
+            if lead.temperature == LeadTemperature.HOT:
+                scoring.on_hot(lead)
+            if data.assign:
+                outbox.enqueue("leads.tasks.lead_assign", {"lead_id": lead.pk})
+    except IntegrityError:
+        # The unique indexes decide (no savepoint per insert): two retries of one capture
+        # racing, the second returns the first's lead; an external id imported already is
+        # the row's error.
+        return _already_there(lead)
     return lead
 
 
@@ -324,16 +330,20 @@ def _merge_capture(
     return locked
 
 
-def _insert_once(lead: Lead) -> Lead:
-    try:
-        with transaction.atomic():
-            lead.save()
-    except IntegrityError:
+def _already_there(lead: Lead) -> Lead:
+    """After a unique index refused `lead`: the lead with its capture key, else a DomainError
+    for its external id; anything else is raised again."""
+    if lead.capture_key:
         existing = Lead.objects.filter(capture_key=lead.capture_key).first()
-        if existing is None:
-            raise
-        return existing
-    return lead
+        if existing is not None:
+            return existing
+    if lead.external_id and (
+        Lead.objects.filter(
+            external_source=lead.external_source, external_id=lead.external_id
+        ).exists()
+    ):
+        raise DomainError(_("A lead with this ID exists already."), field="external_id")
+    raise  # the caller's IntegrityError (called from its except block)
 
 
 def _require_open(lead: Lead) -> None:
@@ -447,22 +457,10 @@ def _contact_values(lead: Lead, company: Company | None, actor: User) -> dict[st
     }
 
 
-def _move_activities(lead: Lead, contact: Contact, company: Company | None) -> int:
-    """Link the lead's interactions and tasks to the contact (and company) it became; they
-    keep their link to the lead, so its page still shows them."""
-    lead_type = ContentType.objects.get_for_model(Lead)
-    moved = 0
-    for model in (Interaction, Task):
-        rows = model.objects.filter(target_type=lead_type, target_id=lead.pk)
-        moved += rows.filter(contact__isnull=True).update(contact=contact)
-        if company is not None:
-            rows.filter(company__isnull=True).update(company=company)
-    return moved
-
-
 def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
     """Qualify and convert in one atomic step: link or create the company and the contact,
-    move the lead's interactions and tasks to them, and mark the lead converted (read-only)
+    link the lead's whole trail to them (`trail.trail_move`: interactions, emails and their
+    attachments, tasks, comments, followers, tags), and mark the lead converted (read-only)
     and linked both ways. Any failure on the way leaves nothing written.
 
     The actor must change the lead, see the records linked, and add the ones created.
@@ -510,11 +508,8 @@ def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
                 ),
                 actor=actor,
             )
-        _move_activities(locked, contact, company)
-        # Colleagues' comments on the lead (one generic target each) now sit on the contact.
-        Comment.objects.filter(
-            target_type=ContentType.objects.get_for_model(Lead), target_id=locked.pk
-        ).update(target_type=ContentType.objects.get_for_model(Contact), target_id=contact.pk)
+        # Interactions, emails with their attachments, tasks, comments, followers and tags.
+        trail.trail_move(lead=locked, contact=contact, company=company, actor=actor)
         for step, step_data in steps:
             step.run(lead=locked, contact=contact, company=company, data=step_data, actor=actor)
         now: dt.datetime = timezone.now()

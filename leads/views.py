@@ -22,7 +22,7 @@ from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest
 from crm.lists import filtered, list_response
-from leads import conversion, merge, selectors, services
+from leads import conversion, merge, selectors, services, trail
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
 from leads.models import Lead, LeadStatus, ScoreSettings
@@ -90,6 +90,7 @@ def _detail(
         step_forms = conversion.step_forms(request.user, lead) if can_change else []
     context = {
         "lead": lead,
+        "trail": trail.lead_trail(user=request.user, lead=lead),
         "score_items": score_items(lead),
         "tags": list(lead.tags.all()),
         "history_items": history.history_items(

@@ -816,6 +816,8 @@ def _validate_shell(job: ImportJob, actor: User, importer: shell.Importer) -> No
             report.row(row.number, row.errors, row.unknown)
             if row.skip and not row.errors:
                 report.skip(row.number, row.skip)
+            elif row.updated and not row.errors:
+                report.updates += 1
         report.progress()
 
     shell.run(
@@ -836,9 +838,9 @@ def _write_shell(
     """The commit of a registered importer: (created, updated, skipped, rejected). A row error
     fails the whole import unless `keep_valid`, which writes the row to the rejected file."""
     rejected = RejectedRows(job.headers) if job.keep_valid else None
-    counts = {"skipped": 0, "processed": 0}
+    counts = {"skipped": 0, "updated": 0, "processed": 0}
 
-    def on_chunk(chunk: list[shell.ShellRow], _created: int) -> None:
+    def on_chunk(chunk: list[shell.ShellRow], _written: int) -> None:
         for row in chunk:
             if row.errors:
                 if rejected is None:
@@ -850,12 +852,14 @@ def _write_shell(
                 rejected.add(row, [m for _f, m in row.errors])  # type: ignore[arg-type]
             elif row.skip:
                 counts["skipped"] += 1
+            elif row.updated:
+                counts["updated"] += 1
         counts["processed"] += len(chunk)
         cache.set(_progress_key(job.pk), counts["processed"], PROGRESS_TTL)
         jobs.progress(done=counts["processed"])
 
     try:
-        created = shell.run(
+        written = shell.run(
             job,
             actor,
             importer,
@@ -871,7 +875,8 @@ def _write_shell(
     finally:
         if rejected is not None:
             rejected.close()
-    return created, 0, counts["skipped"], job.rejected_count
+    updated = counts["updated"]
+    return written - updated, updated, counts["skipped"], job.rejected_count
 
 
 # --- contacts on the shell: their options, and the COPY pipeline above as the importer's steps

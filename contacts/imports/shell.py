@@ -60,6 +60,7 @@ class ShellRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
     unknown: list[tuple[str, str]] = field(default_factory=list)
     skip: str = ""  # set by the writer: not written, and why (e.g. a duplicate)
+    updated: bool = False  # set by the writer: the row changed an existing record
 
 
 @dataclass(slots=True)
@@ -128,8 +129,9 @@ class Importer:
     list_url: str
     title: Any  # "Import leads"
     denied: Any  # "Your role may not import leads."
-    # Writes a chunk of checked rows (row.errors / row.skip set for rows it refuses);
-    # returns the number created. Or `steps`: the importer's own pipeline.
+    # Writes a chunk of checked rows (row.errors / row.skip set for rows it refuses,
+    # row.updated for rows that changed an existing record); returns the number written
+    # (created or updated). Or `steps`: the importer's own pipeline.
     write: Callable[[WriteContext, list[ShellRow]], int] | None = None
     steps: Steps | None = None
     options: Options | None = None

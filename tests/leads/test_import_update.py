@@ -112,8 +112,7 @@ def test_update_mode_updates_by_email_without_creating(manager) -> None:
     )
     job = _commit(_job(manager, content, mode=ImportMode.UPDATE), manager)
     assert job.status == ImportStatus.DONE, job.message
-    assert job.created_count == 1  # rows written: the update
-    assert job.skipped_count == 1
+    assert (job.created_count, job.updated_count, job.skipped_count) == (0, 1, 1)
     assert Lead.objects.count() == 1
     lead.refresh_from_db()
     assert (lead.job_title, lead.status, lead.phone) == ("CTO", LeadStatus.CONTACTED, "555 0101")
@@ -205,3 +204,26 @@ def test_the_mapping_page_offers_and_stores_the_mode(client: Client, manager) ->
     assert job.status == ImportStatus.VALID, job.errors
     job = _commit(job, manager)
     assert Lead.objects.get().job_title == "CTO"
+
+
+def test_created_and_updated_rows_are_counted_apart_in_the_check_the_job_and_the_page(
+    client: Client, manager
+) -> None:
+    make_lead(manager, email="ada@example.com")
+    make_lead(manager, given_name="Linus", email="linus@example.org")
+    content = (
+        "Name,Email,Job Title\n"
+        "Ada Lovelace,ada@example.com,CTO\n"
+        "Linus Pauling,LINUS@example.org,Dean\n"
+        "Rosalind Franklin,rosalind@example.org,Researcher\n"
+    )
+    job = _job(manager, content, mode=ImportMode.BOTH)
+    assert (job.status, job.updated_count) == (ImportStatus.VALID, 2)  # the check's forecast
+    job = _commit(job, manager)
+    assert job.status == ImportStatus.DONE, job.message
+    assert (job.created_count, job.updated_count, job.skipped_count) == (1, 2, 0)
+    assert Lead.objects.count() == 3
+    login(client, manager)
+    html = client.get(reverse("leads:import-detail", args=[job.pk])).content.decode()
+    assert "1 record imported." in html
+    assert "2 existing records updated." in html

@@ -205,7 +205,7 @@ def test_convert_failing_midway_leaves_nothing_half_done(rep, monkeypatch):
         raise RuntimeError("disk full")
 
     # After the company and the contact are written, before the lead is marked.
-    monkeypatch.setattr(services, "_move_activities", fail)
+    monkeypatch.setattr(services.trail, "trail_move", fail)
     with pytest.raises(RuntimeError):
         services.lead_convert(lead=lead, data=services.ConvertInput(), actor=rep)
     assert (Contact.objects.count(), Company.objects.count(), ContactEmail.objects.count()) == (

@@ -170,35 +170,51 @@ def record_mail(
                 owner=owner,
                 team=contact.team,
             )
-            message = MailMessage.objects.create(
-                interaction=interaction,
-                contact=contact,
-                message_id=mail.message_id[:500],
-                thread_id=_thread_id(mail)[:500],
-                in_reply_to=mail.in_reply_to[:500],
-                references=list(mail.references)[-50:],
-                from_address=mail.from_address[:320],
-                from_name=mail.from_name[:200],
-                to=list(mail.to)[:100],
-                cc=list(mail.cc)[:100],
-                html=sanitise(mail.html),
-                status=MailStatus.RECEIVED,
-                sent_at=mail.sent_at,
-                inbound=inbound_row,
+            message = mail_store(
+                interaction=interaction, mail=mail, contact=contact, inbound_row=inbound_row
             )
-            for item in mail.attachments:
-                attachment = MailAttachment(
-                    mail=message,
-                    filename=item.filename.replace("\x00", "")[:255] or "attachment",
-                    content_type=item.content_type[:100],
-                    size=len(item.content),
-                )
-                attachment.file.save(item.filename or "attachment", ContentFile(item.content))
             activity_services._raise_last_contacted(interaction)
             if direction == Direction.INBOUND:
                 _tell_owner(interaction, mail)
     except IntegrityError:  # the same message, stored meanwhile by another delivery
         return MailMessage.objects.get(message_id=mail.message_id[:500], contact=contact)
+    return message
+
+
+def mail_store(
+    *,
+    interaction: Interaction,
+    mail: inbound.InboundMail,
+    contact: Contact | None,
+    inbound_row: InboundMessage | None = None,
+) -> MailMessage:
+    """The received message's row (headers, sanitised HTML) for `interaction`, and its
+    attachments in private storage. In the caller's transaction; `contact` None for an email
+    on another record (a lead's, through the interaction's generic target)."""
+    message = MailMessage.objects.create(
+        interaction=interaction,
+        contact=contact,
+        message_id=mail.message_id[:500],
+        thread_id=_thread_id(mail)[:500],
+        in_reply_to=mail.in_reply_to[:500],
+        references=list(mail.references)[-50:],
+        from_address=mail.from_address[:320],
+        from_name=mail.from_name[:200],
+        to=list(mail.to)[:100],
+        cc=list(mail.cc)[:100],
+        html=sanitise(mail.html),
+        status=MailStatus.RECEIVED,
+        sent_at=mail.sent_at,
+        inbound=inbound_row,
+    )
+    for item in mail.attachments:
+        attachment = MailAttachment(
+            mail=message,
+            filename=item.filename.replace("\x00", "")[:255] or "attachment",
+            content_type=item.content_type[:100],
+            size=len(item.content),
+        )
+        attachment.file.save(item.filename or "attachment", ContentFile(item.content))
     return message
 
 
