@@ -185,3 +185,18 @@ def test_browser_the_trail_on_the_lead_and_on_the_contact_after_conversion(
     shot(page, "lead-trail-on-contact")
     page.locator(f'a[href="{lead.get_absolute_url()}"]').first.click()  # the timeline's link
     page.get_by_role("link", name="Open the contact").wait_for()
+
+
+def test_the_company_timeline_shows_the_lead_to_those_who_see_it(rep, rep_other_team) -> None:
+    from leads import trail
+    from tests.leads.factories import make_lead
+
+    lead = make_lead(rep, email="ada@engines.example", company_name="Analytical Engines",
+                     utm_campaign="spring-expo")  # fmt: skip
+    lead = services.lead_convert(lead=lead, data=services.ConvertInput(), actor=rep)
+    company = lead.converted_company
+    entries = trail.lead_timeline_entries(rep, company, None, 10)
+    assert [(e.kind, e.obj, e.at) for e in entries] == [("lead", lead, lead.converted_at)]
+    assert trail.lead_timeline_entries(rep, lead.converted_contact, None, 10)[0].obj == lead
+    # A user who may not see the lead gets no entry for it (one scoped query).
+    assert trail.lead_timeline_entries(rep_other_team, company, None, 10) == []
