@@ -24,7 +24,7 @@ from django.db import transaction
 from accounts.models import User
 from crm import inbound
 from crm.errors import DomainError
-from leads import services, trail
+from leads import scoring, services, trail
 from leads.models import LeadSource
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,10 @@ def lead_from_mail(mail: inbound.InboundMail) -> bool:
     try:
         with transaction.atomic():
             lead = services.lead_create(data=data, actor=None)
-            # The message itself, with its attachments, on the lead's trail.
+            # The message itself, with its attachments, on the lead's trail; it is an inbound
+            # email, so engagement rules (interactions, replies) count it at once.
             trail.mail_on_lead(lead=lead, mail=mail)
+            scoring.lead_rescore(lead_id=lead.pk)
     except DomainError as error:
         log.warning("leads: %s left unmatched: %s", mail.message_id, error.message)
         return False

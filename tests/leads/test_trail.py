@@ -200,3 +200,14 @@ def test_the_company_timeline_shows_the_lead_to_those_who_see_it(rep, rep_other_
     assert trail.lead_timeline_entries(rep, lead.converted_contact, None, 10)[0].obj == lead
     # A user who may not see the lead gets no entry for it (one scoped query).
     assert trail.lead_timeline_entries(rep_other_team, company, None, 10) == []
+
+
+def test_the_mailed_message_counts_for_the_engagement_rules_at_once(rep) -> None:
+    from leads.models import ScoringField, ScoringOperator, ScoringRule
+
+    ScoringRule.objects.create(
+        field=ScoringField.REPLIES, operator=ScoringOperator.AT_LEAST, value="1", points=10
+    )
+    lead = _mailed_lead()
+    assert lead.score == 10
+    assert [item["reason"] for item in lead.score_breakdown] == ["1 or more replies received"]
