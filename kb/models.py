@@ -152,6 +152,13 @@ class Article(TimeStampedModel):
             tag_index(name="kb_article_tag_ids", column="status"),
             models.Index(fields=["status", "visibility", "category"], name="kb_article_public"),
             models.Index(fields=["-updated_at", "-id"], name="kb_article_updated"),
+            # Popular and related articles of a language (help centre home, article pages):
+            # read in view order until enough match, not sorted from every public article.
+            models.Index(
+                fields=["language", "-view_count", "-id"],
+                name="kb_article_popular",
+                condition=models.Q(status="published", visibility="public"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -57,7 +57,8 @@ def related_articles(*, article: Article, limit: int = 5) -> list[Article]:
         public_articles()
         .filter(match, language=article.language)
         .exclude(pk=article.pk)
-        .order_by("-view_count", "-id")[:limit]
+        .order_by("-view_count", "-id")
+        .only("title", "slug")[:limit]
     )
 
 
@@ -67,6 +68,7 @@ def translations(*, article: Article) -> list[Article]:
         .filter(translation_group=article.translation_group)
         .exclude(pk=article.pk)
         .order_by("language")
+        .only("slug", "language")
     )
 
 

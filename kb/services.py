@@ -246,10 +246,10 @@ def article_archive(*, article: Article, actor: User) -> Article:
     return article
 
 
-def article_record_view(*, article: Article) -> None:
+def article_record_view(*, article_id: int) -> None:
     """Count one view in Redis (`kb.counters`: no database write in the request; a periodic
     task adds the counts to the article). Fail-soft: with Redis down the view is not counted."""
-    counters.record_view(article.pk)
+    counters.record_view(article_id)
 
 
 def _category_slug(slug: str, name: str, *, exclude_pk: int | None) -> str:
