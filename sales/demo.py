@@ -20,7 +20,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sales.models import LossReason, Opportunity, Pipeline, Stage, StageChange, StageKind
+from sales.models import (
+    LossReason,
+    Opportunity,
+    Pipeline,
+    Stage,
+    StageChange,
+    StageKind,
+    WinReason,
+)
 
 PIPELINES = {
     "New business": None,  # made by the migration
@@ -39,6 +47,7 @@ PIPELINES = {
         ("Withdrawn", 0, "lost", []),
     ],
 }
+WIN_REASONS = ("Product fit", "Price", "Relationship", "Support", "Timing")
 WORDS = (
     "Expansion", "Renewal", "Pilot", "Rollout", "Upgrade", "Licences", "Support plan",
     "Kiosks", "Sensors", "Fleet", "Training", "Migration", "Cloud", "Analytics",
@@ -98,6 +107,9 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
         Company.objects.order_by("?").values_list("pk", flat=True)[:50_000]
     ) or [None]
     reasons = list(LossReason.objects.values_list("pk", flat=True))
+    for name in WIN_REASONS:
+        WinReason.objects.get_or_create(name=name)
+    win_reasons = list(WinReason.objects.filter(active=True).values_list("pk", flat=True))
     from contacts.models import Tag
 
     tags = list(Tag.objects.order_by("pk").values_list("pk", flat=True)[:8])
@@ -164,6 +176,7 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
                 close_date, final.probability, "", "", category, *ratings,
                 (sum(ratings) * 200 + 15) // 30, entered, closed_at,
                 rng.choice(reasons) if final.kind == StageKind.LOST and reasons else None, "",
+                rng.choice(win_reasons) if final.kind == StageKind.WON else None,
                 None, owner_id, team_id,
                 sorted(rng.sample(tags, min(len(tags), rng.randrange(1, 3))))
                 if tags and rng.random() < 0.2 else [],
@@ -173,8 +186,8 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
         "id", "created_at", "updated_at", "name", "company_id", "pipeline_id", "stage_id",
         "amount", "currency", "expected_close_date", "probability", "next_step", "source",
         "forecast_category", "need", "budget", "decision_maker", "timeline", "purchase_intent",
-        "score", "stage_entered_at", "closed_at", "loss_reason_id", "loss_note", "archived_at",
-        "owner_id", "team_id", "tag_ids",
+        "score", "stage_entered_at", "closed_at", "loss_reason_id", "loss_note", "won_reason_id",
+        "archived_at", "owner_id", "team_id", "tag_ids",
     ]  # fmt: skip
     with transaction.atomic():
         _copy(Opportunity._meta.db_table, columns, opp_rows)

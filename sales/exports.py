@@ -19,7 +19,8 @@ def opportunity_columns() -> list[str]:
         "id", _("Name"), _("Company"), _("Pipeline"), _("Stage"), _("Status"), _("Amount"),
         _("Currency"), _("Probability (%)"), _("Expected close date"), _("Forecast category"),
         _("Evaluation score"), _("Next step"), _("Source"), _("Owner"), _("Team"),
-        _("In stage since"), _("Closed"), _("Loss reason"), _("Created"),
+        _("In stage since"), _("Closed"), _("Loss reason"), _("Won reason"),
+        _("Created"),
     ]  # fmt: skip
 
 
@@ -30,7 +31,7 @@ def _local(value: Any) -> Any:
 def opportunity_rows(qs: QuerySet[Opportunity]) -> Iterator[list[Any]]:
     """One list of cell values per deal of `qs` (already scoped and filtered); one query per
     chunk."""
-    related = ("company", "owner", "team", "pipeline", "stage", "loss_reason")
+    related = ("company", "owner", "team", "pipeline", "stage", "loss_reason", "won_reason")
     for chunk in chunks(qs.select_related(*related)):
         for deal in chunk:
             yield [
@@ -53,5 +54,6 @@ def opportunity_rows(qs: QuerySet[Opportunity]) -> Iterator[list[Any]]:
                 _local(deal.stage_entered_at),
                 _local(deal.closed_at),
                 str(deal.loss_reason) if deal.loss_reason else "",
+                str(deal.won_reason) if deal.won_reason else "",
                 _local(deal.created_at),
             ]

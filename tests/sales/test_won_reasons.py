@@ -218,3 +218,20 @@ def test_analytics_counts_won_and_lost_by_reason(client, rep, pipeline, relation
     html = response.content.decode()
     assert "Why deals were won" in html
     assert "Relationship" in html
+
+
+def test_export_has_the_won_reason(client, rep, pipeline, relationship):
+    services.opportunity_move_stage(
+        opportunity=make_deal(rep, name="Exported win"),
+        stage=stage(pipeline, "Won"),
+        actor=rep,
+        won_reason=relationship,
+    )
+    login(client, rep)
+    response = client.get(reverse("sales:opportunity-export"), {"format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = text.splitlines()[:2]
+    assert "Won reason" in header
+    assert "Exported win" in row
+    assert "Relationship" in row
