@@ -203,21 +203,28 @@ def scoped(user: User | AnonymousUser, model: type[M], action: Action = "view") 
 
 def _view_through(user: User | AnonymousUser, model: type[Model]) -> list[Q]:
     """The rows of `model` visible through the records its ACCESS_VIEW_THROUGH foreign keys name:
-    `EXISTS (the record, among those the user sees)`, or `fk IS NOT NULL` for a user who sees
-    every such record."""
+    `EXISTS (the record, among those the user sees)` probed by primary key per row, or `fk IS
+    NOT NULL` for a user who sees every such record."""
     conditions = []
     for field_name in getattr(model, "ACCESS_VIEW_THROUGH", ()):
-        related = model._meta.get_field(field_name).related_model
-        assert isinstance(related, type)
-        related = cast("type[Model]", related)
+        field = model._meta.get_field(field_name)
+        if not (field.many_to_one or field.one_to_one) or field.auto_created:
+            raise TypeError(f"{model.__name__}.{field_name}: view-through needs a foreign key")
+        related = cast("type[Model]", field.related_model)
         if _rule(user, related, "view").everything:
             conditions.append(Q(**{f"{field_name}__isnull": False}))
             continue
         records = scoped(user, related, "view")
         if not records.query.is_empty():
-            # A correlated probe by primary key per row (not `IN (all the records)`, which would
-            # read every record the user sees before the first row: a team's 80,000 contacts).
-            conditions.append(Q(Exists(records.filter(pk=OuterRef(f"{field_name}_id")))))
+            key = OuterRef(f"{field_name}_id")
+            # `pk <= key` repeats `pk = key` so that PostgreSQL cannot turn the EXISTS into a
+            # hashed `key IN (every record the user sees)`, which it does when ORed with the
+            # owner/team arms: a rep's 80,000 visible contacts hashed per query (110-250 ms at
+            # 200k tickets) where a capped count needs a few thousand probes by primary key
+            # (~50 ms; bench/results/2026-11-30-support-1810.md). A join instead let the
+            # planner pick merge joins over the whole contact table (worse, same file).
+            probe = records.filter(pk=key, pk__lte=key)
+            conditions.append(Q(Exists(probe)))
     return conditions
 
 

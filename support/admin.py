@@ -1,13 +1,28 @@
-"""Django admin: administrators define queues (their agents and business calendar) and SLA
-policies here. Tickets are changed through the app (the services keep SLA timers and the
-conversation); the admin shows them read-only."""
+"""Django admin: administrators define queues (their agents and business calendar), customer
+tiers (and companies' plans), SLA policies per priority and tier, and escalation rules here.
+Tickets are changed through the app (the services keep SLA timers and the conversation); the
+admin shows them read-only."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from support.models import CannedResponse, Queue, QueueMember, SlaPolicy, Ticket
+from contacts.models import CompanySize, Industry, LifecycleStage, Region
+from support.models import (
+    CannedResponse,
+    CompanyTier,
+    CustomerTier,
+    EscalationRule,
+    Queue,
+    QueueMember,
+    Reassign,
+    SlaPolicy,
+    Ticket,
+)
 
 
 class QueueMemberInline(admin.TabularInline):
@@ -27,14 +42,114 @@ class QueueAdmin(admin.ModelAdmin):
     inlines = [QueueMemberInline]
 
 
+def _checkboxes(label: Any, choices: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class CustomerTierForm(forms.ModelForm):
+    """The rule's lists as checkboxes (the array fields' default is a comma-separated text)."""
+
+    sizes = _checkboxes(_("company sizes"), CompanySize.choices)
+    industries = _checkboxes(_("industries"), Industry.choices)
+    regions = _checkboxes(_("regions"), Region.choices)
+    lifecycle_stages = _checkboxes(_("lifecycle stages"), LifecycleStage.choices)
+
+    class Meta:
+        model = CustomerTier
+        fields = ["name", "rank", "sizes", "industries", "regions", "lifecycle_stages"]
+
+
+class TierPolicyInline(admin.TabularInline):
+    model = SlaPolicy
+    extra = 0
+    fields = ["priority", "first_response_minutes", "resolution_minutes", "warn_before_minutes"]
+
+
+@admin.register(CustomerTier)
+class CustomerTierAdmin(admin.ModelAdmin):
+    """A tier's rule: a company matches when each filled list holds its value (a tier with no
+    condition is given to companies by hand only, under Companies' support plans)."""
+
+    form = CustomerTierForm
+    list_display = ["name", "rank", "sizes", "industries", "regions", "lifecycle_stages"]
+    search_fields = ["name"]
+    inlines = [TierPolicyInline]
+
+
+@admin.register(CompanyTier)
+class CompanyTierAdmin(admin.ModelAdmin):
+    list_display = ["company", "tier"]
+    list_select_related = ["company", "tier"]
+    list_filter = ["tier"]
+    raw_id_fields = ["company"]
+    search_fields = ["company__name"]
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = [
         "priority",
+        "tier",
         "first_response_minutes",
         "resolution_minutes",
         "warn_before_minutes",
     ]
+    list_filter = ["tier", "priority"]
+    list_select_related = ["tier"]
+
+
+class EscalationRuleForm(forms.ModelForm):
+    class Meta:
+        model = EscalationRule
+        fields = [
+            "name",
+            "order",
+            "active",
+            "on",
+            "target",
+            "queue",
+            "tier",
+            "reassign",
+            "to_user",
+            "to_queue",
+            "raise_priority",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        reassign = data.get("reassign")
+        if reassign == Reassign.USER and not data.get("to_user"):
+            self.add_error("to_user", ValidationError(_("Choose the user to reassign to.")))
+        if reassign == Reassign.QUEUE and not data.get("to_queue"):
+            self.add_error("to_queue", ValidationError(_("Choose the queue to move tickets to.")))
+        to_queue = data.get("to_queue")
+        if reassign == Reassign.QUEUE and to_queue and to_queue == data.get("queue"):
+            self.add_error("to_queue", ValidationError(_("Choose another queue than the rule's.")))
+        return data
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    """The first active rule by order that matches a ticket decides what the SLA check does
+    when its target is about to be, or has been, missed."""
+
+    form = EscalationRuleForm
+    list_display = [
+        "name",
+        "order",
+        "active",
+        "on",
+        "target",
+        "queue",
+        "tier",
+        "reassign",
+        "raise_priority",
+    ]
+    list_filter = ["active", "on", "reassign"]
+    list_select_related = ["queue", "tier"]
+    raw_id_fields = ["to_user"]
 
 
 @admin.register(Ticket)

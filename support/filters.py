@@ -8,10 +8,10 @@ from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from crm.lists import ListFilterSet
+from crm.lists import ListFilterSet, SearchFilter
 from crm.tags import TagFilter, tag_options
 from support import selectors
 from support.models import Channel, Priority, Status, Ticket
@@ -35,7 +35,7 @@ class TicketFilterSet(ListFilterSet):
         empty_label=None,
         error_messages={"invalid_choice": _("Pick a view from the list.")},
     )
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    q = SearchFilter(match=selectors.ticket_match)
     queue = django_filters.ChoiceFilter(
         label=_("Queue"),
         method="filter_queue",
@@ -100,16 +100,6 @@ class TicketFilterSet(ListFilterSet):
         if not value or value == "all" or self.user is None:
             return qs
         return qs.filter(selectors.view_q(value, user=self.user))
-
-    def filter_search(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        value = value.strip()
-        if not value:
-            return qs
-        digits = value.upper().removeprefix("T-").lstrip("0")
-        match = Q(subject__icontains=value)
-        if digits.isdigit() and len(digits) < 15:
-            match |= Q(number=int(digits))
-        return qs.filter(match)
 
     def filter_queue(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(queue_id=int(value))

@@ -2,7 +2,8 @@
 
 Agents work tickets (their scope over a ticket's owner/team is their RolePolicy; the services
 also let a queue's members change its tickets). Sales reps, managers and read-only users view
-tickets read-only, as far as their RolePolicy reaches. Queues and SLA policies are configuration:
+tickets read-only, as far as their RolePolicy reaches. Queues, SLA policies, customer tiers (and
+companies' plans) and escalation rules are configuration:
 administrators define them, everyone reads them. Messages and SLA events go through the ticket."""
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
-CONFIG = ("queue", "queuemember", "slapolicy", "cannedresponse")
+CONFIG = (
+    "queue",
+    "queuemember",
+    "slapolicy",
+    "cannedresponse",
+    "customertier",
+    "companytier",
+    "escalationrule",
+)
 
 
 def _perms(**models: tuple[str, ...]) -> list[str]:

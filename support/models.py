@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import OwnedModel, Team
-from contacts.models import Company, Contact
+from contacts.models import Company, CompanySize, Contact, Industry, LifecycleStage, Region
 from crm.links import record_url
 from crm.models import TimeStampedModel
 from crm.storage import private_name, private_storage
@@ -152,21 +152,120 @@ class QueueMember(TimeStampedModel):
         return f"{self.user} @ {self.queue}"
 
 
-class SlaPolicy(TimeStampedModel):
-    """Targets for one priority, in business minutes of the ticket's queue."""
+class CustomerTier(TimeStampedModel):
+    """A support plan customers are on ("Gold", "Standard"): SLA policies may be set per tier.
 
-    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, unique=True)
+    A ticket's tier is chosen when it is created, from its company: the plan set on the company
+    by hand (`CompanyTier`), else the highest-ranked tier whose rule matches the company's
+    fields (every non-empty list must hold the company's value; a tier with no condition
+    matches no company by rule). A ticket without a company, or whose company matches no tier,
+    has no tier and takes the policies for every customer."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), default=0, help_text=_("When several tiers match a company, the highest wins.")
+    )
+    sizes = ArrayField(
+        models.CharField(max_length=10, choices=CompanySize.choices),
+        verbose_name=_("company sizes"),
+        blank=True,
+        default=list,
+    )
+    industries = ArrayField(
+        models.CharField(max_length=20, choices=Industry.choices),
+        verbose_name=_("industries"),
+        blank=True,
+        default=list,
+    )
+    regions = ArrayField(
+        models.CharField(max_length=20, choices=Region.choices),
+        verbose_name=_("regions"),
+        blank=True,
+        default=list,
+    )
+    lifecycle_stages = ArrayField(
+        models.CharField(max_length=20, choices=LifecycleStage.choices),
+        verbose_name=_("lifecycle stages"),
+        blank=True,
+        default=list,
+    )
+
+    RULE_FIELDS = {
+        "sizes": "size",
+        "industries": "industry",
+        "regions": "region",
+        "lifecycle_stages": "lifecycle_stage",
+    }
+
+    class Meta:
+        ordering = ["-rank", "name"]
+        verbose_name = _("customer tier")
+        verbose_name_plural = _("customer tiers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, company: Company) -> bool:
+        """Whether the tier's rule covers `company` (no condition: it does not)."""
+        conditions = [(getattr(self, rule), field) for rule, field in self.RULE_FIELDS.items()]
+        if not any(values for values, _field in conditions):
+            return False
+        return all(not values or getattr(company, field) in values for values, field in conditions)
+
+
+class CompanyTier(TimeStampedModel):
+    """A company's support plan set by hand; it wins over the tiers' rules."""
+
+    company = models.OneToOneField(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="support_tier"
+    )
+    tier = models.ForeignKey(
+        CustomerTier, verbose_name=_("tier"), on_delete=models.CASCADE, related_name="companies"
+    )
+
+    ACCESS_PARENT = "company"
+
+    class Meta:
+        verbose_name = _("company's support plan")
+        verbose_name_plural = _("companies' support plans")
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.tier}"
+
+
+class SlaPolicy(TimeStampedModel):
+    """Targets for one priority (and, when `tier` is set, one customer tier), in business
+    minutes of the ticket's queue. A ticket takes its tier's policy for its priority, else the
+    policy without a tier."""
+
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices)
+    tier = models.ForeignKey(
+        CustomerTier,
+        verbose_name=_("customer tier"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        help_text=_("Empty: every customer without a policy of their own tier."),
+    )
     first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
     warn_before_minutes = models.PositiveIntegerField(_("warn before breach (minutes)"), default=30)
 
     class Meta:
-        ordering = ["priority"]
+        ordering = ["tier__name", "priority"]
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["priority", "tier"], nulls_distinct=False, name="slapolicy_priority_tier"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return str(self.get_priority_display())
+        if self.tier_id is None:
+            return str(self.get_priority_display())
+        return f"{self.tier} · {self.get_priority_display()}"
 
 
 class Ticket(OwnedModel):
@@ -185,6 +284,25 @@ class Ticket(OwnedModel):
         related_name="tickets",
     )
     tag_ids = TagIdsField()
+    tier = models.ForeignKey(
+        CustomerTier,
+        verbose_name=_("customer tier"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # ticket_tier (partial): most tickets have none
+    )
+    # The deal this ticket is about (issue 29), seen only by those who may see the deal.
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("deal"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,  # ticket_opportunity_created (partial)
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     type = models.CharField(
         _("type"), max_length=10, choices=TicketType.choices, default=TicketType.QUESTION
@@ -257,6 +375,12 @@ class Ticket(OwnedModel):
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["company", "-created_at"], name="ticket_company_created"),
+            models.Index(
+                fields=["opportunity", "-created_at"],
+                condition=Q(opportunity__isnull=False),
+                name="ticket_opportunity_created",
+            ),
+            models.Index(fields=["tier"], condition=Q(tier__isnull=False), name="ticket_tier"),
             # A team-scoped user's open tickets (a sales rep's "open" view).
             models.Index(
                 "team",
@@ -379,6 +503,92 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} {self.kind}"
+
+
+class Reassign(models.TextChoices):
+    NONE = "", _("Do not reassign")
+    QUEUE_LEAD = "queue_lead", _("The queue's lead")
+    USER = "user", _("A user")
+    QUEUE = "queue", _("Another queue")
+
+
+class EscalationRule(TimeStampedModel):
+    """What the SLA check does, besides its note, when a target is about to be (`on=warning`)
+    or has been (`on=breach`) missed: reassign the ticket (to its queue's lead, a user, or
+    another queue, whose rule then picks the agent) and/or raise its priority one step. The
+    first active rule by `order` that matches the ticket (queue, tier, target; empty matches
+    any) applies; with none, a breach raises the priority and a warning only notes."""
+
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+    on = models.CharField(
+        _("when"), max_length=8, choices=SlaEventKind.choices, default=SlaEventKind.BREACH
+    )
+    target = models.CharField(
+        _("target"),
+        max_length=16,
+        choices=SlaTarget.choices,
+        blank=True,
+        default="",
+        help_text=_("Empty: either target."),
+    )
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("tickets of queue"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="escalation_rules",
+        help_text=_("Empty: every queue."),
+    )
+    tier = models.ForeignKey(
+        CustomerTier,
+        verbose_name=_("customer tier"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every customer."),
+    )
+    reassign = models.CharField(
+        _("reassign to"), max_length=10, choices=Reassign.choices, blank=True, default=""
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    raise_priority = models.BooleanField(_("raise the priority one step"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reassign="user") | Q(to_user__isnull=False),
+                name="escalationrule_user_given",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reassign="queue") | Q(to_queue__isnull=False),
+                name="escalationrule_queue_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def attachment_upload_to(_instance: object, filename: str) -> str:

@@ -1,7 +1,8 @@
 """What support plugs into the shared registries (called once from `SupportConfig.ready()`):
 the Support navigation entry (with the count of the user's open tickets), the global search's
-tickets, how ticket changes read in the history, the API routes, a customer-timeline source and
-a panel on contact and company pages (the customer's tickets)."""
+tickets, how ticket changes read in the history, the API routes, a customer-timeline source, a
+panel on contact and company pages (the customer's tickets) and one for deal pages (the tickets
+linked to the deal)."""
 
 from __future__ import annotations
 
@@ -89,4 +90,12 @@ def register() -> None:
     )
     panels.register_panel(
         panels.RecordPanel("support", "support/partials/customer_tickets.html", 40, SUBJECTS)
+    )
+    # The deal page's tickets panel. sales has no panel registry of its own: the panel is
+    # declared for "sales.opportunity" in contacts.panels, which the deal page does not read yet
+    # (its view would pass `regions_for(opportunity)` and include them as contacts' pages do).
+    panels.register_panel(
+        panels.RecordPanel(
+            "support-deal", "support/partials/deal_tickets.html", 40, ("sales.opportunity",)
+        )
     )

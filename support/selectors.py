@@ -18,6 +18,7 @@ from contacts.activities.models import Interaction
 from contacts.activities.selectors import record_interactions
 from contacts.models import Company, Contact
 from crm import cache as versioned_cache
+from sales.models import Opportunity
 from support.models import (
     OPEN_STATUSES,
     CannedResponse,
@@ -259,12 +260,72 @@ def ticket_search(*, user: User, query: str, limit: int) -> list[Ticket]:
     query = query.strip()
     if not query:
         return []
+    return list(
+        ticket_list(user=user).filter(ticket_match(query)).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def ticket_match(query: str) -> Q:
+    """A search by number ("T-000123", "123": the unique index) or subject (the trigram index
+    on UPPER(subject)); the list's search box and the global search share it."""
     digits = query.upper().removeprefix("T-").lstrip("0")
     match = Q(subject__icontains=query)
     if digits.isdigit() and len(digits) < 15:
         match |= Q(number=int(digits))
-    return list(ticket_list(user=user).filter(match).order_by("-created_at", "-id")[:limit])
+    return match
 
 
 def is_public(message: TicketMessage) -> bool:
     return message.kind != MessageKind.NOTE
+
+
+# --- deals (sales.Opportunity) --------------------------------------------------------------
+
+
+@dataclass
+class TicketDeals:
+    """The ticket page's Deals card: the linked deal when `user` may see it, and the customer's
+    open deals they may see (to link one)."""
+
+    linked: Opportunity | None
+    linked_hidden: bool  # linked to a deal the user may not see: shown as such, not named
+    open_deals: list[Opportunity]
+
+
+def ticket_deals(*, user: User, ticket: Ticket) -> TicketDeals:
+    """The linked deal (fetched with the ticket: `opportunity` selected) and up to SIDE_LIMIT
+    open, unarchived deals of the ticket's company or with its requester in a contact role,
+    newest first, through `accounts.access` (one query; none when the user may see no deal)."""
+    linked = ticket.opportunity if ticket.opportunity_id else None
+    visible = linked is not None and access.can(user, linked, "view")
+    customer = Q(contacts=ticket.requester_id)
+    if ticket.company_id:
+        customer |= Q(company_id=ticket.company_id)
+    deals = (
+        access.scoped(user, Opportunity)
+        .filter(
+            Q(pk__in=Opportunity.objects.filter(customer).values("pk")),
+            closed_at__isnull=True,
+            archived_at__isnull=True,
+        )
+        .exclude(pk=ticket.opportunity_id or 0)
+        .select_related("stage")
+        .only("id", "name", "amount", "currency", "stage__name", "owner", "team")
+        .order_by("-created_at", "-id")[:SIDE_LIMIT]
+    )
+    return TicketDeals(
+        linked=linked if visible else None,
+        linked_hidden=linked is not None and not visible,
+        open_deals=list(deals),  # no query when the user may see no deal (scoped: none())
+    )
+
+
+def deal_tickets(*, user: User, opportunity: Opportunity, limit: int = 10) -> list[Ticket]:
+    """The tickets linked to a deal that `user` may see, newest first (one query, the partial
+    index ticket_opportunity_created)."""
+    return list(
+        access.scoped(user, Ticket)
+        .filter(opportunity=opportunity)
+        .only("id", "number", "subject", "status", "priority", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -16,18 +16,23 @@ from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.models import User
 from contacts import services as contact_services
+from contacts.activities.collab_models import NotificationKind
+from contacts.activities.notifications import notify
 from contacts.models import Company, Contact, ContactEmail
 from crm import outbox
 from crm.errors import DomainError, TransientError
 from crm.tags import resolve_names, tags_set
+from sales.models import Opportunity
 from support.business_hours import (
     Calendar,
     add_business_time,
@@ -40,10 +45,14 @@ from support.models import (
     AssignmentMode,
     CannedResponse,
     Channel,
+    CompanyTier,
+    CustomerTier,
+    EscalationRule,
     MessageKind,
     Priority,
     Queue,
     QueueMember,
+    Reassign,
     SlaEvent,
     SlaEventKind,
     SlaPolicy,
@@ -95,8 +104,32 @@ def queue_calendar(queue: Queue, *, around: dt.datetime) -> Calendar:
     )
 
 
+def tier_for(company: Company | None) -> CustomerTier | None:
+    """The customer tier of a ticket for `company`: the plan set on the company by hand, else
+    the highest-ranked tier whose rule matches the company's fields, else none (two queries at
+    most; tiers are a handful of rows)."""
+    if company is None:
+        return None
+    chosen = CompanyTier.objects.filter(company=company).select_related("tier").first()
+    if chosen is not None:
+        return chosen.tier
+    return next((tier for tier in CustomerTier.objects.all() if tier.matches(company)), None)
+
+
+def sla_policy_for(*, priority: str, tier_id: int | None) -> SlaPolicy | None:
+    """The policy for this priority: the tier's own, else the one for every customer."""
+    candidates = SlaPolicy.objects.filter(priority=priority)
+    if tier_id is None:
+        return candidates.filter(tier__isnull=True).first()
+    return (
+        candidates.filter(Q(tier_id=tier_id) | Q(tier__isnull=True))
+        .order_by(F("tier_id").asc(nulls_last=True))
+        .first()
+    )
+
+
 def _set_due_dates(ticket: Ticket, *, start: dt.datetime) -> None:
-    policy = SlaPolicy.objects.filter(priority=ticket.priority).first()
+    policy = sla_policy_for(priority=ticket.priority, tier_id=ticket.tier_id)
     if policy is None:
         ticket.first_response_due = ticket.resolution_due = None
         return
@@ -184,12 +217,14 @@ def _ticket_insert(data: TicketInput, *, requester: Contact, actor: User | None)
     queue = data.queue
     with set_actor(actor or queue.lead):
         now = timezone.now()
+        company = data.company or requester.company
         ticket = Ticket(
             number=_next_number(),
             subject=data.subject.strip()[:200],
             description=data.description,
             requester=requester,
-            company=data.company or requester.company,
+            company=company,
+            tier=tier_for(company),
             channel=data.channel,
             type=data.type,
             priority=data.priority,
@@ -651,16 +686,116 @@ def _sla_candidates(target: str, *, until: dt.datetime) -> list[Ticket]:
     return list(qs.select_related("queue").order_by(field, "id")[:SLA_BATCH])
 
 
+def escalation_rule_for(
+    rules: Sequence[EscalationRule], ticket: Ticket, *, target: str, kind: str
+) -> EscalationRule | None:
+    """The first of `rules` (active, in order) that matches the ticket and the event."""
+    for rule in rules:
+        if rule.on != kind or (rule.target and rule.target != target):
+            continue
+        if rule.queue_id is not None and rule.queue_id != ticket.queue_id:
+            continue
+        if rule.tier_id is not None and rule.tier_id != ticket.tier_id:
+            continue
+        return rule
+    return None
+
+
+def _escalate(ticket: Ticket, rule: EscalationRule | None, *, breached: bool) -> list[str]:
+    """Apply the rule (or, without one, the default: a breach raises the priority) to the
+    locked ticket, saved under no actor (history reads "System"); returns what was done, as
+    sentences for the note."""
+    done: list[str] = []
+    fields: list[str] = []
+    raise_priority = rule.raise_priority if rule is not None else breached
+    if raise_priority and ticket.priority in RAISE:
+        ticket.priority = RAISE[ticket.priority]
+        fields.append("priority")
+        done.append(
+            _("Priority raised to %(priority)s.") % {"priority": ticket.get_priority_display()}
+        )
+    if rule is not None and rule.reassign:
+        done.extend(_reassign(ticket, rule, fields))
+    if fields:
+        ticket.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    return done
+
+
+def _reassign(ticket: Ticket, rule: EscalationRule, fields: list[str]) -> list[str]:
+    """Point the ticket at the rule's user, its queue's lead, or another queue (whose own rule
+    picks the agent, else its lead owns it unassigned). The due dates stay: the clock that was
+    missed keeps running in the new hands."""
+    if rule.reassign == Reassign.QUEUE:
+        queue = rule.to_queue
+        assert queue is not None  # escalationrule_queue_given
+        if queue.pk != ticket.queue_id:
+            ticket.queue = queue
+            ticket.team_id = queue.team_id
+            agent = (
+                _next_agent(queue, now=timezone.now())
+                if queue.assignment_mode != AssignmentMode.MANUAL
+                else None
+            )
+            ticket.assignee = agent
+            ticket.owner = agent or queue.lead
+            fields.extend(["queue", "team", "assignee", "owner"])
+        if ticket.assignee is not None:
+            return [
+                _("Moved to queue %(queue)s and assigned to %(name)s.")
+                % {"queue": queue, "name": ticket.assignee}
+            ]
+        return [_("Moved to queue %(queue)s.") % {"queue": queue}]
+    user = ticket.queue.lead if rule.reassign == Reassign.QUEUE_LEAD else rule.to_user
+    if user is None or not user.is_active:
+        return [_("Not reassigned: %(name)s is not an active user.") % {"name": user}]
+    if ticket.assignee_id != user.pk:
+        ticket.assignee = user
+        ticket.owner = user
+        fields.extend(["assignee", "owner"])
+    return [_("Reassigned to %(name)s.") % {"name": user}]
+
+
+def _notify_sla(ticket: Ticket, *, before: int | None, text: str, breached: bool) -> None:
+    """Tell the assignee (in the bell, and by email after the commit: activities'
+    notifications) about the warning or breach; one who got the ticket by escalation is told
+    it was assigned to them. In the SLA check's transaction, so a rolled-back action tells no
+    one."""
+    if ticket.assignee is None:
+        return
+    reassigned = ticket.assignee_id != before
+    message = format_lazy(
+        gettext_lazy("{reference} was escalated to you: {what}")
+        if reassigned
+        else gettext_lazy("{reference}: {what}"),
+        reference=ticket.reference,
+        what=text,
+    )
+    if reassigned:
+        kind = NotificationKind.ASSIGNED
+    else:
+        kind = NotificationKind.CHANGE if breached else NotificationKind.REMINDER
+    notify(recipient=ticket.assignee, kind=kind, target=ticket, actor=None, text=message)
+
+
 def sla_check(*, now: dt.datetime | None = None) -> int:
     """Warn before a target is breached and escalate after it: each at most once per ticket and
     target, whatever the number of runs (a late, doubled or concurrent beat). A warning is an
-    internal note; a breach adds a note and raises the priority one step. Each ticket's action
-    is its own transaction with the claim row. Returns how many actions were taken."""
+    internal note; a breach adds a note and raises the priority one step. An escalation rule
+    (`EscalationRule`) matching the ticket and event replaces that default: it may reassign
+    the ticket and raise (or keep) its priority, on a warning or a breach. The changes are
+    audited without an actor ("System" in the history) and told in the note. Each ticket's
+    action is its own transaction with the claim row. Returns how many actions were taken."""
     now = now or timezone.now()
     warn_before = {
-        p.priority: dt.timedelta(minutes=p.warn_before_minutes) for p in SlaPolicy.objects.all()
+        (p.priority, p.tier_id): dt.timedelta(minutes=p.warn_before_minutes)
+        for p in SlaPolicy.objects.all()
     }
     longest = max(warn_before.values(), default=dt.timedelta(0))
+    rules = list(
+        EscalationRule.objects.filter(active=True)
+        .select_related("to_user", "to_queue")
+        .order_by("order", "id")
+    )
     done = 0
     for target in SlaTarget.values:
         field = "first_response_due" if target == SlaTarget.FIRST_RESPONSE else "resolution_due"
@@ -668,28 +803,38 @@ def sla_check(*, now: dt.datetime | None = None) -> int:
         for ticket in _sla_candidates(target, until=now + longest):
             due: dt.datetime = getattr(ticket, field)
             breached = due <= now
-            if not breached and due - now > warn_before.get(ticket.priority, dt.timedelta(0)):
+            before = warn_before.get(
+                (ticket.priority, ticket.tier_id),
+                warn_before.get((ticket.priority, None), dt.timedelta(0)),
+            )
+            if not breached and due - now > before:
                 continue
             kind = SlaEventKind.BREACH if breached else SlaEventKind.WARNING
             with transaction.atomic():
                 if not _claim(ticket.pk, target, kind):
                     continue
-                locked = _locked(ticket)
+                locked = (
+                    Ticket.objects.select_for_update(of=("self",))
+                    .select_related("queue__lead")
+                    .get(pk=ticket.pk)
+                )
                 if breached:
                     text = _("%(target)s target breached (was due %(due)s).")
-                    if locked.priority in RAISE:
-                        locked.priority = RAISE[locked.priority]
-                        with set_actor(locked.queue.lead):
-                            locked.save(update_fields=["priority", "updated_at"])
                 else:
                     text = _("%(target)s target is due %(due)s.")
                 local_due = due.astimezone(ZoneInfo(locked.queue.time_zone))
+                text = text % {"target": label, "due": local_due.strftime("%Y-%m-%d %H:%M")}
+                rule = escalation_rule_for(rules, locked, target=target, kind=kind)
+                actions = _escalate(locked, rule, breached=breached)
+                if rule is not None:
+                    text += " " + _("Escalation rule “%(rule)s”.") % {"rule": rule.name}
                 TicketMessage.objects.create(
                     ticket=locked,
                     kind=MessageKind.NOTE,
                     author=None,
-                    body=text % {"target": label, "due": local_due.strftime("%Y-%m-%d %H:%M")},
+                    body=" ".join([text, *actions]),
                 )
+                _notify_sla(locked, before=ticket.assignee_id, text=text, breached=breached)
             done += 1
     return done
 
@@ -757,3 +902,20 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User, linked: bool = Tr
         else:
             ticket.related.remove(other)
         Ticket.objects.filter(pk__in=[ticket.pk, other.pk]).update(updated_at=timezone.now())
+
+
+def ticket_set_opportunity(
+    *, ticket: Ticket, opportunity: Opportunity | None, actor: User
+) -> Ticket:
+    """Link the ticket to a deal (or unlink it with `opportunity=None`). The actor must be able
+    to work the ticket and see the deal. Idempotent; audited."""
+    _require_work(actor, ticket)
+    if opportunity is not None:
+        access.require(actor, opportunity, "view")
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        new_id = opportunity.pk if opportunity is not None else None
+        if locked.opportunity_id != new_id:
+            locked.opportunity = opportunity
+            locked.save(update_fields=["opportunity", "updated_at"])
+    return locked

@@ -27,9 +27,11 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts import access
 from contacts.models import Contact
+from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import list_response
+from sales.models import Opportunity
 from support import plugins, selectors, services
 from support.filters import VIEW_CHOICES
 from support.forms import BulkTicketForm, MessageForm, TicketCreateForm, TicketUpdateForm
@@ -37,6 +39,7 @@ from support.lists import TICKETS
 from support.models import CannedResponse, MessageKind, Ticket, TicketAttachment
 
 TEMPLATE = "support/ticket_detail.html"
+HISTORY_LIMIT = 20
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -158,7 +161,13 @@ def _ticket(request: AuthedHttpRequest, pk: int) -> Ticket:
         Ticket,
         pk,
         queryset=Ticket.objects.select_related(
-            "requester", "requester__company", "company", "queue", "assignee"
+            "requester",
+            "requester__company",
+            "company",
+            "queue",
+            "assignee",
+            "tier",
+            "opportunity__stage",
         ),
     )
 
@@ -206,6 +215,7 @@ def _context(
         else None,
         # Fragments also refresh the header and the side form (htmx out-of-band swaps).
         "oob": bool(request.htmx),
+        "deals": selectors.ticket_deals(user=request.user, ticket=ticket),
         "panels": [p.template for p in plugins.ticket_panels],
         "suggestions": plugins.suggest(text, language=get_language() or "en", public=False),
     }
@@ -458,3 +468,37 @@ def ticket_link(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Related tickets updated."))
     return redirect(ticket.get_absolute_url())
+
+
+@login_required
+@require_POST
+def ticket_opportunity(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Link the ticket to a deal the user may see (`opportunity=<id>`), or unlink it
+    (`opportunity=` empty). A deal the user cannot see is refused like a missing one (422)."""
+    ticket = _workable(request, pk)
+    raw = request.POST.get("opportunity", "").strip()
+    opportunity = None
+    if raw:
+        found = (
+            access.scoped(request.user, Opportunity).filter(pk=int(raw)).first()
+            if raw.isdigit() and len(raw) < 19
+            else None
+        )
+        if found is None:
+            messages.error(request, _("No such deal, or you do not have access to it."))
+            return render(request, TEMPLATE, _context(request, ticket), status=422)
+        opportunity = found
+    services.ticket_set_opportunity(ticket=ticket, opportunity=opportunity, actor=request.user)
+    messages.success(request, _("Deal linked.") if opportunity else _("Deal unlinked."))
+    return redirect(ticket.get_absolute_url())
+
+
+@login_required
+@require_GET
+def ticket_history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The ticket's audit history (changes, assignments, escalations by "System"), newest
+    first: loaded when the page's History is opened, so the page itself reads none of it."""
+    ticket = _ticket(request, pk)
+    entries = history.history_entries(ticket, limit=HISTORY_LIMIT)
+    items = history.history_items(entries, Ticket, viewer=request.user)
+    return render(request, "support/partials/ticket_history.html", {"history_items": items})

@@ -8,7 +8,8 @@ first), runs VACUUM ANALYZE, then for the demo rep (team scope, plus the tickets
 they see: `Ticket.ACCESS_VIEW_THROUGH`) and the demo agent (all tickets) records each page's SQL
 query count and time (best of 3, Django's test client, in process: the machine is shared, so
 times are for information), and `EXPLAIN (ANALYZE, BUFFERS)` of each list's counting query, the
-workspace's view counts and the record panel's query. Writes bench/results/<date>-support-200k.md.
+workspace's view counts and the record panel's query. Writes bench/results/<date>-support-200k.md
+(or SUPPORT_BENCH_OUT, a path). SUPPORT_BENCH_MEASURE_ONLY=1 skips seeding.
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ def measure() -> str:
                 best = ms if best is None else min(best, ms)
             count = len(captured.captured_queries)
             lines.append(f"| {name} | {response.status_code} | {count} | {best:.0f} |")
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            selectors.view_counts(user=User.objects.get(pk=user.pk))
+            timings.append((time.perf_counter() - started) * 1000)
+        best_counts = min(timings)
+        lines.append(f"| the workspace's view counts (one query) | - | 1 | {best_counts:.0f} |")
         lines.append("")
     for user in (rep, agent):
         lines += [f"## Plans as {user.email}: each list's counting query", ""]
@@ -145,6 +153,18 @@ def measure() -> str:
         sql, params = counts.values("pk")[:1000].query.sql_with_params()
         lines += [
             "### view count (open, capped)",
+            "",
+            "```",
+            _explain(f"SELECT count(*) FROM ({sql}) v", params),
+            "```",
+            "",
+        ]
+        breaching = selectors.ticket_list(user=user).filter(
+            selectors.view_q("breaching", user=user)
+        )
+        sql, params = breaching.values("pk")[:1000].query.sql_with_params()
+        lines += [
+            "### view count (breaching soon, capped)",
             "",
             "```",
             _explain(f"SELECT count(*) FROM ({sql}) v", params),
@@ -182,7 +202,10 @@ def _a_tag() -> int:
 
 def main() -> None:
     _setup()
-    facts = seed()
+    if os.environ.get("SUPPORT_BENCH_MEASURE_ONLY"):
+        facts = {"had": 0, "made": 0, "seconds": 0, "stopped": False}
+    else:
+        facts = seed()
     print(facts, flush=True)
     report = measure()
     stopped = " (stopped at the time limit)" if facts["stopped"] else ""
@@ -191,8 +214,11 @@ def main() -> None:
         f"{facts['had']:,} there before.\n\n"
     )
     head, _sep, rest = report.partition("\n\n")
-    out = (
-        Path(__file__).resolve().parents[1] / "results" / time.strftime("%Y-%m-%d-support-200k.md")
+    out = Path(
+        os.environ.get("SUPPORT_BENCH_OUT")
+        or Path(__file__).resolve().parents[1]
+        / "results"
+        / time.strftime("%Y-%m-%d-support-200k.md")
     )
     out.write_text(f"{head}\n\n{seeded}{rest}\n")
     print(f"wrote {out}")

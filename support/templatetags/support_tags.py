@@ -90,3 +90,13 @@ def customer_tickets(context: template.Context, record: Any) -> dict[str, Any]:
 def ticket_tags(ticket: Ticket) -> list[TagLabel]:
     """`{% ticket_tags ticket as tags %}`: the ticket's tags from the cached labels (no query)."""
     return labels_for(ticket.tag_ids or [])
+
+
+@register.simple_tag(takes_context=True)
+def deal_tickets(context: template.Context, record: Any) -> dict[str, Any]:
+    """`{% deal_tickets opportunity as found %}`: the tickets linked to a deal that the user may
+    see (one query; none without the role's view_ticket)."""
+    user: Any = context["request"].user
+    if not access.has_model_perm(user, Ticket, "view"):
+        return {"visible": False, "tickets": []}
+    return {"visible": True, "tickets": selectors.deal_tickets(user=user, opportunity=record)}

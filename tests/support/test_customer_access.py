@@ -178,3 +178,20 @@ def test_the_customers_rep_losing_the_contact_loses_the_ticket(
     assert client.get(customer_ticket.get_absolute_url()).status_code == 404
     login(client, rep_other_team)
     assert client.get(customer_ticket.get_absolute_url()).status_code == 200
+
+
+def test_the_view_through_arm_probes_each_customer_by_key(customer_ticket, rep):
+    """The customers' arm is an EXISTS whose correlation PostgreSQL cannot hash (`pk = key AND
+    pk <= key`), so a capped count probes each ticket's customer by primary key instead of
+    hashing every visible contact (bench/results/2026-11-30-support-1810.md)."""
+    sql = str(access.scoped(rep, Ticket).query)
+    assert sql.count("EXISTS") == 2
+    assert '."id" <= ("support_ticket"."requester_id")' in sql
+    assert '."id" <= ("support_ticket"."company_id")' in sql
+    assert list(access.scoped(rep, Ticket)) == [customer_ticket]
+
+
+def test_view_through_needs_a_foreign_key(monkeypatch, rep):
+    monkeypatch.setattr(Ticket, "ACCESS_VIEW_THROUGH", ("related",))
+    with pytest.raises(TypeError, match="needs a foreign key"):
+        access.scoped(rep, Ticket)

@@ -364,7 +364,7 @@ def test_ticket_page_queries_are_bounded_with_100_messages(client, queue, lead):
         response = client.get(ticket.get_absolute_url())
     assert len(response.context["page"].messages) == 100
     assert len(many) == len(few)
-    assert len(many) <= 20
+    assert len(many) <= 21  # 20, and the Deals card (the user's deal shares: one query)
 
 
 def test_sales_rep_reads_their_teams_ticket_but_cannot_work_it(
