@@ -27,6 +27,21 @@ if TYPE_CHECKING:
     from contacts.models import Company
 
 
+def _reason_field(
+    model: type[LossReason | WinReason], label: Any, required: Any, deal: Opportunity
+) -> forms.ModelChoiceField[Any]:
+    initial = deal.won_reason_id if model is WinReason else deal.loss_reason_id
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=model.objects.filter(active=True),
+        initial=initial,
+        error_messages={
+            "required": required,
+            "invalid_choice": _("Pick a reason from the list."),
+        },
+    )
+
+
 class OpportunityForm(forms.ModelForm):
     tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
 
@@ -78,24 +93,12 @@ class OpportunityForm(forms.ModelForm):
         """A won deal's form corrects its won reason, a lost deal's its loss reason."""
         kind = self.instance.stage.kind
         if kind == StageKind.WON and WinReason.objects.filter(active=True).exists():
-            self.fields["won_reason"] = forms.ModelChoiceField(
-                label=_("Won reason"),
-                queryset=WinReason.objects.filter(active=True),
-                initial=self.instance.won_reason_id,
-                error_messages={
-                    "required": _("Choose why the deal was won."),
-                    "invalid_choice": _("Pick a reason from the list."),
-                },
+            self.fields["won_reason"] = _reason_field(
+                WinReason, _("Won reason"), _("Choose why the deal was won."), self.instance
             )
         elif kind == StageKind.LOST:
-            self.fields["loss_reason"] = forms.ModelChoiceField(
-                label=_("Loss reason"),
-                queryset=LossReason.objects.filter(active=True),
-                initial=self.instance.loss_reason_id,
-                error_messages={
-                    "required": _("Choose why the deal was lost."),
-                    "invalid_choice": _("Pick a reason from the list."),
-                },
+            self.fields["loss_reason"] = _reason_field(
+                LossReason, _("Loss reason"), _("Choose why the deal was lost."), self.instance
             )
 
     def to_input(self) -> OpportunityInput:

@@ -145,39 +145,38 @@ class Stage(TimeStampedModel):
         return self.kind != StageKind.OPEN
 
 
-class LossReason(TimeStampedModel):
+class Reason(TimeStampedModel):
+    """An entry of an administrator's list of reasons (why deals are lost, or won)."""
+
     name = models.CharField(_("name"), max_length=80)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        abstract = True
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LossReason(Reason):
+    class Meta(Reason.Meta):
         verbose_name = _("loss reason")
         verbose_name_plural = _("loss reasons")
         constraints = [
             models.UniqueConstraint(fields=["name"], name="sales_loss_reason_name_unique")
         ]
 
-    def __str__(self) -> str:
-        return self.name
 
+class WinReason(Reason):
+    """Why deals are won: asked when a deal enters a won stage while any reason is active."""
 
-class WinReason(TimeStampedModel):
-    """Why deals are won (an administrator's list, as loss reasons): asked when a deal enters a
-    won stage while any reason is active."""
-
-    name = models.CharField(_("name"), max_length=80)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["name"]
+    class Meta(Reason.Meta):
         verbose_name = _("won reason")
         verbose_name_plural = _("won reasons")
         constraints = [
             models.UniqueConstraint(fields=["name"], name="sales_win_reason_name_unique")
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter currency code (CNY)."))

@@ -10,6 +10,7 @@ from accounts.grants import sync_role_grants
 from sales.models import Opportunity, Quota, WinReason
 from tests.browser.conftest import shot, sign_in
 from tests.sales.factories import make_deal
+from tests.sales.test_browser_dialog import _column, _move
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,18 +20,6 @@ def granted(rep, manager):
     sync_role_grants()
     cache.delete("version:roles")
     return type(rep).objects.get(pk=rep.pk), type(manager).objects.get(pk=manager.pk)
-
-
-def _column(page, name: str):
-    return page.locator("[data-column]").filter(has=page.get_by_role("heading", name=name))
-
-
-def _move(page, card_name: str, to: str) -> None:
-    card = page.locator("[data-card]").filter(has=page.get_by_role("link", name=card_name))
-    if page.width >= 768:
-        card.drag_to(_column(page, to).locator("[data-dropzone]"))
-    else:
-        card.get_by_label(f"Stage of {card_name}").select_option(label=to)
 
 
 def test_won_dialog_asks_why_and_stores_it(page, live_server, granted, pipeline):
