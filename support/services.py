@@ -728,17 +728,18 @@ def _reassign(ticket: Ticket, rule: EscalationRule, fields: list[str]) -> list[s
     if rule.reassign == Reassign.QUEUE:
         queue = rule.to_queue
         assert queue is not None  # escalationrule_queue_given
-        if queue.pk != ticket.queue_id:
-            ticket.queue = queue
-            ticket.team_id = queue.team_id
-            agent = (
-                _next_agent(queue, now=timezone.now())
-                if queue.assignment_mode != AssignmentMode.MANUAL
-                else None
-            )
-            ticket.assignee = agent
-            ticket.owner = agent or queue.lead
-            fields.extend(["queue", "team", "assignee", "owner"])
+        if queue.pk == ticket.queue_id:
+            return []  # already there: nothing to move
+        ticket.queue = queue
+        ticket.team_id = queue.team_id
+        agent = (
+            _next_agent(queue, now=timezone.now())
+            if queue.assignment_mode != AssignmentMode.MANUAL
+            else None
+        )
+        ticket.assignee = agent
+        ticket.owner = agent or queue.lead
+        fields.extend(["queue", "team", "assignee", "owner"])
         if ticket.assignee is not None:
             return [
                 _("Moved to queue %(queue)s and assigned to %(name)s.")

@@ -206,6 +206,16 @@ def test_a_warning_rule_moves_the_ticket_to_another_queue(support_team, queue, l
     assert ticket.owner == ticket.assignee
     assert ticket.priority == "high"  # the rule's default raises it too
     assert set(SlaEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)) == {"warning"}
+    # Its breach later: the rule (any queue) points at the queue it is in now, so nothing moves.
+    EscalationRule.objects.create(
+        name="Breach to tier 2", on="breach", reassign=Reassign.QUEUE, to_queue=tier2
+    )
+    assignee = ticket.assignee
+    _breach(ticket)
+    assert services.sla_check() == 1
+    ticket.refresh_from_db()
+    assert (ticket.queue, ticket.assignee) == (tier2, assignee)
+    assert "Moved" not in TicketMessage.objects.filter(ticket=ticket).latest("id").body
 
 
 def test_the_first_matching_rule_applies_and_others_are_skipped(queue, lead, agent_b, gold, rep):
