@@ -6,8 +6,8 @@ blocks hit + read: the number to compare on a loaded machine), its time and the 
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python -m bench.scope_plans
     [--plain]   # searches without the scope-led rewriting (contacts.scope_led), for a before/after
     [--plans]   # print the whole plans too
-    [--over]    # also the page read of a search over the cap: along the name index, or the
-                # top 51 of every match (see the docstring of over_cap_reads)
+    [--over]    # also the page read of a search over the cap: along the name index, the top 51
+                # of every match, or up to a bound (see the docstring of over_cap_reads)
 ```
 """
 
@@ -52,27 +52,48 @@ def summary(plan: str) -> dict[str, Any]:
 
 
 def over_cap_reads(rep: Any, query: str) -> dict[str, str]:
-    """The two ways to read the first page of a search with more matches than the count cap:
-    along the name index (`keyset_page`, what the list does today: it walks from "a" until 51
-    matches turn up) and the top 51 of every match by name (a bitmap of the matches, their sort
-    keys, a top-N sort: its cost follows the matches in scope, not where they sit in the name
-    order)."""
+    """Three ways to read the first page of a search with more matches than the count cap:
+    along the name index (`keyset_page`: it walks from "a" until 51 matches turn up), the top 51
+    of every match by name (a bitmap of the matches, their sort keys, a top-N sort: its cost
+    follows the matches in scope, not where they sit in the name order), and what the list does
+    (`crm.pagination.bounded_page`): the walk up to the counting query's bound."""
     from django.db import connection, transaction
+    from django.db.models import Q
     from django.http import QueryDict
 
     from contacts.filters import ContactFilterSet
     from contacts.selectors import CONTACT_SORTS, contact_list
+    from crm.pagination import IN_MEMORY_COSTS, _after, _count_and_page_ids, _sort_values
 
     qs = ContactFilterSet(QueryDict(query), contact_list(user=rep), request=_Req(rep)).qs
     ordering = list(CONTACT_SORTS["name"].ordering)
     walk_sql, walk_params = qs.order_by(*ordering).values_list("pk")[:51].query.sql_with_params()
     inner, params = qs.order_by().values_list("pk", "sort_name").query.sql_with_params()
     top_sql = f"WITH m(pk, k0) AS MATERIALIZED ({inner}) SELECT pk FROM m ORDER BY k0, pk LIMIT 51"
+    # What the list does now (crm.pagination.bounded_page): the walk up to the counting query's
+    # bound (the 51st of its 10,001 matches in the sort order).
+    count, ids, _more = _count_and_page_ids(
+        qs, ordering=ordering, cursor=None, size=50, limit=10_001, planner=IN_MEMORY_COSTS
+    )
+    bound = _sort_values(qs, ordering, ids[-1]) if count > 10_000 else None
+    fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
+    within = _after(fields, bound, forward=False) | Q(
+        **{n: v for (n, _d), v in zip(fields, bound or [], strict=False)}
+    )
+    bounded_sql, bounded_params = (
+        qs.filter(within).order_by(*ordering).values_list("pk")[:51].query.sql_with_params()
+    )
+    reads = [("walk", walk_sql, walk_params), ("top", top_sql, params)]
+    if bound is not None:
+        reads.append(("bounded", bounded_sql, bounded_params))
     plans = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('random_page_cost', '0.11', true)")
         cursor.execute("SELECT set_config('seq_page_cost', '0.1', true)")
-        for name, sql, args in (("walk", walk_sql, walk_params), ("top", top_sql, params)):
+        for name, sql, args in reads:
+            if name == "bounded":  # as the page runs it: the server's own settings
+                cursor.execute("RESET random_page_cost")
+                cursor.execute("RESET seq_page_cost")
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", args)
             plans[name] = "\n".join(row[0] for row in cursor.fetchall())
     return plans

@@ -20,8 +20,9 @@ for every list:
 
 The query plan is the kit's business, not the view's: `crm.pagination.list_page` counts up to
 the cap and pages the ids in one query, remembers for a minute that a list was over the cap (a
-hint that simply expires: it is advisory, see `list_page`), and runs searches with in-memory
-page costs. crm/ imports no app: permission checks come in as callables of the spec.
+hint that simply expires: it is advisory, see `list_page`), runs searches with in-memory
+page costs, and bounds the first page of a search over the cap (`bounded_page`). crm/ imports
+no app: permission checks come in as callables of the spec.
 """
 
 from __future__ import annotations
@@ -366,6 +367,9 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         planner=query.planner,
         # `count=1`: asked for the count (the pager's link without JS): counted with the rows.
         lazy=spec.lazy_count and not query.searching and not request.GET.get("count"),
+        # A search over the cap reads its first page up to a bound found by the count, not by
+        # walking the sort index from the first row (crm.pagination.bounded_page).
+        bounded=query.searching,
     )
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)

@@ -252,7 +252,7 @@ def test_contact_page_queries_do_not_grow_with_what_the_record_holds(
         make_task(rep, contact=busy, title=f"Task {n}")
         comment_create(target=busy, body=f"Note {n}", actor=rep_teammate)
     login(client, rep)
-    budget = 15 + len(timeline.sources) + len(panels.panels)
+    budget = 12 + len(timeline.sources) + len(panels.panels)
     client.get(quiet.get_absolute_url())  # warm the content-type cache
     small = _queries(client, quiet.get_absolute_url(), django_assert_max_num_queries, budget)
     big = _queries(client, busy.get_absolute_url(), django_assert_max_num_queries, budget)
@@ -269,7 +269,7 @@ def test_company_page_queries_do_not_grow_with_its_people(
         person = ContactFactory(owner=rep, company=big)
         log_interaction(rep, contact=person)
     login(client, rep)
-    budget = 13 + len(timeline.sources) + len(panels.panels)
+    budget = 12 + len(timeline.sources) + len(panels.panels)
     client.get(small.get_absolute_url())  # warm the content-type cache
     few = _queries(client, small.get_absolute_url(), django_assert_max_num_queries, budget)
     many = _queries(client, big.get_absolute_url(), django_assert_max_num_queries, budget)

@@ -168,16 +168,52 @@ def test_detail_query_count_is_bounded(rep_client, own_contact, django_assert_ma
     # each registered side panel (contacts.panels) at most one. The history names its company
     # only if the viewer may see it: the company's explicit shares, once (and its content type
     # on a cold cache).
-    with django_assert_max_num_queries(15 + len(timeline.sources) + len(panels.panels)):
+    # Emails, phones and tags come with the contact's own query (contacts.selectors).
+    with django_assert_max_num_queries(12 + len(timeline.sources) + len(panels.panels)):
         response = rep_client.get(reverse("contacts:contact-detail", args=[own_contact.pk]))
     assert response.status_code == 200
+
+
+def test_contact_detail_reads_its_emails_phones_and_tags_in_one_query(
+    rep, django_assert_max_num_queries
+):
+    from contacts import selectors
+
+    vip, cold = TagFactory(name="VIP"), TagFactory(name="Cold")
+    contact = ContactFactory(
+        owner=rep, tags=[vip, cold], emails=["a@b.example", "c@d.example"], phones=["+1 555 0100"]
+    )
+    selectors.contact_detail(user=rep, pk=contact.pk)  # the user's rules and grants, once
+
+    def read(pk: int) -> tuple[Contact, list[str]]:
+        # The contact's query, and the tag vocabulary's labels (cached between requests, but
+        # not inside a test's transaction): no query for emails, phones or tag links.
+        with django_assert_max_num_queries(2) as ctx:
+            found = selectors.contact_detail(user=rep, pk=pk)
+            found.shown = (  # type: ignore[attr-defined]
+                [(e.email, e.is_primary) for e in found.emails.all()],
+                [p.number for p in found.phones.all()],
+                [t.name for t in found.row_tags],
+            )
+        return found, [q["sql"] for q in ctx.captured_queries]
+
+    found, queries = read(contact.pk)
+    assert 'FROM "contacts_contact" ' in queries[0]
+    assert queries[0].count("ARRAY(") == 2  # its emails and phones
+    assert all(q.startswith('SELECT "contacts_tag"') for q in queries[1:])
+    emails, phones, tags = found.shown  # type: ignore[attr-defined]
+    assert emails == [(e.email, e.is_primary) for e in contact.emails.order_by("-is_primary", "id")]
+    assert phones == ["+1 555 0100"]
+    assert tags == ["Cold", "VIP"]
+    found, _queries = read(ContactFactory(owner=rep).pk)
+    assert found.shown == ([], [], [])  # type: ignore[attr-defined]
 
 
 def test_company_page_query_count_is_bounded(rep, rep_client, django_assert_max_num_queries):
     company = CompanyFactory(owner=rep)
     for _ in range(60):
         ContactFactory(owner=rep, company=company)
-    with django_assert_max_num_queries(13 + len(timeline.sources) + len(panels.panels)):
+    with django_assert_max_num_queries(12 + len(timeline.sources) + len(panels.panels)):
         response = rep_client.get(reverse("contacts:company-detail", args=[company.pk]))
     assert response.status_code == 200
     assert 'rel="next"' in response.content.decode() or "Next" in response.content.decode()

@@ -139,3 +139,52 @@ def test_planner_settings_apply_to_the_counting_query_only(rep):
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == before != IN_MEMORY_COSTS["random_page_cost"]
     assert [c.family_name for c in result.page.items] == ["M0", "M1", "M2"]
+
+
+def test_a_search_over_the_cap_reads_its_first_page_up_to_the_counts_bound(
+    rep, settings, monkeypatch, django_assert_num_queries
+):
+    """Over the cap, a search's first page is read only up to the sort key where the counting
+    query's subset of matches had a page: the same rows as the walk, and the bound is kept in
+    the hint. When few rows come before the bound the walk is kept; a bound that no longer holds
+    a page (rows gone), or a later page, is read without it."""
+    from contacts.models import Contact
+    from contacts.search import search_condition
+    from crm import pagination
+    from crm.pagination import bounded_page, keyset_page, list_page
+
+    settings.CRM_COUNT_CAP = 4
+    for i in range(9):
+        ContactFactory(owner=rep, given_name="Match", family_name=f"M{i}")
+    ContactFactory(owner=rep, given_name="Other", family_name="A")
+    qs = Contact.objects.filter(search_condition("match"))
+    ordering = ["sort_name", "id"]
+    walked = [c.pk for c in keyset_page(qs, ordering=ordering, cursor=None, size=3).items]
+
+    def first(key: str) -> list[int]:
+        result = list_page(qs, ordering=ordering, cursor=None, size=3, bounded=True, hint_key=key)
+        assert (result.count, result.capped) == (4, True)
+        assert result.page.has_next
+        return [c.pk for c in result.page.items]
+
+    bound = pagination._sort_values(qs, ordering, walked[-1])
+    assert pagination._rows_before(qs, ordering, bound) >= 1  # the planner's estimate
+    monkeypatch.setattr(pagination, "_rows_before", lambda *_args: 10**6)  # a long walk
+    with django_assert_num_queries(4):  # the count, the bound's sort key, the ids, the rows
+        assert first("far") == walked
+    with django_assert_num_queries(2):  # the hint keeps the bound
+        assert first("far") == walked
+    monkeypatch.setattr(pagination, "_rows_before", lambda *_args: 1)  # a short walk
+    with django_assert_num_queries(3):  # the count, the bound's sort key, the walk
+        assert first("near") == walked
+    with django_assert_num_queries(1):
+        assert first("near") == walked
+    # A bound before the page's end (its rows gone): the page is walked without it.
+    bound = list(qs.filter(pk=walked[0]).values_list("sort_name", "id")[0])
+    page = bounded_page(qs, ordering=ordering, cursor=None, size=3, bound=bound)
+    assert [c.pk for c in page.items] == walked
+    garbage = bounded_page(qs, ordering=ordering, cursor=None, size=3, bound=["x"])
+    assert [c.pk for c in garbage.items] == walked
+    # A later page goes on from its cursor.
+    second = list_page(qs, ordering=ordering, cursor=page.next_cursor, size=3, bounded=True)
+    assert [c.family_name for c in second.page.items] == ["M3", "M4", "M5"]
