@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
+from contacts.panels import panels_for
 from crm import history, jobs
 from crm.errors import DomainError
 from crm.exports import export_response
@@ -326,6 +327,8 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "won_reasons": list(WinReason.objects.filter(active=True)),
         "can_change": access.can(request.user, opportunity, "change"),
         "lost_kind": StageKind.LOST,
+        # Other modules' panels for a deal (support's linked tickets): contacts.panels.
+        "side_panels": panels_for(opportunity, "side"),
     }
     return render(request, "sales/opportunity_detail.html", context)
 

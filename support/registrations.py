@@ -91,9 +91,8 @@ def register() -> None:
     panels.register_panel(
         panels.RecordPanel("support", "support/partials/customer_tickets.html", 40, SUBJECTS)
     )
-    # The deal page's tickets panel. sales has no panel registry of its own: the panel is
-    # declared for "sales.opportunity" in contacts.panels, which the deal page does not read yet
-    # (its view would pass `regions_for(opportunity)` and include them as contacts' pages do).
+    # The deal page's tickets panel: the deal page includes contacts.panels' "side" panels
+    # declared for "sales.opportunity".
     panels.register_panel(
         panels.RecordPanel(
             "support-deal", "support/partials/deal_tickets.html", 40, ("sales.opportunity",)

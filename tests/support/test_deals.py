@@ -112,6 +112,15 @@ def test_the_deal_panel_lists_the_tickets_the_user_may_see(ticket, lead, deal, r
     assert ticket.reference not in html
 
 
+def test_the_deal_page_shows_its_linked_tickets(client, ticket, lead, deal, rep):
+    services.ticket_set_opportunity(ticket=ticket, opportunity=deal, actor=lead)
+    client.force_login(rep)
+    page = client.get(deal.get_absolute_url())
+    assert page.status_code == 200
+    assert 'id="deal-tickets"' in page.text
+    assert ticket.reference in page.text
+
+
 def test_the_ticket_page_keeps_its_query_count(
     client, ticket, lead, deal, django_assert_max_num_queries
 ):
