@@ -318,6 +318,29 @@ CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
 CRM_BELL_POLL_SECONDS = env_int("CRM_BELL_POLL_SECONDS", 30)
 # Users who chose the daily digest get it once their local time reaches this hour (0-23).
 CRM_NOTIFICATION_DIGEST_HOUR = env_int("CRM_NOTIFICATION_DIGEST_HOUR", 7)
+# Personal mailboxes signed in with OAuth2 (contacts/activities/mail/oauth.py): the client the
+# CRM registered with each provider. A provider without a client id is not offered.
+CRM_MAIL_OAUTH_PROVIDERS = {
+    "google": {
+        "client_id": env("CRM_OAUTH_GOOGLE_CLIENT_ID", ""),
+        "client_secret": env("CRM_OAUTH_GOOGLE_CLIENT_SECRET", ""),
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "scope": "https://mail.google.com/",
+        "imap_host": "imap.gmail.com",
+        "smtp_host": "smtp.gmail.com",
+    },
+    "microsoft": {
+        "client_id": env("CRM_OAUTH_MICROSOFT_CLIENT_ID", ""),
+        "client_secret": env("CRM_OAUTH_MICROSOFT_CLIENT_SECRET", ""),
+        "authorize_url": "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        "token_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        "scope": "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
+        "https://outlook.office.com/SMTP.Send",
+        "imap_host": "outlook.office365.com",
+        "smtp_host": "smtp.office365.com",
+    },
+}
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()

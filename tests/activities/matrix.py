@@ -193,6 +193,8 @@ matrix.public("activities:calendar-feed")  # the URL's secret token is the key
 matrix.route("activities:mailbox", get="login", post="login")
 matrix.route("activities:mailbox-sync", post="login")
 matrix.route("activities:mailbox-disconnect", post="login")
+matrix.route("activities:mailbox-oauth-start", post="login", kwargs={"provider": "google"})
+matrix.route("activities:mailbox-oauth-callback", get="login")
 
 
 # --- meetings (contacts/activities/meetings/) ---------------------------------------------

@@ -26,8 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.activities.mail import services
-from contacts.activities.mail.models import Mailbox, MailMessage, SmtpSecurity
+from contacts.activities.mail import oauth, services
+from contacts.activities.mail.models import Mailbox, MailboxAuth, MailMessage, SmtpSecurity
 from contacts.activities.models import Direction
 from crm import crypto, inbound, mailin, outbox
 from crm.errors import DomainError
@@ -69,7 +69,9 @@ def mailbox_connect(*, data: MailboxInput, actor: User) -> Mailbox:
     """Connect (or change) the actor's own mailbox and queue a first sync. Passwords are stored
     encrypted; an empty password on a change keeps the stored one. Atomic."""
     box = Mailbox.objects.select_for_update().filter(owner=actor).first()
-    if box is None and not data.imap_password:
+    if box is not None and box.auth == MailboxAuth.OAUTH2:
+        box = _forget_oauth(box)  # back to passwords: the form must give them
+    if (box is None or not box.imap_password) and not data.imap_password:
         raise DomainError(_("Give the IMAP password."), field="imap_password")
     if (
         data.smtp_host
@@ -99,6 +101,13 @@ def mailbox_connect(*, data: MailboxInput, actor: User) -> Mailbox:
     box.last_error = ""
     box.save()
     outbox.enqueue(SYNC_TASK, {"mailbox_id": box.pk})
+    return box
+
+
+def _forget_oauth(box: Mailbox) -> Mailbox:
+    box.auth, box.oauth_provider = MailboxAuth.PASSWORD, ""
+    box.oauth_access_token = box.oauth_refresh_token = ""
+    box.oauth_expires_at = None
     return box
 
 
@@ -140,13 +149,16 @@ def mailbox_sync(*, mailbox_id: int, now: dt.datetime | None = None) -> int | No
     stored = 0
     error = ""
     try:
-        client = mailin.imap_connect(
-            host=box.imap_host,
-            port=box.imap_port,
-            username=box.imap_user,
-            password=crypto.decrypt(box.imap_password),
-            ssl=box.imap_ssl,
-        )
+        if box.auth == MailboxAuth.OAUTH2:
+            client = oauth.imap_login(box)
+        else:
+            client = mailin.imap_connect(
+                host=box.imap_host,
+                port=box.imap_port,
+                username=box.imap_user,
+                password=crypto.decrypt(box.imap_password),
+                ssl=box.imap_ssl,
+            )
         try:
             folders = ["INBOX", *([box.sent_folder] if box.sent_folder else [])]
             for folder in folders:
@@ -160,6 +172,10 @@ def mailbox_sync(*, mailbox_id: int, now: dt.datetime | None = None) -> int | No
         error = _(
             "The stored password cannot be decrypted (the encryption key changed). Enter it again."
         )
+    except oauth.TokenRefused as exc:
+        error = _(
+            "The mail provider refused the CRM's access (%(reason)s). Connect the mailbox again."
+        ) % {"reason": exc}
     except Exception as exc:  # imaplib, socket and TLS errors alike: shown to the user
         error = f"{type(exc).__name__}: {exc}"[:1000]
     Mailbox.objects.filter(pk=box.pk).update(
@@ -258,7 +274,17 @@ def sync_due() -> int:
 
 
 def smtp_connection(box: Mailbox) -> BaseEmailBackend:
-    """A Django SMTP connection to the user's server (for `services.mail_deliver`)."""
+    """A Django SMTP connection to the user's server (for `services.mail_deliver`); an OAuth2
+    mailbox signs in with XOAUTH2."""
+    if box.auth == MailboxAuth.OAUTH2:
+        return oauth.XOAuth2EmailBackend(
+            mailbox=box,
+            host=box.smtp_host,
+            port=box.smtp_port,
+            use_tls=box.smtp_security == SmtpSecurity.STARTTLS,
+            use_ssl=box.smtp_security == SmtpSecurity.SSL,
+            timeout=20,
+        )
     return get_connection(
         "django.core.mail.backends.smtp.EmailBackend",
         host=box.smtp_host,

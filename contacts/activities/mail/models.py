@@ -129,6 +129,11 @@ class SmtpSecurity(models.TextChoices):
     NONE = "none", _("None (local servers only)")
 
 
+class MailboxAuth(models.TextChoices):
+    PASSWORD = "password", _("Password")
+    OAUTH2 = "oauth2", _("OAuth2 (sign in with the provider)")
+
+
 class Mailbox(models.Model):
     """A user's own mail account (mailboxes.py): mail they exchange with known contacts is synced
     onto those contacts' timelines; email they write in the CRM goes out through its SMTP server.
@@ -157,6 +162,15 @@ class Mailbox(models.Model):
     )
     smtp_user = models.CharField(_("SMTP user name"), max_length=255, blank=True)
     smtp_password = models.TextField(blank=True, editable=False)  # encrypted
+    # OAuth2 (oauth.py): IMAP and SMTP log in with XOAUTH2 and an access token, refreshed
+    # through the provider's token endpoint; both tokens encrypted like the passwords.
+    auth = models.CharField(
+        _("sign-in"), max_length=10, choices=MailboxAuth.choices, default=MailboxAuth.PASSWORD
+    )
+    oauth_provider = models.CharField(_("OAuth provider"), max_length=30, blank=True)
+    oauth_access_token = models.TextField(blank=True, editable=False)  # encrypted
+    oauth_refresh_token = models.TextField(blank=True, editable=False)  # encrypted
+    oauth_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(_("syncing"), default=True)
     sync_state = models.JSONField(default=dict, blank=True)
     sync_started_at = models.DateTimeField(null=True, blank=True)  # the running sync's claim

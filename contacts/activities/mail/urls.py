@@ -8,6 +8,16 @@ urlpatterns = [
     path("mail/mailbox/", views.mailbox_page, name="mailbox"),
     path("mail/mailbox/sync/", views.mailbox_sync_now, name="mailbox-sync"),
     path("mail/mailbox/disconnect/", views.mailbox_disconnect, name="mailbox-disconnect"),
+    path(
+        "mail/mailbox/oauth/<slug:provider>/",
+        views.mailbox_oauth_start,
+        name="mailbox-oauth-start",
+    ),
+    path(
+        "mail/mailbox/oauth-callback/",
+        views.mailbox_oauth_callback,
+        name="mailbox-oauth-callback",
+    ),
     path("contacts/<int:pk>/email/", views.mail_compose, name="mail-compose"),
     path("mail/<int:pk>/", views.mail_detail, name="mail-detail"),
     path("mail/<int:pk>/html/", views.mail_html, name="mail-html"),

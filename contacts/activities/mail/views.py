@@ -8,19 +8,24 @@ storage only after that check.
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
 from contacts.activities import selectors
-from contacts.activities.mail import html, mailboxes, services
+from contacts.activities.mail import html, mailboxes, oauth, services
 from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
 from contacts.activities.models import Interaction
@@ -347,7 +352,12 @@ def mailbox_page(request: AuthedHttpRequest) -> HttpResponse:
         )
         # Synced by this user, but the contact may since have moved out of their sight.
         recent = [m for m in rows if selectors.visible_row(request.user, m.interaction)]
-    context = {"form": form, "box": box, "recent": recent}
+    context = {
+        "form": form,
+        "box": box,
+        "recent": recent,
+        "oauth_providers": sorted(oauth.providers()),
+    }
     return render(request, "activities/mail/mailbox.html", context, status=status)
 
 
@@ -368,4 +378,71 @@ def mailbox_sync_now(request: AuthedHttpRequest) -> HttpResponse:
 def mailbox_disconnect(request: AuthedHttpRequest) -> HttpResponse:
     mailboxes.mailbox_disconnect(actor=request.user)
     messages.success(request, _("Mailbox disconnected. Emails already on timelines stay."))
+    return redirect("activities:mailbox")
+
+
+# --- OAuth2 sign-in for one's own mailbox (oauth.py) ------------------------------------------
+
+OAUTH_SESSION_KEY = "mailbox_oauth"
+
+
+def _oauth_redirect_uri() -> str:
+    """The callback registered with the providers: the CRM's public address, not the request's
+    Host header."""
+    return f"{settings.CRM_BASE_URL.rstrip('/')}{reverse('activities:mailbox-oauth-callback')}"
+
+
+@login_required
+@require_POST
+def mailbox_oauth_start(request: AuthedHttpRequest, provider: str) -> HttpResponse:
+    """Send the user to the provider to let the CRM read and send their mail; the state ties
+    the answer to this session."""
+    address = request.POST.get("address", "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        messages.error(request, _("Give the email address of the account to connect."))
+        return redirect("activities:mailbox")
+    state = secrets.token_urlsafe(24)
+    try:
+        url = oauth.authorize_url(
+            name=provider, redirect_uri=_oauth_redirect_uri(), state=state, login_hint=address
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("activities:mailbox")
+    request.session[OAUTH_SESSION_KEY] = {"state": state, "provider": provider, "address": address}
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def mailbox_oauth_callback(request: AuthedHttpRequest) -> HttpResponse:
+    """The provider's answer: exchange the code for tokens and connect the mailbox. A state
+    that is not this session's is a 400 (a forged or replayed answer); none at all goes back to
+    the mailbox page."""
+    pending = request.session.pop(OAUTH_SESSION_KEY, None)
+    state = request.GET.get("state", "")
+    if not state:  # opened by hand or reloaded: nothing to finish
+        messages.info(request, _("No sign-in with a mail provider is under way."))
+        return redirect("activities:mailbox")
+    if not pending or not secrets.compare_digest(str(pending["state"]), state):
+        return HttpResponse(_("This sign-in answer is not for this session."), status=400)
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(request, _("The mail provider did not allow access."))
+        return redirect("activities:mailbox")
+    try:
+        oauth.mailbox_oauth_connect(
+            actor=request.user,
+            name=pending["provider"],
+            code=request.GET["code"],
+            redirect_uri=_oauth_redirect_uri(),
+            address=pending["address"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except oauth.TokenUnavailable:
+        messages.error(request, _("The mail provider could not be reached. Try again."))
+    else:
+        messages.success(request, _("Mailbox connected; the first sync is queued."))
     return redirect("activities:mailbox")
