@@ -510,9 +510,22 @@ def ensure_chromium() -> bool:
     return True
 
 
+def _parallel(args: list[str]) -> list[str]:
+    """pytest-xdist options: one process per core (at most 4), unless ARGS choose (-n,
+    -p no:xdist) or ask for a debugger. Each process takes the tests in collection order, in
+    which pytest-django puts the transactional tests (whose flush empties the migrations' data)
+    last: so `--dist load`, not loadfile, which would run a file's flush before other files."""
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--pdb")) for a in args)
+    if chosen or "no:xdist" in args or "--lf" in args:
+        return []
+    workers = min(os.cpu_count() or 1, 4)
+    return ["-n", str(workers)] if workers > 1 else []
+
+
 def cmd_test(args: list[str]) -> int:
     os.environ["CRM_TESTING"] = "1"
-    code = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode
+    pytest_args = [*_parallel(args), *args]
+    code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT).returncode
     if code == 5:
         say("pytest collected no tests; that counts as a failure")
         return 1

@@ -174,6 +174,9 @@ DATABASES["default"].setdefault("OPTIONS", {})
 if env("DB_OPTIONS", "-c jit=off"):
     DATABASES["default"]["OPTIONS"].setdefault("options", env("DB_OPTIONS", "-c jit=off"))
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_crm")}
+# Under pytest-xdist (crm/bootstrap.py test runs two processes) each worker has its own test
+# database (pytest-django appends the worker's id to the name), cache keys and Celery queue.
+XDIST_WORKER = env("PYTEST_XDIST_WORKER", "") if TESTING else ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker and results. The CRM keeps working while Redis is down: the
@@ -184,7 +187,7 @@ CACHES = {
     "default": {
         "BACKEND": "crm.cache_backends.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "crm-test" if TESTING else "crm"),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "crm-test" if TESTING else "crm") + XDIST_WORKER,
         "TIMEOUT": 300,
     }
 }
@@ -192,7 +195,7 @@ CACHES = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 # Tests use their own queue, so a development worker never takes a test's task.
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "crm-test" if TESTING else "crm")
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "crm-test" if TESTING else "crm") + XDIST_WORKER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -92,7 +92,8 @@ def test_rep_sorts_unmatched_mail_onto_a_contact(page, live_server, granted):
     shot(page, "mail-03-unmatched-list")
     page.get_by_role("link", name="Partnership idea").click()
     page.get_by_label("Find a contact").fill("Stella")
-    page.get_by_role("button", name="Search", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= page.width
     shot(page, "mail-04-unmatched-detail")
     page.get_by_role("button", name="Attach").click()

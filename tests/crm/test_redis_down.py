@@ -204,7 +204,8 @@ def test_a_worker_reconnects_after_redis_dies_under_a_running_task(
     queue = f"crm-test-reconnect-{os.getpid()}"
     db = settings.DATABASES["default"]
     env = {
-        **os.environ,
+        # Not PYTEST_XDIST_WORKER: the settings would name the worker's queue after it.
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
         "CELERY_BROKER_URL": redis_server.url, "CELERY_RESULT_BACKEND": redis_server.url,
         "REDIS_URL": redis_server.url, "CELERY_QUEUE": queue,
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
