@@ -36,21 +36,44 @@ class TicketSerializer(serializers.ModelSerializer):
     queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all())
     requester_email = serializers.EmailField(write_only=True, required=False)
     requester_name = serializers.CharField(write_only=True, required=False, max_length=200)
+    # The linked deal's id, or null to a caller who may not see that deal (as the ticket page
+    # says "a deal you cannot see"): one query for the whole page (`_visible_deals`).
+    opportunity = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
         fields = [
             "id", "number", "reference", "subject", "description", "requester", "company",
-            "channel", "type", "priority", "status", "queue", "assignee",
+            "channel", "type", "priority", "status", "queue", "assignee", "tier", "opportunity",
             "first_response_due", "resolution_due", "first_responded_at", "solved_at",
             "created_at", "updated_at", "requester_email", "requester_name", "tag_ids",
         ]  # fmt: skip
         read_only_fields = [
-            "id", "number", "reference", "requester", "company", "status", "assignee",
+            "id", "number", "reference", "requester", "company", "status", "assignee", "tier",
             "first_response_due", "resolution_due", "first_responded_at", "solved_at",
             "created_at", "updated_at", "tag_ids",
         ]  # fmt: skip
         extra_kwargs = {"channel": {"default": Channel.API}}
+
+    def get_opportunity(self, ticket: Ticket) -> int | None:
+        if ticket.opportunity_id is None:
+            return None
+        return ticket.opportunity_id if ticket.opportunity_id in self._visible_deals() else None
+
+    def _visible_deals(self) -> set[int]:
+        """The linked deals of the tickets being shown (the page, or the one ticket) that the
+        caller may see, read once per response."""
+        if "visible_deals" not in self.context:
+            from sales.models import Opportunity
+
+            shown = getattr(self.parent, "instance", None) or [self.instance]
+            ids = {t.opportunity_id for t in shown if getattr(t, "opportunity_id", None)}
+            user = self.context["request"].user
+            visible = access.scoped(user, Opportunity).filter(pk__in=ids)
+            self.context["visible_deals"] = (
+                set(visible.values_list("pk", flat=True)) if ids else set()
+            )
+        return self.context["visible_deals"]
 
 
 class TicketViewSet(

@@ -121,6 +121,21 @@ def test_the_deal_page_shows_its_linked_tickets(client, ticket, lead, deal, rep)
     assert ticket.reference in page.text
 
 
+def test_the_api_names_the_linked_deal_only_to_those_who_may_see_it(ticket, lead, deal, agent_b):
+    from rest_framework.test import APIClient
+
+    services.ticket_set_opportunity(ticket=ticket, opportunity=deal, actor=lead)
+    api = APIClient()
+    api.force_authenticate(lead)
+    row = api.get(f"/api/tickets/{ticket.pk}/").json()
+    assert row["opportunity"] == deal.pk
+    assert "tier" in row
+    [listed] = [r for r in api.get("/api/tickets/").json()["results"] if r["id"] == ticket.pk]
+    assert listed["opportunity"] == deal.pk
+    api.force_authenticate(agent_b)  # a member of the queue, not shown the deal
+    assert api.get(f"/api/tickets/{ticket.pk}/").json()["opportunity"] is None
+
+
 def test_the_ticket_page_keeps_its_query_count(
     client, ticket, lead, deal, django_assert_max_num_queries
 ):
