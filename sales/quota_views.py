@@ -5,13 +5,13 @@ its size limit."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +23,12 @@ from crm.errors import DomainError
 from crm.http import AuthedHttpRequest
 from sales import quotas
 from sales.views import parse_period
+
+# A cell's amount: empty clears the quota; NaN, infinities, negatives, more than two decimals
+# and amounts over MAX_AMOUNT are refused.
+AMOUNT = forms.DecimalField(
+    required=False, min_value=0, max_value=quotas.MAX_AMOUNT, decimal_places=2
+)
 
 
 def _cells(
@@ -37,21 +43,11 @@ def _cells(
         for month, _quota, _won, name in row.cells:
             if name not in request.POST:
                 continue
-            text = request.POST[name].strip().replace(",", "")
-            amount: Decimal | None = None
-            if text:
-                try:
-                    amount = Decimal(text)
-                except InvalidOperation:
-                    amount = None
-                if (
-                    amount is None
-                    or not amount.is_finite()
-                    or not 0 <= amount <= quotas.MAX_AMOUNT
-                    or amount.as_tuple().exponent < -2  # type: ignore[operator]
-                ):
-                    errors[name] = _("Enter each quota as an amount of zero or more.")
-                    continue
+            try:
+                amount = AMOUNT.clean(request.POST[name].strip().replace(",", ""))
+            except ValidationError:
+                errors[name] = _("Enter each quota as an amount of zero or more.")
+                continue
             cells.append(
                 quotas.QuotaCell(
                     month=month,
