@@ -361,6 +361,11 @@ def test_bad_sign_in_input_gets_a_message_not_a_500(client, rep, provider):
     assert "not set up" in unknown.content.decode()
     callback = reverse("activities:mailbox-oauth-callback")
     assert client.get(callback, {"state": "x"}).status_code == 400
+    client.post(
+        reverse("activities:mailbox-oauth-start", args=["testmail"]),
+        {"address": "rep@rep-mail.test"},
+    )  # a sign-in under way: its state is compared with one that is not ASCII
+    assert client.get(callback, {"state": "état", "code": "c"}).status_code == 400
     reloaded = client.get(callback, follow=True)
     assert "No sign-in with a mail provider is under way." in reloaded.content.decode()
 

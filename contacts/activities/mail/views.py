@@ -426,7 +426,8 @@ def mailbox_oauth_callback(request: AuthedHttpRequest) -> HttpResponse:
     if not state:  # opened by hand or reloaded: nothing to finish
         messages.info(request, _("No sign-in with a mail provider is under way."))
         return redirect("activities:mailbox")
-    if not pending or not secrets.compare_digest(str(pending["state"]), state):
+    # As bytes: compare_digest refuses str holding anything but ASCII (a TypeError, a 500).
+    if not pending or not secrets.compare_digest(str(pending["state"]).encode(), state.encode()):
         return HttpResponse(_("This sign-in answer is not for this session."), status=400)
     if request.GET.get("error") or not request.GET.get("code"):
         messages.error(request, _("The mail provider did not allow access."))
