@@ -66,6 +66,9 @@ TARGET_SEED_SECONDS = 300
 TARGET_CPU_GROWTH = 1.5  # issue 31: CPU per request at the big size / at the small one
 # A page URL starting with this is requested as HTMX does (header HX-Request): a fragment.
 HTMX_PREFIX = "hx:"
+# A page URL starting with this is requested with no cookie at all, as an anonymous visitor of a
+# public page (the help centre): not signed in, no session.
+ANONYMOUS_PREFIX = "anon:"
 
 
 def setup_django() -> None:
@@ -200,11 +203,12 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
 
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(User.objects.get(email=REP))
+    visitor = Client(SERVER_NAME="127.0.0.1")
     counts = {}
     for name, url in urls.items():
         path, headers = request_of(url)
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(path, headers=headers)
+            response = (visitor if is_anonymous(url) else client).get(path, headers=headers)
         assert response.status_code == 200, (name, response.status_code)
         counts[name] = len(captured.captured_queries)
     return counts
@@ -315,8 +319,15 @@ class Server:
         self.process.wait(20)
 
 
+def is_anonymous(url: str) -> bool:
+    """Whether a page's URL is requested by an anonymous visitor (`anon:/path`)."""
+    return url.startswith(ANONYMOUS_PREFIX)
+
+
 def request_of(url: str) -> tuple[str, dict[str, str]]:
-    """(path, headers) of a page's URL: `hx:/path` is requested as HTMX requests a fragment."""
+    """(path, headers) of a page's URL: `hx:/path` is requested as HTMX requests a fragment,
+    `anon:/path` as a plain GET (with no cookie: see `is_anonymous`)."""
+    url = url.removeprefix(ANONYMOUS_PREFIX)
     if url.startswith(HTMX_PREFIX):
         return url[len(HTMX_PREFIX) :], {"HX-Request": "true"}
     return url, {}
@@ -391,12 +402,18 @@ def drive(
     model: tuple[str, tuple[float, float]],
     serving_pids: Any = None,
 ) -> dict[str, Any]:
-    """`users` threads, each with its own signed-in session, share `requests_total` requests.
-    With `serving_pids` (a callable), the CPU those processes used gives the capacity."""
+    """`users` threads, each with its own signed-in session (a fresh anonymous one for an
+    `anon:` URL), share `requests_total` requests. With `serving_pids` (a callable), the CPU
+    those processes used gives the capacity."""
     import random
 
+    import requests
+
     mode, (pause_min, pause_max) = model
-    sessions = signed_in_sessions(base, users)
+    if is_anonymous(url):
+        sessions = [requests.Session() for _ in range(users)]
+    else:
+        sessions = signed_in_sessions(base, users)
     path, headers = request_of(url)
     for s in sessions:
         s.get(base + path, headers=headers, timeout=30)  # warm-up

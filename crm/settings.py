@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "crm.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous GETs of cached public pages (the help centre), before sessions, auth and CSRF.
+    "crm.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -58,14 +58,20 @@ def _guarded(fn: Callable[[Any], T], miss: T) -> tuple[T, bool]:
     return backend.redis_call(fn, miss) if backend is not None else (miss, False)
 
 
+def pending_key() -> tuple[str, int]:
+    """Today's (UTC) pending hash and its time to live: a view is `HINCRBY <key> <article id> 1`
+    there (here, or in the public page cache's lookup script: `crm.pagecache`)."""
+    return f"{_base()}:pending:{timezone.now().date().isoformat()}", PENDING_DAYS * 24 * 3600
+
+
 def record_view(article_id: int) -> bool:
     """Count one view of an article today (UTC). Never raises for Redis: returns whether the
     view was counted."""
     backend = _redis()
     if backend is None:
         return False
-    key = f"{_base()}:pending:{timezone.now().date().isoformat()}"
-    return backend.hash_incr(key, str(article_id), ttl=PENDING_DAYS * 24 * 3600)
+    key, ttl = pending_key()
+    return backend.hash_incr(key, str(article_id), ttl=ttl)
 
 
 def pending_views(article_id: int) -> int:

@@ -1,7 +1,8 @@
 """What the knowledge base plugs into the shared registries (called once from
-`KbConfig.ready()`): the navigation entry, the global search's articles (staff read internal
-ones too), how article changes read in the history, the read-only API, and support's ticket
-panel and article suggester (`support.plugins`: support does not import kb)."""
+`KbConfig.ready()`): the public pages' cache (`crm.pagecache`), the navigation entry, the global
+search's articles (staff read internal ones too), how article changes read in the history, the
+read-only API, and support's ticket panel and article suggester (`support.plugins`: support does
+not import kb)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm import history, nav, search
+from crm import history, nav, pagecache, search
 from crm.registry import ApiRoute, api_routes
-from kb import selectors
+from kb import counters, selectors, services
 from kb.models import Article
 from support import plugins
 
@@ -38,7 +39,23 @@ def suggest(text: str, language: str, limit: int, public: bool) -> Sequence[plug
     ]
 
 
+# Where crm/urls.py mounts kb.urls (tests/kb/test_fast_path.py checks it).
+PUBLIC_PREFIX = "/kb/"
+
+
 def register() -> None:
+    # Anonymous visitors' cached help-centre pages are answered before the session, auth and
+    # CSRF middleware, with one Redis round trip (`crm.pagecache`; kb.views marks the pages).
+    pagecache.register(
+        pagecache.PublicPages(
+            key="kb",
+            prefix=PUBLIC_PREFIX,
+            version_key=services.PUBLIC_CACHE_VERSION_KEY,
+            version=services.public_cache_version,
+            hit_header="X-KB-Cache",
+            counter=counters.pending_key,
+        )
+    )
     nav.register_nav(
         nav.NavEntry(
             "kb",

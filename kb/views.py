@@ -1,7 +1,9 @@
 """The public help centre at /kb/ (no sign-in). Pages are cached per URL and language under
 the public cache version (`kb.services.public_cache_version`), which publishing, changing a
 published article or archiving bumps; the cache backend fails soft, so with Redis down pages
-render live."""
+render live. An anonymous visitor's GET of a cached page is answered earlier still, before the
+session, auth and CSRF middleware, by `crm.pagecache` (kb/registrations.py registers /kb/,
+`public_cached` marks the pages it may keep)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from crm import pagecache
 from crm.visitors import VisitorCookie
 from kb import selectors, services
 from kb.models import Category, CategorySlugRedirect, Language, SlugRedirect
@@ -31,7 +34,8 @@ def public_cached(view: View) -> View:
     """Serve a GET from the cache when this URL, in this UI language, was rendered under the
     current public cache version; store successful renders. A page that counts a view (an
     article's) names the article in `response.counts_view`: a cached copy counts it too, so a
-    hit costs two cache reads and the counter, no query."""
+    hit costs two cache reads and the counter, no query. Both are marked `pagecache.cacheable`
+    (with the article counted): for anonymous visitors the middleware keeps and serves them."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -46,15 +50,12 @@ def public_cached(view: View) -> View:
                 services.article_record_view(article_id=counted)
             response = HttpResponse(content, content_type=content_type)
             response["X-KB-Cache"] = "hit"
-            return response
+            return pagecache.cacheable(response, count=counted)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies:
-            entry = (
-                response.content,
-                response["Content-Type"],
-                getattr(response, "counts_view", None),
-            )
-            cache.set(key, entry, CACHE_SECONDS)
+            counted = getattr(response, "counts_view", None)
+            cache.set(key, (response.content, response["Content-Type"], counted), CACHE_SECONDS)
+            pagecache.cacheable(response, count=counted)
         return response
 
     return wrapper

@@ -33,18 +33,19 @@ def pages(rep: User) -> dict[str, str]:
     from kb.models import Category, Language
 
     found = {
-        "help centre home": "/kb/",
-        "help search, English": "/kb/search/?q=import%20contacts",
-        "help search, Chinese": f"/kb/search/?q={quote('导入联系人')}",
+        # The help centre as its visitors read it: anonymous (no cookie; bench.run's `anon:`).
+        "help centre home": "anon:/kb/",
+        "help search, English": "anon:/kb/search/?q=import%20contacts",
+        "help search, Chinese": f"anon:/kb/search/?q={quote('导入联系人')}",
         "kb staff list": "/kb/staff/",
         "kb staff list, search": "/kb/staff/?q=pipeline",
     }
     article = selectors.popular_articles(language=Language.EN).first()
     if article is not None:
-        found["help article"] = f"/kb/a/{quote(article.slug)}/"
+        found["help article"] = f"anon:/kb/a/{quote(article.slug)}/"
     category = Category.objects.order_by("position", "pk").first()
     if category is not None:
-        found["help category"] = f"/kb/c/{quote(category.slug)}/"
+        found["help category"] = f"anon:/kb/c/{quote(category.slug)}/"
     return found
 
 
