@@ -44,24 +44,26 @@ from crm.cache_backends import FailSoftRedisCache
 from crm.registry import Registry
 
 log = logging.getLogger(__name__)
-MARK = "_public_page_count"  # the attribute `cacheable` sets on a response
+MARK = "_public_page_count"  # the attributes `cacheable` sets on a response
+NOTE = "_public_page_note"
 # Vary headers a stored page may name: Accept-Language (and the language cookie) is in the key,
 # cookies other than the language's and the session's must not change a cacheable page, and
 # htmx requests are not served from here.
 HANDLED_VARY = frozenset({"accept-language", "cookie", "hx-request"})
 
 # KEYS: the version, the entry, [the counter hash]. ARGV: the counter's time to live.
-# Returns {} (no version), {version} (no entry of this version) or {version, body, headers}.
+# Returns {} (no version), {version} (no entry of this version) or {version, body, headers,
+# note}.
 LOOKUP = """
 local version = redis.call('GET', KEYS[1])
 if not version then return {} end
-local entry = redis.call('HMGET', KEYS[2], 'v', 'body', 'meta', 'count')
+local entry = redis.call('HMGET', KEYS[2], 'v', 'body', 'meta', 'count', 'note')
 if entry[1] ~= version then return {version} end
 if KEYS[3] and entry[4] and entry[4] ~= '' then
   redis.call('HINCRBY', KEYS[3], entry[4], 1)
   redis.call('EXPIRE', KEYS[3], ARGV[1])
 end
-return {version, entry[2], entry[3]}
+return {version, entry[2], entry[3], entry[5] or ''}
 """
 LOOKUP_SHA = hashlib.sha1(LOOKUP.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
 
@@ -74,7 +76,8 @@ class PublicPages:
     app replaces on every change that retires the pages; `version()` returns it, creating one
     when missing. `counter()`, if given, names the Redis hash (outside the cache's prefix) and
     its time to live to which a hit adds one under the count its page was marked with.
-    `hit_header` is set to "hit" on a response served from here."""
+    `hit_header` is set to "hit" on a response served from here. `on_hit(request, language,
+    note)`, if given, runs after a hit of a page marked with a note (a search logs itself)."""
 
     key: str
     prefix: str
@@ -82,6 +85,7 @@ class PublicPages:
     version: Callable[[], int]
     hit_header: str = "X-Page-Cache"
     counter: Callable[[], tuple[str, int]] | None = None
+    on_hit: Callable[[HttpRequest, str, str], None] | None = None
     seconds: int = 600
 
 
@@ -96,12 +100,13 @@ def register(pages: PublicPages) -> PublicPages:
     return public_pages.register(pages)
 
 
-def cacheable(response: HttpResponse, *, count: object = None) -> HttpResponse:
+def cacheable(response: HttpResponse, *, count: object = None, note: str = "") -> HttpResponse:
     """Let the public page cache keep `response` for anonymous visitors: the caller promises it
     is the same for everyone reading this URL in this language (no user, no CSRF token, no
     cookie but the session's and the language's read). `count` (an article's id) is what a
-    cached copy's hit adds to the registration's counter."""
+    cached copy's hit adds to the registration's counter; `note` is handed to its `on_hit`."""
     setattr(response, MARK, "" if count is None else str(count))
+    setattr(response, NOTE, note)
     return response
 
 
@@ -183,11 +188,13 @@ class PublicPageCacheMiddleware:
         found, reached = backend.redis_call(lambda c: _lookup(c, keys=keys, args=args), None)
         if not reached or found is None:  # Redis is away: the whole stack renders from the DB
             return self.get_response(request)
-        if len(found) == 3:
+        if len(found) == 4:
             response = HttpResponse(found[1])
             for name, value in json.loads(found[2]):
                 response[name] = value
             response[pages.hit_header] = "hit"
+            if found[3] and pages.on_hit is not None:
+                pages.on_hit(request, language, found[3].decode())
             return response
         version = int(found[0]) if found else pages.version()
         response = self.get_response(request)
@@ -198,6 +205,7 @@ class PublicPageCacheMiddleware:
                 "body": response.content,
                 "meta": json.dumps(headers),
                 "count": getattr(response, MARK),
+                "note": getattr(response, NOTE, ""),
             }
             backend.redis_call(
                 lambda c: _store(c, key=key, mapping=mapping, seconds=pages.seconds), None

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import history, nav, pagecache, search
 from crm.registry import ApiRoute, api_routes
-from kb import counters, selectors, services
+from kb import counters, selectors, services, views
 from kb.models import Article
 from support import plugins
 
@@ -54,6 +54,7 @@ def register() -> None:
             version=services.public_cache_version,
             hit_header="X-KB-Cache",
             counter=counters.pending_key,
+            on_hit=views.search_hit,
         )
     )
     nav.register_nav(

@@ -182,7 +182,8 @@ def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
 def help_search(request: HttpRequest) -> HttpResponse:
     """Search results, cached like the pages (per search text, UI language and public cache
     version) with the number of hits, so a repeated search costs a cache read and the log
-    row: every search is still recorded for the analytics."""
+    row: every search is still recorded for the analytics (also when `crm.pagecache` answers
+    an anonymous visitor: `search_hit`)."""
     text = request.GET.get("q", "").strip()[:200]
     language = _ui_language()
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -200,7 +201,19 @@ def help_search(request: HttpRequest) -> HttpResponse:
             cache.set(key, (response.content, results), CACHE_SECONDS)
     if text:
         services.search_record(query=text, language=language, results=results)
-    return response
+    # For anonymous visitors the middleware keeps it; a hit there logs the search with the
+    # number of hits noted here (`search_hit`).
+    return pagecache.cacheable(response, note=str(results) if text else "")
+
+
+def search_hit(request: HttpRequest, language: str, note: str) -> None:
+    """Log a search answered by the public page cache (`crm.pagecache`), as `help_search`
+    does: `note` is its number of results."""
+    services.search_record(
+        query=request.GET.get("q", "").strip()[:200],
+        language=Language.ZH_HANS if language.lower().startswith("zh") else Language.EN,
+        results=int(note),
+    )
 
 
 @require_GET

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from kb import counters, services
-from kb.models import Article, Visibility
+from kb.models import Article, SearchLog, Visibility
 from kb.registrations import PUBLIC_PREFIX
 from kb.services import ArticleInput
 from tests.kb.factories import make_article, publish
@@ -175,3 +175,16 @@ def test_with_redis_down_the_pages_render_from_the_database(
         assert "Import contacts" in response.content.decode()
     cache.get("anything")  # the real cache is back
     assert counters.pending_views(article.pk) == 2  # the view while down was lost, no error
+
+
+def test_a_search_answered_from_the_cache_is_still_logged(client: Client, article: Article) -> None:
+    url = reverse("kb:help-search")
+    first = client.get(url, {"q": "import"})
+    second = client.get(url, {"q": "import"})
+    assert _fast(second)
+    assert second.content == first.content
+    chinese = client.get(url, {"q": "import"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert _fast(client.get(url, {"q": "import"}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert chinese.status_code == 200
+    logged = list(SearchLog.objects.order_by("id").values_list("query", "language", "results"))
+    assert logged == [("import", "en", 1)] * 2 + [("import", "zh-hans", 1)] * 2
