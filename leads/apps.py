@@ -11,6 +11,7 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from crm import history
         from leads import registrations
         from leads.models import (
             AssignmentRule,
@@ -44,6 +45,13 @@ class LeadsConfig(AppConfig):
         auditlog.register(ScoringRule, exclude_fields=["updated_at"])
         auditlog.register(ScoreSettings, exclude_fields=["updated_at"])
         registrations.register()
+        from leads import activity
+        from leads.models import LeadFile
+
+        # Files uploaded by hand: the lead's history shows them (not where they are stored).
+        auditlog.register(LeadFile, exclude_fields=["file"])
+        history.register_history(LeadFile, parent="lead", hidden={"file", "contact", "company"})
+        activity.register()
         from celery.schedules import crontab
 
         from crm.celery import app as celery_app

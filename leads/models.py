@@ -545,3 +545,6 @@ class LeadUserObjectPermission(UserObjectPermissionBase):
 
 class LeadGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Lead, on_delete=models.CASCADE)
+
+
+from leads.file_models import LeadFile  # noqa: E402, F401  (files uploaded by hand)

@@ -8,6 +8,8 @@ lead became, so their pages show it too, while the activities keep their link to
 
 - interactions and tasks get the contact (and company) where they had none; an email's row gets
   the contact too (the mail pages and attachment downloads read it through the interaction);
+  files uploaded by hand (`leads/files.py`) get the contact and company, whose timelines and
+  viewers then have them;
 - comments move to the contact (one generic target each), followers of the lead follow it;
 - the lead's tags join the contact's (a linked contact's only if the actor may change it);
   the consent, source and campaign stay on the lead, which the contact's and company's
@@ -35,7 +37,7 @@ from contacts.activities.models import Channel, Direction, Interaction, Task
 from contacts.models import Company, Contact
 from crm import inbound
 from crm.tags import tags_set
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadFile, LeadStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -95,6 +97,7 @@ class Moved:
     emails: int
     comments: int
     followers: int
+    files: int = 0
 
 
 def trail_move(*, lead: Lead, contact: Contact, company: Company | None, actor: User) -> Moved:
@@ -115,6 +118,10 @@ def trail_move(*, lead: Lead, contact: Contact, company: Company | None, actor: 
         interaction__target_type=lead_type, interaction__target_id=lead.pk, contact__isnull=True
     ).exclude(message_id__in=MailMessage.objects.filter(contact=contact).values("message_id"))
     moved_emails = emails.update(contact=contact)
+    # Files uploaded by hand stay the lead's and become the contact's (and company's) too.
+    moved_files = LeadFile.objects.filter(lead=lead, contact__isnull=True).update(
+        contact=contact, company=company
+    )
     contact_type = ContentType.objects.get_for_model(Contact)
     comments = Comment.objects.filter(**on_lead).update(
         target_type=contact_type, target_id=contact.pk
@@ -141,6 +148,7 @@ def trail_move(*, lead: Lead, contact: Contact, company: Company | None, actor: 
         emails=moved_emails,
         comments=comments,
         followers=len(followers - already),
+        files=moved_files,
     )
 
 

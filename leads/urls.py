@@ -1,7 +1,7 @@
 from django.urls import path
 
 from contacts.imports import views as import_views
-from leads import form_views, quickadd, views
+from leads import file_views, form_views, quickadd, views
 
 app_name = "leads"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_status, name="lead-status"),
     path("<int:pk>/convert/", views.lead_convert, name="lead-convert"),
     path("<int:pk>/merge/", views.lead_merge, name="lead-merge"),
+    path("<int:pk>/files/", file_views.lead_files, name="lead-files"),
+    path("files/<int:pk>/", file_views.lead_file, name="lead-file"),
     path("import/", import_views.import_start, {"entity": "lead"}, name="import-start"),
     path("import/<int:pk>/", import_views.import_detail, {"entity": "lead"}, name="import-detail"),
     path("forms/", form_views.form_list, name="form-list"),

@@ -16,13 +16,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
 from crm import history
 from crm.errors import DomainError
-from crm.http import AuthedHttpRequest
+from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import filtered, list_response
-from leads import conversion, merge, selectors, services, trail
+from leads import conversion, file_views, merge, selectors, services, trail
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
 from leads.models import Lead, LeadStatus, ScoreSettings
@@ -62,7 +63,10 @@ def lead_board(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
 def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The lead's page; HTMX `?part=trail` gets its activity card alone (reloaded after a call,
+    a task, a comment or a file is added on the page)."""
     lead = access.get_for_user_or_404(
         request.user,
         Lead,
@@ -71,6 +75,9 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "owner", "team", "referring_contact", "converted_contact", "converted_company"
         ),
     )
+    if is_fragment_request(request) and request.GET.get("part") == "trail":
+        context = {"lead": lead, "trail": trail.lead_trail(user=request.user, lead=lead)}
+        return render(request, "leads/lead_detail.html#trail", context)
     return _detail(request, lead)
 
 
@@ -104,6 +111,7 @@ def _detail(
         "convert_error": convert_error,
         "duplicate_of": _visible(request, lead.duplicate_of),
         "matched_contact": _visible(request, lead.matched_contact),
+        **file_views.card_context(request, lead),
     }
     return render(request, "leads/lead_detail.html", context, status=status)
 

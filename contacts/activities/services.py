@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import access
-from contacts.activities import hooks
+from contacts.activities import hooks, targets
 from contacts.activities.collab_models import NotificationKind
 from contacts.activities.models import (
     CALL_OUTCOMES,
@@ -105,6 +105,16 @@ def _check_links(
             raise DomainError(
                 _("%(record)s is archived. Restore it first.") % {"record": record}, field=field
             )
+
+
+def _check_new_target(
+    target: Model | None, *, contact: Contact | None, company: Company | None, actor: User
+) -> None:
+    """New activity on a registered record alone (a lead) needs what its module declared
+    (`targets`: e.g. change, and not converted); linked to a contact or company too, it is
+    theirs as well and their rules apply."""
+    if target is not None and contact is None and company is None:
+        targets.check_new_activity(record=target, actor=actor)
 
 
 def _check_interaction(data: InteractionInput) -> None:
@@ -199,6 +209,7 @@ def interaction_log(*, data: InteractionInput, actor: User) -> Interaction:
         if company is not None and not access.can(actor, company, "view"):
             company = None  # the actor does not see it: link the contact only
     _check_links(contact=data.contact, company=company, target=data.target, actor=actor)
+    _check_new_target(data.target, contact=data.contact, company=company, actor=actor)
     _check_interaction(data)
     with set_actor(actor):
         interaction = Interaction.objects.create(
@@ -297,6 +308,7 @@ def task_create(*, data: TaskInput, actor: User) -> Task:
         raise PermissionDenied(_("You may not add tasks."))
     assignee = data.assignee or actor
     _check_task(data, assignee, actor)
+    _check_new_target(data.target, contact=data.contact, company=data.company, actor=actor)
     company = data.company
     if company is None and data.contact is not None and data.contact.company_id:
         company = data.contact.company

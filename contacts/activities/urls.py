@@ -23,6 +23,19 @@ urlpatterns = [
         {"kind": "companies"},
         name="company-interactions",
     ),
+    # Records of later modules registered in `targets` (a lead): "records/leads.lead/7/log/".
+    path(
+        "records/<str:label>/<int:pk>/log/",
+        views.interaction_log,
+        {"kind": "records"},
+        name="record-log",
+    ),
+    path(
+        "records/<str:label>/<int:pk>/tasks/new/",
+        views.task_create,
+        {"kind": "records"},
+        name="record-task-create",
+    ),
     path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction-edit"),
     path("interactions/<int:pk>/archive/", views.interaction_archive, name="interaction-archive"),
     path("tasks/new/", views.task_create, name="task-create"),

@@ -28,7 +28,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from accounts import access
-from contacts.activities import selectors, services
+from contacts.activities import selectors, services, targets
 from contacts.activities.forms import InteractionForm, TaskCompleteForm, TaskForm, now_minute
 from contacts.activities.models import (
     CALL_OUTCOMES,
@@ -47,18 +47,34 @@ CHANGED_EVENT = {Contact: "contact-changed", Company: "company-changed"}
 QUICK_CHANNELS = (Channel.CALL, Channel.MEETING, Channel.NOTE)
 
 
-def _record(request: AuthedHttpRequest, kind: str, pk: int) -> Contact | Company:
-    """The contact or company of the URL, fetched through the permission layer: an invisible or
-    unknown one is a 404."""
+def _record(request: AuthedHttpRequest, kind: str, pk: int, label: str = "") -> Any:
+    """The contact, company or registered record (`targets`, `kind` "records") of the URL,
+    fetched through the permission layer: an invisible or unknown one is a 404; a registered
+    record needs its target's action (403 when seen but not allowed)."""
     if kind == "contacts":
         return access.get_for_user_or_404(request.user, Contact, pk)
-    return access.get_for_user_or_404(request.user, Company, pk)
+    if kind == "companies":
+        return access.get_for_user_or_404(request.user, Company, pk)
+    return targets.record_get(user=request.user, label=label, pk=pk)
 
 
-def _links(record: Contact | Company) -> dict[str, Any]:
+def _links(record: Any) -> dict[str, Any]:
     if isinstance(record, Contact):
         return {"contact": record}
-    return {"company": record}
+    if isinstance(record, Company):
+        return {"company": record}
+    return {"target": record}
+
+
+def _changed(record: Any) -> str:
+    return CHANGED_EVENT.get(type(record)) or targets.changed_event(record)
+
+
+def _refuse_closed(record: Any) -> None:
+    """A registered record that takes no new activity (a converted lead): a 403 with why."""
+    reason = targets.closed_reason(record)
+    if reason:
+        raise PermissionDenied(reason)
 
 
 def _outcomes(channel: str) -> tuple[Any, ...]:
@@ -83,13 +99,16 @@ def _back_url(request: AuthedHttpRequest, default: str) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def interaction_log(request: AuthedHttpRequest, kind: str, pk: int) -> HttpResponse:
-    """Log a call, meeting, note... (`?channel=`) on a contact or company. The form comes
-    pre-filled with now and the channel; a call's outcome buttons save it (two taps from the
-    record)."""
-    record = _record(request, kind, pk)
+def interaction_log(
+    request: AuthedHttpRequest, kind: str, pk: int, label: str = ""
+) -> HttpResponse:
+    """Log a call, meeting, note... (`?channel=`) on a contact, a company or a registered record
+    (`targets`: a lead). The form comes pre-filled with now and the channel; a call's outcome
+    buttons save it (two taps from the record)."""
+    record = _record(request, kind, pk, label)
     if not access.can_add(request.user, Interaction):
         raise PermissionDenied(_("You may not log interactions."))
+    _refuse_closed(record)
     channel = request.GET.get("channel", Channel.CALL)
     if channel not in Channel.values:
         channel = Channel.CALL
@@ -123,9 +142,7 @@ def interaction_log(request: AuthedHttpRequest, kind: str, pk: int) -> HttpRespo
     return render(request, template, context, status=status)
 
 
-def _logged(
-    request: AuthedHttpRequest, record: Contact | Company, interaction: Interaction
-) -> HttpResponse:
+def _logged(request: AuthedHttpRequest, record: Any, interaction: Interaction) -> HttpResponse:
     message = _("%(channel)s logged.") % {"channel": interaction.get_channel_display()}
     if not is_fragment_request(request):
         messages.success(request, message)
@@ -135,7 +152,7 @@ def _logged(
         "activities/partials/logged.html",
         {"message": message, "interaction": interaction, "record": record},
     )
-    return trigger_client_event(response, CHANGED_EVENT[type(record)])
+    return trigger_client_event(response, _changed(record))
 
 
 @login_required
@@ -216,11 +233,16 @@ def interaction_archive(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def task_create(request: AuthedHttpRequest, kind: str = "", pk: int | None = None) -> HttpResponse:
-    """A new task on a contact or company, or standing alone (from "My work")."""
-    record = _record(request, kind, pk) if pk is not None else None
+def task_create(
+    request: AuthedHttpRequest, kind: str = "", pk: int | None = None, label: str = ""
+) -> HttpResponse:
+    """A new task on a contact, a company or a registered record (a lead), or standing alone
+    (from "My work")."""
+    record = _record(request, kind, pk, label) if pk is not None else None
     if not access.can_add(request.user, Task):
         raise PermissionDenied(_("You may not add tasks."))
+    if record is not None:
+        _refuse_closed(record)
     assignees = selectors.assignable_users(user=request.user)
     status = 200
     if request.method == "POST":
@@ -243,9 +265,7 @@ def task_create(request: AuthedHttpRequest, kind: str = "", pk: int | None = Non
     return render(request, template, context, status=status)
 
 
-def _task_saved(
-    request: AuthedHttpRequest, record: Contact | Company | None, task: Task, message: str
-) -> HttpResponse:
+def _task_saved(request: AuthedHttpRequest, record: Any, task: Task, message: str) -> HttpResponse:
     if not is_fragment_request(request):
         messages.success(request, message)
         return redirect(record.get_absolute_url() if record else reverse("activities:my-work"))
@@ -254,7 +274,7 @@ def _task_saved(
     )
     response = trigger_client_event(response, "task-changed")
     if record is not None:
-        response = trigger_client_event(response, CHANGED_EVENT[type(record)])
+        response = trigger_client_event(response, _changed(record))
     return response
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from contacts.models import ImportJob
-from leads.models import Lead, LeadForm
+from leads.models import Lead, LeadFile, LeadForm
 from tests import matrix
 from tests.leads.factories import make_lead, make_web_form
 
@@ -40,7 +40,36 @@ matrix.route("leads:lead-board", get="login")
 matrix.route("leads:lead-duplicates", get="login")
 matrix.route("leads:lead-merge", Lead, get="change", post="change")
 
+# The lead page's quick actions: activities' composer through its target registry
+# (contacts.activities.targets): the change right on the lead and the role's add permission.
+for name, perm in (
+    ("activities:record-log", "activities.add_interaction"),
+    ("activities:record-task-create", "activities.add_task"),
+):
+    matrix.route(name, Lead, get="change", post="change", perm=perm, kwargs={"label": "leads.lead"})
+
+
+# Files uploaded to a lead: the card is seen with the lead, uploading changes it; a file is
+# downloaded by whoever sees its lead (or, once converted, its contact or company).
+def _lead_file(owner: User, admin: User) -> LeadFile:
+    from django.core.files.base import ContentFile
+
+    row = LeadFile(lead=_lead(owner, admin), filename="matrix.pdf", size=9, uploaded_by=admin)
+    row.file.save("matrix.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+    row.save()
+    return row
+
+
+matrix.records(
+    LeadFile,
+    make=_lead_file,
+    may=lambda user, obj, action: action == "view" and matrix.may(user, obj.lead, "view"),  # type: ignore[attr-defined]
+)
+matrix.route("leads:lead-files", Lead, get="view", post="change")
+matrix.route("leads:lead-file", LeadFile, get="view")
+
 # Imports (contacts.imports.shell): the import permission on leads, and only the uploader's own
 # jobs (the ImportJob records of tests/contacts/matrix.py; another entity's job redirects).
 matrix.route("leads:import-start", Lead, get="import", post="import")
 matrix.route("leads:import-detail", ImportJob, get="view", post="change", perm="leads.import_lead")
+matrix.route("leads:home-leads", Lead, get="add")  # the home card: a role permission
