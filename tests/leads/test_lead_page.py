@@ -224,3 +224,11 @@ def test_a_call_logged_from_the_page_adds_engagement_points_in_the_worker(
         time.sleep(0.2)
     page = client.get(lead.get_absolute_url()).content.decode()
     assert "1 or more logged interactions" in page
+
+
+def test_the_lead_pages_fragments_are_scoped(client, rep, rep_other_team) -> None:
+    theirs = make_lead(rep_other_team)
+    login(client, rep)
+    assert client.get(f"{theirs.get_absolute_url()}?part=trail", **HX).status_code == 404
+    assert client.get(reverse("leads:lead-files", args=[theirs.pk]), **HX).status_code == 404
+    assert client.get(f"{_log_url(theirs)}?channel=call", **HX).status_code == 404
