@@ -192,6 +192,10 @@ class Company(OwnedModel, AddressFields, SearchableModel):
         ]
         indexes = [
             models.Index(fields=["name", "id"], condition=ACTIVE, name="company_active_name"),
+            # accounts.access probes a company by id with its owner/team (a ticket seen through
+            # its company, ACCESS_VIEW_THROUGH): answered from this index alone, archived or not
+            # (company_active_* are partial). bench/results/2026-11-30-support-viewthrough-index.md
+            models.Index(fields=["id"], include=["owner", "team"], name="company_id_scope"),
             models.Index(
                 fields=["created_at", "id"], condition=ACTIVE, name="company_active_created"
             ),
@@ -305,6 +309,11 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
             ("merge_contact", _("Can merge contacts")),
         ]
         indexes = [
+            # accounts.access probes a contact by id with its owner/team (a ticket seen through
+            # its requester, ACCESS_VIEW_THROUGH): answered from this index alone, archived or not
+            # (contact_active_cover is partial). At 200k tickets a rep's "all open" list reads
+            # 106,345 -> 82,390 blocks (bench/results/2026-11-30-support-viewthrough-index.md).
+            models.Index(fields=["id"], include=["owner", "team"], name="contact_id_scope"),
             # Every sortable column has a partial index ending in id, for keyset pagination.
             models.Index(fields=["sort_name", "id"], condition=ACTIVE, name="contact_active_name"),
             models.Index(
