@@ -27,6 +27,8 @@ urlpatterns = [
     path("activities/", include("contacts.activities.urls")),
     path("leads/", include("leads.urls")),
     path("forms/", include("leads.public_urls")),
+    # Email opens/clicks and page views (public, signed tokens; contacts/activities/tracking).
+    path("t/", include("contacts.activities.tracking.urls")),
     path("sales/", include("sales.urls")),
     path("support/", include("support.urls")),
     path("kb/", include("kb.urls")),

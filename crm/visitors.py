@@ -25,11 +25,20 @@ class VisitorCookie:
 
     def read(self, request: HttpRequest) -> tuple[uuid.UUID, bool]:
         """The visitor's id and whether it is new (no valid cookie yet)."""
-        raw = request.COOKIES.get(self.name, "")
+        visitor = self.parse(request.COOKIES.get(self.name, ""))
+        return (visitor, False) if visitor is not None else (uuid.uuid4(), True)
+
+    def parse(self, raw: str) -> uuid.UUID | None:
+        """The id in a signed value (a cookie's, or one a script kept and sent back); None when
+        missing, forged or garbled."""
         try:
-            return uuid.UUID(signing.loads(raw, salt=self.salt)), False
+            return uuid.UUID(signing.loads(raw[:200], salt=self.salt))
         except (signing.BadSignature, ValueError, TypeError):
-            return uuid.uuid4(), True
+            return None
+
+    def value(self, visitor: uuid.UUID) -> str:
+        """The signed value for `visitor` (what the cookie holds)."""
+        return signing.dumps(str(visitor), salt=self.salt)
 
     def remember(
         self, request: HttpRequest, response: HttpResponse, visitor: uuid.UUID, *, new: bool
@@ -38,7 +47,7 @@ class VisitorCookie:
         if new:
             response.set_cookie(
                 self.name,
-                signing.dumps(str(visitor), salt=self.salt),
+                self.value(visitor),
                 max_age=self.max_age,
                 httponly=True,
                 samesite="Lax",

@@ -21,6 +21,7 @@ from crm.http import AuthedHttpRequest
 from leads import webforms
 from leads.forms import FormFieldFormSet, LeadFormSettingsForm
 from leads.models import Lead, LeadForm
+from leads.tracking import site_key
 
 
 def _settings_form(request: AuthedHttpRequest, instance: LeadForm | None) -> LeadFormSettingsForm:
@@ -32,7 +33,13 @@ def _settings_form(request: AuthedHttpRequest, instance: LeadForm | None) -> Lea
 def _snippet(request: AuthedHttpRequest, lead_form: LeadForm) -> str:
     url = request.build_absolute_uri(reverse("webforms:form", args=[lead_form.slug]))
     script = request.build_absolute_uri(static("js/leadform_embed.js"))
-    return f'<div data-crm-lead-form="{url}"></div>\n<script src="{script}" async></script>'
+    # Page views of the site (activities' tracking): put this line on every page, the form on one.
+    track = request.build_absolute_uri(reverse("tracking:page-view", args=[site_key(lead_form)]))
+    tracker = request.build_absolute_uri(static("js/crm_track.js"))
+    return (
+        f'<div data-crm-lead-form="{url}"></div>\n<script src="{script}" async></script>\n'
+        f'<script src="{tracker}" data-crm-track="{track}" async></script>'
+    )
 
 
 def _edit(

@@ -159,6 +159,9 @@ class Lead(OwnedModel):
         blank=True,
         related_name="leads",
     )
+    # The anonymous website visitor who sent the web form (activities' tracking script): the
+    # visitor's page views, before and after, count for the engagement rules.
+    visitor = models.UUIDField(_("website visitor"), null=True, blank=True, editable=False)
     # Set at capture when assignment rules are to run; the outbox task clears it (once).
     assignment_pending = models.BooleanField(default=False, editable=False)
 
@@ -207,6 +210,9 @@ class Lead(OwnedModel):
             # The list's sorts (score, created, name), each also per status and per team and
             # owner (the scopes of reps), all keyset-paged so ending in id.
             models.Index(fields=["score", "id"], condition=ACTIVE, name="lead_score"),
+            models.Index(
+                fields=["visitor"], condition=Q(visitor__isnull=False), name="lead_visitor"
+            ),
             models.Index(fields=["created_at", "id"], condition=ACTIVE, name="lead_created"),
             models.Index(fields=["sort_name", "id"], condition=ACTIVE, name="lead_name"),
             models.Index(
@@ -436,6 +442,9 @@ class ScoringField(models.TextChoices):
     MEETINGS = "meetings", _("meetings logged")
     REPLIES = "replies", _("replies received")
     FORM_SUBMITTED = "form_submitted", _("web form submitted")
+    EMAIL_OPENED = "email_opened", _("emails opened")
+    EMAIL_CLICKED = "email_clicked", _("email links clicked")
+    PAGE_VISITED = "page_visited", _("website pages visited")
 
 
 class ScoringOperator(models.TextChoices):

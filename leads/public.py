@@ -9,6 +9,8 @@
 - CORS: a request with an `Origin` other than this site's must come from one of the form's
   allowed origins (answered with `Access-Control-Allow-Origin` for that origin); any other origin
   is refused (403) before anything is read. OPTIONS answers the browser's preflight.
+- Tracking: a `visitor` value (the signed id `static/js/crm_track.js` keeps) links the new
+  lead to that website visitor (`leads/tracking.py`).
 - Spam: honeypot (answered like a success, nothing written), time-to-submit and signed token,
   a per-address rate limit (429), a body size limit (413).
 """
@@ -27,14 +29,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.lockout import client_address
+from contacts.activities.tracking.services import VISITOR
 from crm.errors import DomainError
-from leads import services, webforms
+from leads import services, tracking, webforms
 from leads.models import LeadForm
 
 log = logging.getLogger(__name__)
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = "Content-Type, Accept"
+VISITOR_FIELD = "visitor"
 
 
 def _origin_allowed(request: HttpRequest, form: LeadForm) -> tuple[bool, str]:
@@ -180,10 +184,15 @@ def _submit(request: HttpRequest, form: LeadForm, origin: str) -> HttpResponse:
     if submission.is_valid():
         page = origin or request.headers.get("Referer", "")
         try:
-            services.lead_create(data=submission.lead_input(ip=ip, page=page), actor=None)
+            lead = services.lead_create(data=submission.lead_input(ip=ip, page=page), actor=None)
         except DomainError as exc:
             submission.add_error(exc.field if exc.field in submission.fields else None, exc.message)
         else:
+            # The tracking script's visitor id (leadform_embed.js sends it along): the lead's
+            # page views on the site, before and after, count for scoring.
+            visitor = VISITOR.parse(str(data.get(VISITOR_FIELD, "") or ""))
+            if visitor is not None:
+                tracking.visitor_link(lead=lead, visitor=visitor)
             return _done(request, form, origin)
     if _wants_json(request) or origin:
         errors = {k: [str(m) for m in v] for k, v in submission.errors.items()}

@@ -53,6 +53,11 @@ def register() -> None:
     api_routes.register(ApiRoute("leads", "leads.api.LeadViewSet", "lead", order=35))
     inbound.register()
     hooks.on_activity_logged.register(hooks.ActivityHook("leads-rescore", rescore_on_activity))
+    # Email opens/clicks and page views (activities' tracking) rescore the leads they concern;
+    # a web form's allowed origins may report page views.
+    from leads import tracking
+
+    tracking.register()
     # A converted contact's or company's timeline shows the lead it came from (source,
     # campaign, consent), so the trail reads on from the lead's page.
     timeline.register_source(

@@ -2,7 +2,8 @@
 
 A lead's `score` is the sum of the points of the active rules it matches, and its
 `score_breakdown` says why in words (`{"points": 15, "reason": "job title contains Director"}`).
-Engagement points (logged interactions, meetings, replies, a web form submitted) decay: each
+Engagement points (logged interactions, meetings, replies, a web form submitted, and from
+activities' tracking: emails opened, email links clicked, website pages visited) decay: each
 halves every `half_life_days` (the rule's, else the `ScoreSettings` default) from the time of the
 activity that earned it, and its breakdown entry also keeps the full points, when they were
 earned and the half-life. The score against the settings' thresholds is the lead's
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import F, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -65,8 +66,18 @@ ENGAGEMENT = frozenset(
         ScoringField.MEETINGS,
         ScoringField.REPLIES,
         ScoringField.FORM_SUBMITTED,
+        ScoringField.EMAIL_OPENED,
+        ScoringField.EMAIL_CLICKED,
+        ScoringField.PAGE_VISITED,
     }
 )
+# Tracked events join the history as touches of these pseudo-channels (never interactions).
+TRACKED: dict[str, str] = {
+    ScoringField.EMAIL_OPENED: "email_opened",
+    ScoringField.EMAIL_CLICKED: "email_clicked",
+    ScoringField.PAGE_VISITED: "page_visited",
+}
+TRACKED_DIRECTION = "tracked"
 REPLY_CHANNELS = frozenset({"email", "sms", "chat", "social"})
 
 
@@ -99,6 +110,9 @@ def _threshold(rule: ScoringRule) -> int | None:
 
 
 def _touches(rule: ScoringRule, history: Sequence[Touch]) -> list[Touch]:
+    if rule.field in TRACKED:
+        return [t for t in history if t.channel == TRACKED[rule.field]]
+    history = [t for t in history if t.direction != TRACKED_DIRECTION]
     if rule.field == ScoringField.MEETINGS:
         return [t for t in history if t.channel == "meeting"]
     if rule.field == ScoringField.REPLIES:
@@ -162,10 +176,28 @@ def reason(rule: ScoringRule) -> str:
         return _("%(count)s or more replies received") % count
     if rule.field == ScoringField.FORM_SUBMITTED:
         return _("submitted a web form")
+    if rule.field in TRACKED:
+        return _tracked_reason(rule.field, count["count"])
     words = [str(rule.get_field_display()), str(rule.get_operator_display())]
     if rule.operator != ScoringOperator.NOT_EMPTY:
         words.append(rule.value.strip())
     return " ".join(words)
+
+
+def _tracked_reason(field: str, count: str) -> str:
+    """ "opened an email", "clicked 3 or more links in emails", "visited 5 or more pages"."""
+    one = count in ("1", "0")
+    if field == ScoringField.EMAIL_OPENED:
+        return (
+            _("opened an email") if one else _("opened %(count)s or more emails") % {"count": count}
+        )
+    if field == ScoringField.EMAIL_CLICKED:
+        if one:
+            return _("clicked a link in an email")
+        return _("clicked %(count)s or more links in emails") % {"count": count}
+    if one:
+        return _("visited a page of the website")
+    return _("visited %(count)s or more pages of the website") % {"count": count}
 
 
 def decayed(points: int, *, earned: dt.datetime, half_life_days: int, now: dt.datetime) -> int:
@@ -216,8 +248,16 @@ def temperature(score: int, settings: ScoreSettings) -> str:
 
 def _uses_history(rules: Sequence[ScoringRule]) -> bool:
     return any(
-        rule.field in ENGAGEMENT and rule.field != ScoringField.FORM_SUBMITTED for rule in rules
+        rule.field in ENGAGEMENT
+        and rule.field != ScoringField.FORM_SUBMITTED
+        and rule.field not in TRACKED
+        for rule in rules
     )
+
+
+def uses_tracking(rules: Sequence[ScoringRule]) -> bool:
+    """Whether a rule counts tracked events (email opens/clicks, page views)."""
+    return any(rule.field in TRACKED for rule in rules)
 
 
 def interaction_history(lead_ids: Sequence[int]) -> dict[int, list[Touch]]:
@@ -248,6 +288,96 @@ def interaction_history(lead_ids: Sequence[int]) -> dict[int, list[Touch]]:
     return history
 
 
+def tracking_history(leads: Sequence[Lead]) -> dict[int, list[Touch]]:
+    """Each lead's tracked events as touches, newest first (HISTORY_LIMIT a kind at most): opens
+    and clicks of emails whose interaction is linked to the lead (activities' generic target)
+    or, for a converted lead, sent to its contact; page views of the website visitor who sent
+    its web form. Two queries, each numbered per lead by a window."""
+    from contacts.activities.models import EmailEvent, PageView
+
+    ids = [lead.pk for lead in leads]
+    by_contact: dict[int, list[int]] = {}
+    by_visitor: dict[Any, list[int]] = {}
+    for lead in leads:
+        if lead.converted_contact_id:
+            by_contact.setdefault(lead.converted_contact_id, []).append(lead.pk)
+        if lead.visitor:
+            by_visitor.setdefault(lead.visitor, []).append(lead.pk)
+    history: dict[int, list[Touch]] = {}
+
+    def add(lead_ids: Sequence[int], seen: set[tuple[int, int]], pk: int, touch: Touch) -> None:
+        for lead_id in lead_ids:
+            if (lead_id, pk) not in seen and len(history.get(lead_id, [])) < 3 * HISTORY_LIMIT:
+                seen.add((lead_id, pk))
+                history.setdefault(lead_id, []).append(touch)
+
+    lead_type = ContentType.objects.get_for_model(Lead)
+    on_lead = Q(mail__interaction__target_type=lead_type, mail__interaction__target_id__in=ids)
+    events = (
+        EmailEvent.objects.filter(on_lead | Q(mail__contact_id__in=list(by_contact)))
+        .annotate(
+            n=Window(
+                RowNumber(),
+                partition_by=[F("mail__contact_id"), F("mail__interaction__target_id"), F("kind")],
+                order_by=[F("at").desc(), F("id").desc()],
+            )
+        )
+        .values_list(
+            "id",
+            "kind",
+            "at",
+            "mail__interaction__target_type_id",
+            "mail__interaction__target_id",
+            "mail__contact_id",
+            "n",
+        )
+    )
+    seen: set[tuple[int, int]] = set()
+    channel = {
+        "open": TRACKED[ScoringField.EMAIL_OPENED],
+        "click": TRACKED[ScoringField.EMAIL_CLICKED],
+    }
+    if ids:
+        for pk, kind, at, type_id, target_id, contact_id, n in events:
+            if n > HISTORY_LIMIT or kind not in channel:
+                continue
+            touch = Touch(at, channel[kind], TRACKED_DIRECTION)
+            targets = [target_id] if type_id == lead_type.pk and target_id in ids else []
+            add([*targets, *by_contact.get(contact_id, [])], seen, pk, touch)
+    if by_visitor:
+        views = (
+            PageView.objects.filter(visitor__in=list(by_visitor))
+            .annotate(
+                n=Window(
+                    RowNumber(),
+                    partition_by=[F("visitor")],
+                    order_by=[F("at").desc(), F("id").desc()],
+                )
+            )
+            .values_list("id", "visitor", "at", "n")
+        )
+        page = TRACKED[ScoringField.PAGE_VISITED]
+        for pk, visitor, at, n in views:
+            if n <= HISTORY_LIMIT:
+                add(by_visitor[visitor], seen, -pk, Touch(at, page, TRACKED_DIRECTION))
+    for touches in history.values():
+        touches.sort(key=lambda t: t.at, reverse=True)
+    return history
+
+
+def engagement_history(
+    leads: Sequence[Lead], rules: Sequence[ScoringRule]
+) -> dict[int, list[Touch]]:
+    """What the engagement rules read for `leads`: interactions when a rule counts them,
+    tracked events when a rule counts those (no query for what no rule reads)."""
+    history = interaction_history([lead.pk for lead in leads]) if _uses_history(rules) else {}
+    if uses_tracking(rules):
+        for pk, touches in tracking_history(leads).items():
+            merged = [*history.get(pk, []), *touches]
+            history[pk] = sorted(merged, key=lambda t: t.at, reverse=True)
+    return history
+
+
 def interaction_counts(lead_ids: Sequence[int]) -> dict[int, int]:
     """Interactions logged on each lead (at most HISTORY_LIMIT counted)."""
     return {pk: len(touches) for pk, touches in interaction_history(lead_ids).items()}
@@ -266,11 +396,7 @@ def score_apply(
     rules = active_rules() if rules is None else rules
     settings = settings if settings is not None else ScoreSettings.current()
     if history is None:
-        history = (
-            interaction_history([lead.pk]).get(lead.pk, [])
-            if lead.pk and _uses_history(rules)
-            else []
-        )
+        history = engagement_history([lead], rules).get(lead.pk, []) if lead.pk else []
     score, breakdown = evaluate(lead, rules, history, settings=settings, now=now)
     warmth = temperature(score, settings)
     changed = (score, breakdown, warmth) != (lead.score, lead.score_breakdown, lead.temperature)
@@ -343,19 +469,19 @@ def scores_recompute_all(*, chunk: int = CHUNK, notify: bool = True) -> int:
     leads changed."""
     rules = active_rules()
     settings = ScoreSettings.current()
-    with_history = _uses_history(rules)
+    with_history = _uses_history(rules) or uses_tracking(rules)
     now = timezone.now()
     total = Lead.objects.count()
     last, done, changed = 0, 0, 0
     fields = ["id", "job_title", "company_name", "email", "website", "industry", "size"]
     fields += ["region", "source", "utm_source", "utm_campaign", "phone", "score"]
     fields += ["score_breakdown", "temperature", "web_form", "created_at", "archived_at"]
-    fields += ["owner", "display_name", "status"]
+    fields += ["owner", "display_name", "status", "visitor", "converted_contact"]
     while True:
         batch = list(Lead.objects.filter(pk__gt=last).order_by("pk").only(*fields)[:chunk])
         if not batch:
             break
-        history = interaction_history([lead.pk for lead in batch]) if with_history else {}
+        history = engagement_history(batch, rules) if with_history else {}
         rows, hot = [], []
         for lead in batch:
             before = lead.temperature

@@ -333,3 +333,13 @@ from contacts.activities.meetings.models import (  # noqa: E402
 )
 
 __all__ += ["InvitationStatus", "Meeting", "MeetingAttendee", "MeetingInvitation"]
+
+# Tracking (email opens and clicks, page views, the switch) lives in its own module.
+from contacts.activities.tracking.models import (  # noqa: E402
+    EmailEvent,
+    EmailEventKind,
+    PageView,
+    TrackingSettings,
+)
+
+__all__ += ["EmailEvent", "EmailEventKind", "PageView", "TrackingSettings"]

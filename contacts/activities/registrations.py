@@ -19,6 +19,9 @@ def register() -> None:
     from contacts.activities.mail import registrations as mail
 
     mail.register()
+    from contacts.activities.tracking import registrations as tracking
+
+    tracking.register()  # email opens/clicks and page views; hooks for leads, marketing
     from contacts.activities import meetings
 
     # the record page's "Schedule a meeting", its task, attendees' iTIP REPLYs by inbound mail

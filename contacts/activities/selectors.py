@@ -22,7 +22,20 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +43,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import Scope
 from contacts import timeline
-from contacts.activities.models import Interaction, Task, TaskStatus
+from contacts.activities.models import Channel, Interaction, Task, TaskStatus
 from contacts.models import Company, Contact
 from crm import pagination
 
@@ -331,8 +344,29 @@ def interaction_timeline_entries(
         return []
     qs = Interaction.objects.filter(_record_filter(subject), archived_at__isnull=True)
     qs = timeline.keyset_before(qs, before, time_field="occurred_at")
-    rows = qs.select_related("logged_by", "contact")[:limit]
+    rows = qs.select_related("logged_by", "contact").annotate(**_tracking_counts())[:limit]
     return [timeline.TimelineEntry("interaction", i.occurred_at, i.pk, i) for i in rows]
+
+
+def _tracking_counts() -> dict[str, Case]:
+    """An email's opens and clicks (tracking) for its timeline row, in the timeline's own query:
+    a subquery per email row on the index emailevent_mail_kind_at, none for other channels."""
+    from contacts.activities.tracking.models import EmailEvent
+
+    def count(kind: str) -> Case:
+        events = (
+            EmailEvent.objects.filter(mail__interaction_id=OuterRef("pk"), kind=kind)
+            .order_by()
+            .values("kind")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        return Case(
+            When(channel=Channel.EMAIL, then=Coalesce(Subquery(events), 0)),
+            default=Value(0),
+        )
+
+    return {"mail_opens": count("open"), "mail_clicks": count("click")}
 
 
 def task_timeline_entries(

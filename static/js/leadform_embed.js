@@ -4,7 +4,8 @@
  * Fetches the form's fields and a token (CORS: the site's origin must be allowed on the form),
  * draws the form with the host page's styles, posts it as JSON and shows errors beside the
  * fields, then the thank-you message (or goes to the redirect address). UTM parameters of the
- * host page's address are sent along. Text is only ever set as text, never as HTML. */
+ * host page's address are sent along, and crm_track.js's visitor id when the site has it.
+ * Text is only ever set as text, never as HTML. */
 (function () {
   "use strict";
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
@@ -70,6 +71,10 @@
         data[input.name] = input.type === "checkbox" ? input.checked : input.value;
       });
       data[spec.token_field] = state.token;
+      try {  // crm_track.js's visitor id on this site: the lead is linked to its page views
+        var visitor = window.localStorage.getItem("crm_visitor");
+        if (visitor) { data.visitor = visitor; }
+      } catch (e) { /* no storage: not linked */ }
       var params = new URLSearchParams(window.location.search);
       UTM.forEach(function (name) { if (params.get(name)) { data[name] = params.get(name).slice(0, 100); } });
       button.disabled = true;

@@ -189,6 +189,9 @@ matrix.route("activities:calendar", get="login")
 matrix.route("activities:meeting-start", Interaction, get="add")
 matrix.route("activities:task-reschedule", Task, post="change")
 matrix.public("activities:calendar-feed")  # the URL's secret token is the key
+# Tracking (contacts/activities/tracking): the email's signed token is the key; page views are
+# checked against the registered site's allowed origins.
+matrix.public("tracking:open", "tracking:click", "tracking:page-view")
 # One's own mailbox: the pages take no id.
 matrix.route("activities:mailbox", get="login", post="login")
 matrix.route("activities:mailbox-sync", post="login")

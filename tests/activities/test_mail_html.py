@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.urls import reverse
 from contacts.activities.mail import services
 from contacts.activities.mail.html import sanitise
 from contacts.activities.mail.models import MailMessage
+from contacts.activities.tracking import services as tracking
 from tests.activities.mail_smtp import running_smtp
 from tests.activities.test_mail_inbound import receive
 from tests.conftest import login
@@ -155,7 +157,11 @@ def test_the_composer_sends_html_and_text_alternatives(rep, settings):
     assert "Dear Mia <script>" in text
     assert "&lt;script&gt;" in html
     assert "<script" not in html
-    assert '<a href="https://acme.test/offer"' in html
+    # Tracking is on by default: the link goes through the signed click redirect, which leads
+    # to the same address (tests/activities/test_tracking.py).
+    [href] = re.findall(r'<a href="([^"]+)"', html)
+    token = href.rstrip("/").rsplit("/", 1)[-1]
+    assert tracking.read_click(token) == (mail.pk, "https://acme.test/offer")
 
 
 def test_the_composer_sends_text_only_when_asked(rep, settings, mailoutbox):

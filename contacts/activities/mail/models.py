@@ -57,6 +57,8 @@ class MailMessage(models.Model):
     mailbox = models.ForeignKey(
         "activities.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Sent with an open pixel and tracked links (tracking settings when it was written).
+    tracked = models.BooleanField(_("tracked"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -417,6 +417,7 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
         html=text_to_html(body) if data.formatted else "",
         status=MailStatus.QUEUED,
         mailbox=box,
+        tracked=bool(data.formatted) and tracking_enabled(),
     )
     for upload in data.attachments:
         name = str(upload.name or "attachment").replace("\x00", "")[:255]
@@ -429,6 +430,28 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
         attachment.file.save(name, upload)
     outbox.enqueue(SEND_TASK, {"mail_id": message.pk})
     return message
+
+
+def tracking_enabled() -> bool:
+    """Whether an email written now gets an open pixel or tracked links (the admin's switch)."""
+    from contacts.activities.tracking.models import TrackingSettings
+
+    switch = TrackingSettings.current()
+    return switch.track_opens or switch.track_clicks
+
+
+def _html_as_sent(message: MailMessage) -> str:
+    """The stored HTML part, with the open pixel and tracked links when the email is tracked
+    (the switch read again: turned off since, it goes out plain)."""
+    if not message.tracked:
+        return message.html
+    from contacts.activities.tracking import services as tracking
+    from contacts.activities.tracking.models import TrackingSettings
+
+    switch = TrackingSettings.current()
+    return tracking.tracked_html(
+        message.html, mail_id=message.pk, opens=switch.track_opens, clicks=switch.track_clicks
+    )
 
 
 def _transient(exc: Exception) -> bool:
@@ -488,7 +511,7 @@ def mail_deliver(*, mail_id: int, last_try: bool = False) -> bool:
         connection=connection,
     )
     if message.html:
-        email.attach_alternative(message.html, "text/html")
+        email.attach_alternative(_html_as_sent(message), "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
             email.attach(attachment.filename, handle.read(), attachment.content_type or None)

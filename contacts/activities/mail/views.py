@@ -29,6 +29,7 @@ from contacts.activities.mail import html, mailboxes, oauth, services
 from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
 from contacts.activities.models import Interaction
+from contacts.activities.tracking import services as tracking
 from contacts.models import Contact
 from crm import inbound, mailin
 from crm.errors import DomainError
@@ -135,6 +136,8 @@ def mail_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "thread": thread,
         "may_reply": access.can_add(request.user, Interaction),
         "images": request.GET.get("images") == "1",
+        # Opens and clicks of a tracked email (one query).
+        "activity": tracking.email_activity(mail.pk) if mail and mail.tracked else None,
     }
     return render(request, "activities/mail/detail.html", context)
 
