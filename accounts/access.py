@@ -14,6 +14,9 @@ Models that are not owned but belong to an owned parent declare `ACCESS_PARENT =
 are scoped through that parent. An owned model may also declare `ACCESS_VIEW_THROUGH = ("<fk>",
 ...)`: a user holding the model's view permission also *sees* (never changes) a row when they may
 see the record one of those foreign keys names (a ticket through its requester or company).
+Another app may declare that holders of one of its permissions see some rows of a model through
+its own records (`accounts.grants.register_seen_through`: support agents the open deals of their
+tickets' customers); that too is sight only, ORed into the view scope.
 Another user's record is a 404 (`get_for_user_or_404`), exactly as a missing one; a 403 only when
 the user may see the record but not do this to it.
 
@@ -34,6 +37,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from accounts import grants
 from accounts.models import OwnedModel, RolePolicy, Scope
 from crm import cache as versioned_cache
 
@@ -196,6 +200,9 @@ def scoped(user: User | AnonymousUser, model: type[M], action: Action = "view") 
     if action == "view" and rule.model_perm:
         for through in _view_through(user, model):
             condition = condition | through if condition else through
+    if action == "view":
+        for seen in _seen_through(user, model):
+            condition = condition | seen if condition else seen
     if not condition:
         return qs.none()
     return qs.filter(condition)
@@ -228,8 +235,40 @@ def _view_through(user: User | AnonymousUser, model: type[Model]) -> list[Q]:
     return conditions
 
 
+def _seen_through(user: User | AnonymousUser, model: type[Model]) -> list[Q]:
+    """The rows of `model` another app declared the user sees through its records
+    (`accounts.grants.register_seen_through`, e.g. support agents the open deals of their
+    tickets' customers), for the declarations whose permission the user holds."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cache = _cache(user)
+    key = ("seen", model)
+    if key not in cache:
+        rules = grants.seen_through(model._meta.label_lower)
+        cache[key] = [rule.rows(user) for rule in rules if user.has_perm(rule.perm)]
+    return cast("list[Q]", cache[key])
+
+
+def _seen_through_row(user: User | AnonymousUser, obj: Model) -> bool:
+    """Whether a declared view-through shows `obj` to the user: one query per record and
+    request, none when no declaration applies."""
+    arms = _seen_through(user, type(obj))
+    if not arms:
+        return False
+    cache = _cache(cast("User", user))  # arms only for a signed-in user
+    key = ("seen-row", type(obj), obj.pk)
+    if key not in cache:
+        condition = arms[0]
+        for arm in arms[1:]:
+            condition |= arm
+        rows = type(obj)._default_manager.filter(condition, pk=obj.pk)
+        cache[key] = rows.exists()
+    return bool(cache[key])
+
+
 def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bool:
-    """Whether the user may `action` this record; no query beyond the cached rules."""
+    """Whether the user may `action` this record; no query beyond the cached rules, except one
+    per record for a declared view-through (`_seen_through_row`)."""
     parent_field = getattr(type(obj), "ACCESS_PARENT", None)
     if parent_field:
         return can(user, getattr(obj, parent_field), action)
@@ -239,7 +278,7 @@ def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bo
     if obj.pk in rule.granted:
         return True
     if not rule.model_perm:
-        return False
+        return action == "view" and _seen_through_row(user, obj)
     if rule.scope is not None:
         owner_id = getattr(obj, "owner_id", None)
         if owner_id is not None and owner_id == user.pk:
@@ -255,7 +294,7 @@ def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bo
             continue
         if can(user, getattr(obj, field_name), "view"):
             return True
-    return False
+    return _seen_through_row(user, obj)
 
 
 def can_add(user: User | AnonymousUser, model: type[Model]) -> bool:

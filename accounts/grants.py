@@ -14,12 +14,14 @@ Accounts' own grants are declared at the bottom of this module.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.contrib.auth.management import create_permissions
+from django.db.models import Q
 from django.utils.module_loading import autodiscover_modules
 
 from accounts.models import Role
@@ -49,6 +51,37 @@ def declared() -> dict[str, dict[str, frozenset[str]]]:
         autodiscover_modules("grants")
         _discovered = True
     return {app: dict(roles) for app, roles in _REGISTRY.items()}
+
+
+@dataclass(frozen=True)
+class SeenThrough:
+    """A declared view-through onto another app's model: a user holding `perm` also *sees*
+    (never changes, exports or lists by role) the rows of `model` ("app_label.modelname") that
+    `rows(user)` selects, as a Q on that model. `accounts.access` ORs it into `scoped(user,
+    model, "view")` and answers `can(user, obj, "view")` with it; the permission matrix needs a
+    predicate of its own for it (`tests/matrix.py` `seen_through`)."""
+
+    model: str
+    perm: str
+    rows: Callable[[Any], Q]
+    why: str
+
+
+_SEEN_THROUGH: dict[tuple[str, str], SeenThrough] = {}
+
+
+def register_seen_through(model: str, *, perm: str, rows: Callable[[Any], Q], why: str) -> None:
+    """Declare a `SeenThrough` (from the app whose records give the sight, in its grants.py).
+    `rows` is called with the user and must build its Q from `accounts.access.scoped` (lazily
+    imported), so the sight never reaches further than the records it comes through."""
+    key = (model.lower(), perm)
+    _SEEN_THROUGH[key] = SeenThrough(model.lower(), perm, rows, why)
+
+
+def seen_through(model: str) -> list[SeenThrough]:
+    """The declared view-throughs onto `model` ("app_label.modelname")."""
+    declared()
+    return [rule for (label, _perm), rule in _SEEN_THROUGH.items() if label == model.lower()]
 
 
 def role_permissions(role: str) -> frozenset[str]:

@@ -8,7 +8,11 @@ administrators define them, everyone reads them. Messages and SLA events go thro
 
 from __future__ import annotations
 
-from accounts.grants import register
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.grants import register, register_seen_through
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
@@ -31,6 +35,28 @@ def _config(*actions: str) -> dict[str, tuple[str, ...]]:
     return dict.fromkeys(CONFIG, actions)
 
 
+def open_deals_of_ticket_customers(user: Any) -> Q:
+    """The deals a user who works tickets sees through the tickets they may see: the open,
+    unarchived deals of a ticket's company or with its requester in a contact role, and the deal
+    a ticket is linked to (`Ticket.opportunity`), whatever its state. Probed per deal by
+    EXISTS on the tickets' company, requester and opportunity indexes."""
+    from accounts import access
+    from sales.models import OpportunityContact
+    from support.models import Ticket
+
+    tickets = access.scoped(user, Ticket)
+    if tickets.query.is_empty():
+        return Q(pk__in=[])
+    customer = Exists(tickets.filter(company_id=OuterRef("company_id"))) | Exists(
+        OpportunityContact.objects.filter(
+            Exists(tickets.filter(requester_id=OuterRef("contact_id"))),
+            opportunity_id=OuterRef("pk"),
+        )
+    )
+    is_open = Q(closed_at__isnull=True, archived_at__isnull=True)
+    return (is_open & customer) | Q(Exists(tickets.filter(opportunity_id=OuterRef("pk"))))
+
+
 READ = _perms(ticket=("view",), ticketmessage=("view",), **_config("view"))
 
 register(
@@ -44,4 +70,15 @@ register(
         Role.SALES_REP: READ,
         Role.READ_ONLY: READ,
     },
+)
+
+# Agents hold no sales permission: no deal list by role, no export, never a change. Whoever works
+# tickets (change_ticket) sees, read-only, the deals of the customers whose tickets they may see
+# (issue 29: the ticket page's side panel shows the customer's open opportunities), everywhere the
+# permission layer answers: the ticket page, the deal page, lists, search and the API.
+register_seen_through(
+    "sales.opportunity",
+    perm="support.change_ticket",
+    rows=open_deals_of_ticket_customers,
+    why="the open deals of the customers of tickets the user may see, and linked deals",
 )

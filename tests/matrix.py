@@ -75,6 +75,17 @@ def records(model: type[Model], *, make: Maker, may: Rule | None = None) -> None
     MODELS[model] = Records(make, may)
 
 
+# Declared view-throughs onto a model from another app (`accounts.grants.register_seen_through`):
+# the matrix's own predicate for each, keyed by the model and the permission that gives it.
+SEEN: dict[tuple[type[Model], str], Rule] = {}
+
+
+def seen_through(model: type[Model], perm: str, rule: Rule) -> None:
+    """The matrix's predicate for a declared view-through: whether a user holding `perm` sees
+    `obj` through the declaring app's records (worked out from `may`, not accounts.access)."""
+    SEEN[(model, perm)] = rule
+
+
 # --- routes ---------------------------------------------------------------------------------------
 
 RECORD_ACTIONS = ("view", "change", "delete")
@@ -229,6 +240,8 @@ def may(user: User, obj: Model, action: str) -> bool:
         return spec.may(user, obj, action)
     if user.is_superuser:
         return True
+    if action == "view" and _seen_through(user, obj):
+        return True
     if not has_perm(user, type(obj), action):
         return False
     if not isinstance(obj, OwnedModel):
@@ -243,6 +256,25 @@ def may(user: User, obj: Model, action: str) -> bool:
         related is not None and may(user, related, "view")
         for related in (getattr(obj, name) for name in getattr(obj, "ACCESS_VIEW_THROUGH", ()))
     )
+
+
+def _seen_through(user: User, obj: Model) -> bool:
+    """A declared view-through (accounts.grants) whose permission the user's roles hold. Each
+    declaration needs the matrix's predicate (`seen_through`), or the matrix fails."""
+    from accounts import grants
+
+    for declared in grants.seen_through(obj._meta.label_lower):
+        if declared.perm not in role_perms(user):
+            continue
+        rule = SEEN.get((type(obj), declared.perm))
+        if rule is None:
+            raise LookupError(
+                f"{obj._meta.label} is seen through {declared.perm} ({declared.why}): declare "
+                "the matrix's predicate with matrix.seen_through(Model, perm, rule)"
+            )
+        if rule(user, obj, "view"):
+            return True
+    return False
 
 
 # Outcomes

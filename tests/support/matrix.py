@@ -4,14 +4,19 @@ Tickets are owned records (owner = assignee, team = the queue's team): the roles
 and a role with view_ticket also sees the tickets of customers it may see (read-only).
 Their messages and attachments go through the ticket. Working a ticket (reply, note, changes)
 needs "change"; the services also let members of the ticket's queue work it, and the matrix's
-queue has no member from the cast, so the scopes decide. The API viewsets need no declaration."""
+queue has no member from the cast, so the scopes decide. The API viewsets need no declaration.
+Whoever works tickets also sees the deals of the tickets' customers (support/grants.py): the
+matrix's deals of such users are linked to a ticket of theirs."""
 
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
+from django.db.models import Q
 
+import tests.sales.matrix  # noqa: F401 (its Opportunity maker first: _deal builds on it)
 from accounts.models import User
 from contacts.models import Contact
+from sales.models import Opportunity
 from support.models import Queue, Ticket, TicketAttachment, TicketMessage
 from tests import matrix
 from tests.accounts.factories import TeamFactory
@@ -63,6 +68,31 @@ def _through_ticket(user: User, obj: TicketMessage | TicketAttachment, action: s
     return matrix.may(user, obj.ticket, "view" if action == "view" else "change")
 
 
+def _deal(owner: User, admin: User) -> Opportunity:
+    """Sales' deal (tests/sales/matrix.py); a user who works tickets also gets a ticket linked to
+    it, so the matrix sees them reach that deal through the ticket (support/grants.py) and not
+    another team's."""
+    deal = _make_deal(owner, admin)
+    if matrix.has_perm(owner, Ticket, "change"):
+        Ticket.objects.filter(pk=_ticket(owner, admin).pk).update(opportunity=deal)
+    return deal  # type: ignore[return-value]
+
+
+def _deal_through_tickets(user: User, deal: Opportunity, action: str) -> bool:
+    """support/grants.py's view-through, from the matrix's own rule for tickets: a ticket the
+    user may see is linked to the deal, or (an open deal) names its company or one of its
+    contacts as the requester."""
+    about = Q(opportunity=deal)
+    if deal.closed_at is None and deal.archived_at is None:
+        about |= Q(requester__in=deal.contacts.all())
+        if deal.company_id is not None:
+            about |= Q(company_id=deal.company_id)
+    return any(matrix.may(user, ticket, "view") for ticket in Ticket.objects.filter(about))
+
+
+_make_deal = matrix.MODELS[Opportunity].make
+matrix.records(Opportunity, make=_deal)  # type: ignore[arg-type]
+matrix.seen_through(Opportunity, "support.change_ticket", _deal_through_tickets)  # type: ignore[arg-type]
 matrix.records(Ticket, make=_ticket)  # type: ignore[arg-type]
 matrix.records(TicketMessage, make=_message, may=_through_ticket)  # type: ignore[arg-type]
 matrix.records(TicketAttachment, make=_attachment, may=_through_ticket)  # type: ignore[arg-type]
@@ -81,3 +111,4 @@ matrix.route("support:ticket-merge", Ticket, post="change")
 matrix.route("support:ticket-link", Ticket, post="change")
 matrix.route("support:ticket-opportunity", Ticket, post="change")
 matrix.route("support:ticket-history", Ticket, get="view")
+matrix.route("support:home-tickets", Ticket, get="add")  # the home card: a role permission
