@@ -146,10 +146,17 @@ class EscalationRuleAdmin(admin.ModelAdmin):
         "tier",
         "reassign",
         "raise_priority",
+        "fallback",
     ]
     list_filter = ["active", "on", "reassign"]
-    list_select_related = ["queue", "tier"]
+    list_select_related = ["queue", "tier", "to_user"]
     raw_id_fields = ["to_user"]
+    readonly_fields = ["fallback"]
+
+    @admin.display(description=_("Falls back"))
+    def fallback(self, rule: EscalationRule) -> str:
+        """A rule whose user was deleted or deactivated says so (it reassigns to the lead)."""
+        return rule.fallback_reason or "-"
 
 
 @admin.register(Ticket)

@@ -16,6 +16,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce, Upper
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -554,10 +555,13 @@ class EscalationRule(TimeStampedModel):
     reassign = models.CharField(
         _("reassign to"), max_length=10, choices=Reassign.choices, blank=True, default=""
     )
+    # A deleted user leaves the rule in place (not cascaded away unseen): it then reassigns to
+    # the queue's lead, says so in the note, and the admin lists why (`fallback_reason`). The
+    # admin form still requires a user for "a user"; the database does not (SET_NULL).
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
@@ -578,10 +582,6 @@ class EscalationRule(TimeStampedModel):
         verbose_name_plural = _("escalation rules")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(reassign="user") | Q(to_user__isnull=False),
-                name="escalationrule_user_given",
-            ),
-            models.CheckConstraint(
                 condition=~Q(reassign="queue") | Q(to_queue__isnull=False),
                 name="escalationrule_queue_given",
             ),
@@ -589,6 +589,18 @@ class EscalationRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def fallback_reason(self) -> str:
+        """Why the rule does not reassign as configured ("" when it does): its user was
+        deleted or deactivated, so tickets go to their queue's lead instead."""
+        if self.reassign != Reassign.USER:
+            return ""
+        if self.to_user_id is None:
+            return gettext("Its user was deleted: tickets go to their queue's lead.")
+        if self.to_user is not None and not self.to_user.is_active:
+            return gettext("Its user is inactive: tickets go to their queue's lead.")
+        return ""
 
 
 def attachment_upload_to(_instance: object, filename: str) -> str:

@@ -746,14 +746,19 @@ def _reassign(ticket: Ticket, rule: EscalationRule, fields: list[str]) -> list[s
                 % {"queue": queue, "name": ticket.assignee}
             ]
         return [_("Moved to queue %(queue)s.") % {"queue": queue}]
+    told: list[str] = []
     user = ticket.queue.lead if rule.reassign == Reassign.QUEUE_LEAD else rule.to_user
+    if rule.reassign == Reassign.USER and (user is None or not user.is_active):
+        # The rule's user was deleted (SET_NULL) or deactivated: the queue's lead, said so.
+        told.append(rule.fallback_reason)
+        user = ticket.queue.lead
     if user is None or not user.is_active:
-        return [_("Not reassigned: %(name)s is not an active user.") % {"name": user}]
+        return [*told, _("Not reassigned: %(name)s is not an active user.") % {"name": user}]
     if ticket.assignee_id != user.pk:
         ticket.assignee = user
         ticket.owner = user
         fields.extend(["assignee", "owner"])
-    return [_("Reassigned to %(name)s.") % {"name": user}]
+    return [*told, _("Reassigned to %(name)s.") % {"name": user}]
 
 
 def _notify_sla(ticket: Ticket, *, before: int | None, text: str, breached: bool) -> None:

@@ -246,20 +246,52 @@ def test_the_first_matching_rule_applies_and_others_are_skipped(queue, lead, age
     assert "Everyone" in TicketMessage.objects.get(ticket=plain).body
 
 
-def test_a_rule_to_an_inactive_user_only_notes(queue, lead, agent_b):
+def test_a_rule_to_an_inactive_user_falls_back_to_the_queue_lead(queue, lead, agent_b):
     gone = UserFactory(email="gone@example.com", is_active=False)
-    EscalationRule.objects.create(name="To gone", reassign=Reassign.USER, to_user=gone)
+    rule = EscalationRule.objects.create(name="To gone", reassign=Reassign.USER, to_user=gone)
+    assert "inactive" in rule.fallback_reason
     ticket = make_ticket(queue, actor=lead, assignee=agent_b)
     _breach(ticket)
     assert services.sla_check() == 1
     ticket.refresh_from_db()
-    assert ticket.assignee == agent_b
-    assert "Not reassigned" in TicketMessage.objects.get(ticket=ticket).body
+    assert ticket.assignee == lead
+    note = TicketMessage.objects.get(ticket=ticket).body
+    assert "Its user is inactive: tickets go to their queue's lead." in note
+    assert "Reassigned to" in note
 
 
-def test_a_rule_needs_its_target_in_the_database(queue):
+def test_deleting_the_rules_user_keeps_the_rule_which_falls_back_visibly(
+    client, admin_user, queue, lead, agent_b
+):
+    boss = UserFactory(email="boss@example.com")
+    rule = EscalationRule.objects.create(name="To the boss", reassign=Reassign.USER, to_user=boss)
+    assert rule.fallback_reason == ""
+    boss.delete()
+    rule.refresh_from_db()  # still there (was: cascaded away)
+    assert (rule.to_user_id, rule.reassign, rule.active) == (None, Reassign.USER, True)
+    assert "deleted" in rule.fallback_reason
+    ticket = make_ticket(queue, actor=lead, assignee=agent_b)
+    _breach(ticket)
+    assert services.sla_check() == 1
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.owner) == (lead, lead)
+    note = TicketMessage.objects.get(ticket=ticket).body
+    assert "Its user was deleted: tickets go to their queue's lead." in note
+    # The admin says why, in the list and on the rule; saving it again asks for a user.
+    login_verified(client, admin_user)
+    listed = client.get(reverse("admin:support_escalationrule_changelist"))
+    assert "Its user was deleted" in listed.text
+    url = reverse("admin:support_escalationrule_change", args=[rule.pk])
+    assert "Its user was deleted" in client.get(url).text
+    data = {"name": rule.name, "order": 100, "active": "on", "on": "breach", "reassign": "user"}
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "Choose the user to reassign to." in refused.text
+
+
+def test_a_rule_needs_its_queue_in_the_database(queue):
     with pytest.raises(IntegrityError):
-        EscalationRule.objects.create(name="Broken", reassign=Reassign.USER)
+        EscalationRule.objects.create(name="Broken", reassign=Reassign.QUEUE)
 
 
 @pytest.mark.slow
