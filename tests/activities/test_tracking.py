@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from django.core import signing
-from django.test import Client
+from django.db import connection
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from contacts.activities.mail import services as mail_services
 from contacts.activities.mail.models import MailMessage
 from contacts.activities.models import EmailEvent, PageView, TrackingSettings
-from contacts.activities.tracking import services
+from contacts.activities.tracking import services, views
 from crm.models import OutboxMessage
 from tests.activities.mail_smtp import running_smtp
 from tests.contacts.factories import ContactFactory
@@ -130,8 +131,27 @@ def test_repeated_opens_within_the_window_are_one_row(client: Client, rep, smtp)
     mail, html = _send(rep, smtp)
     [pixel] = _paths(html, "o")
     before = OutboxMessage.objects.filter(task_name=services.EVENT_TASK).count()
-    for _ in range(3):
-        assert client.get(pixel).status_code == 200
+    token = pixel.split("/")[3].removesuffix(".gif")
+    request = RequestFactory().get(pixel, HTTP_USER_AGENT="Mail/1.0")
+    first: list[str] = []
+    repeat: list[str] = []
+
+    def counting(into: list[str]):
+        def wrapper(execute, sql, params, many, context):
+            if "SAVEPOINT" not in sql:
+                into.append(sql)
+            return execute(sql, params, many, context)
+
+        return connection.execute_wrapper(wrapper)
+
+    with counting(first):
+        assert views.email_open(request, token).status_code == 200
+    with counting(repeat):
+        assert views.email_open(request, token).status_code == 200
+    assert client.get(pixel).status_code == 200
+    # A written open: the INSERT and its outbox row; a repeat: the INSERT that writes nothing.
+    assert len(first) == 2, first
+    assert len(repeat) == 1, repeat
     assert EmailEvent.objects.filter(mail=mail, kind="open").count() == 1
     # The written open queued the hooks (leads are registered) once, through the outbox.
     assert OutboxMessage.objects.filter(task_name=services.EVENT_TASK).count() == before + 1
