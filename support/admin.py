@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import CompanySize, Industry, LifecycleStage, Region
+from support import services
 from support.models import (
     CannedResponse,
     CompanyTier,
@@ -77,14 +78,41 @@ class CustomerTierAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [TierPolicyInline]
 
+    # A rule or rank decides which companies the tier covers: every company's open tickets are
+    # looked at again once the change commits (support.tasks.tickets_retier, idempotent).
+    def save_model(self, request: HttpRequest, obj: CustomerTier, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        services.company_plan_changed(company_ids=None)
+
+    def delete_model(self, request: HttpRequest, obj: CustomerTier) -> None:
+        super().delete_model(request, obj)
+        services.company_plan_changed(company_ids=None)
+
 
 @admin.register(CompanyTier)
 class CompanyTierAdmin(admin.ModelAdmin):
+    """A company's plan set by hand; its open tickets take it after the save commits."""
+
     list_display = ["company", "tier"]
     list_select_related = ["company", "tier"]
     list_filter = ["tier"]
     raw_id_fields = ["company"]
     search_fields = ["company__name"]
+
+    def save_model(self, request: HttpRequest, obj: CompanyTier, form: Any, change: bool) -> None:
+        before = CompanyTier.objects.filter(pk=obj.pk).values_list("company_id", flat=True)
+        old = list(before) if change else []
+        super().save_model(request, obj, form, change)
+        services.company_plan_changed(company_ids=[*old, obj.company_id])
+
+    def delete_model(self, request: HttpRequest, obj: CompanyTier) -> None:
+        super().delete_model(request, obj)
+        services.company_plan_changed(company_ids=[obj.company_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        ids = list(queryset.values_list("company_id", flat=True))
+        super().delete_queryset(request, queryset)
+        services.company_plan_changed(company_ids=ids)
 
 
 @admin.register(SlaPolicy)

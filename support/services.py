@@ -116,6 +116,74 @@ def tier_for(company: Company | None) -> CustomerTier | None:
     return next((tier for tier in CustomerTier.objects.all() if tier.matches(company)), None)
 
 
+RETIER_TASK = "support.tasks.tickets_retier"
+
+
+def company_plan_changed(*, company_ids: Sequence[int] | None) -> None:
+    """Ask for the open tickets of these companies (None: of every company with open tickets,
+    after a tier's rule changed) to take their company's tier now; through the outbox, in the
+    caller's transaction, so it runs once the change is committed."""
+    if company_ids is None:
+        outbox.enqueue(RETIER_TASK, {"company_id": None})
+        return
+    for company_id in dict.fromkeys(company_ids):
+        outbox.enqueue(RETIER_TASK, {"company_id": company_id})
+
+
+def tickets_retier(*, company_id: int) -> int:
+    """Give the company's open tickets the company's tier now (issue 29: a new plan applies to
+    the targets open tickets have not met yet). Each ticket whose tier differs gets it, its due
+    dates counted again from its creation under that tier's policy (the first response only
+    while unanswered; time paused added back, as `ticket_set_priority` does), and a note saying
+    so; saved without an actor (History: "System"). SLA events already claimed stay. Atomic;
+    idempotent: tickets already on the tier are not touched, so a second run changes nothing.
+    Returns how many tickets changed."""
+    company = Company.objects.filter(pk=company_id).first()
+    tier = tier_for(company)
+    changed = 0
+    with transaction.atomic():
+        tickets = (
+            Ticket.objects.select_for_update(of=("self",))
+            .filter(company_id=company_id, status__in=OPEN_STATUSES)
+            .exclude(tier_id=tier.pk if tier is not None else None)
+            .select_related("queue", "tier")
+            .order_by("id")
+        )
+        for ticket in tickets:
+            before = str(ticket.tier) if ticket.tier is not None else _("no plan")
+            ticket.tier = tier
+            _set_due_dates(ticket, start=ticket.created_at)
+            if ticket.paused_seconds and ticket.resolution_due is not None:
+                ticket.resolution_due += dt.timedelta(seconds=ticket.paused_seconds)
+            fields = ["tier", "first_response_due", "resolution_due", "updated_at"]
+            ticket.save(update_fields=fields)
+            after = str(tier) if tier is not None else _("no plan")
+            TicketMessage.objects.create(
+                ticket=ticket,
+                kind=MessageKind.NOTE,
+                author=None,
+                body=_(
+                    "The customer's support plan changed from %(before)s to %(after)s: the "
+                    "targets not met yet are counted again from the ticket's start."
+                )
+                % {"before": before, "after": after},
+            )
+            changed += 1
+    return changed
+
+
+def tickets_retier_all() -> int:
+    """`tickets_retier` for every company with open tickets (a tier's rule changed), one
+    transaction per company. Idempotent."""
+    ids = (
+        Ticket.objects.filter(status__in=OPEN_STATUSES, company__isnull=False)
+        .values_list("company_id", flat=True)
+        .distinct()
+        .order_by("company_id")
+    )
+    return sum(tickets_retier(company_id=company_id) for company_id in ids.iterator())
+
+
 def sla_policy_for(*, priority: str, tier_id: int | None) -> SlaPolicy | None:
     """The policy for this priority: the tier's own, else the one for every customer."""
     candidates = SlaPolicy.objects.filter(priority=priority)

@@ -40,3 +40,12 @@ def ticket_confirmation_send(*, ticket_id: int, language: str = "", in_reply_to:
     return intake.ticket_confirmation_deliver(
         ticket_id=ticket_id, language=language, in_reply_to=in_reply_to
     )
+
+
+@shared_task(name="support.tasks.tickets_retier", acks_late=True)
+def tickets_retier(*, company_id: int | None) -> int:
+    """Open tickets take their company's tier now (`company_id` None: every company's);
+    idempotent, so a repeated delivery changes nothing."""
+    if company_id is None:
+        return services.tickets_retier_all()
+    return services.tickets_retier(company_id=company_id)
