@@ -131,3 +131,41 @@ def seed_leads(n: int, *, seed: int = 27) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE leads_lead")
     return {"leads": made, "owners": len(owners)}
+
+
+# What `manage.py seed_demo` adds (issue 27: 300,000 leads at a million contacts).
+LEADS_PER_CONTACT = 0.3
+DEMO_MIN_LEADS = 120
+DEMO_MAX_CONTACTS = 10_000  # up to here the demo logins get leads of their own
+DEMO_LOGINS = ("rep@demo.example", "rep2@demo.example", "manager@demo.example")
+DEMO_LOGIN_LEADS = 5
+
+
+def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
+    """Leads for `manage.py seed_demo` (found by name, as each app's): 0.3 a contact, at least
+    DEMO_MIN_LEADS, when the database holds none yet (so a second run adds nothing). In a small
+    demo, each demo login also owns a few new or contacted leads to work."""
+    if contacts <= 0 or Lead.objects.exists():
+        return {}
+    facts = seed_leads(max(DEMO_MIN_LEADS, int(contacts * LEADS_PER_CONTACT)), seed=seed)
+    if contacts <= DEMO_MAX_CONTACTS:
+        facts["demo_login_leads"] = _leads_for_demo_logins()
+    return facts
+
+
+def _leads_for_demo_logins() -> int:
+    """Hand open leads (new or contacted) to the demo logins, owner and team."""
+    logins = list(User.objects.filter(email__in=DEMO_LOGINS, is_active=True))
+    free = list(
+        Lead.objects.filter(status__in=[LeadStatus.NEW, LeadStatus.CONTACTED])
+        .exclude(owner__in=logins)
+        .order_by("-score", "id")
+        .values_list("pk", flat=True)
+    )
+    moved = 0
+    with transaction.atomic():
+        for user in logins:
+            chosen = free[moved : moved + DEMO_LOGIN_LEADS]
+            Lead.objects.filter(pk__in=chosen).update(owner=user, team_id=user.team_id)
+            moved += len(chosen)
+    return moved

@@ -20,9 +20,13 @@ from leads.models import Lead
 
 
 def register() -> None:
+    from contacts.activities import home
+    from leads.home import PANEL
+
     nav.register_nav(
         nav.NavEntry("leads", _("Leads"), "leads:lead-list", 30, ("leads:",), group="sales")
     )
+    home.register_home_panel(PANEL)
     nav.register_nav(
         nav.NavEntry(
             "lead-quick-add",

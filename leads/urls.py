@@ -1,7 +1,7 @@
 from django.urls import path
 
 from contacts.imports import views as import_views
-from leads import file_views, form_views, quickadd, views
+from leads import file_views, form_views, home, quickadd, views
 
 app_name = "leads"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_create, name="lead-create"),
     path("quick-add/", quickadd.lead_quick_add, name="lead-quick-add"),
+    path("home/", home.home_leads, name="home-leads"),
     path("board/", views.lead_board, name="lead-board"),
     path("duplicates/", views.lead_duplicates, name="lead-duplicates"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),

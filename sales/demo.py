@@ -204,3 +204,62 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
                     f"(SELECT max(id) FROM {table}))"
                 )
     return {"opportunities": count, "stage_changes": len(change_rows)}
+
+
+# What `manage.py seed_demo` adds (issue 28: 300,000 deals at a million contacts).
+DEALS_PER_CONTACT = 0.3
+DEMO_MIN_DEALS = 400
+DEMO_MAX_CONTACTS = 10_000  # up to here the demo logins get deals of their own
+DEMO_LOGINS = ("rep@demo.example", "rep2@demo.example", "manager@demo.example")
+DEMO_LOGIN_DEALS = 6
+DEMO_MONTHLY_QUOTA = Decimal("600000")
+
+
+def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
+    """Deals for `manage.py seed_demo` (found by name, as each app's): 0.3 a contact, at least
+    DEMO_MIN_DEALS, when the database holds none yet (so a second run adds nothing). In a small
+    demo, each demo login also gets open deals closing in the coming weeks and a quota for this
+    quarter, so their home page, board and forecast show a working pipeline."""
+    if contacts <= 0 or Opportunity.objects.exists():
+        return {}
+    facts = seed_opportunities(
+        max(DEMO_MIN_DEALS, int(contacts * DEALS_PER_CONTACT)), rng_seed=seed
+    )
+    if contacts <= DEMO_MAX_CONTACTS:
+        facts["demo_login_deals"] = _deals_for_demo_logins(random.Random(seed))  # noqa: S311
+    return facts
+
+
+def _deals_for_demo_logins(rng: random.Random) -> int:
+    """Hand open deals to the demo logins (owner and team), closing from a few days ago to six
+    weeks ahead, and set their monthly quota for the current quarter. Returns the deals moved."""
+    from accounts.models import User
+    from sales.models import Quota
+
+    today = timezone.localdate()
+    quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    months = [dt.date(quarter_start.year, quarter_start.month + k, 1) for k in range(3)]
+    logins = list(User.objects.filter(email__in=DEMO_LOGINS, is_active=True))
+    free = list(
+        Opportunity.objects.filter(closed_at__isnull=True)
+        .exclude(owner__in=logins)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    moved = 0
+    with transaction.atomic():
+        for user in logins:
+            for pk in free[moved : moved + DEMO_LOGIN_DEALS]:
+                Opportunity.objects.filter(pk=pk).update(
+                    owner=user,
+                    team_id=user.team_id,
+                    expected_close_date=today + dt.timedelta(days=rng.randint(-5, 45)),
+                )
+                moved += 1
+            for month in months:
+                Quota.objects.get_or_create(
+                    user=user,
+                    month=month,
+                    defaults={"amount": DEMO_MONTHLY_QUOTA, "currency": "CNY"},
+                )
+    return moved

@@ -110,9 +110,13 @@ def opportunity_timeline_entries(
 
 
 def register() -> None:
+    from contacts.activities import home
+    from sales.home import PANEL
+
     nav.register_nav(
         nav.NavEntry("sales", _("Deals"), "sales:board", 40, ("sales:",), group="sales")
     )
+    home.register_home_panel(PANEL)
     nav.register_nav(
         nav.NavEntry(
             "forecast", _("Forecast"), "sales:forecast", 45, ("sales:forecast",), group="sales"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import quota_views, views
+from sales import home, quota_views, views
 
 app_name = "sales"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
     path("analytics/", views.pipeline_analytics, name="analytics"),
     path("quotas/", quota_views.quota_grid, name="quotas"),
+    path("home/quarter/", home.home_quarter, name="home-quarter"),
     path("opportunities/new/", views.opportunity_create, name="opportunity-create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),

@@ -44,6 +44,10 @@ def _options_changed(**kwargs: Any) -> None:
 
 
 def register() -> None:
+    from contacts.activities import home
+    from support.home import PANEL
+
+    home.register_home_panel(PANEL)
     for model in (Queue, QueueMember):
         post_save.connect(_options_changed, sender=model, dispatch_uid=f"support-options-{model}")
         post_delete.connect(_options_changed, sender=model, dispatch_uid=f"support-del-{model}")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import views
+from support import home, views
 
 app_name = "support"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.ticket_list, name="ticket-list"),
     path("bulk/", views.ticket_bulk, name="ticket-bulk"),
     path("nav-count/", views.nav_count, name="nav-count"),
+    path("home/", home.home_tickets, name="home-tickets"),
     path("new/", views.ticket_create, name="ticket-create"),
     path("<int:pk>/", views.ticket_detail, name="ticket-detail"),
     path("<int:pk>/messages/", views.ticket_message, name="ticket-message"),

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from contacts.activities.collab_models import Comment, Notification, NotificationKind
@@ -37,6 +38,10 @@ COMMENTS = [
     "客户希望下周安排演示。",
     "Decision maker is the CFO.",
 ]
+# The demo logins whose home page opens on a day of work (small demos only, see `seed_day`).
+DAY_USERS = ("rep@demo.example", "rep2@demo.example", "manager@demo.example")
+DAY_TASKS = ((-3, "Call back"), (-1, "Send the quote"), (2, "Book a demo"), (4, "发送合同"))
+DAY_MAX_CONTACTS = 10_000
 # seed_demo's share of activities per contact loaded.
 INTERACTIONS_PER_CONTACT = 2
 TASKS_PER_CONTACT = 0.1
@@ -250,12 +255,70 @@ def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
         # Active customers get most of the contact: the more contacts, the more of them touched.
         sample=min(200_000, max(20_000, contacts // 5)),
     )
+    if contacts <= DAY_MAX_CONTACTS:
+        facts["day_tasks"] = seed_day(seed=seed)
     command = (
         "VACUUM (ANALYZE)" if contacts >= 100_000 and not connection.in_atomic_block else "ANALYZE"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"{command} activities_interaction, activities_task, activities_comment")
     return facts
+
+
+def seed_day(*, seed: int = 26) -> int:
+    """Open tasks for each demo login (DAY_USERS) on contacts they see: two overdue, two
+    later today, two in the coming days, so the home page a new user opens shows a working day.
+    Only for logins with nothing open due by the end of today (running it twice adds none)."""
+    from accounts.models import User
+    from contacts.models import Contact
+
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    now = timezone.now()
+    local = timezone.localtime(now)
+    end_of_day = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    rows: list[dict[str, Any]] = []
+    for user in User.objects.filter(email__in=DAY_USERS, is_active=True):
+        open_by_tonight = Task.objects.filter(
+            owner=user, status=TaskStatus.OPEN, due_at__lt=end_of_day + dt.timedelta(hours=1)
+        )
+        if open_by_tonight.exists():
+            continue
+        # Their own contacts, else their team's (a demo login may own few of the records).
+        mine = Q(owner=user) | Q(team_id=user.team_id) if user.team_id else Q(owner=user)
+        people = list(
+            Contact.objects.filter(mine, archived_at__isnull=True)
+            .order_by("-id")
+            .values_list("pk", "company_id")[:8]
+        )
+        if not people:
+            continue
+        due = [now + dt.timedelta(days=d) for d, _ in DAY_TASKS[:2]]
+        due += [min(end_of_day, now + dt.timedelta(hours=h)) for h in (2, 4)]
+        due += [now + dt.timedelta(days=d) for d, _ in DAY_TASKS[2:]]
+        titles = [title for _, title in DAY_TASKS[:2]] + ["Prepare the renewal", "Call back"]
+        titles += [title for _, title in DAY_TASKS[2:]]
+        for at, title in zip(due, titles, strict=True):
+            contact_id, company_id = people[rng.randrange(len(people))]
+            rows.append(
+                {
+                    "owner_id": user.pk,
+                    "team_id": user.team_id,
+                    "created_at": now - dt.timedelta(days=7),
+                    "updated_at": now - dt.timedelta(days=7),
+                    "contact_id": contact_id,
+                    "company_id": company_id,
+                    "title": title,
+                    "notes": "",
+                    "due_at": at,
+                    "priority": Priority.HIGH if at < now else Priority.NORMAL,
+                    "status": TaskStatus.OPEN,
+                    "created_by_id": user.pk,
+                    "completed_at": None,
+                    "completed_by_id": None,
+                }
+            )
+    with transaction.atomic():
+        return _copy(Task, rows)
 
 
 def seed_focus(

@@ -1,13 +1,27 @@
-"""The signed-in user's home page: today's and overdue tasks, recent records, notifications.
+"""The signed-in user's home page: today's and overdue tasks, recent records, notifications,
+and the cards other modules add (a rep's quarter and deals closing soon, leads to work, tickets).
 
 Reads only, each bounded: one query per task section plus one count, one for the recent audit
 entries, one per kind of record among them (at most RECENT_MODELS, each through the permission
 layer, so a record the user may no longer see is not shown), one for notifications.
+
+Other modules add cards by registering, never by editing this page (`AppConfig.ready()`)::
+
+    home.register_home_panel(home.HomePanel(
+        key="sales-quarter", title=_("My quarter"), url_name="sales:home-quarter", order=10,
+        available=lambda user: user.has_perm("sales.add_opportunity"),
+    ))
+
+Each card is an htmx fragment the page loads after it is shown, from the module's own view: the
+home's own queries stay bounded whatever is registered, and a slow module does not hold up the
+page. The view answers a `<section class="card">` (see templates/activities/partials/
+home_panel.html for the frame) and checks permissions itself, like any other URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +32,11 @@ from contacts.activities import notifications
 from contacts.activities.collab_models import Notification
 from contacts.activities.feed import visible_records
 from contacts.activities.models import Task, TaskStatus
+from crm.registry import Registry
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
     from accounts.models import User
 
 SECTION = 10
@@ -30,6 +47,45 @@ RECENT_DAYS = 30
 NOTIFICATIONS = 6
 
 
+PANEL_REGIONS = ("main", "side")
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A card another module adds to the home page (see the module docstring)."""
+
+    key: str
+    title: _StrOrPromise
+    url_name: str  # answers the card as an htmx fragment
+    order: int = 100
+    region: str = "main"  # "main" (beside the tasks) or "side" (beside the notifications)
+    # Shown only to users for whom it holds (None: everyone signed in). No query: a permission
+    # check answered from the cached role data.
+    available: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.region not in PANEL_REGIONS:
+            raise ValueError(f"home panel {self.key!r}: unknown region {self.region!r}")
+
+
+home_panels: Registry[HomePanel] = Registry(
+    "home panels", key=lambda p: p.key, order=lambda p: p.order
+)
+
+
+def register_home_panel(panel: HomePanel) -> HomePanel:
+    return home_panels.register(panel)
+
+
+def panels_for(user: User) -> dict[str, list[HomePanel]]:
+    """The cards `user` gets, by region, in order."""
+    regions: dict[str, list[HomePanel]] = {region: [] for region in PANEL_REGIONS}
+    for panel in home_panels:
+        if panel.available is None or panel.available(user):
+            regions[panel.region].append(panel)
+    return regions
+
+
 @dataclass(frozen=True)
 class Home:
     overdue: list[Task]
@@ -38,6 +94,7 @@ class Home:
     recent: list[dict[str, Any]]
     notifications: list[Notification]
     unread: int
+    panels: dict[str, list[HomePanel]]
 
 
 def _day_end(now: dt.datetime) -> dt.datetime:
@@ -100,4 +157,5 @@ def home(*, user: User, now: dt.datetime | None = None) -> Home:
         recent=recent_records(user=user),
         notifications=notifications.inbox(user=user, limit=NOTIFICATIONS)[:NOTIFICATIONS],
         unread=notifications.unread_count(user=user),
+        panels=panels_for(user),
     )

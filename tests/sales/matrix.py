@@ -52,3 +52,4 @@ matrix.route("sales:opportunity-contacts", Opportunity, get="view", post="change
 matrix.route("sales:opportunity-contact-remove", Opportunity, post="change")
 matrix.route("sales:opportunity-contact-lookup", Opportunity, get="change")
 matrix.route("sales:opportunity-export", Opportunity, get="export")  # a role permission
+matrix.route("sales:home-quarter", Opportunity, get="add")  # the home card: a role permission
