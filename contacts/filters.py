@@ -136,6 +136,7 @@ class ContactFilterSet(_RecordFilterSet):
         choices=Industry.choices,
         empty_label=ANY,
     )
+    # A company's people (the API's `?company=`); the list's bar keeps it as a hidden input.
     company = django_filters.NumberFilter(label=_("Company"), field_name="company_id")
 
     more_filters = (
@@ -152,6 +153,12 @@ class CompanyFilterSet(_RecordFilterSet):
     industry = django_filters.ChoiceFilter(
         label=_("Industry"), choices=Industry.choices, empty_label=ANY
     )
+
+    # The same split as the contact list's bar: the dates and the archive behind "More filters".
+    more_filters = (
+        "created_from", "created_to", "contacted_from", "contacted_to", "not_contacted_days",
+        "archived",
+    )  # fmt: skip
 
     class Meta:
         model = Company

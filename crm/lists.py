@@ -279,14 +279,6 @@ class ListResult(Generic[M]):
 
     # The entity template's partials that the shared components include.
     @property
-    def filters_template(self) -> str:
-        return f"{self.spec.template}#filters"
-
-    @property
-    def more_filters_template(self) -> str:
-        return f"{self.spec.template}#more_filters"
-
-    @property
     def head_template(self) -> str:
         return f"{self.spec.template}#head"
 

@@ -1,8 +1,8 @@
 """The filter bar of a kit list, drawn from its FilterSet (`components/list_filters.html`).
 
-A list whose template has no `filters` partial gets its bar from the FilterSet's form: every
-field in declaration order, the FilterSet's `more_filters` behind "More filters", each drawn by
-`components/filter_field.html` by its kind:
+Every kit list gets its bar from the FilterSet's form: every field in declaration order, the
+FilterSet's `more_filters` behind "More filters", each drawn by `components/filter_field.html`
+by its kind:
 
 - the search box (the spec's `search_param`, "q"): `<input type="search">` with a placeholder;
 - a checkbox (`FlagFilter`, `ArchivedFilter`): a form-check;
@@ -11,10 +11,14 @@ field in declaration order, the FilterSet's `more_filters` behind "More filters"
   Python loop (`crm_tags.select_options`), no widget template per option;
 - anything else: its widget (`crm_tags.bs_widget`).
 
+"More filters" shows its fields in the order of the FilterSet's `more_filters` (a subclass's own
+filters come after its parent's in the form: the contact list's company industry goes first).
+
 What the bar does not show: the kit's `sort` (a hidden field of the component) and the fields
-named `hidden` (kept as hidden inputs with their value, e.g. the ticket list's `view`). A bar
-source other than a `ListResult` (the sales board) may name the `fields` it shows, and give
-`selected` values (what the board actually shows when the query names none).
+named `hidden` (kept as hidden inputs while they have a value, e.g. the ticket list's `view`,
+the contact list's `company`). A bar source other than a `ListResult` (the sales board) may name
+the `fields` it shows, and give `selected` values (what the board actually shows when the query
+names none).
 """
 
 from __future__ import annotations
@@ -24,8 +28,6 @@ from typing import Any
 
 from django import forms, template
 from django.forms.boundfield import BoundField
-from django.template.exceptions import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -96,28 +98,14 @@ def _bar_field(
     return BarField(field, label, "widget", css)
 
 
-def _writes_its_own(source: Any) -> bool:
-    name = getattr(source, "filters_template", None)
-    if not name:
-        return False
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
 @register.simple_tag
-def filter_bar(source: Any, placeholder: str = "", hidden: str = "") -> Bar | None:
+def filter_bar(source: Any, placeholder: str = "", hidden: str = "") -> Bar:
     """The bar of `source` (a `crm.lists.ListResult`, or an object with its `filterset`,
-    `path`, `results_id`, `more_open`, optional `fields` and `selected`); None when the list's
-    template writes its own `filters` partial (the component then includes it)."""
-    if _writes_its_own(source):
-        return None
+    `path`, `results_id`, `more_open`, optional `fields` and `selected`)."""
     form = source.filterset.form
     spec = getattr(source, "spec", None)
     search = spec.search_param if spec is not None else "q"
-    more_names = set(source.filterset.more_filters)
+    more_order = {name: n for n, name in enumerate(source.filterset.more_filters)}
     hidden_names = set(hidden.split())
     shown = getattr(source, "fields", None)
     bar = Bar(main=[], more=[], hidden=[])
@@ -126,9 +114,11 @@ def filter_bar(source: Any, placeholder: str = "", hidden: str = "") -> Bar | No
         if name == "sort" or (shown is not None and name not in shown):
             continue
         if name in hidden_names:
-            bar.hidden.append((field.html_name, field.value() or ""))
+            if field.value() not in (None, ""):
+                bar.hidden.append((field.html_name, field.value()))
             continue
-        more = name in more_names
+        more = name in more_order
         item = _bar_field(source, field, more=more, search=search, placeholder=placeholder)
         (bar.more if more else bar.main).append(item)
+    bar.more.sort(key=lambda item: more_order[item.field.name])
     return bar

@@ -84,3 +84,58 @@ def test_a_bad_value_is_marked_beside_the_others(client: Client, manager) -> Non
     assert 'name="score_min"' in more
     assert "is-invalid" in more
     assert more.startswith(' class="mt-2" open>')
+
+
+def _labels(html: str) -> list[str]:
+    return re.findall(r'<label class="form[^"]*" for="\w+">([^<]+)</label>', html)
+
+
+def test_the_contact_list_bar_comes_from_its_filterset(client: Client, manager) -> None:
+    client.force_login(manager)
+    main, more = _form(
+        client.get(reverse("contacts:contact-list")).content.decode(), "contact-filters"
+    )
+    # What the hand-written bar showed, in its order; the API's `company` is not a field.
+    assert _names(main) == ["q", "owner", "stage", "tag", "region"]
+    assert _labels(main) == ["Search", "Owner", "Stage", "Tag", "Region"]
+    assert 'placeholder="Name, email, phone or company"' in main
+    assert 'maxlength="100"' in main
+    assert '<option value="me">Me</option>' in main
+    assert '<option value="">Any</option>' in main  # before the tags
+    assert 'hx-trigger="input changed delay:300ms from:#id_q, change, submit"' in main
+    assert _names(more)[:-1] == [
+        "industry", "created_from", "created_to", "contacted_from", "contacted_to",
+        "not_contacted_days", "archived",
+    ]  # fmt: skip
+    assert _labels(more) == [
+        "Company industry", "Created from", "Created to", "Last contacted from",
+        "Last contacted to", "Not contacted for (days)", "Show archived instead",
+    ]  # fmt: skip
+
+
+def test_the_contact_list_keeps_a_company_filter_as_a_hidden_input(client: Client, manager):
+    from tests.contacts.factories import CompanyFactory, ContactFactory
+
+    acme = CompanyFactory(owner=manager, name="Acme")
+    ContactFactory(owner=manager, company=acme, given_name="Ann", family_name="Inside")
+    ContactFactory(owner=manager, given_name="Bob", family_name="Outside")
+    client.force_login(manager)
+    html = client.get(reverse("contacts:contact-list"), {"company": acme.pk}).content.decode()
+    main, _more = _form(html, "contact-filters")
+    assert f'<input type="hidden" name="company" value="{acme.pk}">' in main
+    assert "Ann Inside" in html
+    assert "Bob Outside" not in html
+
+
+def test_the_company_list_bar_comes_from_its_filterset(client: Client, manager) -> None:
+    client.force_login(manager)
+    main, more = _form(
+        client.get(reverse("contacts:company-list")).content.decode(), "company-filters"
+    )
+    assert _names(main) == ["q", "owner", "stage", "tag", "region", "industry"]
+    assert _labels(main) == ["Search", "Owner", "Stage", "Tag", "Region", "Industry"]
+    assert 'placeholder="Name, email, phone or website"' in main
+    assert _names(more)[:-1] == [
+        "created_from", "created_to", "contacted_from", "contacted_to", "not_contacted_days",
+        "archived",
+    ]  # fmt: skip

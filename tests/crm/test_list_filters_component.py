@@ -43,9 +43,12 @@ def test_more_filters_open_only_when_one_is_set(
     assert '<details class="mt-2" open>' in form
 
 
-def test_a_list_without_more_filters_has_no_details(client: Client, manager):
+def test_the_company_list_keeps_its_dates_and_archive_behind_more_filters(client: Client, manager):
     client.force_login(manager)
-    form = _form(client.get(reverse("contacts:company-list")).content.decode(), "company-filters")
-    assert "<details" not in form
+    url = reverse("contacts:company-list")
+    form = _form(client.get(url).content.decode(), "company-filters")
+    assert '<details class="mt-2" >' in form
     assert 'id="id_tag"' in form
     assert 'id="id_archived"' in form
+    form = _form(client.get(url, {"archived": "on"}).content.decode(), "company-filters")
+    assert '<details class="mt-2" open>' in form
