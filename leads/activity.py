@@ -23,12 +23,27 @@ def _closed(lead: Any) -> str:
     return ""
 
 
+def _mail_fields(lead: Any) -> dict[str, str]:
+    """Activities' email composer writes to the lead's address, its merge fields the lead's."""
+    return {
+        "email": lead.email,
+        "first_name": lead.given_name,
+        "last_name": lead.family_name,
+        "full_name": str(lead),
+        "company": lead.company_name,
+    }
+
+
 def register() -> None:
     # Working a lead changes it (its score, its status), so adding activity takes the change
     # right on it, as the page's other forms do; a converted lead takes none of its own.
     targets.register_target(
         targets.ActivityTarget(
-            "leads.lead", action="change", changed_event=CHANGED_EVENT, closed=_closed
+            "leads.lead",
+            action="change",
+            changed_event=CHANGED_EVENT,
+            closed=_closed,
+            mail_fields=_mail_fields,
         )
     )
     timeline.register_source(

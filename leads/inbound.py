@@ -10,7 +10,9 @@ through the outbox; the message itself, with its attachments, is kept on the lea
 interaction (`trail.mail_on_lead`). The Message-ID is the capture key, so a message dispatched
 twice (a worker that died half-way, a provider's retry) makes one lead and one email.
 Auto-replies, bounces and our own mail coming back are claimed and dropped; mail without a usable
-sender is left unmatched for a person.
+sender is left unmatched for a person. An answer to an email written to an open lead from its page
+(its In-Reply-To or References name that email) is kept on that lead, whatever address it came
+to; a converted lead's answers go to its contact through activities' handler.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from accounts.models import User
 from crm import inbound
 from crm.errors import DomainError
 from leads import scoring, services, trail
-from leads.models import LeadSource
+from leads.models import Lead, LeadSource, LeadStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,12 @@ def lead_from_mail(mail: inbound.InboundMail) -> bool:
     leads address (dropped). False for mail not sent to a leads address, and for mail that
     cannot be a lead (no usable sender, no owner configured): it stays stored, unmatched.
     Idempotent on the Message-ID (the lead's capture key); atomic (one `lead_create`)."""
+    answered = _answered_lead(mail)
+    if answered is not None:
+        with transaction.atomic():
+            trail.mail_on_lead(lead=answered, mail=mail)  # once per Message-ID
+            scoring.lead_rescore(lead_id=answered.pk)
+        return True
     routes = address_routes()
     address = next((a for a in (mail.mailbox, *mail.recipients) if a in routes), "")
     if not address:
@@ -113,6 +121,27 @@ def lead_from_mail(mail: inbound.InboundMail) -> bool:
         log.warning("leads: %s left unmatched: %s", mail.message_id, error.message)
         return False
     return True
+
+
+def _answered_lead(mail: inbound.InboundMail) -> Lead | None:
+    """The open lead whose email (written from its page) `mail` answers, or None. One query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from contacts.activities.mail.models import MailMessage
+
+    refs = [r[:500] for r in (mail.in_reply_to, *mail.references) if r]
+    if not refs:
+        return None
+    target_ids = MailMessage.objects.filter(
+        message_id__in=refs,
+        interaction__target_type=ContentType.objects.get_for_model(Lead),
+    ).values("interaction__target_id")
+    return (
+        Lead.objects.filter(pk__in=target_ids, archived_at__isnull=True)
+        .exclude(status=LeadStatus.CONVERTED)
+        .order_by("-pk")
+        .first()
+    )
 
 
 def register() -> None:

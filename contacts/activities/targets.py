@@ -13,8 +13,10 @@ An activity logged there is linked to the record alone (its generic `target`), s
 record's page and reaches the module through `hooks.on_activity_logged` after commit.
 `action` is what the actor needs on the record to add activity to it ("view" as for contacts, or
 "change"); `closed(record)` gives the reason a record takes no new activity of its own (a
-converted lead), or "". The services check both (`check_new_activity`), so a forged post is
-refused as a page would refuse it.
+converted lead), or ""; `mail_fields(record)` (optional) lets the email composer write to the
+record's address (`activities:record-mail-compose`), its merge fields from the record. The
+services check the action and `closed` (`check_new_activity`), so a forged post is refused as a
+page would refuse it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class ActivityTarget:
     action: access.Action = "view"
     changed_event: str = "activity-changed"  # the HTMX event its page's regions reload on
     closed: Callable[[Any], str] | None = None
+    # The email composer writes to the record: its "email" and merge fields ("first_name",
+    # "last_name", "full_name", "company"). None: no composer for it.
+    mail_fields: Callable[[Any], dict[str, str]] | None = None
 
 
 targets: Registry[ActivityTarget] = Registry(
@@ -100,6 +105,14 @@ def check_new_activity(*, record: Model, actor: User) -> None:
     reason = closed_reason(record)
     if reason:
         raise DomainError(reason, field="target")
+
+
+def mail_fields(record: Model) -> dict[str, str] | None:
+    """The record's address and merge fields for the email composer, or None (not offered)."""
+    target = target_for(record)
+    if target is None or target.mail_fields is None:
+        return None
+    return target.mail_fields(record)
 
 
 def changed_event(record: Model) -> str:

@@ -45,6 +45,7 @@ matrix.route("leads:lead-merge", Lead, get="change", post="change")
 for name, perm in (
     ("activities:record-log", "activities.add_interaction"),
     ("activities:record-task-create", "activities.add_task"),
+    ("activities:record-mail-compose", "activities.add_interaction"),
 ):
     matrix.route(name, Lead, get="change", post="change", perm=perm, kwargs={"label": "leads.lead"})
 

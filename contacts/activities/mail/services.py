@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile, File
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from accounts.models import User
 from contacts.activities import services as activity_services
+from contacts.activities import targets
 from contacts.activities.mail.html import sanitise, text_to_html
 from contacts.activities.mail.models import (
     MailAttachment,
@@ -304,7 +305,19 @@ MERGE_FIELD = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
 MERGE_FIELDS = ("first_name", "last_name", "full_name", "company", "email", "sender_name")
 
 
-def merge_values(*, contact: Contact, to: str, sender: User) -> dict[str, str]:
+def merge_values(
+    *, contact: Contact | None, to: str, sender: User, record: Model | None = None
+) -> dict[str, str]:
+    """The merge fields' values: the contact's, or a registered record's (`targets.mail_fields`:
+    a lead's names and company)."""
+    if contact is None:
+        fields = (targets.mail_fields(record) if record is not None else None) or {}
+        names = ("first_name", "last_name", "full_name", "company")
+        return {
+            **{name: fields.get(name, "") for name in names},
+            "email": to,
+            "sender_name": sender.get_full_name() or sender.email,
+        }
     return {
         "first_name": contact.given_name,
         "last_name": contact.family_name,
@@ -335,9 +348,14 @@ def merge(text: str, values: dict[str, str]) -> str:
 
 
 def template_render(
-    *, template: MailTemplate, contact: Contact, to: str, sender: User
+    *,
+    template: MailTemplate,
+    contact: Contact | None,
+    to: str,
+    sender: User,
+    record: Model | None = None,
 ) -> tuple[str, str]:
-    values = merge_values(contact=contact, to=to, sender=sender)
+    values = merge_values(contact=contact, to=to, sender=sender, record=record)
     return merge(template.subject, values), merge(template.body, values)
 
 
@@ -360,16 +378,34 @@ def _domain() -> str:
 
 
 @transaction.atomic
-def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMessage:
-    """Queue an email to one of a contact's addresses: an outbound email interaction (on the
-    timeline at once, status "queued"), its Message-ID, its attachments, and the task that sends
-    it after commit. Atomic; the actor must see the contact and may log interactions. Merge
-    fields in the subject and body are filled in here."""
-    if not access.can(actor, contact, "view"):
+def mail_compose(
+    *,
+    contact: Contact | None = None,
+    data: OutgoingMail,
+    actor: User,
+    record: Model | None = None,
+) -> MailMessage:
+    """Queue an email to one of a contact's addresses, or to a registered record's
+    (`targets.mail_fields`: a lead's, `record`): an outbound email interaction (on the timeline
+    at once, status "queued"; a record's is linked to it alone, with its target's rules), its
+    Message-ID, its attachments, and the task that sends it after commit. Atomic; the actor must
+    see the contact (record) and may log interactions. Merge fields in the subject and body are
+    filled in here."""
+    fields = targets.mail_fields(record) if record is not None else None
+    seen = contact if record is None else record
+    if (
+        seen is None
+        or (record is not None and fields is None)
+        or not access.can(actor, seen, "view")
+    ):
         raise PermissionDenied(_("No such record, or you do not have access to it."))
     to = data.to.strip().lower()
-    addresses = {e.lower() for e in contact.emails.values_list("email", flat=True)}
-    if to not in addresses:
+    if fields is not None:
+        if not fields.get("email") or to != fields["email"].strip().lower():
+            raise DomainError(_("Write to the record's email address."), field="to")
+    elif contact is None or to not in {
+        e.lower() for e in contact.emails.values_list("email", flat=True)
+    }:
         raise DomainError(_("Choose one of the contact's email addresses."), field="to")
     subject = data.subject.replace("\x00", "").replace("\n", " ").strip()
     body = data.body.replace("\x00", "").replace("\r\n", "\n").strip()
@@ -387,7 +423,7 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
             % {"mb": max_attachment_bytes() // (1024 * 1024)},
             field="attachments",
         )
-    values = merge_values(contact=contact, to=to, sender=actor)
+    values = merge_values(contact=contact, to=to, sender=actor, record=record)
     subject, body = merge(subject, values), merge(body, values)
     interaction = activity_services.interaction_log(
         data=activity_services.InteractionInput(
@@ -395,6 +431,7 @@ def mail_compose(*, contact: Contact, data: OutgoingMail, actor: User) -> MailMe
             direction=Direction.OUTBOUND,
             occurred_at=timezone.now(),
             contact=contact,
+            target=record,
             subject=subject[:MAX_SUBJECT],
             body=body,
         ),

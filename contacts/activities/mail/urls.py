@@ -19,6 +19,12 @@ urlpatterns = [
         name="mailbox-oauth-callback",
     ),
     path("contacts/<int:pk>/email/", views.mail_compose, name="mail-compose"),
+    # A registered record's address (contacts/activities/targets.py: a lead).
+    path(
+        "records/<str:label>/<int:pk>/email/",
+        views.mail_compose,
+        name="record-mail-compose",
+    ),
     path("mail/<int:pk>/", views.mail_detail, name="mail-detail"),
     path("mail/<int:pk>/html/", views.mail_html, name="mail-html"),
     path("mail/attachments/<int:pk>/", views.mail_attachment, name="mail-attachment"),

@@ -9,6 +9,7 @@ storage only after that check.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +25,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
-from contacts.activities import selectors
+from contacts.activities import selectors, targets
 from contacts.activities.mail import html, mailboxes, oauth, services
 from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
 from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
@@ -46,15 +47,27 @@ def _not_found() -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def mail_compose(request: AuthedHttpRequest, pk: int, label: str = "") -> HttpResponse:
     """Write an email to a contact (`?template=` fills subject and body from a template with
     the contact's merge fields; `?reply=<email id>` answers one of the contact's emails, in its
-    thread). Sending queues it; a worker sends it after the commit."""
-    contact = access.get_for_user_or_404(request.user, Contact, pk)
+    thread), or with `label` to a registered record's address (`targets.mail_fields`: a lead;
+    its target's rights). Sending queues it; a worker sends it after the commit."""
+    record = targets.record_get(user=request.user, label=label, pk=pk) if label else None
+    contact = None if label else access.get_for_user_or_404(request.user, Contact, pk)
     if not access.can_add(request.user, Interaction):
         raise PermissionDenied(_("You may not log interactions."))
-    addresses = list(contact.emails.values_list("email", flat=True))
-    reply = _reply_to(contact, request.POST.get("reply") or request.GET.get("reply", ""))
+    reply, addresses = None, []
+    page: Any = record or contact  # where the form goes back to
+    if record is not None:
+        fields = targets.mail_fields(record)
+        if fields is None:
+            raise Http404(_not_found())
+        if targets.closed_reason(record):
+            raise PermissionDenied(targets.closed_reason(record))
+        addresses = [fields["email"]] if fields.get("email") else []
+    elif contact is not None:
+        addresses = list(contact.emails.values_list("email", flat=True))
+        reply = _reply_to(contact, request.POST.get("reply") or request.GET.get("reply", ""))
     status = 200
     if request.method == "POST":
         form = ComposeForm(request.POST, request.FILES, addresses=addresses)
@@ -68,12 +81,12 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 formatted=form.cleaned_data["formatted"],
             )
             try:
-                services.mail_compose(contact=contact, data=data, actor=request.user)
+                services.mail_compose(contact=contact, record=record, data=data, actor=request.user)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 messages.success(request, _("Email queued for sending."))
-                return redirect(contact.get_absolute_url())
+                return redirect(page.get_absolute_url())
         status = 422
     else:
         initial: dict[str, object] = {"to": addresses[0] if addresses else ""}
@@ -81,7 +94,11 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         if template is not None and addresses:
             initial["template"] = template.pk
             initial["subject"], initial["body"] = services.template_render(
-                template=template, contact=contact, to=addresses[0], sender=request.user
+                template=template,
+                contact=contact,
+                to=addresses[0],
+                sender=request.user,
+                record=record,
             )
         if reply is not None:
             if reply.from_address in addresses:
@@ -91,7 +108,8 @@ def mail_compose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             quoted = "\n".join(f"> {line}" for line in reply.interaction.body.splitlines()[:200])
             initial["body"] = f"\n\n{quoted}"
         form = ComposeForm(initial=initial, addresses=addresses)
-    context = {"form": form, "contact": contact, "addresses": addresses, "reply": reply}
+    # The page names whom it writes to as "contact" (a contact or the registered record).
+    context = {"form": form, "contact": record or contact, "addresses": addresses, "reply": reply}
     return render(request, "activities/mail/compose.html", context, status=status)
 
 

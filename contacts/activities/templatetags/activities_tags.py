@@ -31,13 +31,16 @@ def activity_rights(context: template.Context, record: Any = None) -> dict[str, 
 @register.simple_tag
 def record_links(record: Any) -> dict[str, str]:
     """`{% record_links contact as links %}`: the record's `log` form (add `?channel=`),
-    `task` form and `interactions` list URLs (a registered record: the first two)."""
+    `task` form and `interactions` list URLs (a registered record: the first two, and `email`,
+    its email composer, when its target has `mail_fields`)."""
     if targets.target_for(record) is not None:
         args = [record._meta.label_lower, record.pk]
+        mail = targets.mail_fields(record)
         return {
             "log": reverse("activities:record-log", args=args),
             "task": reverse("activities:record-task-create", args=args),
             "interactions": "",
+            "email": reverse("activities:record-mail-compose", args=args) if mail else "",
         }
     name = record._meta.model_name
     return {
