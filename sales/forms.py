@@ -153,6 +153,50 @@ class MoveForm(forms.Form):
         error_messages={"invalid": _("Enter the amount as a number.")},
     )
     next_step = forms.CharField(max_length=200, required=False, strip=True)
+    # A company the user may see (the dialog's picker), and contacts with their roles: the
+    # repeated `contact` and `contact_role` values, in pairs.
+    company: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": _("Pick a company from the suggestions.")},
+    )
+
+    def __init__(self, *args: Any, opportunity: Opportunity, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from contacts.models import Company
+
+        self.user = user
+        stage = cast("forms.ModelChoiceField[Stage]", self.fields["stage"])
+        stage.queryset = Stage.objects.filter(pipeline_id=opportunity.pipeline_id)
+        company = cast("forms.ModelChoiceField[Company]", self.fields["company"])
+        company.queryset = access.scoped(user, Company).filter(archived_at__isnull=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        getlist = getattr(self.data, "getlist", None)  # a QueryDict: repeated values
+        ids = [v for v in getlist("contact") if v] if getlist else []
+        roles = getlist("contact_role") if getlist else []
+        data["contacts"] = []
+        if not ids:
+            return data
+        if len(roles) < len(ids) or any(r not in ContactRole.values for r in roles[: len(ids)]):
+            self.add_error(None, _("Choose each contact's role."))
+            return data
+        from contacts.models import Contact
+
+        if not all(i.isdigit() for i in ids):
+            self.add_error(None, _("Pick a contact from the suggestions."))
+            return data
+        found = (
+            access.scoped(self.user, Contact)
+            .filter(archived_at__isnull=True)
+            .in_bulk([int(i) for i in ids])
+        )
+        if len(found) != len(set(ids)):
+            self.add_error(None, _("No such record, or you do not have access to it."))
+            return data
+        data["contacts"] = [(found[int(i)], role) for i, role in zip(ids, roles, strict=False)]
+        return data
 
     def fill(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -161,12 +205,11 @@ class MoveForm(forms.Form):
             values["amount"] = data["amount"]
         if data.get("next_step"):
             values["next_step"] = data["next_step"]
+        if data.get("company") is not None:
+            values["company"] = data["company"]
+        if data.get("contacts"):
+            values["contacts"] = data["contacts"]
         return values
-
-    def __init__(self, *args: Any, opportunity: Opportunity, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        stage = cast("forms.ModelChoiceField[Stage]", self.fields["stage"])
-        stage.queryset = Stage.objects.filter(pipeline_id=opportunity.pipeline_id)
 
 
 class ContactRoleForm(forms.Form):

@@ -20,8 +20,9 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import Scope
 from contacts.models import Company, Contact
-from crm.pagination import Page, grouped_pages, keyset_page
+from crm.pagination import grouped_pages, keyset_page
 from crm.tags import attach_row_tags
+from sales.cards import Card, CardMaker, stage_options
 from sales.currency import MissingRate, RateBook, converted, missing_message, unconverted
 from sales.models import (
     ForecastAccuracy,
@@ -76,12 +77,13 @@ def pipelines() -> QuerySet[Pipeline]:
 @dataclass
 class Column:
     stage: Stage
-    cards: list[Opportunity]
+    cards: list[Card]
     count: int
     total: Decimal
     weighted: Decimal
     next_cursor: str | None
     unconverted: int = 0  # deals left out of the totals: no exchange rate for their currency
+    stage_options: str = ""  # its cards' stage menu (`sales.cards.stage_options`)
 
 
 def board_cards(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
@@ -181,19 +183,19 @@ def board_columns(
         found.update(zip(keys, read, strict=True))
     groups = [found[s.pk] for s in stages]
     columns = []
-    now = timezone.now()
+    maker = CardMaker(now=timezone.now())
     attach_card_relations([card for group in groups for card in group.items])
     for stage, group in zip(stages, groups, strict=True):
-        mark_cards(group.items, stage=stage, now=now)
         columns.append(
             Column(
                 stage=stage,
-                cards=list(group.items),
+                cards=maker.cards(group.items, stage=stage),
                 count=group.count,
                 total=_money(group.total),
                 weighted=_money(group.values.get("weighted")),
                 next_cursor=group.next_cursor,
                 unconverted=group.values.get("unconverted") or 0,
+                stage_options=stage_options(stages, selected=stage.pk),
             )
         )
     return columns
@@ -206,25 +208,15 @@ def board_column_page(
     cursor: str | None,
     size: int = CARDS_PER_COLUMN,
     closed_since: dt.datetime | None = None,
-) -> Page[Opportunity]:
-    """A column's next cards after `cursor` (one query); a won or lost column's since
-    `closed_since`, as on the board."""
+) -> tuple[list[Card], str | None]:
+    """A column's next cards after `cursor` (one query) and the cursor after them; a won or
+    lost column's since `closed_since`, as on the board."""
     rows = qs.filter(stage=stage)
     if closed_since is not None and stage.kind != StageKind.OPEN:
         rows = rows.filter(stage_entered_at__gte=closed_since)
     page = keyset_page(board_cards(rows), ordering=BOARD_ORDERING, cursor=cursor, size=size)
     attach_card_relations(page.items)
-    mark_cards(page.items, stage=stage, now=timezone.now())
-    return page
-
-
-def mark_cards(cards: Sequence[Opportunity], *, stage: Stage, now: dt.datetime) -> None:
-    """Give each card of a column its days in stage and whether it is stalled (an open stage's
-    deal that stayed longer than the stage's `stall_days`)."""
-    for card in cards:
-        days = days_in_stage(card, now=now)
-        card.days_in_stage = days  # type: ignore[attr-defined]
-        card.stalled = stage.kind == StageKind.OPEN and days > stage.stall_days  # type: ignore[attr-defined]
+    return CardMaker(now=timezone.now()).cards(page.items, stage=stage), page.next_cursor
 
 
 def column_totals(

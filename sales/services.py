@@ -117,12 +117,18 @@ def _check_required(opportunity: Opportunity, stage: Stage, *, contact_count: in
         )
 
 
-# Required fields the board's dialog can fill in during a move (the others need the deal page).
-FILLABLE = (RequiredField.AMOUNT, RequiredField.NEXT_STEP)
+# Required fields the board's dialog can fill in during a move.
+FILLABLE = (
+    RequiredField.AMOUNT,
+    RequiredField.NEXT_STEP,
+    RequiredField.COMPANY,
+    RequiredField.CONTACTS,
+)
 
 
-def _fill(opportunity: Opportunity, values: dict[str, Any]) -> list[str]:
-    """Set the fields a move brings along (amount, next step); the names of those changed."""
+def _fill(opportunity: Opportunity, values: dict[str, Any], *, actor: User) -> list[str]:
+    """Set the fields a move brings along (amount, next step, a company the actor may see);
+    the names of those changed. Contacts are added by `_fill_contacts`."""
     changed = []
     amount = values.get(RequiredField.AMOUNT)
     if amount is not None:
@@ -134,7 +140,35 @@ def _fill(opportunity: Opportunity, values: dict[str, Any]) -> list[str]:
     if next_step is not None and str(next_step).strip():
         opportunity.next_step = str(next_step).strip()[:200]
         changed.append("next_step")
+    company = values.get(RequiredField.COMPANY)
+    if company is not None:
+        if not access.can(actor, company, "view"):
+            raise DomainError(
+                _("No such record, or you do not have access to it."), field="company"
+            )
+        opportunity.company = company
+        changed.append("company")
     return changed
+
+
+def _fill_contacts(
+    opportunity: Opportunity, contacts: Sequence[tuple[Contact, str]], *, actor: User
+) -> None:
+    """Give each contact (one the actor may see) its role in the deal, inside the move's
+    transaction: a refused move keeps none of them."""
+    for contact, role in contacts:
+        if not access.can(actor, contact, "view"):
+            raise DomainError(
+                _("No such record, or you do not have access to it."), field="contacts"
+            )
+        if role not in ContactRole.values:
+            raise DomainError(_("Choose each contact's role."), field="contacts")
+        row, created = OpportunityContact.objects.get_or_create(
+            opportunity=opportunity, contact=contact, defaults={"role": role}
+        )
+        if not created and row.role != role:
+            row.role = role
+            row.save(update_fields=["role"])
 
 
 def _check_input(data: OpportunityInput, actor: User) -> None:
@@ -346,7 +380,8 @@ def opportunity_move_stage(
     nothing and says why. The probability becomes the new stage's default. Won and lost close
     the deal (lost needs a reason, won one while won reasons are defined); moving a closed deal
     to an open stage reopens it. Moving to the stage it is in changes nothing. `fill` (amount,
-    next step: `FILLABLE`) is written in the same transaction before the rules are checked, so
+    next step, company, contacts as (contact, role) pairs: `FILLABLE`; the company and contacts
+    ones the actor may see) is written in the same transaction before the rules are checked, so
     the board can ask for what a stage needs and move in one step; a refused move writes none
     of it."""
     access.require(actor, opportunity, "change")
@@ -362,8 +397,9 @@ def opportunity_move_stage(
             raise DomainError(_("Choose a stage of this deal's pipeline."), field="stage")
         if stage.pk == locked.stage_id:
             return locked
+        filled = _fill(locked, fill or {}, actor=actor)
+        _fill_contacts(locked, (fill or {}).get(RequiredField.CONTACTS, ()), actor=actor)
         contact_count = OpportunityContact.objects.filter(opportunity=locked).count()
-        filled = _fill(locked, fill or {})
         _check_required(locked, stage, contact_count=contact_count)
         now = timezone.now()
         from_stage_id = locked.stage_id

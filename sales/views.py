@@ -38,6 +38,7 @@ from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import analytics, selectors, services, tasks
+from sales.cards import UrlPattern, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
@@ -151,15 +152,17 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
         ),
         "pipeline": pipeline,
         "columns": columns,
-        "stages": [c.stage for c in columns],
         "loss_reasons": list(LossReason.objects.filter(active=True)),
         "won_reasons": list(WinReason.objects.filter(active=True)),
-        "now": timezone.now(),
         "closed_days": BOARD_CLOSED_DAYS,
         "currency": book.to_currency,
         "unconverted": unconverted,
         "can_add": access.can_add(request.user, Opportunity),
-        "can_change": access.has_model_perm(request.user, Opportunity, "change"),
+        # The required-fields dialog: the roles, and a deal's contact suggestions URL by pk.
+        "contact_roles": ContactRole.choices,
+        "contact_lookup": UrlPattern("sales:opportunity-contact-lookup"),
+        "company_widget": {"name": "company", "attrs": {"id": "fields-company"}, "value": None},
+        **_card_context(request, request.GET.urlencode()),
         "query": request.GET.urlencode(),
     }
     template = "sales/board.html"
@@ -175,22 +178,33 @@ def opportunity_board_column(request: AuthedHttpRequest, pk: int) -> HttpRespons
     """A column's next cards (the board asks when its last card scrolls into view)."""
     stage = access.get_for_user_or_404(request.user, Stage, pk)
     filterset, _pipeline = _board_filters(request)
-    page = selectors.board_column_page(
+    cards, next_cursor = selectors.board_column_page(
         qs=_board_rows(filterset, stage.pipeline),
         stage=stage,
         cursor=request.GET.get("cursor"),
         closed_since=_closed_since(),
     )
+    stages = list(stage.pipeline.stages.order_by("position", "id"))
+    query = _without_cursor(request)
     context = {
-        "cards": page.items,
+        "cards": cards,
         "stage": stage,
-        "stages": list(stage.pipeline.stages.order_by("position", "id")),
-        "next_cursor": page.next_cursor,
-        "now": timezone.now(),
-        "can_change": access.has_model_perm(request.user, Opportunity, "change"),
-        "query": _without_cursor(request),
+        "stage_options": stage_options(stages, selected=stage.pk),
+        "next_cursor": next_cursor,
+        **_card_context(request, query),
+        "query": query,
     }
     return render(request, "sales/partials/cards.html", context)
+
+
+def _card_context(request: AuthedHttpRequest, query: str) -> dict[str, Any]:
+    """What every card of a page shares (`sales/partials/cards.html`), worked out once."""
+    can_change = access.has_model_perm(request.user, Opportunity, "change")
+    return {
+        "can_change": can_change,
+        "draggable": "true" if can_change else "false",
+        "board_next": f"{reverse('sales:board')}?{query}",
+    }
 
 
 def _wants_json(request: AuthedHttpRequest) -> bool:
@@ -203,9 +217,10 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Move a deal to another stage through the service. JSON for the board's script (200 with
     every column's totals, 422 with the reason), else a redirect back with a message."""
     opportunity = access.get_for_user_or_404(request.user, Opportunity, pk, action="change")
-    form = MoveForm(request.POST, opportunity=opportunity)
+    form = MoveForm(request.POST, opportunity=opportunity, user=request.user)
     error = ""
     missing: list[str] = []
+    field = ""  # the dialog's field a refusal is about, if any
     if form.is_valid():
         try:
             opportunity = services.opportunity_move_stage(
@@ -220,9 +235,11 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         except services.MissingFields as exc:
             error, missing = exc.message, exc.fields
         except DomainError as exc:
-            error = exc.message
+            error, field = exc.message, exc.field or ""
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        field = next(iter(form.errors), "")
+        field = "contacts" if field == "__all__" else field
     if _wants_json(request):
         if error:
             # The fields the board's dialog can ask for; others need the deal's page.
@@ -231,6 +248,7 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 {
                     "error": error,
                     "ask": ask if len(ask) == len(missing) else [],
+                    "field": field,
                     "edit_url": opportunity.get_absolute_url(),
                 },
                 status=422,

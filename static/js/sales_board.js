@@ -3,8 +3,9 @@
 // (sales.views.opportunity_move, JSON): the column totals update from its answer; a refused
 // move puts the card back where it was and shows the reason. A move to a "lost" stage asks for
 // the reason first, to a "won" stage too when won reasons are defined; a move the stage refuses
-// for want of an amount or a next step asks for them in a dialog and tries again with them
-// (saved by the same service call), and puts the card back if the dialog is cancelled. No
+// for want of an amount, a next step, a company or contacts asks for them in a dialog and tries
+// again with them (saved by the same service call); a refused value reopens the dialog with the
+// reason, and a cancelled dialog puts the card back. No
 // inline script (CSP); delegated events, so cards loaded later work too.
 (function () {
   "use strict";
@@ -110,29 +111,46 @@
     });
   }
 
-  // The stage's required fields the server asked for (amount, next step): a dialog with just
-  // those. Resolves with their values, or null when cancelled.
-  function askFields(ask, reason) {
+  // The stage's required fields the server asked for (amount, next step, company, contacts
+  // with a role): a dialog with just those, the company and contact picked from suggestions
+  // of records the user may see (the contact's from the deal's own lookup). `keep` reopens it
+  // with the values given and the server's reason for refusing one. Resolves with the values
+  // (the hidden ids, not the typed search), or null when cancelled.
+  function askFields(ask, reason, card, keep) {
     var dialog = document.getElementById("fields-dialog");
     if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(null);
     dialog.querySelector("[data-reason]").textContent = reason;
-    var inputs = {};
+    var wantedBoxes = [];
     dialog.querySelectorAll("[data-ask]").forEach(function (box) {
       var wanted = ask.indexOf(box.dataset.ask) !== -1;
       box.classList.toggle("d-none", !wanted);
-      var input = box.querySelector("input");
-      input.value = "";
-      input.required = wanted;
-      if (wanted) inputs[box.dataset.ask] = input;
+      box.querySelectorAll("input, select").forEach(function (input) {
+        if (!keep) {
+          if (input.tagName === "SELECT") input.selectedIndex = 0;
+          else input.value = "";
+        }
+        if (input.tagName === "INPUT" && input.type !== "hidden") input.required = wanted;
+      });
+      box.querySelectorAll("[data-picker-options]").forEach(function (options) {
+        options.innerHTML = "";
+      });
+      if (wanted) wantedBoxes.push(box);
     });
+    var lookup = dialog.querySelector("[data-contact-lookup]");
+    if (lookup) {
+      lookup.setAttribute("hx-get", lookup.dataset.prefix + card.dataset.pk + lookup.dataset.suffix);
+      if (window.htmx) window.htmx.process(lookup);
+    }
     return new Promise(function (resolve) {
       dialog.addEventListener(
         "close",
         function () {
           if (dialog.returnValue !== "confirm") return resolve(null);
           var values = {};
-          Object.keys(inputs).forEach(function (name) {
-            values[name] = inputs[name].value;
+          wantedBoxes.forEach(function (box) {
+            box.querySelectorAll("input[name], select[name]").forEach(function (input) {
+              if (!/_query$/.test(input.name)) values[input.name] = input.value;
+            });
           });
           resolve(values);
         },
@@ -140,7 +158,7 @@
       );
       dialog.returnValue = "";
       dialog.showModal();
-      var first = dialog.querySelector("[data-ask]:not(.d-none) input");
+      var first = dialog.querySelector("[data-ask]:not(.d-none) input:not([type=hidden])");
       if (first) first.focus();
     });
   }
@@ -187,6 +205,7 @@
         placeCard(card, fromStage, origin);
         showMessage(message || "");
       };
+      var asked = null; // the fields the dialog asked for, once it has
       var attempt = function (values) {
         return send(card, stageId, values).then(function (result) {
           if (result.ok) {
@@ -198,12 +217,15 @@
             return;
           }
           var ask = result.data.ask || [];
-          // Asked once: a second refusal (a value the server still refuses) snaps back.
-          if (ask.length && !values.asked) {
-            return askFields(ask, result.data.error || "").then(function (given) {
+          // A value the server refuses reopens the dialog with the reason (values kept);
+          // anything else, or a cancelled dialog, puts the card back with the reason.
+          var refusedValue = asked && asked.indexOf(result.data.field) !== -1;
+          if (ask.length || refusedValue) {
+            var again = asked !== null;
+            asked = ask.length ? ask : asked;
+            return askFields(asked, result.data.error || "", card, again).then(function (given) {
               if (given === null) return snapBack(result.data.error);
-              given.asked = "1";
-              return attempt(Object.assign({}, values, given));
+              return attempt(Object.assign({}, fields, given));
             });
           }
           snapBack(result.data.error);

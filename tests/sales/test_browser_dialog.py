@@ -77,6 +77,37 @@ def test_cancelled_dialog_snaps_back_with_the_reason(page, live_server, granted,
     assert Opportunity.objects.get(name="Cranes").stage == stage(pipeline, "Qualify")
 
 
+def test_dialog_asks_for_a_company_and_a_contact_and_moves(page, live_server, granted, pipeline):
+    from playwright.sync_api import expect
+
+    from sales.models import OpportunityContact
+    from tests.contacts.factories import CompanyFactory, ContactFactory
+
+    meet = stage(pipeline, "Meet")
+    meet.required_fields = ["company", "contacts"]
+    meet.save()
+    make_deal(granted, name="Boilers")
+    company = CompanyFactory(owner=granted, name="Acme Steel")
+    ContactFactory(owner=granted, given_name="Mei", family_name="Chen", company=company)
+    sign_in(page, live_server, granted.email)
+    page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
+    _move(page, "Boilers", "Meet")
+    dialog = page.get_by_role("dialog", name="This stage needs more")
+    expect(dialog.get_by_label("Amount")).to_be_hidden()
+    dialog.get_by_label("Company").fill("Acme")
+    dialog.get_by_role("link", name="Acme Steel").click()
+    dialog.get_by_label("Contact").fill("Mei")
+    dialog.get_by_role("option", name="Mei Chen").click()
+    dialog.get_by_label("Role").select_option(label="Decision maker")
+    shot(page, "sales-15-fields-company-contacts")
+    dialog.get_by_role("button", name="Save and move").click()
+    expect(_column(page, "Meet").get_by_role("link", name="Boilers")).to_be_visible()
+    expect(_column(page, "Meet").locator("[data-count]")).to_have_text("1")
+    deal = Opportunity.objects.get(name="Boilers")
+    assert (deal.stage, deal.company) == (meet, company)
+    assert OpportunityContact.objects.get(opportunity=deal).role == "decision_maker"
+
+
 def test_forecast_page_and_contact_editor(page, live_server, granted, pipeline):
     """Screenshots of the forecast page with a stored run, and the deal's contacts editor."""
     import datetime as dt

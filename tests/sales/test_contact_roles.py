@@ -171,11 +171,11 @@ def test_move_with_a_bad_amount_changes_nothing(client, rep, pipeline, deal, amo
     assert deal.amount == 0
 
 
-def test_fields_the_dialog_cannot_fill_are_not_asked(client, rep, pipeline, deal):
+def test_the_dialog_asks_for_a_company_and_contacts_too(client, rep, pipeline, deal):
     meet = stage(pipeline, "Meet")
-    meet.required_fields = ["amount", "company"]
+    meet.required_fields = ["amount", "company", "contacts"]
     meet.save()
     login(client, rep)
     response = _move(client, deal, meet)
     assert response.status_code == 422
-    assert response.json()["ask"] == []
+    assert response.json()["ask"] == ["amount", "company", "contacts"]
