@@ -13,6 +13,7 @@ from sales.models import (
     LossReason,
     Opportunity,
     Pipeline,
+    Product,
     Quota,
     Stage,
     WinReason,
@@ -58,6 +59,13 @@ class OpportunityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "sku", "unit_price", "currency", "active"]
+    list_filter = ["active", "currency"]
+    search_fields = ["name", "sku"]
 
 
 @admin.register(Quota)

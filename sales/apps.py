@@ -17,7 +17,9 @@ class SalesConfig(AppConfig):
             LossReason,
             Opportunity,
             OpportunityContact,
+            OpportunityLine,
             Pipeline,
+            Product,
             Quota,
             Stage,
             WinReason,
@@ -25,6 +27,8 @@ class SalesConfig(AppConfig):
 
         auditlog.register(Opportunity, exclude_fields=["updated_at", "score", "stage_entered_at"])
         auditlog.register(OpportunityContact)
+        auditlog.register(OpportunityLine, exclude_fields=["position"])
+        auditlog.register(Product, exclude_fields=["updated_at"])
         auditlog.register(Pipeline, exclude_fields=["updated_at"])
         auditlog.register(Stage, exclude_fields=["updated_at"])
         auditlog.register(LossReason, exclude_fields=["updated_at"])

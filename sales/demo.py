@@ -24,6 +24,7 @@ from sales.models import (
     LossReason,
     Opportunity,
     Pipeline,
+    Product,
     Stage,
     StageChange,
     StageKind,
@@ -213,6 +214,13 @@ DEMO_MAX_CONTACTS = 10_000  # up to here the demo logins get deals of their own
 DEMO_LOGINS = ("rep@demo.example", "rep2@demo.example", "manager@demo.example")
 DEMO_LOGIN_DEALS = 6
 DEMO_MONTHLY_QUOTA = Decimal("600000")
+DEMO_PRODUCTS = (
+    ("CRM-SEAT", "CRM seat, yearly", Decimal("1200.00")),
+    ("CRM-SEAT-M", "CRM seat, monthly", Decimal("120.00")),
+    ("ONBOARD", "Onboarding and training", Decimal("15000.00")),
+    ("SUPPORT-P", "Premium support, yearly", Decimal("30000.00")),
+    ("DATA-MIG", "数据迁移服务", Decimal("8000.00")),
+)
 
 
 def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
@@ -222,6 +230,8 @@ def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
     quarter, so their home page, board and forecast show a working pipeline."""
     if contacts <= 0 or Opportunity.objects.exists():
         return {}
+    for sku, name, price in DEMO_PRODUCTS:
+        Product.objects.get_or_create(sku=sku, defaults={"name": name, "unit_price": price})
     facts = seed_opportunities(
         max(DEMO_MIN_DEALS, int(contacts * DEALS_PER_CONTACT)), rng_seed=seed
     )

@@ -2,8 +2,9 @@
 
 How far a role reaches over opportunities (own, team's, all) is its RolePolicy. Pipelines,
 stages and loss and won reasons are the sales process: administrators define them, everyone
-reads them. Quotas: sales managers set their team's and its members' (sales/quotas.py).
-Stage changes and contact roles are scoped through their opportunity (ACCESS_PARENT)."""
+reads them, as the products of the price list. Quotas: sales managers set their team's and its
+members' (sales/quotas.py). Stage changes, contact roles and lines (products on a deal) are
+scoped through their opportunity (ACCESS_PARENT)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from accounts.grants import register
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
-PROCESS = ("pipeline", "stage", "lossreason", "winreason", "quota")
+PROCESS = ("pipeline", "stage", "lossreason", "winreason", "quota", "product")
 
 
 def _perms(**models: tuple[str, ...]) -> list[str]:
@@ -28,6 +29,7 @@ register(
         Role.ADMINISTRATOR: _perms(
             opportunity=(*EDIT, "delete", "export"),
             opportunitycontact=(*EDIT, "delete"),
+            opportunityline=(*EDIT, "delete"),
             forecastrun=("view", "run"),
             exchangerate=(*EDIT, "delete"),
             stagechange=("view",),
@@ -37,18 +39,21 @@ register(
             opportunity=(*EDIT, "export"),
             forecastrun=("run",),
             opportunitycontact=EDIT,
+            opportunityline=(*EDIT, "delete"),
             stagechange=("view",),
             **{**_process("view"), "quota": (*EDIT, "delete")},
         ),
         Role.SALES_REP: _perms(
             opportunity=(*EDIT, "export"),
             opportunitycontact=EDIT,
+            opportunityline=(*EDIT, "delete"),
             stagechange=("view",),
             **_process("view"),
         ),
         Role.READ_ONLY: _perms(
             opportunity=("view",),
             opportunitycontact=("view",),
+            opportunityline=("view",),
             stagechange=("view",),
             **_process("view"),
         ),

@@ -7,7 +7,7 @@ time in stage, conversion and velocity are read from it, never estimated.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 from django.conf import settings
@@ -367,6 +367,108 @@ class OpportunityContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} ({self.get_role_display()})"
+
+
+class Product(TimeStampedModel):
+    """An item of the price list that deals (and later quotes and invoices) are made of.
+    Administrators keep the list; a line copies the price, so a later change of the list does
+    not rewrite a deal."""
+
+    name = models.CharField(_("name"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=DEFAULT_CURRENCY, validators=[currency_validator]
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku"], condition=~Q(sku=""), name="sales_product_sku_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="sales_product_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})" if self.sku else self.name
+
+
+class OpportunityLine(models.Model):
+    """A product (or a line typed by hand) on a deal: quantity, unit price, discount. When a
+    deal has lines, its amount is their total (`sales.lines`), so quotes and invoices can be
+    made of the same lines later."""
+
+    ACCESS_PARENT: ClassVar[str] = "opportunity"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    discount = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("100.00"))],
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+        indexes = [models.Index(fields=["opportunity", "position", "id"], name="opp_line_order")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="opp_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="opp_line_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0, discount__lte=100), name="opp_line_discount_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.name}"
+
+    @property
+    def total(self) -> Decimal:
+        """Quantity x unit price less the discount, to the cent (half up)."""
+        gross = self.quantity * self.unit_price
+        net = gross * (Decimal(100) - self.discount) / Decimal(100)
+        return net.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class StageChange(models.Model):

@@ -28,6 +28,7 @@ from sales.models import (
     DealSource,
     Opportunity,
     OpportunityContact,
+    OpportunityLine,
     Pipeline,
 )
 
@@ -148,6 +149,7 @@ def register() -> None:
         },
     )
     history.register_history(OpportunityContact, parent="opportunity")
+    history.register_history(OpportunityLine, parent="opportunity", hidden={"position"})
     api_routes.register(
         ApiRoute("opportunities", "sales.api.OpportunityViewSet", "opportunity", order=50)
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales import home, quota_views, views
+from sales import home, line_views, quota_views, views
 
 app_name = "sales"
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
     path(
         "opportunities/<int:pk>/contacts/", views.opportunity_contacts, name="opportunity-contacts"
+    ),
+    path("opportunities/<int:pk>/lines/", line_views.opportunity_lines, name="opportunity-lines"),
+    path(
+        "opportunities/<int:pk>/lines/<int:line_pk>/",
+        line_views.opportunity_line,
+        name="opportunity-line",
     ),
     path(
         "opportunities/<int:pk>/contacts/remove/",

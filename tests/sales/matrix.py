@@ -53,3 +53,5 @@ matrix.route("sales:opportunity-contact-remove", Opportunity, post="change")
 matrix.route("sales:opportunity-contact-lookup", Opportunity, get="change")
 matrix.route("sales:opportunity-export", Opportunity, get="export")  # a role permission
 matrix.route("sales:home-quarter", Opportunity, get="add")  # the home card: a role permission
+matrix.route("sales:opportunity-lines", Opportunity, get="view", post="change")
+matrix.route("sales:opportunity-line", Opportunity, post="change", kwargs={"line_pk": 999999})
