@@ -27,15 +27,16 @@ requests (`role_data`), and only explicit shares are read on every request.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
+from django.apps import apps
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
-from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from accounts import grants
 from accounts.models import OwnedModel, RolePolicy, Scope
@@ -118,35 +119,68 @@ def _policy_scope(user: User, action: Action) -> Scope:
     return data.view_scope if action == "view" else data.change_scope
 
 
+@functools.cache
+def _grant_tables() -> dict[type[Model], tuple[type[Model], type[Model]]]:
+    """Every owned model with direct object-permission tables: its (user, group) tables.
+
+    Found from the tables' `content_object` foreign keys, not through guardian's
+    `get_*_obj_perms_model`, which compares content types (a query per model in a new process)."""
+    from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+    bases = (("user", UserObjectPermissionBase), ("group", GroupObjectPermissionBase))
+    found: dict[type[Model], dict[str, type[Model]]] = {}
+    for table in apps.get_models():
+        for kind, base in bases:
+            if not issubclass(table, base):
+                continue
+            target = getattr(table._meta.get_field("content_object"), "related_model", None)
+            if isinstance(target, type) and issubclass(target, OwnedModel):
+                found.setdefault(target, {})[kind] = table
+    return {
+        model: (pair["user"], pair["group"])
+        for model, pair in found.items()
+        if "user" in pair and "group" in pair  # else asked for, it is refused (_granted_pks)
+    }
+
+
+def _load_grants(user: User) -> dict[tuple[str, str], set[Any]]:
+    """Every explicit share of the user and the user's groups, of every owned model, in one
+    query: {(model label, codename): primary keys}. A record page asks about five models or
+    more (the record, its company, the timeline's leads, deals, tickets); one query per model
+    cost four round trips more. Each arm is an index probe by user or group id (guardian's
+    unique (user|group, permission, object) index), so the query stays small with no shares."""
+    fields = ("model_label", "content_object_id", "permission__codename")
+    arms: list[QuerySet[Any]] = []
+    for model, (user_perms, group_perms) in _grant_tables().items():
+        label = Value(model._meta.label_lower, output_field=CharField())
+        mine = user_perms.objects.filter(user_id=user.pk)  # type: ignore[attr-defined]
+        ours = group_perms.objects.filter(group__user=user)  # type: ignore[attr-defined]
+        arms += [qs.annotate(model_label=label).values_list(*fields) for qs in (mine, ours)]
+    shares: dict[tuple[str, str], set[Any]] = {}
+    if not arms:
+        return shares
+    for label_, pk, codename in arms[0].union(*arms[1:], all=True):
+        shares.setdefault((label_, codename), set()).add(pk)
+    return shares
+
+
 def _granted_pks(user: User, model: type[Model], action: Action) -> frozenset[Any]:
     """Primary keys of records shared explicitly (guardian) with the user or the user's groups.
 
-    One query per model fetches the grants of every action (user and group grants together)."""
-    cache = _cache(user)
-    key = ("grants", model)
-    if key not in cache:
-        by_codename: dict[str, set[Any]] = {}
-        # Guardian takes a model class as well as an instance, though it annotates an instance.
-        user_perms = get_user_obj_perms_model(model)  # type: ignore[arg-type]
-        group_perms = get_group_obj_perms_model(model)  # type: ignore[arg-type]
-        if user_perms.objects.is_generic() or group_perms.objects.is_generic():  # type: ignore[attr-defined]
-            raise TypeError(
-                f"{model.__name__} needs direct object-permission tables (see contacts/models.py)"
-            )
-        fields = ("content_object_id", "permission__codename")
-        rows = (
-            user_perms.objects.filter(user_id=user.pk)  # type: ignore[attr-defined]
-            .values_list(*fields)
-            .union(group_perms.objects.filter(group__user=user).values_list(*fields))  # type: ignore[attr-defined]
+    The first ask of a request reads every model's grants (`_load_grants`, one query); the rest
+    come from the user object's cache."""
+    if model not in _grant_tables():
+        raise TypeError(
+            f"{model.__name__} needs direct object-permission tables (see contacts/models.py)"
         )
-        for pk, codename in rows:
-            by_codename.setdefault(codename, set()).add(pk)
-        cache[key] = by_codename
-    by_codename = cache[key]
-    name = model._meta.model_name
+    cache = _cache(user)
+    if "grants" not in cache:
+        cache["grants"] = _load_grants(user)
+    shares = cache["grants"]
+    label, name = model._meta.label_lower, model._meta.model_name
     # A record shared for changing is also shared for viewing.
     codenames = [f"view_{name}", f"change_{name}"] if action == "view" else [f"{action}_{name}"]
-    return frozenset().union(*(by_codename.get(c, set()) for c in codenames))
+    return frozenset().union(*(shares.get((label, c), set()) for c in codenames))
 
 
 def _rule(user: User | AnonymousUser, model: type[Model], action: Action) -> _Rule:

@@ -234,6 +234,13 @@ def test_anonymous_is_sent_to_login(client, own_company):
 # --- queries ------------------------------------------------------------------------------------
 
 
+# A budget of one query per timeline source and side panel plus BASE. The explicit shares of
+# every model are one query (accounts.access._load_grants); BASE was 12 while they cost one per
+# model (contacts, companies, leads, deals, tickets). Inside a test's transaction the role data
+# (3 queries) is read on every request; production keeps it in the cache between requests.
+BASE = 5
+
+
 def _queries(client, url, django_assert_max_num_queries, limit: int) -> int:
     with django_assert_max_num_queries(limit) as ctx:
         assert client.get(url).status_code == 200
@@ -252,7 +259,7 @@ def test_contact_page_queries_do_not_grow_with_what_the_record_holds(
         make_task(rep, contact=busy, title=f"Task {n}")
         comment_create(target=busy, body=f"Note {n}", actor=rep_teammate)
     login(client, rep)
-    budget = 12 + len(timeline.sources) + len(panels.panels)
+    budget = BASE + len(timeline.sources) + len(panels.panels)
     client.get(quiet.get_absolute_url())  # warm the content-type cache
     small = _queries(client, quiet.get_absolute_url(), django_assert_max_num_queries, budget)
     big = _queries(client, busy.get_absolute_url(), django_assert_max_num_queries, budget)
@@ -269,8 +276,27 @@ def test_company_page_queries_do_not_grow_with_its_people(
         person = ContactFactory(owner=rep, company=big)
         log_interaction(rep, contact=person)
     login(client, rep)
-    budget = 12 + len(timeline.sources) + len(panels.panels)
+    budget = BASE + len(timeline.sources) + len(panels.panels)
     client.get(small.get_absolute_url())  # warm the content-type cache
     few = _queries(client, small.get_absolute_url(), django_assert_max_num_queries, budget)
     many = _queries(client, big.get_absolute_url(), django_assert_max_num_queries, budget)
     assert many <= few + 1
+
+
+@pytest.mark.parametrize("kind", ["contact", "company"])
+def test_a_record_page_reads_the_explicit_shares_once(
+    client, rep, kind, django_assert_max_num_queries
+):
+    company = CompanyFactory(owner=rep)
+    person = ContactFactory(owner=rep, company=company)
+    record = person if kind == "contact" else company
+    login(client, rep)
+    client.get(record.get_absolute_url())  # warm the content-type cache
+    budget = BASE + len(timeline.sources) + len(panels.panels)
+    with django_assert_max_num_queries(budget) as ctx:
+        assert client.get(record.get_absolute_url()).status_code == 200
+    shares = [q["sql"] for q in ctx.captured_queries if "objectpermission" in q["sql"]]
+    # The record, its company, the timeline's leads, deals and tickets: all from one read.
+    assert len(shares) == 1, shares
+    assert "contacts_contactuserobjectpermission" in shares[0]
+    assert "sales_opportunitygroupobjectpermission" in shares[0]
