@@ -16,20 +16,12 @@ from django.utils import timezone
 from crm.models import OutboxMessage
 from support import services, tasks
 from support.business_hours import add_business_time
-from support.models import CompanyTier, CustomerTier, MessageKind, SlaPolicy, Ticket, TicketMessage
+from support.models import CompanyTier, MessageKind, Ticket, TicketMessage
 from tests.conftest import login_verified
 from tests.contacts.factories import CompanyFactory, ContactFactory
-from tests.support.factories import make_agent, make_queue, make_sla_policies, make_ticket
+from tests.support.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def _gold() -> CustomerTier:
-    tier = CustomerTier.objects.create(name="Gold", rank=10)
-    SlaPolicy.objects.create(
-        priority="normal", tier=tier, first_response_minutes=30, resolution_minutes=120
-    )
-    return tier
 
 
 def _ticket(queue, lead, company, **values) -> Ticket:
@@ -42,8 +34,7 @@ def _due(ticket: Ticket, minutes: int) -> dt.datetime:
     return add_business_time(calendar, ticket.created_at, dt.timedelta(minutes=minutes))
 
 
-def test_open_tickets_take_the_new_plan_once(queue, lead, rep):
-    gold = _gold()
+def test_open_tickets_take_the_new_plan_once(queue, lead, rep, gold):
     company = CompanyFactory(owner=rep)
     ticket = _ticket(queue, lead, company)
     answered = _ticket(queue, lead, company)
@@ -79,8 +70,7 @@ def test_open_tickets_take_the_new_plan_once(queue, lead, rep):
     assert ticket.tier is None
 
 
-def test_admin_changes_queue_the_task_in_their_transaction(client, admin_user, rep):
-    gold = _gold()
+def test_admin_changes_queue_the_task_in_their_transaction(client, admin_user, rep, gold):
     company = CompanyFactory(owner=rep)
     login_verified(client, admin_user)
     response = client.post(
@@ -115,12 +105,8 @@ def _wait_for(condition, timeout: float = 20.0) -> None:
 
 @pytest.mark.slow
 def test_a_plan_set_in_the_admin_reaches_open_tickets_through_a_real_worker(
-    client, admin_user, support_team, rep, live_worker
+    live_worker, client, admin_user, queue, lead, rep, gold
 ):
-    make_sla_policies()
-    lead = make_agent(support_team, "lead@example.com")
-    queue = make_queue(lead)
-    gold = _gold()
     company = CompanyFactory(owner=rep)
     ticket = _ticket(queue, lead, company)
     login_verified(client, admin_user)

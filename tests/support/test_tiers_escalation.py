@@ -33,15 +33,6 @@ from tests.support.factories import make_agent, make_queue, make_sla_policies, m
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gold(queue) -> CustomerTier:
-    tier = CustomerTier.objects.create(name="Gold", rank=10)
-    SlaPolicy.objects.create(
-        priority="normal", tier=tier, first_response_minutes=30, resolution_minutes=120
-    )
-    return tier
-
-
 def _ticket_for(queue, lead, company, **values) -> Ticket:
     requester = ContactFactory(owner=lead, company=company)
     return make_ticket(queue, actor=lead, requester=requester, **values)
