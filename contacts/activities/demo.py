@@ -275,11 +275,11 @@ def seed_day(*, seed: int = 26) -> int:
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     now = timezone.now()
     local = timezone.localtime(now)
-    end_of_day = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     rows: list[dict[str, Any]] = []
     for user in User.objects.filter(email__in=DAY_USERS, is_active=True):
         open_by_tonight = Task.objects.filter(
-            owner=user, status=TaskStatus.OPEN, due_at__lt=end_of_day + dt.timedelta(hours=1)
+            owner=user, status=TaskStatus.OPEN, due_at__lt=midnight
         )
         if open_by_tonight.exists():
             continue
@@ -293,7 +293,8 @@ def seed_day(*, seed: int = 26) -> int:
         if not people:
             continue
         due = [now + dt.timedelta(days=d) for d, _ in DAY_TASKS[:2]]
-        due += [min(end_of_day, now + dt.timedelta(hours=h)) for h in (2, 4)]
+        # Later tonight at any hour the demo is loaded: halfway and three quarters to midnight.
+        due += [now + (midnight - now) * share for share in (0.5, 0.75)]
         due += [now + dt.timedelta(days=d) for d, _ in DAY_TASKS[2:]]
         titles = [title for _, title in DAY_TASKS[:2]] + ["Prepare the renewal", "Call back"]
         titles += [title for _, title in DAY_TASKS[2:]]

@@ -6,6 +6,7 @@ The main navigation's menus (crm.nav groups) are opened on both widths."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -65,7 +66,12 @@ def demo(rep, manager, agent):
     log_interaction(rep, contact=contact, subject="Call about the engine")
     now = timezone.now()
     make_task(rep, title="Send the proposal", due_at=now - dt.timedelta(hours=3), contact=contact)
-    make_task(rep, title="Book a demo", due_at=now + dt.timedelta(hours=2), contact=contact)
+    # Later today in the rep's zone, whatever the hour the suite runs (22:40 + 2 h is tomorrow).
+    local = now.astimezone(zoneinfo.ZoneInfo(rep.time_zone))
+    tonight = local.replace(hour=23, minute=59, second=30, microsecond=0)
+    make_task(
+        rep, title="Book a demo", due_at=min(now + dt.timedelta(hours=2), tonight), contact=contact
+    )
     lead = make_lead(rep, owner=rep, email="grace@example.com", company_name="Navy")
     Pipeline.objects.filter(is_default=True).exists() or make_pipeline()
     deal = make_deal(rep, name="Engine no. 2", amount="12500", company=company)
