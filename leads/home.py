@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -59,10 +57,9 @@ def leads_to_work(*, user: User, limit: int = TO_WORK) -> LeadsToWork:
 @require_GET
 def home_leads(request: AuthedHttpRequest) -> HttpResponse:
     """The home page's leads card (an htmx fragment)."""
-    if not PANEL.available or not PANEL.available(request.user):
-        raise PermissionDenied
-    return render(
+    return home.panel_response(
         request,
+        PANEL,
         "leads/partials/home_leads.html",
-        {"panel": PANEL, "work": leads_to_work(user=request.user)},
+        lambda: {"work": leads_to_work(user=request.user)},
     )

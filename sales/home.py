@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -77,10 +75,9 @@ def quarter(*, user: User) -> Quarter:
 @require_GET
 def home_quarter(request: AuthedHttpRequest) -> HttpResponse:
     """The home page's sales card (an htmx fragment)."""
-    if not PANEL.available or not PANEL.available(request.user):
-        raise PermissionDenied
-    return render(
+    return home.panel_response(
         request,
+        PANEL,
         "sales/partials/home_quarter.html",
-        {"panel": PANEL, "q": quarter(user=request.user)},
+        lambda: {"q": quarter(user=request.user)},
     )

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -59,10 +57,9 @@ def my_tickets(*, user: User, limit: int = FIRST) -> MyTickets:
 @require_GET
 def home_tickets(request: AuthedHttpRequest) -> HttpResponse:
     """The home page's support card (an htmx fragment)."""
-    if not PANEL.available or not PANEL.available(request.user):
-        raise PermissionDenied
-    return render(
+    return home.panel_response(
         request,
+        PANEL,
         "support/partials/home_tickets.html",
-        {"panel": PANEL, "mine": my_tickets(user=request.user)},
+        lambda: {"mine": my_tickets(user=request.user)},
     )

@@ -25,7 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from contacts.activities import notifications
@@ -75,6 +78,16 @@ home_panels: Registry[HomePanel] = Registry(
 
 def register_home_panel(panel: HomePanel) -> HomePanel:
     return home_panels.register(panel)
+
+
+def panel_response(
+    request: HttpRequest, panel: HomePanel, template: str, context: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """A card's fragment: 403 for a user the card is not for (before `context` reads anything),
+    else `template` rendered with `panel` and what `context()` returns."""
+    if panel.available is not None and not panel.available(request.user):
+        raise PermissionDenied
+    return render(request, template, {"panel": panel, **context()})
 
 
 def panels_for(user: User) -> dict[str, list[HomePanel]]:
