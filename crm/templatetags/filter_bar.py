@@ -39,7 +39,8 @@ from crm.templatetags.crm_tags import select_options
 register = template.Library()
 
 MAIN_COLUMN = "col-6 col-md"  # equal shares of the row beside the search box
-SEARCH_COLUMN = "col-12 col-md-3"
+# A third of the row: at 1280 px a quarter cut "Name, email, phone or company" (issue 24).
+SEARCH_COLUMN = "col-12 col-md-4"
 MORE_COLUMN = "col-6 col-md-3 col-xl-2"
 CHECK_COLUMN = "col-12 col-md-3 col-xl-2"
 
