@@ -367,6 +367,11 @@ CRM_INBOUND_IMAP_PASSWORD = env("CRM_INBOUND_IMAP_PASSWORD")
 CRM_INBOUND_IMAP_SSL = env_bool("CRM_INBOUND_IMAP_SSL", True)
 CRM_INBOUND_IMAP_FOLDER = env("CRM_INBOUND_IMAP_FOLDER", "INBOX")
 
+# Tracked website page views (contacts/activities/tracking) are deleted after this many days
+# (0: kept forever) by a nightly beat task, in batches of CRM_TRACKING_PRUNE_BATCH rows.
+CRM_TRACKING_PAGE_VIEW_RETENTION_DAYS = env_int("CRM_TRACKING_PAGE_VIEW_RETENTION_DAYS", 396)
+CRM_TRACKING_PRUNE_BATCH = env_int("CRM_TRACKING_PRUNE_BATCH", 5000)
+
 # --- Encryption of stored secrets (crm/crypto.py): comma-separated Fernet keys, newest first.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 

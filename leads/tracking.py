@@ -52,6 +52,16 @@ def rescore_on_tracked(event: tracking.TrackingEvent) -> None:
         outbox.enqueue(RESCORE_TASK, {"lead_id": lead_id})
 
 
+def rescore_on_pruned(visitors: list[uuid.UUID]) -> None:
+    """Page views of these visitors were deleted (tracking's retention): queue the rescore of
+    their leads, in the pruning batch's transaction, so no score or breakdown keeps counting a
+    view that is gone. Nothing when no active rule counts tracked events."""
+    if not visitors or not scoring.uses_tracking(scoring.active_rules()):
+        return
+    for lead_id in Lead.objects.filter(visitor__in=visitors).values_list("pk", flat=True):
+        outbox.enqueue(RESCORE_TASK, {"lead_id": lead_id})
+
+
 def visitor_link(*, lead: Lead, visitor: uuid.UUID) -> bool:
     """Link a lead captured by a web form to the website visitor who sent it (a lead linked to
     another visitor keeps it). When that visitor has page views already, the lead is rescored
@@ -67,3 +77,4 @@ def visitor_link(*, lead: Lead, visitor: uuid.UUID) -> bool:
 def register() -> None:
     tracking.sites.register(tracking.TrackingSite(SITE_PREFIX, form_origins, order=10))
     tracking.on_tracked.register(tracking.TrackingHook("leads-rescore", rescore_on_tracked))
+    tracking.on_pruned.register(tracking.PruneHook("leads-rescore", rescore_on_pruned))

@@ -95,6 +95,19 @@ class MailboxForm(forms.Form):
         return _host(value) if value else ""
 
 
+class MailboxTrackingForm(forms.Form):
+    track_opens = forms.BooleanField(
+        label=_("Track when my emails are opened"),
+        required=False,
+        help_text=_("Adds an invisible image to the HTML email."),
+    )
+    track_clicks = forms.BooleanField(
+        label=_("Track clicks on links in my emails"),
+        required=False,
+        help_text=_("Links go through the CRM before reaching their address."),
+    )
+
+
 def _host(value: str) -> str:
     value = value.strip()
     if not value or any(c.isspace() or c in "/@:?#" for c in value):

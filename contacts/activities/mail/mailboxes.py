@@ -111,6 +111,18 @@ def _forget_oauth(box: Mailbox) -> Mailbox:
     return box
 
 
+def mailbox_tracking_set(*, actor: User, track_opens: bool, track_clicks: bool) -> Mailbox:
+    """Turn open and click tracking on or off for email sent through the actor's own mailbox
+    (tracking/: no pixel, links left alone; also stops recording events of mail sent before).
+    The admin's global switch still has the last word when it is off."""
+    box = mailbox_of(actor)
+    if box is None:
+        raise DomainError(_("Connect a mailbox first."))
+    box.track_opens, box.track_clicks = track_opens, track_clicks
+    box.save(update_fields=["track_opens", "track_clicks", "updated_at"])
+    return box
+
+
 @transaction.atomic
 def mailbox_sync_request(*, actor: User) -> Mailbox:
     """Queue a sync of the actor's mailbox now (after commit)."""

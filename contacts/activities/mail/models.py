@@ -174,6 +174,12 @@ class Mailbox(models.Model):
     oauth_refresh_token = models.TextField(blank=True, editable=False)  # encrypted
     oauth_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(_("syncing"), default=True)
+    # The owner's own privacy switch for email sent through this account (tracking/): off, no
+    # open pixel or no tracked links, whatever the admin's global switch says.
+    track_opens = models.BooleanField(_("track email opens"), default=True, db_default=True)
+    track_clicks = models.BooleanField(
+        _("track link clicks in email"), default=True, db_default=True
+    )
     sync_state = models.JSONField(default=dict, blank=True)
     sync_started_at = models.DateTimeField(null=True, blank=True)  # the running sync's claim
     last_sync_at = models.DateTimeField(_("last synced"), null=True, blank=True)

@@ -454,7 +454,7 @@ def mail_compose(
         html=text_to_html(body) if data.formatted else "",
         status=MailStatus.QUEUED,
         mailbox=box,
-        tracked=bool(data.formatted) and tracking_enabled(),
+        tracked=bool(data.formatted) and tracking_enabled(box),
     )
     for upload in data.attachments:
         name = str(upload.name or "attachment").replace("\x00", "")[:255]
@@ -469,26 +469,32 @@ def mail_compose(
     return message
 
 
-def tracking_enabled() -> bool:
-    """Whether an email written now gets an open pixel or tracked links (the admin's switch)."""
+def tracking_switches(box: Mailbox | None = None) -> tuple[bool, bool]:
+    """(opens, clicks): what email written now, or sent now, may track: the admin's global
+    switch and, for mail through a personal mailbox, that mailbox's own switch."""
     from contacts.activities.tracking.models import TrackingSettings
 
     switch = TrackingSettings.current()
-    return switch.track_opens or switch.track_clicks
+    opens, clicks = switch.track_opens, switch.track_clicks
+    if box is not None:
+        opens, clicks = opens and box.track_opens, clicks and box.track_clicks
+    return opens, clicks
+
+
+def tracking_enabled(box: Mailbox | None = None) -> bool:
+    """Whether an email written now gets an open pixel or tracked links."""
+    return any(tracking_switches(box))
 
 
 def _html_as_sent(message: MailMessage) -> str:
     """The stored HTML part, with the open pixel and tracked links when the email is tracked
-    (the switch read again: turned off since, it goes out plain)."""
+    (the switches read again: one turned off since, that part goes out plain)."""
     if not message.tracked:
         return message.html
     from contacts.activities.tracking import services as tracking
-    from contacts.activities.tracking.models import TrackingSettings
 
-    switch = TrackingSettings.current()
-    return tracking.tracked_html(
-        message.html, mail_id=message.pk, opens=switch.track_opens, clicks=switch.track_clicks
-    )
+    opens, clicks = tracking_switches(message.mailbox)  # select_related by the sender
+    return tracking.tracked_html(message.html, mail_id=message.pk, opens=opens, clicks=clicks)
 
 
 def _transient(exc: Exception) -> bool:

@@ -7,6 +7,7 @@ from contacts.activities.mail import views
 urlpatterns = [
     path("mail/mailbox/", views.mailbox_page, name="mailbox"),
     path("mail/mailbox/sync/", views.mailbox_sync_now, name="mailbox-sync"),
+    path("mail/mailbox/tracking/", views.mailbox_tracking, name="mailbox-tracking"),
     path("mail/mailbox/disconnect/", views.mailbox_disconnect, name="mailbox-disconnect"),
     path(
         "mail/mailbox/oauth/<slug:provider>/",

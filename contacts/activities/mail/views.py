@@ -27,8 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import access
 from contacts.activities import selectors, targets
 from contacts.activities.mail import html, mailboxes, oauth, services
-from contacts.activities.mail.forms import AttachForm, ComposeForm, MailboxForm
-from contacts.activities.mail.models import MailAttachment, MailMessage, MailTemplate
+from contacts.activities.mail.forms import (
+    AttachForm,
+    ComposeForm,
+    MailboxForm,
+    MailboxTrackingForm,
+)
+from contacts.activities.mail.models import MailAttachment, Mailbox, MailMessage, MailTemplate
 from contacts.activities.models import Interaction
 from contacts.activities.tracking import services as tracking
 from contacts.models import Contact
@@ -378,8 +383,38 @@ def mailbox_page(request: AuthedHttpRequest) -> HttpResponse:
         "box": box,
         "recent": recent,
         "oauth_providers": sorted(oauth.providers()),
+        "tracking_form": _tracking_form(box),
+        "tracking_global": _tracking_global(),
     }
     return render(request, "activities/mail/mailbox.html", context, status=status)
+
+
+def _tracking_form(box: Mailbox | None) -> MailboxTrackingForm | None:
+    if box is None:
+        return None
+    return MailboxTrackingForm(
+        initial={"track_opens": box.track_opens, "track_clicks": box.track_clicks}
+    )
+
+
+def _tracking_global() -> tuple[bool, bool]:
+    return services.tracking_switches()
+
+
+@login_required
+@require_POST
+def mailbox_tracking(request: AuthedHttpRequest) -> HttpResponse:
+    """The user's own tracking switch for email sent through their mailbox (only their own:
+    the URL has no id)."""
+    form = MailboxTrackingForm(request.POST)
+    form.is_valid()  # two check boxes: always valid (absent is off)
+    try:
+        mailboxes.mailbox_tracking_set(actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Tracking settings saved."))
+    return redirect("activities:mailbox")
 
 
 @login_required

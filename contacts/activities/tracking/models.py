@@ -80,7 +80,11 @@ class PageView(models.Model):
     class Meta:
         verbose_name = _("page view")
         verbose_name_plural = _("page views")
-        indexes = [models.Index(fields=["visitor", "at"], name="pageview_visitor_at")]
+        indexes = [
+            models.Index(fields=["visitor", "at"], name="pageview_visitor_at"),
+            # The retention's pruning reads the oldest first (services.page_views_prune).
+            models.Index(fields=["at"], name="pageview_at"),
+        ]
 
     def __str__(self) -> str:
         return self.url

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import nh3
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 OPEN_SALT = "activities.tracking.open"
 CLICK_SALT = "activities.tracking.click"
 EVENT_TASK = "contacts.activities.tracking.tasks.tracking_event"
+PRUNE_TASK = "contacts.activities.tracking.tasks.page_views_prune"
 # The visitor id a tracked website keeps (its own storage; this cookie on the CRM's pages).
 VISITOR = VisitorCookie("crm_visitor", salt="activities.tracking.visitor", max_age=730 * 86400)
 PIXEL = (
@@ -50,6 +51,15 @@ def dedup_seconds() -> int:
 
 def page_view_rate_limit() -> int:
     return int(getattr(settings, "CRM_TRACKING_PAGE_VIEW_RATE_LIMIT", 120))
+
+
+def page_view_retention_days() -> int:
+    """How long page views are kept (0: forever). Default 396 days, about 13 months."""
+    return int(getattr(settings, "CRM_TRACKING_PAGE_VIEW_RETENTION_DAYS", 396))
+
+
+def prune_batch() -> int:
+    return max(1, int(getattr(settings, "CRM_TRACKING_PRUNE_BATCH", 5000)))
 
 
 # --- registries ------------------------------------------------------------------------------
@@ -89,11 +99,25 @@ class TrackingSite:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PruneHook:
+    """Told, inside each pruning batch's transaction, which visitors lost page views (so what
+    was computed from them, a lead's score, can be brought in line). Must be quick: queue work
+    through the outbox rather than do it."""
+
+    key: str
+    handle: Callable[[list[uuid.UUID]], None]
+    order: int = 100
+
+
 on_tracked: Registry[TrackingHook] = Registry(
     "tracking hooks", key=lambda h: h.key, order=lambda h: h.order
 )
 sites: Registry[TrackingSite] = Registry(
     "tracked sites", key=lambda s: s.prefix, order=lambda s: s.order
+)
+on_pruned: Registry[PruneHook] = Registry(
+    "page view pruning hooks", key=lambda h: h.key, order=lambda h: h.order
 )
 
 
@@ -197,8 +221,10 @@ _INSERT_EVENT = """
 INSERT INTO activities_emailevent (mail_id, kind, url, at, client)
 SELECT m.id, %(kind)s, %(url)s, now(), %(client)s
 FROM activities_mailmessage m
+LEFT JOIN activities_mailbox b ON b.id = m.mailbox_id
 WHERE m.id = %(mail)s AND m.tracked
   AND COALESCE((SELECT {switch} FROM activities_trackingsettings WHERE id = 1), true)
+  AND COALESCE(b.{switch}, true)
   AND NOT EXISTS (
     SELECT 1 FROM activities_emailevent e
     WHERE e.mail_id = m.id AND e.kind = %(kind)s AND e.url = %(url)s
@@ -215,7 +241,8 @@ def _queue_hooks(kind: str, pk: int) -> None:
 
 def email_event_record(*, mail_id: int, kind: str, url: str = "", client: str = "") -> int | None:
     """Record an open or click of a tracked email: one INSERT, which writes nothing (None) when
-    the email is not tracked or gone, tracking of that kind is switched off, or the same event
+    the email is not tracked or gone, tracking of that kind is switched off (globally, or on
+    the personal mailbox it was sent through), or the same event
     (same link for a click) was recorded within the de-duplication window. A written event
     queues the `on_tracked` hooks through the outbox in the same transaction. Anyone may call
     (the token was checked by the caller)."""
@@ -345,3 +372,63 @@ def email_activity(mail_id: int) -> EmailActivity:
             links.append((row["url"], row["n"]))
     links.sort(key=lambda item: (-item[1], item[0]))
     return EmailActivity(opens, sum(n for _u, n in links), links, last)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+# One batch: the oldest rows before the cutoff (index pageview_at), rows another transaction
+# holds skipped, deleted by id. Short statements, row locks only: writes of new views go on.
+_PRUNE_BATCH = """
+DELETE FROM activities_pageview
+WHERE id IN (
+    SELECT id FROM activities_pageview
+    WHERE at < %(cutoff)s
+    ORDER BY at
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING visitor
+"""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    batches: int
+    done: bool  # False: stopped at `max_batches`, the next run goes on
+
+
+def page_views_prune(
+    *,
+    now: datetime | None = None,
+    batch: int | None = None,
+    max_batches: int = 200,
+) -> PruneResult:
+    """Delete page views older than the retention (`CRM_TRACKING_PAGE_VIEW_RETENTION_DAYS`;
+    0 keeps them) in batches of `batch` rows, each its own short transaction that also tells
+    the `on_pruned` hooks which visitors lost views (leads rescore those visitors' leads, so
+    no score or breakdown goes on counting a view that is gone). At most `max_batches` a run:
+    the beat task runs daily and continues where the last stopped. A second run finds nothing."""
+    from django.utils import timezone
+
+    days = page_view_retention_days()
+    if days <= 0:
+        return PruneResult(0, 0, True)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    size = batch or prune_batch()
+    deleted = batches = 0
+    while batches < max_batches:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_PRUNE_BATCH, {"cutoff": cutoff, "batch": size})
+                rows = cursor.fetchall()
+            visitors = sorted({row[0] for row in rows}, key=str)
+            if visitors:
+                for hook in on_pruned:
+                    hook.handle(visitors)
+        batches += 1
+        count = len(rows)
+        deleted += count
+        if count < size:
+            return PruneResult(deleted, batches, True)
+    return PruneResult(deleted, batches, False)
