@@ -9,6 +9,10 @@ timeline is defined here and the modules plug into it by registering a `Timeline
         entries=deal_timeline_entries,  # (user, subject, before, limit) -> list[TimelineEntry]
     ))
 
+A source may also offer facets, narrower choices within its kind (activities: an interaction's
+channel): `facets=[("call", _("Calls")), ...]` and an `entries` that takes `facet=` as a keyword;
+`timeline_page(kind=..., facet=...)` passes it only when that one kind is shown.
+
 A page of the timeline is merged in Python from one query per source: each source returns at most
 `limit + 1` entries strictly older than the cursor, newest first, keyset-paged by (time, id)
 (`keyset_before` does the filtering); the merge keeps the `limit` newest, and the last shown entry
@@ -74,6 +78,8 @@ class TimelineSource:
     order: int = 100
     # The subject models this source has entries for (by `_meta.label_lower`); empty = all.
     subjects: tuple[str, ...] = ()
+    # Narrower filters within this kind ((value, label) pairs); `entries` then takes `facet=`.
+    facets: tuple[tuple[str, _StrOrPromise], ...] = ()
 
     def applies_to(self, subject: Subject) -> bool:
         return not self.subjects or subject._meta.label_lower in self.subjects
@@ -142,6 +148,8 @@ class TimelinePage:
     next_cursor: str | None
     kinds: list[TimelineSource]
     kind: str
+    facets: tuple[tuple[str, _StrOrPromise], ...] = ()  # of the one kind shown, if it has any
+    facet: str = ""
 
 
 def timeline_page(
@@ -150,19 +158,28 @@ def timeline_page(
     subject: Subject,
     cursor: str | None = None,
     kind: str = "",
+    facet: str = "",
     limit: int = PAGE_SIZE,
 ) -> TimelinePage:
-    """One page of `subject`'s merged timeline, newest first, optionally one kind only.
+    """One page of `subject`'s merged timeline, newest first, optionally one kind only (and,
+    when that kind offers facets, one facet of it; an unknown facet shows the whole kind).
 
     One query per source that applies (plus each source's own labelling), whatever the page.
     """
     applicable = [s for s in sources if s.applies_to(subject)]
     chosen = [s for s in applicable if s.kind == kind] or applicable  # unknown kind: all
+    one = chosen[0] if len(chosen) == 1 and chosen[0].kind == kind else None
+    facets = one.facets if one is not None else ()
+    facet = facet if facet and facet in dict(facets) else ""
     after = Cursor.decode(cursor)
     merged: list[tuple[TimelineEntry, TimelineSource]] = []
     for source in chosen:
         bound = after.bound_for(source.kind) if after else None
-        for entry in source.entries(user, subject, bound, limit + 1)[: limit + 1]:
+        if facet:
+            found = source.entries(user, subject, bound, limit + 1, facet=facet)  # type: ignore[call-arg]
+        else:
+            found = source.entries(user, subject, bound, limit + 1)
+        for entry in found[: limit + 1]:
             merged.append((entry, source))
     merged.sort(key=lambda pair: _sort_key(pair[0]), reverse=True)
     page = merged[:limit]
@@ -174,5 +191,7 @@ def timeline_page(
         entries=page,
         next_cursor=next_cursor,
         kinds=applicable,
-        kind=kind if len(chosen) == 1 and chosen[0].kind == kind else "",
+        kind=kind if one is not None else "",
+        facets=facets,
+        facet=facet,
     )

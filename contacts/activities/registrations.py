@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts import panels, timeline
 from contacts.activities import selectors
-from contacts.activities.models import Interaction, Task
+from contacts.activities.models import Channel, Interaction, Task
 from crm import history, nav
 from crm.registry import ApiRoute, api_routes
 
@@ -81,6 +81,7 @@ def register() -> None:
             entries=selectors.interaction_timeline_entries,
             order=20,
             subjects=SUBJECTS,
+            facets=tuple(Channel.choices),  # the channel filter
         )
     )
     timeline.register_source(

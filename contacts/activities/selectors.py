@@ -336,13 +336,16 @@ def my_work(*, user: User, now: dt.datetime | None = None, size: int = MY_WORK_S
 
 
 def interaction_timeline_entries(
-    user: User, subject: Record, before: timeline.Before | None, limit: int
+    user: User, subject: Record, before: timeline.Before | None, limit: int, facet: str = ""
 ) -> list[timeline.TimelineEntry]:
-    """The subject's active interactions older than `before`, newest first. One query (index
+    """The subject's active interactions older than `before`, newest first, of one channel
+    when `facet` names one (the timeline's channel filter). One query (index
     interaction_contact_time / interaction_company_time)."""
     if not _may_view(user, Interaction):
         return []
     qs = Interaction.objects.filter(_record_filter(subject), archived_at__isnull=True)
+    if facet in Channel.values:
+        qs = qs.filter(channel=facet)
     qs = timeline.keyset_before(qs, before, time_field="occurred_at")
     rows = qs.select_related("logged_by", "contact").annotate(**_tracking_counts())[:limit]
     return [timeline.TimelineEntry("interaction", i.occurred_at, i.pk, i) for i in rows]

@@ -24,10 +24,15 @@ def timeline_context(
     request: AuthedHttpRequest, subject: Contact | Company, url: str
 ) -> dict[str, Any]:
     """What `components/timeline.html` needs for `subject` (already fetched through the
-    permission layer): the page asked for by `?before=` and `?kind=`, its URLs and event."""
+    permission layer): the page asked for by `?before=`, `?kind=` and `?facet=`, its URLs and
+    event."""
     cursor = request.GET.get("before") or None
     page = timeline.timeline_page(
-        user=request.user, subject=subject, cursor=cursor, kind=request.GET.get("kind", "")[:40]
+        user=request.user,
+        subject=subject,
+        cursor=cursor,
+        kind=request.GET.get("kind", "")[:40],
+        facet=request.GET.get("facet", "")[:40],
     )
     return {
         "timeline": page,

@@ -201,3 +201,33 @@ def test_timeline_interactions_page_by_keyset(rep):
     )
     shown = [e.obj for e, _s in first.entries] + [e.obj for e, _s in second.entries]
     assert shown == calls
+
+
+def test_timeline_filters_interactions_by_channel_across_pages(rep, django_assert_max_num_queries):
+    contact = ContactFactory(owner=rep, given_name="Channels")
+    calls, emails = [], []
+    for i in range(6):
+        channel = "call" if i % 2 else "email"
+        row = log_interaction(rep, contact=contact, channel=channel, ago=(i + 1) * HOUR)
+        (calls if channel == "call" else emails).append(row)
+    make_task(rep, title="Not an interaction", contact=contact)
+    with django_assert_max_num_queries(3):
+        first = timeline.timeline_page(
+            user=rep, subject=contact, kind="interaction", facet="call", limit=2
+        )
+    assert [value for value, _label in first.facets][:2] == ["call", "email"]
+    assert first.facet == "call"
+    second = timeline.timeline_page(
+        user=rep, subject=contact, kind="interaction", facet="call", cursor=first.next_cursor
+    )
+    shown = [e.obj for e, _s in first.entries] + [e.obj for e, _s in second.entries]
+    assert shown == calls
+    # A facet without its kind, or an unknown one, filters nothing more.
+    everything = timeline.timeline_page(user=rep, subject=contact, facet="call")
+    assert everything.facet == ""
+    kinds = [e.kind for e, _s in everything.entries]
+    assert kinds.count("interaction") == 6
+    assert "task" in kinds
+    unknown = timeline.timeline_page(user=rep, subject=contact, kind="interaction", facet="fax")
+    assert unknown.facet == ""
+    assert len(unknown.entries) == 6

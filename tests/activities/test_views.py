@@ -173,6 +173,13 @@ def test_edit_and_archive(rep_client, call, own_contact):
     assert call.archived_at is not None
     listing = rep_client.get(reverse("activities:contact-interactions", args=[own_contact.pk]))
     assert "Renamed" not in listing.content.decode()
+    # The history keeps both changes, with who made them (django-auditlog).
+    from auditlog.models import LogEntry
+
+    changes = [e.changes_dict for e in LogEntry.objects.get_for_object(call).order_by("pk")]
+    assert any(c.get("subject", [None, None])[1] == "Renamed" for c in changes)
+    assert "archived_at" in changes[-1]
+    assert LogEntry.objects.get_for_object(call).filter(actor__isnull=False).exists()
 
 
 def test_record_interactions_queries_do_not_grow(rep_client, rep, own_contact):
@@ -308,4 +315,30 @@ def test_quick_log_panel_offers_click_to_call_that_opens_the_call_form(rep_clien
     assert 'href="tel:+1(555)010-2000"' in html
     assert f'hx-get="{log}?channel=call" hx-trigger="click"' in html
     assert 'href="mailto:olivia@acme.example"' in html
+    assert f'hx-get="{log}?channel=email" hx-trigger="click"' in html  # mailto offers it too
     assert "Log a call" in html
+
+
+def test_contact_timeline_filters_by_channel_and_keeps_it_when_scrolling(
+    rep_client, rep, own_contact
+):
+    for i in range(25):
+        log_interaction(
+            rep,
+            contact=own_contact,
+            channel="call" if i % 2 else "meeting",
+            subject=f"Entry {i}",
+            ago=dt.timedelta(hours=i + 1),
+        )
+    url = reverse("contacts:contact-timeline", args=[own_contact.pk])
+    html = rep_client.get(url, {"kind": "interaction"}, **HX).content.decode()
+    assert 'id="timeline-facets"' in html
+    calls = rep_client.get(url, {"kind": "interaction", "facet": "call"}, **HX)
+    assert calls.status_code == 200
+    page = calls.content.decode()
+    assert "Entry 23" in page  # the oldest call
+    assert "Entry 24" not in page  # a meeting
+    assert "facet=call" in page  # the refresh and the next page keep the channel
+    assert "timeline-more" not in page  # 12 calls: one page
+    bad = rep_client.get(url, {"kind": "interaction", "facet": "x" * 500}, **HX)
+    assert bad.status_code == 200  # an unknown channel shows every interaction
