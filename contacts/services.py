@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
+from contacts import hooks
 from contacts.models import (
     Company,
     Contact,
@@ -434,8 +435,9 @@ def company_create(
 def company_update(
     *, company: Company, actor: User, values: dict[str, Any], tags: list[Tag] | None = None
 ) -> Company:
-    """Change a company. A new name is written into its people's search text too. Atomic.
-    PermissionDenied unless the actor may change it."""
+    """Change a company. A new name is written into its people's search text too; the fields
+    whose stored value changed go to the registered `contacts.hooks` in the same transaction.
+    Atomic. PermissionDenied unless the actor may change it."""
     access.require(actor, company, "change")
     if company.archived_at is not None:
         raise DomainError(_("Restore this company before changing it."))
@@ -445,9 +447,14 @@ def company_update(
     if "owner" in values:
         _check_ownership(owner=values["owner"], model=Company, actor=actor)
         values.setdefault("team", values["owner"].team)
-    # Compare with the stored name: a ModelForm may already have written the new one on `company`.
-    stored_name = Company.objects.filter(pk=company.pk).values_list("name", flat=True).first()
-    renamed = "name" in values and values["name"] != stored_name
+    # Compare with the stored row: a ModelForm may already have written the new values on
+    # `company`. Locked, so two edits at once each see what the other wrote.
+    attnames = {f.name: f.attname for f in Company._meta.concrete_fields}
+    columns = {name: attnames[name] for name in values}
+    stored = (
+        Company.objects.select_for_update().filter(pk=company.pk).values(*columns.values()).first()
+        or {}
+    )
     with set_actor(actor):
         for name, value in values.items():
             setattr(company, name, value)
@@ -455,8 +462,10 @@ def company_update(
         company.save(update_fields=[*values.keys(), "search_text", "updated_at"])
         if tags is not None:
             tags_set(obj=company, tags=tags, actor=actor, check=False)  # checked above
-    if renamed:
+    changed = [n for n, col in columns.items() if getattr(company, col) != stored.get(col)]
+    if "name" in changed:
         contacts_reindex(company_id=company.pk)
+    hooks.company_changed(company.pk, changed)
     return company
 
 
@@ -497,6 +506,7 @@ def company_archive(*, company: Company, actor: User) -> Company:
         with set_actor(actor):
             company.archived_at = timezone.now()
             company.save(update_fields=["archived_at", "updated_at"])
+            hooks.company_changed(company.pk, ["archived_at"])
     return company
 
 
@@ -509,6 +519,7 @@ def company_restore(*, company: Company, actor: User) -> Company:
         with set_actor(actor):
             company.archived_at = None
             company.save(update_fields=["archived_at", "updated_at"])
+            hooks.company_changed(company.pk, ["archived_at"])
     return company
 
 

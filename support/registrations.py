@@ -14,13 +14,20 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from contacts import panels, timeline
+from contacts import hooks, panels, timeline
 from contacts.models import Contact
 from crm import cache as versioned_cache
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
-from support import selectors
-from support.models import Queue, QueueMember, Ticket, TicketMessage
+from support import selectors, services
+from support.models import (
+    OPEN_STATUSES,
+    CustomerTier,
+    Queue,
+    QueueMember,
+    Ticket,
+    TicketMessage,
+)
 
 SUBJECTS = ("contacts.contact", "contacts.company")
 
@@ -43,11 +50,26 @@ def _options_changed(**kwargs: Any) -> None:
     versioned_cache.bump(selectors.OPTIONS)
 
 
+def _company_changed(change: hooks.CompanyChange) -> None:
+    """A company's size, industry, region or lifecycle stage decides which tier's rule covers
+    it: its open tickets are re-tiered once the edit commits (an outbox row written in the
+    edit's transaction; nothing when it has no open ticket)."""
+    if Ticket.objects.filter(company_id=change.company_id, status__in=OPEN_STATUSES).exists():
+        services.company_plan_changed(company_ids=[change.company_id])
+
+
 def register() -> None:
     from contacts.activities import home
     from support.home import PANEL
 
     home.register_home_panel(PANEL)
+    hooks.on_company_changed.register(
+        hooks.CompanyHook(
+            "support-retier",
+            _company_changed,
+            fields=frozenset(CustomerTier.RULE_FIELDS.values()),
+        )
+    )
     for model in (Queue, QueueMember):
         post_save.connect(_options_changed, sender=model, dispatch_uid=f"support-options-{model}")
         post_delete.connect(_options_changed, sender=model, dispatch_uid=f"support-del-{model}")
