@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -100,11 +103,14 @@ def xlsx_file(header: list[str], rows: Iterator[list[Any]], title: str) -> IO[by
 
 def export_response(request: AuthedHttpRequest, spec: ListSpec[Any]) -> HttpResponseBase:
     """The spec's list as the user filtered it, CSV (streamed) or XLSX (`?format=xlsx`).
-    Invalid filters: 400 with the field errors and no rows. The caller checks the permission
-    (`spec.export.allowed`), crm/ knowing no roles."""
+    Invalid filters: 400 with the field errors and no rows. The spec's `allowed(user)` is
+    checked here (PermissionDenied with its `denied_message`), so an export view that forgot
+    it still cannot leak rows; crm/ knows no roles, the app's callable decides."""
     export = spec.export
     if export is None:
         raise ValueError(f"list {spec.name} has no export")
+    if not export.allowed(request.user):
+        raise PermissionDenied(export.denied_message())
     filterset = filtered(spec, request)
     if not filterset.is_valid():
         lines = [_("These filters are not valid; nothing was exported.")]
@@ -126,3 +132,17 @@ def export_response(request: AuthedHttpRequest, spec: ListSpec[Any]) -> HttpResp
     )
     response["Content-Disposition"] = f'attachment; filename="{export.filename}-{stamp}.csv"'
     return response
+
+
+def export_view(spec: ListSpec[Any]) -> Callable[..., HttpResponseBase]:
+    """The export view of a list spec, for its app's URL conf: signed-in users, GET only, the
+    spec's own permission (`ExportSpec.allowed`) checked by `export_response`."""
+
+    @login_required
+    @require_GET
+    def view(request: AuthedHttpRequest) -> HttpResponseBase:
+        return export_response(request, spec)
+
+    view.__name__ = view.__qualname__ = f"{spec.name}_export"
+    view.__doc__ = f"The {spec.name} list as CSV (streamed) or XLSX; see crm.exports."
+    return view

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from crm.lists import ListSpec, Sort
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from crm.lists import ExportSpec, ListSpec, Sort
 from crm.tags import attach_row_tags
-from leads import selectors
+from leads import exports, selectors
 from leads.filters import LeadFilterSet
 from leads.models import Lead
 
@@ -46,4 +49,12 @@ LEADS: ListSpec[Lead] = ListSpec(
         "tag_ids",
     ),
     prepare_rows=attach_row_tags,  # row.row_tags from the cached labels
+    export=ExportSpec(
+        filename="leads",
+        url_name="leads:lead-export",
+        columns=exports.lead_columns,
+        rows=exports.lead_rows,
+        allowed=lambda user: access.has_model_perm(user, Lead, "export"),
+        denied_message=lambda: str(_("Your role may not export leads.")),
+    ),
 )

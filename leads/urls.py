@@ -1,7 +1,9 @@
 from django.urls import path
 
 from contacts.imports import views as import_views
+from crm.exports import export_view
 from leads import file_views, form_views, home, quickadd, views
+from leads.lists import LEADS
 
 app_name = "leads"
 
@@ -11,6 +13,7 @@ urlpatterns = [
     path("quick-add/", quickadd.lead_quick_add, name="lead-quick-add"),
     path("home/", home.home_leads, name="home-leads"),
     path("board/", views.lead_board, name="lead-board"),
+    path("export/", export_view(LEADS), name="lead-export"),
     path("duplicates/", views.lead_duplicates, name="lead-duplicates"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),

@@ -37,6 +37,7 @@ matrix.route("leads:form-edit", LeadForm, get="change", post="change")
 # The hosted form itself is public (no sign-in): /forms/<slug>/.
 matrix.public("webforms:form")
 matrix.route("leads:lead-board", get="login")
+matrix.route("leads:lead-export", Lead, get="export")  # the list kit's export (crm.exports)
 matrix.route("leads:lead-duplicates", get="login")
 matrix.route("leads:lead-merge", Lead, get="change", post="change")
 
