@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -86,6 +87,13 @@ class OpportunityForm(forms.ModelForm):
         if self.instance.pk:
             # The stage (and so the pipeline) changes on the board, through a move.
             del self.fields["pipeline"]
+            if self.instance.lines.exists():
+                # The amount is the lines' total (sales.lines); a typed one would not last.
+                amount = self.fields["amount"]
+                amount.disabled = True
+                amount.help_text = _(
+                    "The total of the deal's products: change the products to change it."
+                )
             self.initial["tags"] = [t.name for t in labels_for(self.instance.tag_ids)]
             self._add_reason_field()
 
@@ -123,6 +131,9 @@ class OpportunityForm(forms.ModelForm):
             if self.instance.pk
             else [],
         )
+
+
+MAX_DIALOG_CONTACTS = 20
 
 
 class MoveForm(forms.Form):
@@ -174,17 +185,31 @@ class MoveForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         getlist = getattr(self.data, "getlist", None)  # a QueryDict: repeated values
-        ids = [v for v in getlist("contact") if v] if getlist else []
-        roles = getlist("contact_role") if getlist else []
+        given = getlist("contact") if getlist else []
+        given_roles = getlist("contact_role") if getlist else []
+        # The dialog's rows in pairs; a row left without a contact is skipped with its role.
+        pairs = [
+            (contact.strip(), role)
+            for contact, role in zip_longest(given, given_roles, fillvalue="")
+            if contact.strip()
+        ]
         data["contacts"] = []
-        if not ids:
+        if not pairs:
             return data
-        if len(roles) < len(ids) or any(r not in ContactRole.values for r in roles[: len(ids)]):
+        if len(pairs) > MAX_DIALOG_CONTACTS:
+            self.add_error(
+                None,
+                _("Add at most %(n)s contacts at once.") % {"n": MAX_DIALOG_CONTACTS},
+            )
+            return data
+        ids = [contact for contact, _role in pairs]
+        roles = [role for _contact, role in pairs]
+        if any(r not in ContactRole.values for r in roles):
             self.add_error(None, _("Choose each contact's role."))
             return data
         from contacts.models import Contact
 
-        if not all(i.isdigit() for i in ids):
+        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
             self.add_error(None, _("Pick a contact from the suggestions."))
             return data
         found = (

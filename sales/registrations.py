@@ -153,6 +153,7 @@ def register() -> None:
     api_routes.register(
         ApiRoute("opportunities", "sales.api.OpportunityViewSet", "opportunity", order=50)
     )
+    api_routes.register(ApiRoute("products", "sales.api.ProductViewSet", "product", order=51))
     register_conversion_step(
         "deal",
         ConvertDealForm,

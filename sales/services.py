@@ -30,6 +30,7 @@ from sales.models import (
     LossReason,
     Opportunity,
     OpportunityContact,
+    OpportunityLine,
     Pipeline,
     RequiredField,
     Stage,
@@ -126,6 +127,16 @@ FILLABLE = (
 )
 
 
+def _check_amount_is_free(opportunity: Opportunity) -> None:
+    """A deal with lines has their total as its amount (`sales.lines`): a typed amount would
+    be set back by the next line change, so it is refused."""
+    if OpportunityLine.objects.filter(opportunity_id=opportunity.pk).exists():
+        raise DomainError(
+            _("This deal's amount is the total of its products: change its lines instead."),
+            field="amount",
+        )
+
+
 def _fill(opportunity: Opportunity, values: dict[str, Any], *, actor: User) -> list[str]:
     """Set the fields a move brings along (amount, next step, a company the actor may see);
     the names of those changed. Contacts are added by `_fill_contacts`."""
@@ -134,6 +145,8 @@ def _fill(opportunity: Opportunity, values: dict[str, Any], *, actor: User) -> l
     if amount is not None:
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
             raise DomainError(_("The amount cannot be negative."), field="amount")
+        if amount != opportunity.amount:
+            _check_amount_is_free(opportunity)
         opportunity.amount = amount
         changed.append("amount")
     next_step = values.get(RequiredField.NEXT_STEP)
@@ -305,6 +318,8 @@ def opportunity_update(
     with transaction.atomic(), set_actor(actor):
         locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         stage = Stage.objects.get(pk=locked.stage_id)
+        if data.amount != locked.amount:
+            _check_amount_is_free(locked)
         locked.name = data.name.strip()
         locked.company = data.company
         locked.amount = data.amount

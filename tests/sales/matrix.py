@@ -55,3 +55,11 @@ matrix.route("sales:opportunity-export", Opportunity, get="export")  # a role pe
 matrix.route("sales:home-quarter", Opportunity, get="add")  # the home card: a role permission
 matrix.route("sales:opportunity-lines", Opportunity, get="view", post="change")
 matrix.route("sales:opportunity-line", Opportunity, post="change", kwargs={"line_pk": 999999})
+# The API's lines of a deal (OpportunityViewSet actions): scoped like the deal.
+matrix.route("opportunity-lines", Opportunity, get="view", post="change")
+matrix.route(
+    "opportunity-line", Opportunity, patch="change", delete="change", kwargs={"line_pk": 999999}
+)
+# The price list (read-only; kept in the admin): every signed-in user gets the rows their role
+# may read (none without a sales role).
+matrix.route("product-list", get="login")

@@ -114,3 +114,57 @@ def test_bad_dialog_values_are_refused_with_the_field(
     deal.refresh_from_db()
     assert deal.stage != meet
     assert not OpportunityContact.objects.filter(opportunity=deal).exists()
+
+
+def test_the_board_posts_several_contacts_with_their_roles(client, rep, deal, meet):
+    company = CompanyFactory(owner=rep)
+    boss, user, helper = (ContactFactory(owner=rep) for _ in range(3))
+    login(client, rep)
+    # The dialog's rows in pairs; a row left empty is skipped with its role.
+    data = {
+        "company": company.pk,
+        "contact": [boss.pk, "", user.pk, helper.pk],
+        "contact_role": ["decision_maker", "influencer", "user", "influencer"],
+    }
+    response = _move(client, deal, meet, data)
+    assert response.status_code == 200, response.content
+    roles = dict(
+        OpportunityContact.objects.filter(opportunity=deal).values_list("contact_id", "role")
+    )
+    assert roles == {boss.pk: "decision_maker", user.pk: "user", helper.pk: "influencer"}
+
+
+@pytest.mark.parametrize(
+    "contacts",
+    [["²"], ["9" * 30], ["1"] * 21],
+)
+def test_odd_contact_ids_are_refused_with_a_message(client, rep, deal, meet, contacts):
+    login(client, rep)
+    data = {"contact": contacts, "contact_role": ["user"] * len(contacts)}
+    response = _move(client, deal, meet, data)
+    assert response.status_code == 422
+    assert response.json()["error"]
+    assert not OpportunityContact.objects.filter(opportunity=deal).exists()
+
+
+def test_a_move_cannot_type_the_amount_of_a_deal_with_lines(client, rep, deal, pipeline):
+    from decimal import Decimal
+
+    from sales import lines
+
+    lines.line_add(
+        opportunity=deal,
+        data=lines.LineInput(
+            product=None, name="Kiosk", quantity=Decimal("2"), unit_price=Decimal("50")
+        ),
+        actor=rep,
+    )
+    login(client, rep)
+    response = _move(client, deal, stage(pipeline, "Proposal"), {"amount": "9999"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "amount"
+    assert "total of its products" in response.json()["error"]
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("100.00")
+    # Without a typed amount the move goes through: the lines' total meets the requirement.
+    assert _move(client, deal, stage(pipeline, "Proposal"), {}).status_code == 200
