@@ -415,3 +415,31 @@ def assignable_owners(user: User | AnonymousUser, model: type[Model]) -> QuerySe
             mine |= Q(team_id=team_id)
         users = users.filter(mine)
     return users.select_related("team").order_by("first_name", "last_name", "email")
+
+
+ASSIGN_OPTIONS_SECONDS = 3600
+
+
+def assignable_owner_options(
+    user: User | AnonymousUser, model: type[Model]
+) -> list[tuple[str, str]]:
+    """`assignable_owners` as (id, name) pairs for a <select> (a list's bulk "assign owner"):
+    no query for a user who may assign only themselves; otherwise the list of everyone or of
+    the user's team, cached (name "users", bumped on every user change) and shared by every
+    user with the same reach."""
+    if not user.is_authenticated:
+        return []
+    rule = _rule(user, model, "change")
+    team_id = getattr(user, "team_id", None)
+    if rule.everything:
+        key = "assign-options:all"
+    elif rule.scope == Scope.TEAM and team_id:
+        key = f"assign-options:team:{team_id}"
+    else:
+        return [(str(user.pk), str(user))]
+    return versioned_cache.get_or_compute(
+        "users",
+        key,
+        lambda: [(str(u.pk), str(u)) for u in assignable_owners(user, model)],
+        ASSIGN_OPTIONS_SECONDS,
+    )

@@ -15,7 +15,6 @@ from contacts.models import (
     PhoneLabel,
 )
 from contacts.search import digits_of
-from contacts.selectors import assignable_users
 from contacts.services import EmailInput, PhoneInput
 from contacts.validators import EmailAddressField
 from crm.tags import TagNamesField
@@ -251,7 +250,12 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast("OwnerChoiceField", self.fields["owner"]).queryset = assignable_users(user=user)
+        # The owners this user may assign (can_assign): a forged id is a form error, and the
+        # bulk bar offers the same people (cached options, no query when warm).
+        cast("OwnerChoiceField", self.fields["owner"]).queryset = access.assignable_owners(
+            user, Contact
+        )
+        self.owner_options = access.assignable_owner_options(user, Contact)
         self.fields["ids"].error_messages["required"] = _("Select at least one contact.")
         # Any integer id is accepted here; the service scopes them to what the user may change.
         self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]

@@ -16,4 +16,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # Lazy: error pages and public pages (no bar) never build it.
         "nav_items": SimpleLazyObject(lambda: nav.nav_items(user)),
         "nav_section": nav.current_section(getattr(request, "resolver_match", None)),
+        # Error pages send a visitor who is not signed in here (an app's public home).
+        "public_home": nav.public_home(),
     }

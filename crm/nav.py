@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.registry import Registry
@@ -109,6 +110,35 @@ def register_home(entry: HomeEntry) -> HomeEntry:
 
 def register_group(group: NavGroup) -> NavGroup:
     return nav_groups.register(group)
+
+
+@dataclass(frozen=True)
+class PublicHome:
+    """Where a visitor who is not signed in goes back to from an error page (a help centre),
+    with the button's label; an app registers it, crm/ names none."""
+
+    key: str
+    url_name: str
+    label: _StrOrPromise
+    order: int = 100
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+public_homes: Registry[PublicHome] = Registry(
+    "public home", key=lambda e: e.key, order=lambda e: e.order
+)
+
+
+def register_public_home(entry: PublicHome) -> PublicHome:
+    return public_homes.register(entry)
+
+
+def public_home() -> PublicHome | None:
+    """The first registered public home (None: error pages offer the CRM's home only)."""
+    return next(iter(public_homes), None)
 
 
 def nav_items(user: Any) -> list[NavItem]:

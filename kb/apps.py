@@ -25,6 +25,7 @@ class KbConfig(AppConfig):
         from auditlog.registry import auditlog
         from celery.signals import worker_process_init
 
+        from crm import nav
         from crm.celery import app as celery_app
         from crm.tags import register_taggable
         from kb import registrations, tasks, text
@@ -49,6 +50,10 @@ class KbConfig(AppConfig):
         # Tag changes are audited as changes of tag_ids (crm.tags).
         register_taggable(Article)
         registrations.register()
+        # Error pages send a visitor who is not signed in to the help centre (crm.nav).
+        nav.register_public_home(
+            nav.PublicHome("help-centre", "kb:help-home", _("Go to the help centre"))
+        )
         # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).
         # View counts wait in Redis until this adds them to PostgreSQL (kb/counters.py).
         celery_app.conf.beat_schedule["kb-flush-views"] = {
