@@ -1,0 +1,172 @@
+"""What one contact search costs, in process: CPU per request (this process and its PostgreSQL
+backend, from /proc) and the shared buffers its queries touch (issue 31).
+
+    DATABASE_URL=postgres://.../crm_scale_1000000 .venv/bin/python -m bench.search_cost \
+        --runs 7 --out /tmp/cost-1m.json
+
+Each search is requested through Django's WSGI handler as the bench rep, DEBUG off, after two
+warm-up requests. Before every request the list-plan hints are forgotten (a search typed for
+the first time in a minute); `--hinted` keeps them (the same search repeated, as a load run
+does). CPU per request is the median over `--runs` requests of this process's CPU time plus
+its backend's (utime + stime of `pg_backend_pid()`): steadier than wall time on a shared machine.
+A last request runs each SELECT under `EXPLAIN (ANALYZE, BUFFERS)` (planner settings included,
+in the request's own transaction) and adds up the blocks its plans touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench.run import BENCH_STATIC, PROD_ENV, REP, setup_django
+
+FIXED = {
+    "nguy": "nguy",
+    "chen": "chen",
+    "partial name (smi)": "smi",
+    "Chinese full name (张伟)": "张伟",
+    "李 (one character)": "李",
+    "张 (one character)": "张",
+}
+
+
+def _backend_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Buffers:
+    """An execute wrapper running each SELECT under EXPLAIN (ANALYZE, BUFFERS) first."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.queries = 0
+        self.plans: list[str] = []
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        head = sql.lstrip()[:6].upper()
+        if not many and head.startswith(("SELECT", "WITH")) and "set_config" not in sql:
+            cursor = context["cursor"]
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            top = plan[0]["Plan"]
+            self.blocks += int(top.get("Shared Hit Blocks", 0)) + int(
+                top.get("Shared Read Blocks", 0)
+            )
+            self.queries += 1
+            self.plans.append(f"{top.get('Shared Hit Blocks', 0)} blocks: {sql[:300]}")
+        return execute(sql, params, many, context)
+
+
+def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from bench.profile import _wsgi_get
+    from contacts.models import Contact
+    from crm.pagination import bump_list_version
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(User.objects.get(email=REP))
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    handler = WSGIHandler()
+    results: dict[str, Any] = {}
+    for name, term in terms.items():
+        url = f"/contacts/?q={quote(term)}"
+        for _ in range(2):
+            assert _wsgi_get(handler, url, cookie)[0] == 200, url
+        with connection.cursor() as db:
+            db.execute("SELECT pg_backend_pid()")
+            backend = db.fetchone()[0]
+        cpus, walls = [], []
+        for _ in range(runs):
+            if not hinted:
+                bump_list_version(Contact)
+            py, pg, wall = time.process_time(), _backend_cpu_seconds(backend), time.perf_counter()
+            status, body = _wsgi_get(handler, url, cookie)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - py + _backend_cpu_seconds(backend) - pg)
+            assert status == 200, url
+        if not hinted:
+            bump_list_version(Contact)
+        buffers = _Buffers()
+        with connection.execute_wrapper(buffers):
+            _wsgi_get(handler, url, cookie)
+        text = body.decode()
+        results[name] = {
+            "term": term,
+            "cpu_ms": round(statistics.median(cpus) * 1000, 1),
+            "cpu_ms_all": [round(c * 1000, 1) for c in cpus],
+            "wall_ms": round(statistics.median(walls) * 1000, 1),
+            "blocks": buffers.blocks,
+            "queries": buffers.queries,
+            "plans": buffers.plans,
+            "count_text": _count_text(text),
+        }
+        print(
+            f"{name:28} {results[name]['cpu_ms']:7.1f} ms CPU  {buffers.blocks:8,} blocks"
+            f"  {buffers.queries} selects  {results[name]['count_text']}",
+            flush=True,
+        )
+    return results
+
+
+def _count_text(html: str) -> str:
+    """The list's count as the page shows it (for the record)."""
+    import re
+
+    found = re.search(r'class="list-count[^"]*"[^>]*>(.*?)<', html, re.S)
+    return " ".join(found.group(1).split()) if found else ""
+
+
+def dynamic_terms() -> dict[str, str]:
+    """The bench's email and phone fragment terms (picked from what the rep sees)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from accounts.models import User
+    from bench.modules.contacts import pages
+
+    found = pages(User.objects.get(email=REP))
+    pick = {"email": "search: email", "phone fragment": "search: phone fragment"}
+    return {k: parse_qs(urlsplit(found[v]).query)["q"][0] for k, v in pick.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--hinted", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated names of FIXED terms")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+    os.environ.update(PROD_ENV, STATIC_ROOT=str(BENCH_STATIC))
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)
+    terms = dict(FIXED)
+    if args.only:
+        terms = {k: v for k, v in terms.items() if k in args.only.split(",")}
+    else:
+        terms.update(dynamic_terms())
+    results = measure(terms, args.runs, args.hinted)
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
