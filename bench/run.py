@@ -235,7 +235,8 @@ def list_plans(spec: Any, user: Any, queries: dict[str, str]) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of a kit list's counting query (crm.pagination's one query:
     matches, count and the page's ids) for each query string, first page, built as
     crm.lists.list_results builds it: the spec's FilterSet over its selector, the sort's keys,
-    and a search's planner settings. Any list declared for the kit gets its plans this way."""
+    a search's planner settings and the spec's count cap. Any list declared for the kit gets its
+    plans this way."""
     from django.conf import settings
     from django.db import connection, transaction
     from django.test import RequestFactory
@@ -259,7 +260,7 @@ def list_plans(spec: Any, user: Any, queries: dict[str, str]) -> dict[str, str]:
             ordering=list(chosen.ordering),
             cursor=None,
             size=spec.page_size or settings.CRM_PAGE_SIZE,
-            limit=settings.CRM_COUNT_CAP + 1,
+            limit=(spec.count_cap or settings.CRM_COUNT_CAP) + 1,
         )
         searching = bool(form.cleaned_data.get(spec.search_param))
         with transaction.atomic(), connection.cursor() as cursor:

@@ -227,6 +227,9 @@ class ListSpec(Generic[M]):
     # Big lists without a search show their rows first and load the count after them (a
     # fragment from this list's URL with `count=1`; see crm.pagination.list_page's `lazy`).
     lazy_count: bool = False
+    # Where the count stops, when lower than CRM_COUNT_CAP: a scope whose every match costs a
+    # probe of another table (e.g. tickets seen through their customers) counts less far.
+    count_cap: int | None = None
     export: ExportSpec | None = None
     bulk: BulkSpec | None = None
     page_size: int | None = None
@@ -362,6 +365,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         # A search over the cap reads its first page up to a bound found by the count, not by
         # walking the sort index from the first row (crm.pagination.bounded_page).
         bounded=query.searching,
+        cap=spec.count_cap,
     )
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)
@@ -421,7 +425,9 @@ def count_response(request: AuthedHttpRequest, spec: ListSpec[M]) -> HttpRespons
     the rows, from the list's own URL with `count=1`, through the same view, FilterSet and
     scope as its rows."""
     query = page_query(spec, request)
-    count, capped = lazy_count(query.queryset, hint_key=_hint_key(request, spec))
+    count, capped = lazy_count(
+        query.queryset, hint_key=_hint_key(request, spec), cap=spec.count_cap
+    )
     context = {"count": count, "count_capped": capped}
     response = render(request, "components/list_count.html", context)
     patch_vary_headers(response, ["HX-Request"])

@@ -208,6 +208,7 @@ def list_page(
     planner: Mapping[str, str] | None = None,
     lazy: bool = False,
     bounded: bool = False,
+    cap: int | None = None,
 ) -> ListPage[M]:
     """A list page and its capped count, choosing the query plan from the count.
 
@@ -240,8 +241,11 @@ def list_page(
     10,001 matches are a subset of all of them, so the true page lies at or before that subset's
     own page end in the sort order. When the planner expects no more than the cap's number of
     rows before the bound, the walk is short and is kept. The bound is kept in the hint.
+
+    `cap`: where the count stops (default CRM_COUNT_CAP), lower for a list whose every match
+    costs a probe (a scope seen through other records: `ListSpec.count_cap`).
     """
-    cap = settings.CRM_COUNT_CAP
+    cap = cap or settings.CRM_COUNT_CAP
     name, digest = _plans_name(qs.model), _hint_digest(hint_key)
     version, over_cap = versioned_cache.lookup(name, digest) if hint_key is not None else (0, None)
     if over_cap:
@@ -348,11 +352,14 @@ def _page_of_ids(
     )
 
 
-def lazy_count(qs: QuerySet[Any], *, hint_key: Hashable | None = None) -> tuple[int, bool]:
+def lazy_count(
+    qs: QuerySet[Any], *, hint_key: Hashable | None = None, cap: int | None = None
+) -> tuple[int, bool]:
     """(count, capped) of a list shown without its count (`list_page(lazy=True)`), for the
-    fragment the pager loads after the rows. Over the cap, the finding is kept as list_page's
-    hint, so the list's next pages and counts skip both the estimate and the count."""
-    cap = settings.CRM_COUNT_CAP
+    fragment the pager loads after the rows. Over the cap (list_page's `cap`), the finding is
+    kept as list_page's hint, so the list's next pages and counts skip both the estimate and
+    the count."""
+    cap = cap or settings.CRM_COUNT_CAP
     name, digest = _plans_name(qs.model), _hint_digest(hint_key)
     version, over_cap = versioned_cache.lookup(name, digest) if hint_key is not None else (0, None)
     if over_cap:

@@ -511,6 +511,27 @@ def test_the_lists_count_fragment(client, queue, lead):
     assert "3" in counted.content.decode()
 
 
+def test_the_list_counts_as_far_as_the_tabs(client, queue, lead, monkeypatch):
+    """Each ticket a rep sees through a customer costs a probe, so the ticket list's count stops
+    at the workspace's cap (selectors.COUNT_CAP, as the tabs), not the site-wide 10,000: with
+    the page's rows and in the fragment loaded after them."""
+    import dataclasses
+
+    from support import lists, selectors, views
+
+    assert lists.TICKETS.count_cap == selectors.COUNT_CAP
+    monkeypatch.setattr(views, "TICKETS", dataclasses.replace(lists.TICKETS, count_cap=2))
+    for n in range(3):
+        make_ticket(queue, actor=lead, subject=f"Capped {n}", assignee=lead)
+    login(client, lead)
+    url = reverse("support:ticket-list")
+    page = client.get(url, {"view": "open"})
+    assert (page.context["list"].count, page.context["list"].capped) == (2, True)
+    assert len(_ids(page)) == 3  # the rows are all there; only the count stops
+    counted = client.get(url, {"view": "open", "count": "1", "q": ""}, **HTMX)
+    assert "More than 2" in counted.content.decode()
+
+
 def test_the_due_sort_walks_its_index():
     """The lists' default sort is the expression of ticket_open_due_key / ticket_due_key, so
     PostgreSQL can read a page along the index instead of sorting the scope."""
