@@ -1,5 +1,6 @@
 """The knowledge base's numbers for the analytics page: views, helpfulness, top searches,
-searches that found nothing, and deflections.
+searches that found nothing, and deflections. Searches are `SearchLog` rows of `count`
+searches each (flushed from Redis by `kb.counters`), so they are summed, not counted.
 
 A deflection is counted where support records it: the public request form shows suggested
 articles (`support.plugins.suggest`), support stores each click (`support.SuggestionClick`),
@@ -43,7 +44,7 @@ def _searches(since: dt.datetime, *, empty: bool) -> list[dict[str, Any]]:
     return list(
         rows.annotate(term=Lower("query"))
         .values("term")
-        .annotate(count=Count("id"))
+        .annotate(count=Sum("count"))
         .order_by("-count", "term")[:TOP]
     )
 
@@ -77,7 +78,7 @@ def overview(raw_days: str | None) -> dict[str, Any]:
         yes=Count("id", filter=Q(helpful=True)), no=Count("id", filter=Q(helpful=False))
     )
     searches = SearchLog.objects.filter(created_at__gte=since).aggregate(
-        all=Count("id"), empty=Count("id", filter=Q(results=0))
+        all=Sum("count"), empty=Sum("count", filter=Q(results=0))
     )
     helpfulness = list(
         Article.objects.filter(feedback__created_at__gte=since)

@@ -1,4 +1,5 @@
-"""Article view counts: counted in Redis on each view, added to PostgreSQL by a periodic task.
+"""Article views and help-centre searches: counted in Redis in the request, added to PostgreSQL
+by a periodic task.
 
 A public article page is served from the cache; writing its view count to PostgreSQL on every
 view (one UPDATE, a row lock, a WAL record) would cost more than the page. Instead a view is
@@ -14,6 +15,11 @@ article id), and `flush_views` (Celery beat, every minute) moves those counts to
   row (unique), and only then deletes the batch from Redis. A crash before the commit leaves the
   batch for the next run; a crash after it leaves a batch whose row exists, which the next run
   deletes without adding it again.
+- **Searches** ride in the same hash, a field per search text, language and number of results
+  (`search_field`): the search page's cached copy names its field as an article page names its
+  article, so a repeated search is the public page cache's one Redis round trip, no INSERT. The
+  flush writes one `SearchLog` row per field and batch (`count` searches) in the views'
+  transaction. With Redis down a search writes its own row (`count` 1), so none is lost.
 - The keys are outside the cache's key prefix (`<prefix>-kb-views:…`, not `<prefix>:…`), so the
   cache's purge after a lost invalidation does not drop pending counts.
 """
@@ -23,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
@@ -33,12 +39,14 @@ from django.utils import timezone
 from redis.exceptions import ResponseError
 
 from crm.cache_backends import FailSoftRedisCache
-from kb.models import Article, ViewFlush
+from kb.models import Article, SearchLog, ViewFlush
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PENDING_DAYS = 8  # a pending hash nobody flushed expires after this long
 KEEP_FLUSHES = dt.timedelta(days=2)
+SEARCH = "s"  # a search's field: "s", language, results and text, joined by SEP
+SEP = "\x1f"  # the unit separator: never in a search text (`clean_query` drops controls)
 
 
 def _base() -> str:
@@ -74,6 +82,31 @@ def record_view(article_id: int) -> bool:
     return backend.hash_incr(key, str(article_id), ttl=ttl)
 
 
+def search_field(*, query: str, language: str, results: int) -> str:
+    """The pending hash's field counting searches of `query` in `language` that found
+    `results` articles."""
+    return SEP.join((SEARCH, language, str(results), query))
+
+
+def _parse_search(field: bytes) -> tuple[str, str, int] | None:
+    parts = field.decode("utf-8", "replace").split(SEP, 3)
+    if len(parts) != 4 or parts[0] != SEARCH or not parts[2].isdigit():
+        return None
+    return parts[1][:8], parts[3][:200], int(parts[2])
+
+
+def record_search(*, query: str, language: str, results: int) -> bool:
+    """Count one search today (UTC) in Redis; False when Redis did not take it (the caller
+    then writes the row itself)."""
+    backend = _redis()
+    if backend is None:
+        return False
+    key, ttl = pending_key()
+    return backend.hash_incr(
+        key, search_field(query=query, language=language, results=results), ttl=ttl
+    )
+
+
 def pending_views(article_id: int) -> int:
     """Views counted in Redis and not yet flushed (tests, the staff page's "views" figure)."""
 
@@ -86,12 +119,38 @@ def pending_views(article_id: int) -> int:
     return _guarded(read, 0)[0]
 
 
-def _add(batch: str, day: dt.date, counts: dict[int, int]) -> bool:
+def _search_rows(raw: dict[bytes, bytes], day: dt.date) -> list[SearchLog]:
+    """A batch's searches as rows, dated now (the flush runs every minute) or, for an earlier
+    day's batch flushed late, that day's last second."""
+    now = timezone.now()
+    end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    when = min(now, end)
+    rows = []
+    for field, value in sorted(raw.items()):
+        parsed = _parse_search(field) if field.startswith(SEARCH.encode()) else None
+        if parsed is not None and int(value) > 0:
+            language, query, results = parsed
+            rows.append(
+                SearchLog(
+                    query=query,
+                    language=language,
+                    results=results,
+                    count=int(value),
+                    created_at=when,
+                )
+            )
+    return rows
+
+
+def _add(
+    batch: str, day: dt.date, counts: dict[int, int], searches: Sequence[SearchLog] = ()
+) -> bool:
     """Add one batch's counts in one transaction with its ViewFlush row; False if it was added
     before."""
     try:
         with transaction.atomic():
             ViewFlush.objects.create(batch=batch)
+            SearchLog.objects.bulk_create(searches)
             known = set(Article.objects.filter(pk__in=list(counts)).values_list("pk", flat=True))
             rows = [(pk, n) for pk, n in sorted(counts.items()) if pk in known and n > 0]
             if rows:
@@ -140,7 +199,7 @@ def flush_views() -> dict[str, int]:
 
     no_batches: list[str] = []
     batches, reached = _guarded(claim, no_batches)
-    facts = {"batches": 0, "views": 0, "skipped": 0}
+    facts = {"batches": 0, "views": 0, "searches": 0, "skipped": 0}
     if not reached:
         return facts
     for batch in batches:
@@ -150,9 +209,11 @@ def flush_views() -> dict[str, int]:
             break  # Redis went away: the batches wait for the next run
         counts = {int(k): int(v) for k, v in raw.items() if k.isdigit()}
         day = dt.date.fromisoformat(batch.split(":")[-2])
-        if _add(batch, day, counts):
+        searches = _search_rows(raw, day)
+        if _add(batch, day, counts, searches):
             facts["batches"] += 1
             facts["views"] += sum(counts.values())
+            facts["searches"] += sum(s.count for s in searches)
         else:
             facts["skipped"] += 1
         _guarded(partial(_delete, batch=batch), 0)

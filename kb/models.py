@@ -17,6 +17,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -293,12 +294,17 @@ class Feedback(models.Model):
 
 
 class SearchLog(models.Model):
-    """Every help-centre search, for the analytics page (top and zero-result searches)."""
+    """Help-centre searches, for the analytics page (top and zero-result searches): `count`
+    searches of one text, language and number of results. A search is counted in Redis and the
+    flush (`kb.counters`) writes one row per text a minute; with Redis down a search writes
+    its own row (`count` 1)."""
 
     query = models.CharField(_("query"), max_length=200)
     language = models.CharField(_("language"), max_length=8, blank=True)
     results = models.PositiveIntegerField(_("results"))
-    created_at = models.DateTimeField(_("searched"), auto_now_add=True, db_index=True)
+    # db_default: a process of the previous release (during a deploy) inserts rows without it.
+    count = models.PositiveIntegerField(_("searches"), default=1, db_default=1)
+    created_at = models.DateTimeField(_("searched"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("search")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import history, nav, pagecache, search
 from crm.registry import ApiRoute, api_routes
-from kb import counters, selectors, services, views
+from kb import counters, selectors, services
 from kb.models import Article
 from support import plugins
 
@@ -53,8 +53,7 @@ def register() -> None:
             version_key=services.PUBLIC_CACHE_VERSION_KEY,
             version=services.public_cache_version,
             hit_header="X-KB-Cache",
-            counter=counters.pending_key,
-            on_hit=views.search_hit,
+            counter=counters.pending_key,  # article views and searches (kb.counters)
         )
     )
     nav.register_nav(

@@ -44,6 +44,44 @@ def public_categories() -> QuerySet[Category]:
     )
 
 
+@dataclass
+class CategoryPage:
+    """One page of a category's public articles (`category_page`)."""
+
+    articles: Sequence[Article]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def category_page(
+    *, category: Category, language: str, number: int, size: int
+) -> CategoryPage | None:
+    """Page `number` of a category's public articles, the reader's language first, then in the
+    order editors set (`article_move`); None past the last page (page 1 always exists). Two
+    queries: the count (`kb_article_public` index) and the page's rows."""
+    articles = public_articles().filter(category=category)
+    total = articles.count()
+    pages = max(1, -(-total // size))
+    if number > pages:
+        return None
+    start = (number - 1) * size
+    rows = list(
+        articles.annotate(lang_first=Case(When(language=language, then=0), default=1))
+        .order_by("lang_first", "language", "position", "title", "id")
+        .only("title", "slug", "summary", "language")[start : start + size]
+    )
+    return CategoryPage(articles=rows, number=number, pages=pages, total=total)
+
+
 def popular_articles(*, language: str, limit: int = 8) -> QuerySet[Article]:
     return public_articles().filter(language=language).order_by("-view_count", "-id")[:limit]
 

@@ -8,6 +8,7 @@ session, auth and CSRF middleware, by `crm.pagecache` (kb/registrations.py regis
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -16,16 +17,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from crm import pagecache
 from crm.visitors import VisitorCookie
-from kb import selectors, services
+from kb import counters, selectors, services
 from kb.models import Category, CategorySlugRedirect, Language, SlugRedirect
 
 VISITOR = VisitorCookie("kb_visitor", salt="kb.visitor", max_age=365 * 24 * 3600)
 CACHE_SECONDS = 600
+CATEGORY_PAGE_SIZE = 50  # articles on a category page
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 View = Callable[..., HttpResponse]
 
@@ -91,12 +95,21 @@ def help_category(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponsePermanentRedirect(
             reverse("kb:help-category", args=[found.category.slug])
         )
-    articles = (
-        selectors.public_articles()
-        .filter(category=category)
-        .order_by("language", "position", "title", "id")  # editors set the position
-        .only("title", "slug", "summary", "language")
+    number = page_number(request.GET.get("page"))
+    if number is None:
+        return _refusal(request, _("A page number is a whole number from 1."), status=400)
+    url = reverse("kb:help-category", args=[category.slug])
+    if request.GET.get("page") == "1":  # one address per page: page 1 is the category's own
+        return HttpResponsePermanentRedirect(url)
+    page = selectors.category_page(
+        category=category, language=_ui_language(), number=number, size=CATEGORY_PAGE_SIZE
     )
+    if page is None:
+        return _refusal(request, _("This category has no page %(page)s.") % {"page": number})
+
+    def address(n: int | None) -> str | None:
+        return None if n is None else (url if n == 1 else f"{url}?page={n}")
+
     return render(
         request,
         "kb/public/category.html",
@@ -104,9 +117,26 @@ def help_category(request: HttpRequest, slug: str) -> HttpResponse:
             "category": category,
             "trail": selectors.breadcrumbs(category.parent),
             "children": category.children.all(),
-            "articles": articles,
+            "page": page,
+            "previous_url": address(page.previous),
+            "next_url": address(page.next),
+            "canonical": request.build_absolute_uri(address(page.number)),
         },
     )
+
+
+def page_number(raw: str | None) -> int | None:
+    """A `?page=` value as a page number (1 when absent); None when it is not one."""
+    if raw is None:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
+        return None
+    return int(raw)
+
+
+def _refusal(request: HttpRequest, message: str, *, status: int = 404) -> HttpResponse:
+    """A help-centre page that says what was wrong (bad input or a page that does not exist)."""
+    return render(request, "kb/public/refusal.html", {"message": message}, status=status)
 
 
 @require_GET
@@ -178,13 +208,26 @@ def help_article_vote(request: HttpRequest, slug: str) -> HttpResponse:
     return VISITOR.remember(request, response, visitor, new=new)
 
 
+def search_text(raw: str) -> str:
+    """A search as typed, normalised: control characters (NUL too) read as spaces, runs of
+    spaces as one, at most 200 characters."""
+    return " ".join(_CONTROL.sub(" ", raw).split())[:200]
+
+
+def _record_search(*, text: str, language: str, results: int) -> None:
+    """Count the search in Redis (`kb.counters`, flushed to `SearchLog` every minute); with
+    Redis away, write its row now so none is lost."""
+    if not counters.record_search(query=text, language=language, results=results):
+        services.search_record(query=text, language=language, results=results)
+
+
 @require_GET
 def help_search(request: HttpRequest) -> HttpResponse:
     """Search results, cached like the pages (per search text, UI language and public cache
-    version) with the number of hits, so a repeated search costs a cache read and the log
-    row: every search is still recorded for the analytics (also when `crm.pagecache` answers
-    an anonymous visitor: `search_hit`)."""
-    text = request.GET.get("q", "").strip()[:200]
+    version) with the number of hits. Every search is counted for the analytics: here in
+    Redis, and when `crm.pagecache` answers an anonymous visitor's repeated search, by its
+    lookup script (the page's count names the search's field, `counters.search_field`)."""
+    text = search_text(request.GET.get("q", ""))
     language = _ui_language()
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     key = f"kb:search:{services.public_cache_version()}:{get_language()}:{digest}"
@@ -199,21 +242,11 @@ def help_search(request: HttpRequest) -> HttpResponse:
         response = render(request, "kb/public/search.html", {"q": text, "hits": hits})
         if text:
             cache.set(key, (response.content, results), CACHE_SECONDS)
-    if text:
-        services.search_record(query=text, language=language, results=results)
-    # For anonymous visitors the middleware keeps it; a hit there logs the search with the
-    # number of hits noted here (`search_hit`).
-    return pagecache.cacheable(response, note=str(results) if text else "")
-
-
-def search_hit(request: HttpRequest, language: str, note: str) -> None:
-    """Log a search answered by the public page cache (`crm.pagecache`), as `help_search`
-    does: `note` is its number of results."""
-    services.search_record(
-        query=request.GET.get("q", "").strip()[:200],
-        language=Language.ZH_HANS if language.lower().startswith("zh") else Language.EN,
-        results=int(note),
-    )
+    if not text:
+        return pagecache.cacheable(response)
+    _record_search(text=text, language=language, results=results)
+    field = counters.search_field(query=text, language=language, results=results)
+    return pagecache.cacheable(response, count=field)
 
 
 @require_GET

@@ -177,14 +177,51 @@ def test_with_redis_down_the_pages_render_from_the_database(
     assert counters.pending_views(article.pk) == 2  # the view while down was lost, no error
 
 
-def test_a_search_answered_from_the_cache_is_still_logged(client: Client, article: Article) -> None:
+def test_a_search_answered_from_the_cache_is_counted_without_a_query(
+    client: Client, article: Article, django_assert_num_queries
+) -> None:
     url = reverse("kb:help-search")
     first = client.get(url, {"q": "import"})
-    second = client.get(url, {"q": "import"})
+    with django_assert_num_queries(0):  # counted by the lookup script: no INSERT
+        second = client.get(url, {"q": "import"})
     assert _fast(second)
     assert second.content == first.content
     chinese = client.get(url, {"q": "import"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert _fast(client.get(url, {"q": "import"}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert chinese.status_code == 200
-    logged = list(SearchLog.objects.order_by("id").values_list("query", "language", "results"))
-    assert logged == [("import", "en", 1)] * 2 + [("import", "zh-hans", 1)] * 2
+    client.get(url, {"q": "nothing like it"})
+    client.get(url, {"q": "nothing like it"})
+    assert not SearchLog.objects.exists()  # waiting in Redis for the periodic flush
+    facts = counters.flush_views()
+    assert facts["searches"] == 6
+    logged = set(SearchLog.objects.values_list("query", "language", "results", "count"))
+    assert logged == {
+        ("import", "en", 1, 2),
+        ("import", "zh-hans", 1, 2),
+        ("nothing like it", "en", 0, 2),
+    }
+    assert counters.flush_views()["searches"] == 0  # each search once
+
+
+def test_with_redis_down_a_search_writes_its_own_row(client: Client, article: Article) -> None:
+    url = reverse("kb:help-search")
+    with override_settings(CACHES=DOWN):
+        response = client.get(url, {"q": "import"})
+        assert response.status_code == 200
+        assert "X-KB-Cache" not in response
+    cache.get("anything")  # the real cache is back
+    assert list(SearchLog.objects.values_list("query", "results", "count")) == [("import", 1, 1)]
+    client.get(url, {"q": "import"})
+    counters.flush_views()
+    assert sorted(SearchLog.objects.values_list("query", "count")) == [("import", 1), ("import", 1)]
+
+
+def test_control_characters_in_a_search_are_spaces(client: Client, article: Article) -> None:
+    url = reverse("kb:help-search")
+    assert client.get(url, {"q": "im\x00port"}).status_code == 400  # NUL: refused upstream
+    response = client.get(url, {"q": "im\tport\x1f  contacts\x7f" + "导" * 5000})
+    assert response.status_code == 200
+    counters.flush_views()
+    (query,) = SearchLog.objects.values_list("query", flat=True)
+    assert query.startswith("im port contacts 导")
+    assert len(query) == 200
