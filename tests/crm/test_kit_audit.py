@@ -4,22 +4,32 @@
   its main filter column, so "stage + tag" is one index condition whatever the app.
 - The owner choices of a bulk bar honour `can_assign`: the options offered are exactly
   `access.assignable_owners`, and a forged owner is a form error.
-- crm/'s templates name no later module (a public home is registered by its app)."""
+- crm/'s templates name no later module (a public home is registered by its app).
+- Every kit list (contacts, companies, leads, deals, tickets, articles) serves its page and
+  its HTMX fragment from one URL with `Vary: HX-Request`, and its API filters with the same
+  FilterSet as its page and export."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.postgres.indexes import GinIndex
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from accounts import access
 from contacts.forms import BulkActionForm
 from contacts.models import Contact
 from crm import nav
+from crm.lists import ListSpec
+from crm.registry import api_routes
 from crm.tags import taggables
+from tests.conftest import login_verified
 from tests.contacts.factories import ContactFactory
 
 
@@ -111,3 +121,66 @@ def test_error_pages_offer_the_registered_public_home() -> None:
     assert home is not None  # kb registers it
     assert home.url_name == "kb:help-home"
     assert home.url == reverse("kb:help-home")
+
+
+# Every kit list: its page URL, the spec it serves. A new list adds a line here (and the
+# registry-driven checks below find the rest).
+KIT_LISTS = [
+    ("contacts:contact-list", "contacts.lists", "CONTACTS"),
+    ("contacts:company-list", "contacts.lists", "COMPANIES"),
+    ("leads:lead-list", "leads.lists", "LEADS"),
+    ("sales:opportunity-list", "sales.lists", "OPPORTUNITIES"),
+    ("support:ticket-list", "support.lists", "TICKETS"),
+    ("kb:article-list", "kb.lists", "ARTICLES"),
+]
+
+
+def _spec(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+def test_every_list_spec_is_audited_here() -> None:
+    """Each app's `lists` module's specs are in KIT_LISTS (a new list gets these checks)."""
+    found = set()
+    for app in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{app.name}.lists")
+        except ModuleNotFoundError:
+            continue
+        found |= {v.name for v in vars(module).values() if isinstance(v, ListSpec)}
+    assert found == {_spec(module, name).name for _, module, name in KIT_LISTS}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "module", "name"), KIT_LISTS)
+def test_each_list_is_one_url_for_page_and_fragment_with_vary(
+    client, admin_user, url_name: str, module: str, name: str
+) -> None:
+    spec = _spec(module, name)
+    login_verified(client, admin_user)
+    url = reverse(url_name)
+    page = client.get(url)
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    for response in (page, fragment):
+        assert response.status_code == 200
+        assert "HX-Request" in response["Vary"]
+    assert "<html" in page.content.decode()
+    body = fragment.content.decode()
+    assert "<html" not in body
+    assert f'id="{spec.results_id}"' in body
+    if spec.export is not None:
+        assert reverse(spec.export.url_name) in body  # the export links, for a user who may
+
+
+@pytest.mark.parametrize(("url_name", "module", "name"), KIT_LISTS)
+def test_each_lists_api_filters_with_the_lists_filterset(
+    url_name: str, module: str, name: str
+) -> None:
+    """Page, export and API agree because they share one FilterSet: some registered API
+    viewset of the list's model uses exactly the spec's."""
+    spec = _spec(module, name)
+    viewsets = [
+        import_string(r.viewset) if isinstance(r.viewset, str) else r.viewset for r in api_routes
+    ]
+    filtersets = [getattr(v, "filterset_class", None) for v in viewsets]
+    assert spec.filterset in filtersets, f"{spec.name}: no API viewset uses {spec.filterset}"
