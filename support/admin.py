@@ -21,6 +21,7 @@ from support.models import (
     Queue,
     QueueMember,
     Reassign,
+    SatisfactionSurvey,
     SlaPolicy,
     Ticket,
 )
@@ -210,3 +211,17 @@ class CannedResponseAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "set_status", "set_priority", "queue"]
     list_filter = ["kind", "queue"]
     search_fields = ["title", "body"]
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(admin.ModelAdmin):
+    """The customers' answers (read-only: they come from the emailed link)."""
+
+    list_display = ["ticket", "rating", "answered_at", "sent_at"]
+    list_filter = ["rating"]
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]
+    readonly_fields = ["ticket", "sent_at", "rating", "comment", "answered_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -17,6 +17,7 @@ class SupportConfig(AppConfig):
         from support.models import (
             Queue,
             QueueMember,
+            SatisfactionSurvey,
             SenderIdentity,
             SlaPolicy,
             Ticket,
@@ -29,6 +30,7 @@ class SupportConfig(AppConfig):
         auditlog.register(QueueMember, exclude_fields=["updated_at", "last_assigned_at"])
         auditlog.register(SlaPolicy, exclude_fields=["updated_at"])
         auditlog.register(SenderIdentity)
+        auditlog.register(SatisfactionSurvey)
         # Tag changes are audited as changes of tag_ids (crm.tags).
         register_taggable(Ticket)
         # Declared here, not in crm/celery.py: crm/ names no app (tests/crm/test_registries.py).

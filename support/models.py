@@ -752,3 +752,48 @@ class SenderIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.handle}"
+
+
+class SurveyRating(models.IntegerChoices):
+    VERY_BAD = 1, _("Very dissatisfied")
+    BAD = 2, _("Dissatisfied")
+    NEUTRAL = 3, _("Neither satisfied nor dissatisfied")
+    GOOD = 4, _("Satisfied")
+    VERY_GOOD = 5, _("Very satisfied")
+
+
+class SatisfactionSurvey(models.Model):
+    """The requester's rating of a ticket, asked once when it is first solved or closed
+    (support/surveys.py): created with the status change, emailed by a task that claims
+    `sent_at`, answered once through a signed link (`answered_at`)."""
+
+    ticket = models.OneToOneField(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="survey"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), choices=SurveyRating.choices, null=True, blank=True
+    )
+    comment = models.TextField(_("comment"), blank=True, default="")
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    ACCESS_PARENT = "ticket"
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="survey_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True, answered_at__isnull=True)
+                | Q(rating__isnull=False, answered_at__isnull=False),
+                name="survey_answered_with_rating",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.rating or '-'}"

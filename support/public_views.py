@@ -33,8 +33,8 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.lockout import client_address
 from crm.errors import DomainError
 from crm.visitors import VisitorCookie
-from support import intake, plugins
-from support.models import Ticket
+from support import intake, plugins, surveys
+from support.models import SurveyRating, Ticket
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -312,3 +312,46 @@ def request_suggestion_open(request: HttpRequest) -> HttpResponse:
         language=str(found.get("l", "")),
     )
     return VISITOR.remember(request, HttpResponseRedirect(url), visitor, new=new)
+
+
+class SurveyForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with our answer?"),
+        choices=SurveyRating.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=surveys.COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The satisfaction survey a solved ticket's requester is emailed (support/surveys.py):
+    the signed link is the only key (forged or expired: 404); one answer is kept, a second is
+    thanked and changes nothing; bad input is a 400 with the form's messages."""
+    found = surveys.survey_from_token(token)
+    template = "support/public/survey.html"
+    if found is None:
+        return render(request, template, {"expired": True}, status=404)
+    if found.answered_at is not None:
+        return render(request, template, {"survey": found, "answered": True})
+    form = SurveyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                found = surveys.survey_answer(
+                    survey=found,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except DomainError:  # answered meanwhile: the first answer stays
+                found.refresh_from_db()
+            return render(request, template, {"survey": found, "answered": True})
+        return render(request, template, {"survey": found, "form": form}, status=400)
+    return render(request, template, {"survey": found, "form": form})

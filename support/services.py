@@ -659,7 +659,8 @@ def _resume(ticket: Ticket, *, now: dt.datetime) -> None:
 def ticket_set_status(*, ticket: Ticket, status: str, actor: User) -> Ticket:
     """Change the status. Pending (the customer's turn) pauses the SLA timers; leaving it pushes
     the due dates later by the business time paused. Solved records when; reopening clears it.
-    A closed ticket stays closed. Atomic; audited."""
+    A closed ticket stays closed. The first time a ticket is solved or closed, its requester's
+    satisfaction survey is queued in the same transaction. Atomic; audited."""
     if status not in Status.values:
         raise DomainError(_("Choose a status."), field="status")
     _require_work(actor, ticket)
@@ -690,6 +691,11 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor: User) -> Ticket:
                 "updated_at",
             ]
         )
+        if status in (Status.SOLVED, Status.CLOSED):
+            # The satisfaction survey, asked once per ticket (support/surveys.py).
+            from support.surveys import survey_start
+
+            survey_start(ticket=locked)
     return locked
 
 

@@ -49,3 +49,17 @@ def tickets_retier(*, company_id: int | None) -> int:
     if company_id is None:
         return services.tickets_retier_all()
     return services.tickets_retier(company_id=company_id)
+
+
+@shared_task(
+    name="support.tasks.ticket_survey_send",
+    autoretry_for=(TransientError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def ticket_survey_send(*, ticket_id: int) -> bool:
+    """Email the requester the satisfaction survey once; a second delivery sends nothing."""
+    from support import surveys
+
+    return surveys.survey_deliver(ticket_id=ticket_id)
