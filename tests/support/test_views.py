@@ -532,6 +532,29 @@ def test_the_list_counts_as_far_as_the_tabs(client, queue, lead, monkeypatch):
     assert "More than 2" in counted.content.decode()
 
 
+def test_an_agent_saves_a_view_of_the_ticket_list(client, queue, lead):
+    """Saved views (crm.saved_views) on the ticket list: filters and sort, no cursor, listed
+    on the page and opening it."""
+    from crm.models import SavedView
+
+    make_ticket(queue, actor=lead, subject="Urgent one", priority="urgent")
+    make_ticket(queue, actor=lead, subject="Calm one", priority="low")
+    login(client, lead)
+    url = reverse("support:ticket-list")
+    query = "view=all&priority=urgent&sort=-created&cursor=abc"
+    response = client.post(
+        reverse("saved-view-create", args=["tickets"]),
+        {"name": "Urgent", "query": query, "next": f"{url}?{query}"},
+    )
+    assert response.status_code == 303
+    saved = SavedView.objects.get(user=lead, list_name="tickets")
+    assert saved.query == "view=all&priority=urgent&sort=-created"
+    page = client.get(url).content.decode()
+    assert f'href="{url}?view=all&amp;priority=urgent&amp;sort=-created"' in page
+    opened = client.get(f"{url}?{saved.query}")
+    assert [t.subject for t in opened.context["list"].page.items] == ["Urgent one"]
+
+
 def test_the_due_sort_walks_its_index():
     """The lists' default sort is the expression of ticket_open_due_key / ticket_due_key, so
     PostgreSQL can read a page along the index instead of sorting the scope."""
