@@ -95,11 +95,17 @@ def register_source(source: TimelineSource) -> TimelineSource:
 
 
 def keyset_before(qs: QuerySet[Any], before: Before | None, *, time_field: str) -> QuerySet[Any]:
-    """`qs` newest first by (time_field, pk), strictly older than `before`: for sources."""
+    """`qs` newest first by (time_field, pk), strictly older than `before`: for sources.
+
+    The bound is written twice: `time <= at` alone is what an index on (..., time) can start
+    its backward walk at; the OR beside it is exact. Without the first, the planner may walk
+    the record's index from its newest row and filter (a deep page of a 5,000-entry timeline
+    read every newer task: 1,815 blocks instead of a few)."""
     if before is not None:
         qs = qs.filter(
+            Q(**{f"{time_field}__lte": before.at}),
             Q(**{f"{time_field}__lt": before.at})
-            | Q(**{time_field: before.at, "pk__lt": before.id})
+            | Q(**{time_field: before.at, "pk__lt": before.id}),
         )
     return qs.order_by(f"-{time_field}", "-pk")
 

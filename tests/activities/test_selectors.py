@@ -231,3 +231,23 @@ def test_timeline_filters_interactions_by_channel_across_pages(rep, django_asser
     unknown = timeline.timeline_page(user=rep, subject=contact, kind="interaction", facet="fax")
     assert unknown.facet == ""
     assert len(unknown.entries) == 6
+
+
+def test_a_deep_timeline_page_starts_its_index_walk_at_the_cursor(rep):
+    """The keyset bound has a plain `time <= at` beside the exact OR, so an index on (record,
+    time) starts at the cursor instead of walking every newer row (a deep page of a long
+    timeline cost 1,815 blocks for the tasks alone: bench/results/2026-12-01-activities-*)."""
+    from contacts.activities.models import Task
+
+    contact = ContactFactory(owner=rep)
+    bound = timeline.Before(timezone.now() - 30 * HOUR, 0)
+    qs = timeline.keyset_before(
+        Task.objects.filter(contact=contact), bound, time_field="created_at"
+    )
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    index_conds = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any("created_at <=" in line for line in index_conds), plan
