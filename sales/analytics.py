@@ -25,6 +25,7 @@ from django.db.models import Avg, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from crm.pagination import estimated_rows, table_rows
 from sales.currency import RateBook, converted, unconverted
 from sales.models import Opportunity, Pipeline, Stage, StageKind
 
@@ -108,7 +109,7 @@ WITH touched AS MATERIALIZED (
     SELECT DISTINCT opportunity_id AS id FROM sales_stagechange
     WHERE to_stage_id = ANY(%s) AND at >= %s AND at < %s
 ),
-visible AS MATERIALIZED ({deals}),
+{visible},
 moves AS MATERIALIZED (
     SELECT sc.opportunity_id, sc.to_stage_id, sc.at,
            LEAD(sc.at) OVER w AS left_at,
@@ -137,6 +138,26 @@ GROUP BY to_stage_id
 """
 
 
+# The visible touched deals, two ways. Probing the scope by each touched id costs ~3 index pages
+# per touched deal (15,053 pages for 4,989 at 150,000 deals); a scope much smaller than the table
+# (a team, a rep) is cheaper read whole from its own index and hash-joined with the touched ids
+# (bench/results/2026-12-01-sales-search-pipeline.md). A wide scope (an administrator's every
+# deal) keeps the probes: reading it whole could be a sequential scan of the deals.
+_VISIBLE_BY_ID = "visible AS MATERIALIZED ({deals})"
+_VISIBLE_BY_SCOPE = (
+    "scope AS MATERIALIZED ({deals}),\n"
+    "visible AS MATERIALIZED (SELECT pk FROM scope WHERE pk IN (SELECT id FROM touched))"
+)
+NARROW_SCOPE_SHARE = 0.5
+
+
+def _narrow(deals: QuerySet[Opportunity]) -> bool:
+    """Whether the planner expects `deals` to be under NARROW_SCOPE_SHARE of the table (one
+    EXPLAIN; the table's size is cached)."""
+    table = table_rows(Opportunity, deals.db)
+    return table > 0 and estimated_rows(deals) < table * NARROW_SCOPE_SHARE
+
+
 _TOUCHED = RawSQL(
     '"sales_opportunity"."id" = ANY(ARRAY(SELECT id FROM touched))',
     (),
@@ -153,22 +174,31 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def stage_metrics(
-    *, deals: QuerySet[Opportunity], stages: list[Stage], start: dt.date, end: dt.date
+    *,
+    deals: QuerySet[Opportunity],
+    stages: list[Stage],
+    start: dt.date,
+    end: dt.date,
+    narrow: bool | None = None,
 ) -> list[StageMetric]:
     """Per open stage of `stages`, the stays begun in [start, end) by `deals` (scoped, one
-    pipeline) and what became of them. One query."""
+    pipeline) and what became of them. One query, and an EXPLAIN of the scope unless `narrow`
+    says how to read it (a narrow scope is read whole, a wide one probed by id)."""
     since, until = _bounds(start, end)
     ordered = sorted(stages, key=lambda s: (s.position, s.pk))
     open_ids = [s.pk for s in ordered if s.kind == StageKind.OPEN]
     won_ids = [s.pk for s in ordered if s.kind == StageKind.WON]
-    visible = deals.filter(_TOUCHED).values("pk")
+    if narrow is None:
+        narrow = _narrow(deals)
+    visible = (deals if narrow else deals.filter(_TOUCHED)).values("pk")
     found: dict[int, tuple[Any, ...]] = {}
     try:
         deals_sql, deals_params = visible.query.sql_with_params()
     except EmptyResultSet:  # a role that sees no deal: nothing to read
         deals_sql = ""
     if deals_sql:
-        sql = _STAGE_SQL.format(deals=deals_sql)
+        template = _VISIBLE_BY_SCOPE if narrow else _VISIBLE_BY_ID
+        sql = _STAGE_SQL.format(visible=template.format(deals=deals_sql))
         params = [
             [s.pk for s in stages], since, until,
             *deals_params,

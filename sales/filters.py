@@ -7,10 +7,11 @@ from typing import Any
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from contacts.scope_led import scope_led
 from contacts.selectors import owner_options
 from crm.lists import ArchivedFilter, ListFilterSet, SearchFilter
 from crm.tags import TagFilter, tag_options
@@ -21,7 +22,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class OpportunityFilterSet(ListFilterSet):
-    q = SearchFilter(fields=("name",))
+    q = SearchFilter(match="search")
     pipeline = django_filters.ModelChoiceFilter(
         label=_("Pipeline"),
         queryset=lambda request: Pipeline.objects.order_by("position", "id"),
@@ -89,6 +90,12 @@ class OpportunityFilterSet(ListFilterSet):
     def prepare_form(self, form: forms.Form) -> None:
         form.owner_choices = [("", _("Anyone")), ("me", _("Me")), *self.owners]  # type: ignore[attr-defined]
         form.tag_options = tag_options()  # type: ignore[attr-defined]
+
+    def search(self, value: str) -> Q:
+        """The name contains `value`; for a rep, one arm per scope arm, so the name index
+        (which holds team and owner) hands back only the rep's matches (contacts.scope_led)."""
+        arm = Q(name__icontains=value)
+        return scope_led(self.user, Opportunity, [arm]) if self.user is not None else arm
 
     def filter_status(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return qs.filter(stage__kind=value)

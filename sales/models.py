@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -314,8 +314,15 @@ class Opportunity(OwnedModel):
                 name="opp_team_close",
             ),
             models.Index(fields=["closed_at", "id"], name="opp_closed_at"),
-            # icontains compares UPPER(name): the trigram index is on that expression.
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="opp_name_upper_trgm"),
+            # icontains compares UPPER(name): the trigram index is on that expression, with the
+            # scope columns (btree_gin), so a rep's search is one index scan per scope arm that
+            # hands back only their own and their team's matches (contacts.scope_led).
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"),
+                OpClass(F("team"), name="int8_ops"),
+                OpClass(F("owner"), name="int8_ops"),
+                name="opp_name_trgm_scope",
+            ),
             # A list's matches (up to the count cap, in any order) are read from this index
             # alone, scope and sort keys included, instead of the table (see crm.pagination).
             models.Index(

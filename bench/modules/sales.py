@@ -152,7 +152,11 @@ def analytics_plans(rep: User) -> dict[str, str]:
     for who, deals in scopes.items():
         with CaptureQueriesContext(connection) as captured:
             analytics.pipeline_metrics(deals=deals, pipeline=pipeline, start=start, end=end)
-        sqls = [q["sql"] for q in captured.captured_queries if "sales_opportunity" in q["sql"]]
+        sqls = [
+            q["sql"]
+            for q in captured.captured_queries
+            if "sales_opportunity" in q["sql"] and not q["sql"].startswith("EXPLAIN")
+        ]
         for n, sql in enumerate(sqls, 1):
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")

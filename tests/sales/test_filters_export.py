@@ -86,3 +86,27 @@ def test_list_offers_the_export_links(client, rep, read_only, deals):
     login(client, read_only)
     html = client.get(reverse("sales:opportunity-list")).content.decode()
     assert reverse("sales:opportunity-export") not in html
+
+
+def test_a_reps_search_is_written_per_scope_arm_and_stays_scoped(
+    client, rep, rep_other_team, pipeline
+):
+    """The name search ANDs one arm per scope arm (owner, team) so the name index, which holds
+    both, hands back only the rep's matches (sales 0011); the rows are the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_deal(rep, name="Pilot mine")
+    make_deal(rep_other_team, name="Pilot theirs")
+    login(client, rep)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("sales:opportunity-list"), {"q": "pilot"})
+    html = response.content.decode()
+    assert "Pilot mine" in html
+    assert "Pilot theirs" not in html
+    searched = [q["sql"] for q in captured.captured_queries if "%pilot%" in q["sql"].lower()]
+    assert searched
+    # (name AND owner = me) OR (name AND team = mine), the ids as bigint for btree_gin.
+    assert all(sql.count("::bigint") >= 2 for sql in searched)
+    api = client.get("/api/opportunities/", {"q": "PILOT"}).json()["results"]
+    assert [row["name"] for row in api] == ["Pilot mine"]
