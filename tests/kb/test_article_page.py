@@ -133,3 +133,27 @@ def test_analytics_count_deflections_per_article_by_visitor(writer: User, review
     )
     rows = analytics.overview("30")["deflections"]
     assert [(r["title"], r["count"]) for r in rows] == [("Reset a password", 2), ("Export data", 1)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/kb/a/%00/",
+        "/kb/c/%00/",
+        "/kb/a/" + "导" * 3000 + "/",
+        "/kb/c/" + "\U0001d518" * 3000 + "/",
+        "/kb/a/" + "x" * 3000 + "/feedback/",
+        "/kb/img/%00",
+        "/kb/search/?q=%00",
+        "/kb/search/?q=" + "\U0001d518" * 20000,
+        "/kb/a/import-contacts/?voted=%00",
+        "/kb/c/contacts/?page=" + "9" * 5000,
+        "/kb/faq/?page=%ff%fe",
+    ],
+)
+def test_odd_public_addresses_get_a_4xx_or_the_page_never_a_500(
+    client: Client, writer: User, reviewer: User, category: Category, path: str
+) -> None:
+    publish(make_article(writer, title="Import contacts", category=category), reviewer)
+    response = client.get(path)
+    assert response.status_code in (200, 400, 404), response.status_code
