@@ -32,6 +32,7 @@ class ScopedViewSetMixin:
       the user may not see it, 403 when they may see but not change or delete it), from
       `get_object_queryset()`, which list filters do not touch.
     - create: 403 without the role's add permission, before the input is validated.
+    - read-only viewsets (`ReadOnlyModelViewSet`) use it too: it adds no method.
     Services still check again (`access.require`), so a viewset that overrides these stays safe.
     """
 
@@ -64,10 +65,14 @@ class ScopedViewSetMixin:
         self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
         return obj
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not access.can_add(request.user, self.scoped_model):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The add check runs before the handler (so before the input is validated), and is a
+        # hook, not a `create` method: a read-only viewset on this mixin offers no POST.
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if getattr(self, "action", None) == "create" and not access.can_add(
+            request.user, self.scoped_model
+        ):
             raise PermissionDenied()
-        return super().create(request, *args, **kwargs)  # type: ignore[misc]
 
     def handle_exception(self, exc: Exception) -> Response:
         # A service's own check (access.require) answers 403 with its message, like the door.

@@ -9,7 +9,7 @@ from typing import Any
 from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]
 from rest_framework import serializers, viewsets
 
-from accounts import access
+from accounts.api import ScopedViewSetMixin
 from crm.http import AuthedRequest
 from crm.pagination import ApiCursorPagination
 from kb import selectors
@@ -29,10 +29,11 @@ class ArticleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
+class ArticleViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Articles the caller may read (`kb.view_article`: internal and unpublished ones too),
-    through `accounts.access` (a read-only viewset: ScopedViewSetMixin would offer POST)."""
+    through `accounts.access` (the API's one scoping mixin; read-only, so no POST)."""
 
+    scoped_model = Article
     request: AuthedRequest
     serializer_class = ArticleSerializer
     pagination_class = ApiCursorPagination
@@ -41,8 +42,3 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.staff_articles(user=self.request.user)
-
-    def get_object(self) -> Article:
-        return access.get_for_user_or_404(
-            self.request.user, Article, self.kwargs["pk"], queryset=Article.objects.all()
-        )

@@ -184,3 +184,15 @@ def test_each_lists_api_filters_with_the_lists_filterset(
     ]
     filtersets = [getattr(v, "filterset_class", None) for v in viewsets]
     assert spec.filterset in filtersets, f"{spec.name}: no API viewset uses {spec.filterset}"
+
+
+@pytest.mark.django_db
+def test_a_read_only_viewset_on_the_scoping_mixin_offers_no_post(client, admin_user, read_only):
+    """kb's article API is on ScopedViewSetMixin: no POST (405), a GET still scoped; a role
+    without the add permission gets 403 from a writable one before its input is read."""
+    login_verified(client, admin_user)
+    assert client.get("/api/kb-articles/").status_code == 200
+    assert client.post("/api/kb-articles/", {}).status_code == 405
+    client.force_login(read_only)
+    response = client.post("/api/contacts/", {"nonsense": "x"}, content_type="application/json")
+    assert response.status_code == 403
