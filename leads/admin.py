@@ -11,13 +11,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from leads import scoring
+from leads import nurture, scoring
 from leads.forms import LeadFormSettingsForm
 from leads.models import (
     AssignmentRule,
     DuplicatePolicy,
     LeadForm,
     LeadFormField,
+    NurtureEnrolment,
+    NurtureSequence,
+    NurtureStep,
     ScoreSettings,
     ScoringRule,
 )
@@ -94,3 +97,40 @@ class ScoreSettingsAdmin(admin.ModelAdmin):
 @admin.register(DuplicatePolicy)
 class DuplicatePolicyAdmin(admin.ModelAdmin):
     list_display = ["source", "action"]
+
+
+class NurtureStepInline(admin.TabularInline):
+    model = NurtureStep
+    extra = 1
+    fields = ["position", "wait_days", "kind", "template"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "kind":
+            from django import forms
+
+            # The kinds registered (`leads.nurture.step_kinds`): email, and any another app adds.
+            choices = [(k.key, k.label) for k in nurture.step_kinds.all()]
+            return forms.ChoiceField(choices=choices, label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(NurtureSequence)
+class NurtureSequenceAdmin(admin.ModelAdmin):
+    """Nurture sequences (`leads/nurture.py`): steps that wait some days, then send an email
+    template; leads reaching `enrol_min_score` are enrolled by the periodic run."""
+
+    list_display = ["name", "active", "enrol_min_score", "sender"]
+    list_filter = ["active"]
+    raw_id_fields = ["sender"]
+    inlines = [NurtureStepInline]
+
+
+@admin.register(NurtureEnrolment)
+class NurtureEnrolmentAdmin(admin.ModelAdmin):
+    list_display = ["lead", "sequence", "status", "stop_reason", "done", "next_due_at"]
+    list_filter = ["status", "stop_reason", "sequence"]
+    raw_id_fields = ["lead", "enrolled_by"]
+    readonly_fields = ["done", "next_due_at", "enrolled_at", "ended_at", "enrolled_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # enrolment goes through leads.nurture (checks, history)

@@ -62,4 +62,13 @@ class LeadsConfig(AppConfig):
             "task": "leads.tasks.lead_scores_decay",
             "schedule": crontab(hour=2, minute=30),
         }
+        celery_app.conf.beat_schedule["leads-nurture"] = {
+            "task": "leads.tasks.nurture_run",
+            "schedule": crontab(minute="*/10"),
+        }
+        from leads.models import NurtureEnrolment, NurtureSequence, NurtureStep
+
+        auditlog.register(NurtureSequence, exclude_fields=["updated_at"])
+        auditlog.register(NurtureStep)
+        auditlog.register(NurtureEnrolment, exclude_fields=["next_due_at", "done"])
         from leads import imports  # noqa: F401  (registers the lead importer)

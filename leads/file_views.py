@@ -9,11 +9,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -44,6 +45,7 @@ def card_context(request: AuthedHttpRequest, lead: Lead, form: Any = None) -> di
         "lead": lead,
         "files": files.lead_files(lead=lead),
         "file_form": form if form is not None else (LeadFileForm() if may_upload else None),
+        "may_delete_files": may_upload,
         "max_file_bytes": files.max_file_bytes(),
     }
 
@@ -93,3 +95,29 @@ def lead_file(request: AuthedHttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         handle, as_attachment=True, filename=row.filename, content_type="application/octet-stream"
     )
+
+
+@login_required
+@require_POST
+def lead_file_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Delete a file: 404 for those who do not see it, 403 for those who see but may not change
+    its lead (or see it through the converted contact only); a converted lead's file is refused
+    (409) with the reason. Answers the card (HTMX) or goes back to the lead's page."""
+    row = files.file_get(user=request.user, pk=pk)
+    lead = row.lead
+    if not access.can(request.user, lead, "change"):
+        raise PermissionDenied(_("You may see this record but not change it."))
+    try:
+        files.lead_file_delete(row=row, actor=request.user)
+    except DomainError as exc:
+        if is_fragment_request(request):
+            context = card_context(request, lead) | {"file_error": exc.message}
+            return render(request, CARD, context, status=409)
+        messages.error(request, exc.message)
+        return redirect(f"{lead.get_absolute_url()}#lead-files")
+    message = _("%(name)s deleted.") % {"name": row.filename}
+    if not is_fragment_request(request):
+        messages.success(request, message)
+        return redirect(f"{lead.get_absolute_url()}#lead-files")
+    response = render(request, CARD, card_context(request, lead) | {"deleted": message})
+    return trigger_client_event(response, activity.CHANGED_EVENT)

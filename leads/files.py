@@ -10,6 +10,10 @@ lead's page and carried by conversion to the contact.
   names, no URL). `leads:lead-file` streams a file as a download (`application/octet-stream`)
   only to users who see its lead, or the contact or company it went to (`file_get`); anyone else
   gets a 404, as for a record they do not see.
+- **Deleted** by those who may change the lead (`lead_file_delete`): the lead's history records
+  it ("Files: proposal.pdf → (none)"), the row goes in the transaction and the stored file only
+  after the commit, so a rolled-back delete never leaves a row without its file. A converted
+  lead's files belong to its contact too and stay.
 - **Conversion**: `trail.trail_move` gives the lead's files the contact and company; their
   timelines show them (timeline source `leadfile`, registered in `leads/activity.py`).
 """
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
@@ -144,6 +149,31 @@ def lead_file_add(*, lead: Lead, upload: File[bytes], actor: User) -> LeadFile:
         row.file.save(name, upload, save=False)
         row.save()
     return row
+
+
+@transaction.atomic
+def lead_file_delete(*, row: LeadFile, actor: User) -> None:
+    """Delete the file `row` from its lead. Atomic; the actor must see and change the lead
+    (PermissionDenied); a converted lead's file is a DomainError. The lead's history gets an
+    entry naming the file; the stored bytes are removed once the transaction commits."""
+    lead = row.lead
+    access.require(actor, lead, "change")
+    if lead.is_read_only:
+        raise DomainError(_("A converted lead's files stay with its contact."), field="file")
+    name = row.file.name
+    storage = row.file.storage
+    with set_actor(actor):
+        # The row is gone afterwards, so the lead's history cannot find it through its
+        # foreign key: the deletion is recorded on the lead itself.
+        LogEntry.objects.log_create(
+            lead,
+            action=LogEntry.Action.UPDATE,
+            changes={"files": [row.filename, ""]},
+            force_log=True,
+        )
+        row.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 def lead_files(*, lead: Lead, limit: int = FILES_SHOWN) -> list[LeadFile]:

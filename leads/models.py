@@ -557,3 +557,9 @@ class LeadGroupObjectPermission(GroupObjectPermissionBase):
 
 
 from leads.file_models import LeadFile  # noqa: E402, F401  (files uploaded by hand)
+from leads.nurture_models import (  # noqa: E402, F401  (nurture sequences)
+    NurtureDelivery,
+    NurtureEnrolment,
+    NurtureSequence,
+    NurtureStep,
+)

@@ -10,7 +10,10 @@
   allowed origins (answered with `Access-Control-Allow-Origin` for that origin); any other origin
   is refused (403) before anything is read. OPTIONS answers the browser's preflight.
 - Tracking: a `visitor` value (the signed id `static/js/crm_track.js` keeps) links the new
-  lead to that website visitor (`leads/tracking.py`).
+  lead to that website visitor (`leads/tracking.py`). The embed sends it with the post; the
+  hosted page gets it in its address (`?visitor=`: crm_track.js adds it to the site's links to
+  this page) and carries it in a hidden field, so a hosted submission links the same way. A
+  value that is not a valid signed id is dropped.
 - Spam: honeypot (answered like a success, nothing written), time-to-submit and signed token,
   a per-address rate limit (429), a body size limit (413).
 """
@@ -95,7 +98,11 @@ def _error(request: HttpRequest, origin: str, message: str, status: int) -> Http
 
 
 def _page(
-    request: HttpRequest, form: LeadForm, submission: webforms.SubmissionForm, status: int = 200
+    request: HttpRequest,
+    form: LeadForm,
+    submission: webforms.SubmissionForm,
+    status: int = 200,
+    visitor: str = "",
 ) -> HttpResponse:
     context = {
         "lead_form": form,
@@ -103,6 +110,8 @@ def _page(
         "title": webforms.title(form),
         "honeypot": submission[webforms.HONEYPOT],
         "hidden": [submission[webforms.TOKEN], *(submission[n] for n in webforms.UTM)],
+        "visitor_field": VISITOR_FIELD,
+        "visitor": visitor,
     }
     response = render(request, "leads/public_form.html", context, status=status)
     if form.redirect_url:
@@ -156,8 +165,14 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "failed": _("The form could not be sent. Please try again."),
             }
             return _cors(JsonResponse(body), origin)
-        return _page(request, form, submission)
+        return _page(request, form, submission, visitor=_visitor_value(request.GET))
     return _submit(request, form, origin)
+
+
+def _visitor_value(data: QueryDict) -> str:
+    """The signed visitor id in `data` when it is a valid one, else ""."""
+    value = str(data.get(VISITOR_FIELD, "") or "")[:200]
+    return value if VISITOR.parse(value) is not None else ""
 
 
 def _submit(request: HttpRequest, form: LeadForm, origin: str) -> HttpResponse:
@@ -203,4 +218,4 @@ def _submit(request: HttpRequest, form: LeadForm, origin: str) -> HttpResponse:
     fresh = data.copy()
     fresh[webforms.TOKEN] = webforms.issue_token(form)  # a fresh one for the retry
     submission.data = fresh
-    return _page(request, form, submission, status=422)
+    return _page(request, form, submission, status=422, visitor=_visitor_value(data))

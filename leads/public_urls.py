@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from leads import public
+from leads import nurture_views, public
 
 app_name = "webforms"
 
 urlpatterns = [
+    path("unsubscribe/<str:token>/", nurture_views.unsubscribe, name="nurture-unsubscribe"),
     path("<slug:slug>/", public.form_page, name="form"),
 ]

@@ -51,6 +51,7 @@ def register() -> None:
     history.register_history(
         Lead,
         hidden={"score", "capture_key", "display_name", "assignment_pending"},
+        labels={"files": _("file deleted"), "nurture": _("nurture")},
         # A new lead's entry shows what was set, not "Possible duplicate: False, Cold".
         quiet_on_create={"temperature", "needs_review"},
     )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts import access
 from contacts.models import Contact
+from crm.models import Job, JobStatus, OutboxMessage, OutboxStatus
 from crm.pagination import Group, grouped_pages
 from leads.models import Lead, LeadStatus
+from leads.tracking import RESCORE_TASK
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -76,3 +80,25 @@ def review_queue(*, user: User, limit: int) -> list[Lead]:
         .select_related("duplicate_of", "matched_contact", "owner")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# A rescore the worker took this recently may still be running: the score card keeps polling.
+RESCORE_RUNNING = 10  # seconds
+
+
+def lead_score_pending(*, lead: Lead) -> bool:
+    """Whether a recompute of `lead`'s score is on its way: its rescore task is written to the
+    outbox and not yet taken by a worker (or taken in the last seconds), or a recompute of every
+    lead (a changed rule or threshold) is queued or running. For a caller that fetched the
+    lead through `accounts.access`. Two queries at most (the outbox's unstarted and started
+    indexes, then the job table's)."""
+    recent = timezone.now() - dt.timedelta(seconds=RESCORE_RUNNING)
+    mine = OutboxMessage.objects.filter(task_name=RESCORE_TASK, kwargs={"lead_id": lead.pk})
+    if mine.filter(
+        Q(status__in=[OutboxStatus.PENDING, OutboxStatus.SENT])
+        | Q(status=OutboxStatus.STARTED, started_at__gte=recent)
+    ).exists():
+        return True
+    return Job.objects.filter(
+        kind="leads.rescore", status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).exists()

@@ -395,6 +395,10 @@ def lead_set_status(*, lead: Lead, status: str, actor: User, reason: str = "") -
         locked.status = status
         locked.unqualified_reason = reason if status == LeadStatus.UNQUALIFIED else ""
         locked.save(update_fields=["status", "unqualified_reason", "updated_at"])
+        if status == LeadStatus.UNQUALIFIED:
+            from leads import nurture  # nurture reads leads' models, not the other way
+
+            nurture.nurture_stop_lead(lead=locked, reason="unqualified", actor=actor)
     return locked
 
 
@@ -527,6 +531,9 @@ def lead_convert(*, lead: Lead, data: ConvertInput, actor: User) -> Lead:
                 "updated_at",
             ]
         )
+        from leads import nurture
+
+        nurture.nurture_stop_lead(lead=locked, reason="converted", actor=actor)
     return locked
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from crm import jobs
-from leads import assignment, scoring
+from leads import assignment, nurture, scoring
 
 
 @shared_task(name="leads.tasks.lead_assign", **jobs.RETRY)
@@ -34,3 +34,11 @@ def lead_scores_decay() -> int:
     """Nightly (crm/celery.py beat): let engagement points fade, mark hot leads and tell their
     owners. Idempotent; a late or double run is harmless."""
     return scoring.scores_decay()
+
+
+@shared_task(name="leads.tasks.nurture_run", **jobs.RETRY)
+def nurture_run() -> int:
+    """Every few minutes (beat `leads-nurture`, declared in `LeadsConfig.ready`): enrol leads by
+    the score rule and send the due nurture steps (`leads.nurture.nurture_run`). Idempotent;
+    late or overlapping runs send each step once."""
+    return nurture.nurture_run()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from contacts.imports import views as import_views
 from crm.exports import export_view
-from leads import file_views, form_views, home, quickadd, views
+from leads import file_views, form_views, home, nurture_views, quickadd, views
 from leads.lists import LEADS
 
 app_name = "leads"
@@ -22,6 +22,9 @@ urlpatterns = [
     path("<int:pk>/merge/", views.lead_merge, name="lead-merge"),
     path("<int:pk>/files/", file_views.lead_files, name="lead-files"),
     path("files/<int:pk>/", file_views.lead_file, name="lead-file"),
+    path("files/<int:pk>/delete/", file_views.lead_file_delete, name="lead-file-delete"),
+    path("<int:pk>/nurture/", nurture_views.lead_nurture_enrol, name="lead-nurture-enrol"),
+    path("nurture/<int:pk>/stop/", nurture_views.lead_nurture_stop, name="lead-nurture-stop"),
     path("import/", import_views.import_start, {"entity": "lead"}, name="import-start"),
     path("import/<int:pk>/", import_views.import_detail, {"entity": "lead"}, name="import-detail"),
     path("forms/", form_views.form_list, name="form-list"),

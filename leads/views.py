@@ -23,7 +23,7 @@ from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import filtered, list_response
-from leads import conversion, file_views, merge, selectors, services, trail
+from leads import conversion, file_views, merge, nurture_views, selectors, services, trail
 from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
 from leads.models import Lead, LeadStatus, ScoreSettings
@@ -79,7 +79,29 @@ def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if is_fragment_request(request) and request.GET.get("part") == "trail":
         context = {"lead": lead, "trail": trail.lead_trail(user=request.user, lead=lead)}
         return render(request, "leads/lead_detail.html#trail", context)
+    if is_fragment_request(request) and request.GET.get("part") == "score":
+        return render(request, "leads/lead_detail.html#score", _score_context(request, lead))
     return _detail(request, lead)
+
+
+SCORE_POLLS = 30  # the score card asks every 2 s while a recompute is pending, a minute at most
+
+
+def _score_context(request: AuthedHttpRequest, lead: Lead) -> dict[str, Any]:
+    """The score card: the score, its reasons, and whether to ask again (a recompute is on its
+    way: the card polls, counting its polls in `?poll=` so a stopped worker does not keep
+    the page asking)."""
+    try:
+        polls = max(0, int(request.GET.get("poll", "0")))
+    except ValueError:
+        polls = 0
+    pending = polls < SCORE_POLLS and selectors.lead_score_pending(lead=lead)
+    return {
+        "lead": lead,
+        "score_items": score_items(lead),
+        "score_pending": pending,
+        "score_next_poll": polls + 1,
+    }
 
 
 def _detail(
@@ -99,7 +121,7 @@ def _detail(
     context = {
         "lead": lead,
         "trail": trail.lead_trail(user=request.user, lead=lead),
-        "score_items": score_items(lead),
+        **_score_context(request, lead),
         "tags": list(lead.tags.all()),
         "history_items": history.history_items(
             history.history_entries(lead), Lead, viewer=request.user
@@ -113,6 +135,7 @@ def _detail(
         "duplicate_of": _visible(request, lead.duplicate_of),
         "matched_contact": _visible(request, lead.matched_contact),
         **file_views.card_context(request, lead),
+        **nurture_views.card_context(request, lead),
     }
     return render(request, "leads/lead_detail.html", context, status=status)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from contacts.models import ImportJob
-from leads.models import Lead, LeadFile, LeadForm
+from leads.models import Lead, LeadFile, LeadForm, NurtureEnrolment, NurtureSequence
 from tests import matrix
 from tests.leads.factories import make_lead, make_web_form
 
@@ -65,10 +65,33 @@ def _lead_file(owner: User, admin: User) -> LeadFile:
 matrix.records(
     LeadFile,
     make=_lead_file,
-    may=lambda user, obj, action: action == "view" and matrix.may(user, obj.lead, "view"),  # type: ignore[attr-defined]
+    may=lambda user, obj, action: (
+        action in ("view", "change") and matrix.may(user, obj.lead, action)  # type: ignore[attr-defined]
+    ),
 )
 matrix.route("leads:lead-files", Lead, get="view", post="change")
 matrix.route("leads:lead-file", LeadFile, get="view")
+# Deleting a file changes its lead: 404 for who does not see it, 403 for who only sees it.
+matrix.route("leads:lead-file-delete", LeadFile, post="change")
+
+
+# Nurture (leads/nurture_views.py): enrolling and stopping change the lead; the unsubscribe
+# page of the emails is public (a signed token).
+def _enrolment(owner: User, admin: User) -> NurtureEnrolment:
+    sequence, _ = NurtureSequence.objects.get_or_create(name="Matrix")
+    return NurtureEnrolment.objects.create(lead=_lead(owner, admin), sequence=sequence)
+
+
+matrix.records(
+    NurtureEnrolment,
+    make=_enrolment,
+    may=lambda user, obj, action: (
+        action in ("view", "change") and matrix.may(user, obj.lead, action)  # type: ignore[attr-defined]
+    ),
+)
+matrix.route("leads:lead-nurture-enrol", Lead, post="change")
+matrix.route("leads:lead-nurture-stop", NurtureEnrolment, post="change")
+matrix.public("webforms:nurture-unsubscribe")
 
 # Imports (contacts.imports.shell): the import permission on leads, and only the uploader's own
 # jobs (the ImportJob records of tests/contacts/matrix.py; another entity's job redirects).

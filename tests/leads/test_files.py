@@ -211,3 +211,109 @@ def test_upload_permissions_404_for_another_team_403_for_who_may_only_see(
     assert card.status_code == 200
     assert 'type="file"' not in card.content.decode()
     assert not LeadFile.objects.exists()
+
+
+# --- deleting ------------------------------------------------------------------------------------
+
+
+def _delete_url(row: LeadFile) -> str:
+    return reverse("leads:lead-file-delete", args=[row.pk])
+
+
+def test_deleting_a_file_records_it_on_the_lead_and_removes_the_bytes_after_commit(
+    rep, django_capture_on_commit_callbacks
+) -> None:
+    lead = make_lead(rep)
+    row = files.lead_file_add(lead=lead, upload=_pdf(), actor=rep)
+    stored = Path(row.file.path)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        files.lead_file_delete(row=row, actor=rep)
+    assert not LeadFile.objects.exists()
+    assert stored.exists()  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not stored.exists()
+    from crm import history
+
+    items = history.history_items(history.history_entries(lead), Lead, viewer=rep)
+    rows = [(r.label, r.before) for item in items for r in item.rows]
+    assert ("file deleted", "proposal.pdf") in [(str(label), before) for label, before in rows]
+
+
+def test_a_rolled_back_delete_keeps_the_file(rep, django_capture_on_commit_callbacks) -> None:
+    from django.db import transaction
+
+    row = files.lead_file_add(lead=make_lead(rep), upload=_pdf(), actor=rep)
+    pk, stored = row.pk, Path(row.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                files.lead_file_delete(row=row, actor=rep)
+                raise RuntimeError("later step failed")
+        except RuntimeError:
+            pass
+    assert LeadFile.objects.filter(pk=pk).exists()
+    assert stored.exists()
+
+
+def test_only_who_may_change_the_lead_deletes_and_not_after_conversion(
+    rep, rep_other_team, manager, read_only
+) -> None:
+    row = files.lead_file_add(lead=make_lead(rep_other_team), upload=_pdf(), actor=rep_other_team)
+    for user in (manager, read_only, rep):
+        with pytest.raises(PermissionDenied):
+            files.lead_file_delete(row=row, actor=user)
+    lead = make_lead(rep, email="ada@example.com")
+    kept = files.lead_file_add(lead=lead, upload=_pdf(), actor=rep)
+    services.lead_convert(lead=lead, data=services.ConvertInput(), actor=rep)
+    kept.refresh_from_db()
+    with pytest.raises(DomainError, match="stay with its contact"):
+        files.lead_file_delete(row=kept, actor=rep)
+    assert LeadFile.objects.count() == 2
+
+
+def test_delete_from_the_card_swaps_it_and_the_page_history_shows_it(
+    client, rep, django_capture_on_commit_callbacks
+) -> None:
+    lead = make_lead(rep)
+    row = files.lead_file_add(lead=lead, upload=_pdf(), actor=rep)
+    login(client, rep)
+    card = client.get(_upload_url(lead), **HX).content.decode()
+    assert _delete_url(row) in card
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_delete_url(row), **HX)
+    assert response.status_code == 200
+    assert "lead-changed" in response.headers["HX-Trigger"]
+    body = response.content.decode()
+    assert "proposal.pdf deleted." in body
+    assert _download_url(row) not in body
+    page = client.get(lead.get_absolute_url()).content.decode()
+    history = page[page.index('id="history-title"') :]
+    assert "file deleted" in history.lower(), history[:3000]
+    assert client.post(_delete_url(row)).status_code == 404  # already gone
+
+
+def test_delete_permissions_404_403_and_no_javascript(client, rep, rep_other_team, manager) -> None:
+    row = files.lead_file_add(lead=make_lead(rep_other_team), upload=_pdf(), actor=rep_other_team)
+    assert login(client, rep).post(_delete_url(row)).status_code == 404
+    assert login(client, manager).post(_delete_url(row)).status_code == 403
+    assert _delete_url(row) not in client.get(_upload_url(row.lead), **HX).content.decode()
+    assert login(client, rep_other_team).get(_delete_url(row)).status_code == 405
+    client.logout()
+    assert client.post(_delete_url(row)).status_code == 302
+    assert LeadFile.objects.filter(pk=row.pk).exists()
+    response = login(client, rep_other_team).post(_delete_url(row))
+    assert response.status_code == 302
+    assert response.url.endswith("#lead-files")
+    assert not LeadFile.objects.exists()
+
+
+def test_a_converted_leads_file_delete_is_refused_in_place(client, rep) -> None:
+    lead = make_lead(rep, email="ada@example.com")
+    row = files.lead_file_add(lead=lead, upload=_pdf(), actor=rep)
+    services.lead_convert(lead=lead, data=services.ConvertInput(), actor=rep)
+    login(client, rep)
+    # A converted lead may not be changed at all: its change right is gone (403) or refused.
+    response = client.post(_delete_url(row), **HX)
+    assert response.status_code in (403, 409)
+    assert LeadFile.objects.filter(pk=row.pk).exists()

@@ -205,3 +205,43 @@ def test_an_open_reaches_the_lead_score_through_a_real_worker(rep, live_worker) 
         assert time.monotonic() < deadline, "the open did not reach the lead's score"
         time.sleep(0.2)
     assert Lead.objects.get(pk=lead.pk).score_breakdown[0]["reason"] == "opened an email"
+
+
+def test_the_hosted_page_carries_the_visitor_id_and_its_submission_links_the_lead(
+    client: Client, rep, settings
+) -> None:
+    settings.LEADS_FORM_MIN_SECONDS = 0
+    _rule(ScoringField.PAGE_VISITED, "1", 5)
+    form = make_web_form(rep, allowed_origins=SITE)
+    site = reverse("tracking:page-view", args=[f"form:{form.slug}"])
+    response = client.post(
+        site,
+        json.dumps({"url": f"{SITE}/pricing"}),
+        content_type="text/plain",
+        headers={"Origin": SITE},
+    )
+    visitor = response.json()["visitor"]
+    url = reverse("webforms:form", args=[form.slug])
+    page = client.get(url, {"visitor": visitor}).content.decode()
+    assert f'name="visitor" value="{visitor}"' in page
+    for forged in ("forged", "", "x" * 500):
+        assert 'name="visitor"' not in client.get(url, {"visitor": forged}).content.decode()
+    # The hosted page's own post (same site, form-encoded), as the browser sends it.
+    data = {
+        "given_name": "Ada",
+        "email": "ada@hosted.example",
+        "consent": "on",
+        webforms.TOKEN: webforms.issue_token(form),
+        "visitor": visitor,
+    }
+    assert client.post(url, data).status_code == 200
+    lead = Lead.objects.get(email="ada@hosted.example")
+    assert lead.visitor == PageView.objects.get().visitor
+    lead = scoring.lead_rescore(lead_id=lead.pk)
+    assert lead is not None
+    assert lead.score == 5
+    # A refused post (no email) keeps the id for the retry.
+    data.update(email="", form_token=webforms.issue_token(form))
+    retry = client.post(url, data)
+    assert retry.status_code == 422
+    assert f'name="visitor" value="{visitor}"' in retry.content.decode()
