@@ -113,3 +113,42 @@ def test_agent_edits_a_category_and_orders_its_articles(
     page.goto(f"{live_server.url}/kb/faq/")
     questions = page.locator("details summary")
     expect(questions.nth(0)).to_have_text("Gamma merge")
+
+
+def test_agent_inserts_an_article_into_a_ticket_reply(page, live_server, granted, writer, reviewer):
+    """The knowledge-base panel on support's ticket page searches with the ticket's subject;
+    "Insert link" and "Insert text" write into the reply composer (static/js/kb_panel.js)."""
+    from playwright.sync_api import expect
+
+    from tests.accounts.factories import TeamFactory
+    from tests.support.factories import make_agent, make_queue, make_sla_policies, make_ticket
+
+    article = publish(
+        make_article(
+            writer,
+            title="Reset a forgotten password",
+            summary="Sign in again with a new password.",
+            body="Use the reset link on the sign-in page.",
+        ),
+        reviewer,
+    )
+    make_sla_policies()
+    lead = make_agent(TeamFactory(name="Desk team"), "desk-lead@example.com")
+    ticket = make_ticket(make_queue(lead), actor=lead, subject="Reset password", assignee=lead)
+    sign_in(page, live_server, lead.email)
+    page.goto(f"{live_server.url}/support/{ticket.pk}/")
+    panel = page.locator("[data-kb-panel]")
+    expect(panel.get_by_role("link", name="Reset a forgotten password")).to_be_visible()
+    composer = page.locator("textarea[data-reply-composer]")
+    composer.fill("Hello,")
+    panel.get_by_role("button", name="Insert link").click()
+    expect(composer).to_have_value(
+        f"Hello,\nReset a forgotten password: {live_server.url}/kb/a/{article.slug}/\n"
+    )
+    panel.get_by_role("button", name="Insert text").click()
+    value = composer.input_value()
+    assert value.endswith(
+        "Sign in again with a new password.\n\nUse the reset link on the sign-in page.\n"
+    )
+    expect(panel.get_by_role("status")).to_have_text("Added to the reply.")
+    shot(page, "kb-04-ticket-insert")
