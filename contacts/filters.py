@@ -88,6 +88,17 @@ class _RecordFilterSet(ListFilterSet):
         max_value=36500,
         widget=forms.NumberInput(attrs={"min": 1, "max": 36500}),
     )
+    # The next step (contacts.activities keeps it: the soonest open task).
+    next_step = django_filters.ChoiceFilter(
+        label=_("Next step"),
+        method="filter_next_step",
+        choices=[
+            ("none", _("None planned")),
+            ("overdue", _("Overdue")),
+            ("planned", _("Planned")),
+        ],
+        empty_label=ANY,
+    )
     archived = ArchivedFilter()
     # Searches and tags written per scope arm (contacts.scope_led): only where the search and tag
     # indexes hold the scope columns.
@@ -122,6 +133,13 @@ class _RecordFilterSet(ListFilterSet):
     def filter_contacted_to(self, qs: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
         return qs.filter(last_contacted_at__lt=_day_start(value + dt.timedelta(days=1)))
 
+    def filter_next_step(self, qs: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "none":
+            return qs.filter(next_step_at__isnull=True, next_step="")
+        if value == "overdue":
+            return qs.filter(next_step_at__lt=timezone.now())
+        return qs.exclude(next_step_at__isnull=True, next_step="")
+
     def filter_not_contacted(self, qs: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         # Never contacted counts as not contacted for any number of days.
         cutoff = timezone.now() - dt.timedelta(days=int(value))
@@ -141,7 +159,7 @@ class ContactFilterSet(_RecordFilterSet):
 
     more_filters = (
         "industry", "created_from", "created_to", "contacted_from", "contacted_to",
-        "not_contacted_days", "archived",
+        "not_contacted_days", "next_step", "archived",
     )  # fmt: skip
 
     class Meta:
@@ -157,7 +175,7 @@ class CompanyFilterSet(_RecordFilterSet):
     # The same split as the contact list's bar: the dates and the archive behind "More filters".
     more_filters = (
         "created_from", "created_to", "contacted_from", "contacted_to", "not_contacted_days",
-        "archived",
+        "next_step", "archived",
     )  # fmt: skip
 
     class Meta:

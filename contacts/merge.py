@@ -423,6 +423,16 @@ def contact_merge(
         )
         touched = ["last_contacted_at"] if last != primary.last_contacted_at else []
         primary.last_contacted_at = last
+        # Its open tasks moved too: the sooner next step of the two (undated after dated).
+        if duplicate.next_step and (
+            not primary.next_step
+            or (
+                duplicate.next_step_at is not None
+                and (primary.next_step_at is None or duplicate.next_step_at < primary.next_step_at)
+            )
+        ):
+            primary.next_step, primary.next_step_at = duplicate.next_step, duplicate.next_step_at
+            touched += ["next_step", "next_step_at"]
         derived = _refresh_contact_derived(primary)
         primary.save(update_fields=[*values, *derived, *touched, "updated_at"])
         duplicate.archived_at = timezone.now()

@@ -9,6 +9,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -182,6 +183,13 @@ class Company(OwnedModel, AddressFields, SearchableModel):
     last_contacted_at = models.DateTimeField(
         _("last contacted"), null=True, blank=True, editable=False
     )
+    # The next open task on the record (soonest due first, undated last), kept by
+    # contacts.activities.services: its due time and title.
+    next_step_at = models.DateTimeField(_("next step due"), null=True, blank=True, editable=False)
+    # A database default too: the bulk writers (COPY with their own column lists) leave it out.
+    next_step = models.CharField(
+        _("next step"), max_length=200, blank=True, editable=False, db_default=""
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -207,6 +215,11 @@ class Company(OwnedModel, AddressFields, SearchableModel):
                 condition=ACTIVE,
                 name="company_active_contacted",
             ),
+            models.Index(
+                fields=["next_step_at", "id"],
+                condition=ACTIVE,
+                name="company_active_next_step",
+            ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="company_archived"),
             models.Index(fields=["region"], name="company_region"),
             models.Index(fields=["industry"], name="company_industry"),
@@ -223,6 +236,10 @@ class Company(OwnedModel, AddressFields, SearchableModel):
 
     def get_absolute_url(self) -> str:
         return record_url("contacts:company-detail", self.pk)
+
+    @property
+    def next_step_overdue(self) -> bool:
+        return self.next_step_at is not None and self.next_step_at < timezone.now()
 
 
 class Contact(OwnedModel, AddressFields, SearchableModel):
@@ -275,6 +292,13 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     # Latest interaction that was a contact (not a note), kept by contacts.activities.services.
     last_contacted_at = models.DateTimeField(
         _("last contacted"), null=True, blank=True, editable=False
+    )
+    # The next open task on the record (soonest due first, undated last), kept by
+    # contacts.activities.services: its due time and title.
+    next_step_at = models.DateTimeField(_("next step due"), null=True, blank=True, editable=False)
+    # A database default too: the bulk writers (COPY with their own column lists) leave it out.
+    next_step = models.CharField(
+        _("next step"), max_length=200, blank=True, editable=False, db_default=""
     )
     merged_into = models.ForeignKey(
         "self",
@@ -350,6 +374,11 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
                 condition=ACTIVE,
                 name="contact_active_contacted",
             ),
+            models.Index(
+                fields=["next_step_at", "id"],
+                condition=ACTIVE,
+                name="contact_active_next_step",
+            ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="contact_archived"),
             models.Index(
                 fields=["merged_into"],
@@ -386,6 +415,10 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
 
     def get_absolute_url(self) -> str:
         return record_url("contacts:contact-detail", self.pk)
+
+    @property
+    def next_step_overdue(self) -> bool:
+        return self.next_step_at is not None and self.next_step_at < timezone.now()
 
 
 class ContactEmail(FastChoiceDisplay):

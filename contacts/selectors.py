@@ -38,6 +38,18 @@ LAST_CONTACTED_SORTS = {
     "-contacted": Sort(("-contacted", "-id"), _LAST_CONTACTED_LATEST),
 }
 
+# "Next step" sorts put records without one last either way (the same NULL trick).
+NEXT_STEP_SORTS = {
+    "next": Sort(
+        ("next", "id"),
+        {"next": Coalesce("next_step_at", Value(_FAR_AHEAD), output_field=DateTimeField())},
+    ),
+    "-next": Sort(
+        ("-next", "-id"),
+        {"next": Coalesce("next_step_at", Value(_LONG_AGO), output_field=DateTimeField())},
+    ),
+}
+
 # Sort keys offered in the UI -> the keyset ordering (each has a partial index ending in id).
 CONTACT_SORTS = {
     "name": Sort(("sort_name", "id")),
@@ -47,6 +59,7 @@ CONTACT_SORTS = {
     "updated": Sort(("updated_at", "id")),
     "-updated": Sort(("-updated_at", "-id")),
     **LAST_CONTACTED_SORTS,
+    **NEXT_STEP_SORTS,
 }
 COMPANY_SORTS = {
     "name": Sort(("name", "id")),
@@ -56,6 +69,7 @@ COMPANY_SORTS = {
     "updated": Sort(("updated_at", "id")),
     "-updated": Sort(("-updated_at", "-id")),
     **LAST_CONTACTED_SORTS,
+    **NEXT_STEP_SORTS,
 }
 
 
@@ -72,11 +86,12 @@ CONTACT_ROW_FIELDS = (
     "display_name", "job_title", "company", "company__name", "primary_email", "primary_phone",
     "lifecycle_stage", "owner", "owner__first_name", "owner__last_name", "owner__email",
     "owner__name_order", "archived_at", "created_at", "last_contacted_at", "tag_ids",
+    "next_step", "next_step_at",
 )  # fmt: skip
 COMPANY_ROW_FIELDS = (
     "name", "city", "industry", "region", "phone", "lifecycle_stage",
     "owner", "owner__first_name", "owner__last_name", "owner__email", "owner__name_order",
-    "archived_at", "created_at", "last_contacted_at", "tag_ids",
+    "archived_at", "created_at", "last_contacted_at", "tag_ids", "next_step", "next_step_at",
 )  # fmt: skip
 
 

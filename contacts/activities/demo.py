@@ -151,22 +151,27 @@ def _comments(
 
 def _notifications(
     rng: random.Random, count: int, recipient_id: int, contact: Any, now: dt.datetime
-) -> Iterable[dict[str, Any]]:
+) -> list[dict[str, Any]]:
+    """A list, not a generator: its content type is read before the COPY starts (a query on
+    the connection in the middle of a COPY waits for the COPY forever)."""
     from django.contrib.contenttypes.models import ContentType
 
     type_id = ContentType.objects.get_for_model(type(contact)).pk
-    for n in range(count):
-        yield {
+    url = contact.get_absolute_url()
+    return [
+        {
             "recipient_id": recipient_id,
             "actor_id": None,
             "kind": NotificationKind.COMMENT,
             "target_type_id": type_id,
             "target_id": contact.pk,
             "text": f"New comment on {contact} ({n})",
-            "url": contact.get_absolute_url(),
+            "url": url,
             "created_at": now - dt.timedelta(minutes=rng.uniform(0, 30 * 24 * 60)),
             "read_at": None,
         }
+        for n in range(count)
+    ]
 
 
 def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
@@ -185,6 +190,33 @@ def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
                       WHERE i.archived_at IS NULL AND i.channel <> 'note' AND i.{column} IS NOT NULL
                       {only} GROUP BY i.{column}) m
                 WHERE t.id = m.pk AND t.last_contacted_at IS DISTINCT FROM m.latest""",  # noqa: S608 - fixed names
+                params,
+            )
+
+
+def _refresh_next_step(contact_ids: list[int] | None = None) -> None:
+    """next_step / next_step_at from the open tasks (as the services keep them: the soonest
+    due, undated last), for the seeded rows. Only the tasks' records are written."""
+    params = [contact_ids] if contact_ids is not None else []
+    with connection.cursor() as cursor:
+        for table, column, only in (
+            ("contacts_contact", "contact_id", "AND k.contact_id = ANY(%s)"),
+            (
+                "contacts_company",
+                "company_id",
+                "AND k.company_id IN (SELECT c.company_id FROM contacts_contact c"
+                " WHERE c.id = ANY(%s))",
+            ),
+        ):
+            only = only if contact_ids is not None else ""
+            cursor.execute(
+                f"""UPDATE {table} t SET next_step = m.title, next_step_at = m.due_at
+                FROM (SELECT DISTINCT ON (k.{column}) k.{column} AS pk, k.title, k.due_at
+                      FROM activities_task k
+                      WHERE k.status = 'open' AND k.{column} IS NOT NULL {only}
+                      ORDER BY k.{column}, k.due_at ASC NULLS LAST, k.created_at, k.id) m
+                WHERE t.id = m.pk
+                  AND (t.next_step, t.next_step_at) IS DISTINCT FROM (m.title, m.due_at)""",  # noqa: S608 - fixed names
                 params,
             )
 
@@ -233,6 +265,7 @@ def seed_activities(
         contact_type = ContentType.objects.get_for_model(Contact).pk
         made_comments = _copy(Comment, _comments(rng, comments, links, owners, now, contact_type))
         _refresh_last_contacted()
+        _refresh_next_step()
     return {
         "interactions": made,
         "tasks": made_tasks,
@@ -319,7 +352,9 @@ def seed_day(*, seed: int = 26) -> int:
                 }
             )
     with transaction.atomic():
-        return _copy(Task, rows)
+        made = _copy(Task, rows)
+        _refresh_next_step(sorted({row["contact_id"] for row in rows}))
+        return made
 
 
 def seed_focus(
@@ -353,6 +388,7 @@ def seed_focus(
             Notification, _notifications(rng, max(0, unread - unread_now), rep.pk, contact, now)
         )
         _refresh_last_contacted([contact.pk])
+        _refresh_next_step([contact.pk])
     return {
         "timeline_added": added,
         "open_tasks_added": added_tasks,

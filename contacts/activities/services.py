@@ -4,8 +4,9 @@ Each service checks that the actor may do it (`accounts.access`), so a caller th
 write: a missing right is `PermissionDenied`, a broken rule a `DomainError` with a message to
 show. Logging, changing or archiving an interaction keeps `last_contacted_at` of its contact and
 company right (in the same transaction, with plain UPDATEs: not an edit of the contact, so no
-history entry and no `updated_at` change). Logging an interaction or creating a task runs
-the hooks other apps registered (`contacts.activities.hooks`) after commit.
+history entry and no `updated_at` change); every task write keeps their `next_step` and
+`next_step_at` (the soonest-due open task) right the same way. Logging an interaction or
+creating a task runs the hooks other apps registered (`contacts.activities.hooks`) after commit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, OuterRef, Subquery
+from django.db.models import F, Model, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -191,6 +192,26 @@ def _recompute_last_contacted(*, contact_ids: set[int], company_ids: set[int]) -
         model._default_manager.filter(pk__in=ids).update(last_contacted_at=Subquery(latest))
 
 
+def _refresh_next_step(*, contact_ids: set[int | None], company_ids: set[int | None]) -> None:
+    """Set each record's next step from its open tasks: the soonest due (undated last, then the
+    oldest), its title and due time; none left, both empty. One UPDATE a model, after every
+    task write (tasks of one record are few: index task_contact_created / task_company_created)."""
+    for model, ids, link in (
+        (Contact, contact_ids, "contact"),
+        (Company, company_ids, "company"),
+    ):
+        pks = {pk for pk in ids if pk}
+        if not pks:
+            continue
+        first = Task.objects.filter(**{link: OuterRef("pk")}, status=TaskStatus.OPEN).order_by(
+            F("due_at").asc(nulls_last=True), "created_at", "id"
+        )
+        model._default_manager.filter(pk__in=pks).update(
+            next_step_at=Subquery(first.values("due_at")[:1]),
+            next_step=Coalesce(Subquery(first.values("title")[:1]), Value("")),
+        )
+
+
 # --- interactions ----------------------------------------------------------------------------
 
 
@@ -327,6 +348,7 @@ def task_create(*, data: TaskInput, actor: User) -> Task:
             company=company,
             **_target_values(data.target),
         )
+    _refresh_next_step(contact_ids={task.contact_id}, company_ids={task.company_id})
     hooks.activity_logged("task", task)
     _tell_assignee(task, actor)
     return task
@@ -356,6 +378,7 @@ def task_update(*, task: Task, data: TaskInput, actor: User) -> Task:
     assignee = data.assignee or task.owner
     _check_task(data, assignee, actor)
     reassigned = assignee.pk != task.owner_id
+    before = (task.contact_id, task.company_id)
     with set_actor(actor):
         for name in ("title", "notes"):
             setattr(task, name, getattr(data, name).strip())
@@ -368,6 +391,9 @@ def task_update(*, task: Task, data: TaskInput, actor: User) -> Task:
         for name, value in _target_values(data.target).items():
             setattr(task, name, value)
         task.save()
+    _refresh_next_step(
+        contact_ids={before[0], task.contact_id}, company_ids={before[1], task.company_id}
+    )
     if reassigned:
         _tell_assignee(task, actor)
     return task
@@ -409,6 +435,7 @@ def task_complete(*, task: Task, actor: User, log: InteractionInput | None = Non
                 "updated_at",
             ]
         )
+    _refresh_next_step(contact_ids={task.contact_id}, company_ids={task.company_id})
     return task
 
 
@@ -424,6 +451,7 @@ def task_reopen(*, task: Task, actor: User) -> Task:
         task.completed_at = None
         task.completed_by = None
         task.save(update_fields=["status", "completed_at", "completed_by", "updated_at"])
+    _refresh_next_step(contact_ids={task.contact_id}, company_ids={task.company_id})
     return task
 
 

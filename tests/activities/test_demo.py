@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max
 
 from bench.modules import activities as bench_activities
 from contacts.activities.collab_models import Comment, Notification
@@ -45,6 +45,26 @@ def test_seed_prepare_and_pages(rep, rep_teammate, rep_client):
         .aggregate(m=Max("occurred_at"))["m"]
     )
     assert contact.last_contacted_at == latest
+    # So do the next steps: each record with an open task shows the soonest one.
+    open_task = (
+        Task.objects.filter(status=TaskStatus.OPEN, contact__isnull=False)
+        .order_by("contact_id", F("due_at").asc(nulls_last=True), "created_at", "id")
+        .first()
+    )
+    assert open_task is not None
+    first = (
+        Task.objects.filter(status=TaskStatus.OPEN, contact_id=open_task.contact_id)
+        .order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
+        .first()
+    )
+    stepped = Contact.objects.get(pk=open_task.contact_id)
+    assert (stepped.next_step, stepped.next_step_at) == (first.title, first.due_at)
+    with_open = Task.objects.filter(status=TaskStatus.OPEN, contact__isnull=False)
+    assert (
+        not Contact.objects.exclude(next_step="")
+        .exclude(pk__in=with_open.values("contact_id"))
+        .exists()
+    )
 
     prepared = bench_activities.prepare(rep)
     focus = prepared["focus_contact"]
