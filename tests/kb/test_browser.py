@@ -151,4 +151,4 @@ def test_agent_inserts_an_article_into_a_ticket_reply(page, live_server, granted
         "Sign in again with a new password.\n\nUse the reset link on the sign-in page.\n"
     )
     expect(panel.get_by_role("status")).to_have_text("Added to the reply.")
-    shot(page, "kb-04-ticket-insert")
+    shot(page, "kb-05-ticket-insert")
