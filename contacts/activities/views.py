@@ -38,6 +38,7 @@ from contacts.activities.models import (
     Task,
 )
 from contacts.models import Company, Contact
+from crm import history
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.links import record_url
@@ -213,6 +214,11 @@ def interaction_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "outcomes": _outcomes(channel),
         "action": request.get_full_path(),
         "back": back,
+        # Who changed what on this interaction (its audit entries, newest first; one query
+        # plus one per model they point to).
+        "history_items": history.history_items(
+            history.history_entries(interaction, limit=20), Interaction, viewer=request.user
+        ),
     }
     return render(request, "activities/interaction_form.html", context, status=status)
 

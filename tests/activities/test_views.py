@@ -182,6 +182,16 @@ def test_edit_and_archive(rep_client, call, own_contact):
     assert LogEntry.objects.get_for_object(call).filter(actor__isnull=False).exists()
 
 
+def test_the_edit_page_shows_the_interactions_history(rep_client, rep, call):
+    url = reverse("activities:interaction-edit", args=[call.pk])
+    data = {"channel": "call", "occurred_at": _local(call.occurred_at), "subject": "Renamed"}
+    assert rep_client.post(url, {**data, "outcome": "connected"}).status_code == 302
+    page = rep_client.get(url).content.decode()
+    history = page.split('id="interaction-history"', 1)[1]
+    assert "Renamed" in history
+    assert str(rep) in history
+
+
 def test_record_interactions_queries_do_not_grow(rep_client, rep, own_contact):
     url = reverse("activities:contact-interactions", args=[own_contact.pk])
     log_interaction(rep, contact=own_contact)
