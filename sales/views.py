@@ -40,7 +40,7 @@ from crm.models import Job
 from sales import analytics, selectors, services, tasks
 from sales.cards import UrlPattern, stage_options
 from sales.currency import RateBook, reporting_currency
-from sales.forms import ContactRoleForm, MoveForm, OpportunityForm
+from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
 from sales.models import (
     ContactRole,
@@ -161,6 +161,7 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
         # The required-fields dialog: the roles, and a deal's contact suggestions URL by pk.
         "contact_roles": ContactRole.choices,
         "contact_lookup": UrlPattern("sales:opportunity-contact-lookup"),
+        "max_dialog_contacts": MAX_DIALOG_CONTACTS,
         "company_widget": {"name": "company", "attrs": {"id": "fields-company"}, "value": None},
         **_card_context(request, request.GET.urlencode()),
         "query": request.GET.urlencode(),

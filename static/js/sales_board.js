@@ -116,11 +116,71 @@
   // of records the user may see (the contact's from the deal's own lookup). `keep` reopens it
   // with the values given and the server's reason for refusing one. Resolves with the values
   // (the hidden ids, not the typed search), or null when cancelled.
+  // The contact rows of the dialog: each row's search asks the deal's own lookup.
+  function pointLookup(lookup) {
+    var dialog = lookup.closest("dialog");
+    var url = lookup.dataset.prefix + dialog.dataset.cardPk + lookup.dataset.suffix;
+    lookup.setAttribute("hx-get", url);
+    if (window.htmx) window.htmx.process(lookup);
+  }
+
+  function updateContactRows(dialog) {
+    var rows = dialog.querySelectorAll("[data-contact-row]");
+    var add = dialog.querySelector("[data-add-contact]");
+    if (add) add.hidden = rows.length >= Number(add.dataset.max || 20);
+    rows.forEach(function (row, i) {
+      row.querySelector("[data-remove-contact]").hidden = i === 0;
+    });
+  }
+
+  var contactRowSeq = 0;
+
+  // "Add another contact": a copy of the first row, empty, with its own ids for its labels.
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-contact]");
+    var remove = event.target.closest("[data-remove-contact]");
+    if (!add && !remove) return;
+    var dialog = event.target.closest("dialog");
+    if (remove) {
+      remove.closest("[data-contact-row]").remove();
+      updateContactRows(dialog);
+      return;
+    }
+    var rows = dialog.querySelector("[data-contact-rows]");
+    var row = rows.querySelector("[data-contact-row]").cloneNode(true);
+    contactRowSeq += 1;
+    row.querySelectorAll("[id]").forEach(function (el) {
+      var label = row.querySelector('label[for="' + el.id + '"]');
+      el.id = el.id + "-" + contactRowSeq;
+      if (label) label.htmlFor = el.id;
+    });
+    row.querySelectorAll("input").forEach(function (input) {
+      input.value = "";
+      input.removeAttribute("hx-get");
+    });
+    row.querySelectorAll("select").forEach(function (select) {
+      select.selectedIndex = 0;
+    });
+    row.querySelectorAll("[data-picker-options]").forEach(function (options) {
+      options.innerHTML = "";
+    });
+    rows.appendChild(row);
+    row.querySelectorAll("[data-contact-lookup]").forEach(pointLookup);
+    updateContactRows(dialog);
+    row.querySelector("input[type=search]").focus();
+  });
+
   function askFields(ask, reason, card, keep) {
     var dialog = document.getElementById("fields-dialog");
     if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(null);
     dialog.querySelector("[data-reason]").textContent = reason;
     var wantedBoxes = [];
+    if (!keep) {
+      dialog.querySelectorAll("[data-contact-row]").forEach(function (row, i) {
+        if (i > 0) row.remove();
+      });
+      updateContactRows(dialog);
+    }
     dialog.querySelectorAll("[data-ask]").forEach(function (box) {
       var wanted = ask.indexOf(box.dataset.ask) !== -1;
       box.classList.toggle("d-none", !wanted);
@@ -136,20 +196,20 @@
       });
       if (wanted) wantedBoxes.push(box);
     });
-    var lookup = dialog.querySelector("[data-contact-lookup]");
-    if (lookup) {
-      lookup.setAttribute("hx-get", lookup.dataset.prefix + card.dataset.pk + lookup.dataset.suffix);
-      if (window.htmx) window.htmx.process(lookup);
-    }
+    dialog.dataset.cardPk = card.dataset.pk;
+    dialog.querySelectorAll("[data-contact-lookup]").forEach(pointLookup);
     return new Promise(function (resolve) {
       dialog.addEventListener(
         "close",
         function () {
           if (dialog.returnValue !== "confirm") return resolve(null);
+          // Repeated names (a contact and its role per row) become lists, in row order.
           var values = {};
           wantedBoxes.forEach(function (box) {
             box.querySelectorAll("input[name], select[name]").forEach(function (input) {
-              if (!/_query$/.test(input.name)) values[input.name] = input.value;
+              if (/_query$/.test(input.name)) return;
+              if (!(input.name in values)) values[input.name] = input.value;
+              else values[input.name] = [].concat(values[input.name], input.value);
             });
           });
           resolve(values);
@@ -167,7 +227,9 @@
     var body = new URLSearchParams();
     body.set("stage", stageId);
     Object.keys(fields).forEach(function (k) {
-      body.set(k, fields[k]);
+      [].concat(fields[k]).forEach(function (value) {
+        body.append(k, value);
+      });
     });
     return fetch(card.dataset.moveUrl + window.location.search, {
       method: "POST",

@@ -88,7 +88,9 @@ def test_dialog_asks_for_a_company_and_a_contact_and_moves(page, live_server, gr
     meet.save()
     make_deal(granted, name="Boilers")
     company = CompanyFactory(owner=granted, name="Acme Steel")
-    ContactFactory(owner=granted, given_name="Mei", family_name="Chen", company=company)
+    mei = ContactFactory(owner=granted, given_name="Mei", family_name="Chen", company=company)
+    li = ContactFactory(owner=granted, given_name="Li", family_name="Wang", company=company)
+    ContactFactory(owner=granted, given_name="Bo", family_name="Zhou", company=company)
     sign_in(page, live_server, granted.email)
     page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
     _move(page, "Boilers", "Meet")
@@ -96,16 +98,30 @@ def test_dialog_asks_for_a_company_and_a_contact_and_moves(page, live_server, gr
     expect(dialog.get_by_label("Amount")).to_be_hidden()
     dialog.get_by_label("Company").fill("Acme")
     dialog.get_by_role("link", name="Acme Steel").click()
-    dialog.get_by_label("Contact").fill("Mei")
-    dialog.get_by_role("option", name="Mei Chen").click()
-    dialog.get_by_label("Role").select_option(label="Decision maker")
+    rows = dialog.locator("[data-contact-row]")
+    rows.nth(0).get_by_label("Contact").fill("Mei")
+    rows.nth(0).get_by_role("option", name="Mei Chen").click()
+    rows.nth(0).get_by_label("Role").select_option(label="Decision maker")
+    # More contacts, each with a role; a row added by mistake is taken away again.
+    for _ in range(2):
+        dialog.get_by_role("button", name="Add another contact").click()
+    expect(rows).to_have_count(3)
+    rows.nth(1).get_by_label("Contact").fill("Li")
+    rows.nth(1).get_by_role("option", name="Li Wang").click()
+    rows.nth(1).get_by_label("Role").select_option(label="Influencer")
+    rows.nth(2).get_by_role("button", name="Remove").click()
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).get_by_role("button", name="Remove")).to_be_hidden()
     shot(page, "sales-15-fields-company-contacts")
     dialog.get_by_role("button", name="Save and move").click()
     expect(_column(page, "Meet").get_by_role("link", name="Boilers")).to_be_visible()
     expect(_column(page, "Meet").locator("[data-count]")).to_have_text("1")
     deal = Opportunity.objects.get(name="Boilers")
     assert (deal.stage, deal.company) == (meet, company)
-    assert OpportunityContact.objects.get(opportunity=deal).role == "decision_maker"
+    roles = dict(
+        OpportunityContact.objects.filter(opportunity=deal).values_list("contact_id", "role")
+    )
+    assert roles == {mei.pk: "decision_maker", li.pk: "influencer"}
 
 
 def test_forecast_page_and_contact_editor(page, live_server, granted, pipeline):

@@ -257,3 +257,33 @@ def test_api_lists_scoped_and_moves_through_the_service(client, rep, rep_other_t
     assert response.status_code == 200, response.content
     assert response.json()["probability"] == 30
     assert StageChange.objects.filter(opportunity=mine).count() == 2
+
+
+def test_a_card_shows_company_amount_close_date_owner_days_and_score(client, rep, pipeline):
+    """What the issue asks of a card: name, company, amount, close date, the owner's initials,
+    days in stage and the evaluation score (and no stall warning for a fresh deal)."""
+    from tests.contacts.factories import CompanyFactory
+
+    company = CompanyFactory(owner=rep, name="Acme Steel")
+    close = timezone.localdate() + dt.timedelta(days=12)
+    deal = make_deal(
+        rep,
+        name="Kiosks",
+        amount="12345.60",
+        company=company,
+        expected_close_date=close,
+        ratings={"need": 3, "budget": 3},
+    )
+    Opportunity.objects.filter(pk=deal.pk).update(
+        stage_entered_at=timezone.now() - dt.timedelta(days=3, hours=1)
+    )
+    response = login(client, rep).get(reverse("sales:board"), {"pipeline": pipeline.pk})
+    card = next(c for column in response.context["columns"] for c in column.cards)
+    assert (card.name, card.company_name, card.amount) == ("Kiosks", "Acme Steel", "12,345.60")
+    assert card.close_iso == close.isoformat()
+    initials = "".join(part[0] for part in (rep.first_name, rep.last_name) if part).upper()
+    assert card.owner_initials == initials
+    assert (card.days_in_stage, card.score, card.stalled) == (3, deal.score, False)
+    html = response.content.decode()
+    for shown in ("Acme Steel", "12,345.60", initials, "3 days in stage", f"Score {deal.score}"):
+        assert shown in html
