@@ -969,6 +969,55 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     return dst
 
 
+def ticket_split(*, ticket: Ticket, message_id: int, subject: str, actor: User) -> Ticket:
+    """Split one of the customer's messages out of `ticket` into a new ticket (a second
+    question asked in the same thread): same requester, company, queue, channel, type and
+    priority; the message's text opens the new ticket (the message stays where it was, with its
+    attachments); both tickets are related and each gets a note naming the other. The actor
+    must be able to work the ticket and add tickets. Atomic; audited."""
+    _require_work(actor, ticket)
+    message = TicketMessage.objects.filter(pk=message_id, ticket_id=ticket.pk).first()
+    if message is None or message.kind != MessageKind.CUSTOMER:
+        raise DomainError(
+            _("Choose a message from the customer in this ticket to split."), field="message"
+        )
+    if ticket.status == Status.CLOSED:
+        raise DomainError(_("A closed ticket cannot change."), field="message")
+    default = _("Split from %(reference)s: %(subject)s") % {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+    }
+    subject = subject.replace("\x00", "").strip() or default
+    with transaction.atomic():
+        new = ticket_create(
+            data=TicketInput(
+                subject=subject[:200],
+                queue=ticket.queue,
+                channel=ticket.channel,
+                description=message.body,
+                requester=ticket.requester,
+                company=ticket.company,
+                type=ticket.type,
+                priority=ticket.priority,
+            ),
+            actor=actor,
+        )
+        ticket_link(ticket=ticket, other=new, actor=actor)
+        TicketMessage.objects.create(
+            ticket=ticket,
+            kind=MessageKind.NOTE,
+            author=actor,
+            body=_("A message was split into %(reference)s.") % {"reference": new.reference},
+        )
+        TicketMessage.objects.create(
+            ticket=new,
+            kind=MessageKind.NOTE,
+            author=actor,
+            body=_("Split from %(reference)s.") % {"reference": ticket.reference},
+        )
+    return new
+
+
 def ticket_link(*, ticket: Ticket, other: Ticket, actor: User, linked: bool = True) -> None:
     """Link two tickets as related (both ways), or unlink them with `linked=False`. The actor
     must be able to work the first and see the second. Idempotent; audited (m2m)."""

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/presence/", views.ticket_presence, name="ticket-presence"),
     path("<int:pk>/merge/", views.ticket_merge, name="ticket-merge"),
     path("<int:pk>/related/", views.ticket_link, name="ticket-link"),
+    path("<int:pk>/split/", views.ticket_split, name="ticket-split"),
     path("<int:pk>/deal/", views.ticket_opportunity, name="ticket-opportunity"),
     path("<int:pk>/history/", views.ticket_history, name="ticket-history"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),

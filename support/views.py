@@ -440,6 +440,30 @@ def ticket_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect(target.get_absolute_url())
 
 
+@login_required
+@require_POST
+def ticket_split(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Split a customer's message (`message=<id>`) into a new ticket, optionally with its own
+    `subject`; the new ticket's page follows."""
+    ticket = _workable(request, pk)
+    raw = request.POST.get("message", "")
+    try:
+        new = services.ticket_split(
+            ticket=ticket,
+            message_id=int(raw) if raw.isdigit() and len(raw) < 15 else 0,
+            subject=request.POST.get("subject", ""),
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(ticket.get_absolute_url())
+    except PermissionDenied:
+        messages.error(request, _("You may not add tickets."))
+        return redirect(ticket.get_absolute_url())
+    messages.success(request, _("Split from %(reference)s.") % {"reference": ticket.reference})
+    return redirect(new.get_absolute_url())
+
+
 def _by_number(request: AuthedHttpRequest, text: str) -> Ticket | None:
     """A ticket the user may see, by its number ("T-000123" or "123")."""
     number = text.strip().upper().removeprefix("T-").lstrip("0")

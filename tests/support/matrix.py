@@ -109,6 +109,7 @@ matrix.route("support:attachment-download", TicketAttachment, get="view")
 matrix.route("support:ticket-presence", Ticket, get="view")
 matrix.route("support:ticket-merge", Ticket, post="change")
 matrix.route("support:ticket-link", Ticket, post="change")
+matrix.route("support:ticket-split", Ticket, post="change")
 matrix.route("support:ticket-opportunity", Ticket, post="change")
 matrix.route("support:ticket-history", Ticket, get="view")
 matrix.route("support:home-tickets", Ticket, get="add")  # the home card: a role permission

@@ -555,6 +555,50 @@ def test_an_agent_saves_a_view_of_the_ticket_list(client, queue, lead):
     assert [t.subject for t in opened.context["list"].page.items] == ["Urgent one"]
 
 
+def test_split_a_customers_message_into_a_new_ticket(client, queue, lead, agent_b):
+    ticket = make_ticket(queue, actor=lead, subject="Two questions", priority="high")
+    asked = TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.CUSTOMER, body="Also: how do I add a user?"
+    )
+    reply = TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.PUBLIC, author=lead, body="Looking into it"
+    )
+    login(client, lead)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert reverse("support:ticket-split", args=[ticket.pk]) in page
+    url = reverse("support:ticket-split", args=[ticket.pk])
+    response = client.post(url, {"message": asked.pk, "subject": "Adding users"})
+    new = Ticket.objects.exclude(pk=ticket.pk).get()
+    assert response.status_code == 302
+    assert response["Location"] == new.get_absolute_url()
+    assert (new.subject, new.description, new.priority) == (
+        "Adding users",
+        "Also: how do I add a user?",
+        "high",
+    )
+    assert (new.requester_id, new.queue_id, new.channel) == (
+        ticket.requester_id,
+        ticket.queue_id,
+        ticket.channel,
+    )
+    assert list(ticket.related.all()) == [new]
+    assert TicketMessage.objects.filter(pk=asked.pk, ticket=ticket).exists()  # it stays
+    assert new.reference in ticket.messages.filter(kind=MessageKind.NOTE).get().body
+    assert ticket.reference in new.messages.filter(kind=MessageKind.NOTE).get().body
+
+    # An agent's reply, another ticket's message, junk or a closed ticket: a message, nothing new.
+    other = make_ticket(queue, actor=lead, subject="Other")
+    foreign = TicketMessage.objects.create(ticket=other, kind=MessageKind.CUSTOMER, body="x")
+    for bad in (reply.pk, foreign.pk, "x", "", "9" * 30):
+        answer = client.post(url, {"message": bad}, follow=True)
+        assert answer.status_code == 200
+        assert "Choose a message from the customer" in answer.content.decode()
+    assert Ticket.objects.count() == 3
+    login(client, agent_b)  # a queue member who did not create it works it too
+    client.post(url, {"message": asked.pk})
+    assert Ticket.objects.count() == 4
+
+
 def test_the_due_sort_walks_its_index():
     """The lists' default sort is the expression of ticket_open_due_key / ticket_due_key, so
     PostgreSQL can read a page along the index instead of sorting the scope."""
