@@ -52,6 +52,10 @@ def test_views_with_counts(client, queue, lead, agent_b):
     mine = make_ticket(queue, actor=lead, subject="Mine", assignee=lead)
     unassigned = make_ticket(queue, actor=lead, subject="Nobody's")
     theirs = make_ticket(queue, actor=lead, subject="Theirs", assignee=agent_b)
+    # Far from breaching whatever the time of day (in the queue's working hours a new ticket's
+    # first response is due within the 4-hour window).
+    later = timezone.now() + dt.timedelta(days=30)
+    Ticket.objects.update(first_response_due=later, resolution_due=later)
     Ticket.objects.filter(pk=theirs.pk).update(
         resolution_due=timezone.now() + dt.timedelta(minutes=30)
     )
