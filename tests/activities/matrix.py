@@ -196,6 +196,7 @@ matrix.public("tracking:open", "tracking:click", "tracking:page-view")
 matrix.route("activities:mailbox", get="login", post="login")
 matrix.route("activities:mailbox-sync", post="login")
 matrix.route("activities:mailbox-disconnect", post="login")
+matrix.route("activities:mailbox-tracking", post="login")
 matrix.route("activities:mailbox-oauth-start", post="login", kwargs={"provider": "google"})
 matrix.route("activities:mailbox-oauth-callback", get="login")
 
