@@ -105,11 +105,11 @@ def test_the_contact_list_bar_comes_from_its_filterset(client: Client, manager) 
     assert 'hx-trigger="input changed delay:300ms from:#id_q, change, submit"' in main
     assert _names(more)[:-1] == [
         "industry", "created_from", "created_to", "contacted_from", "contacted_to",
-        "not_contacted_days", "archived",
+        "not_contacted_days", "next_step", "archived",
     ]  # fmt: skip
     assert _labels(more) == [
         "Company industry", "Created from", "Created to", "Last contacted from",
-        "Last contacted to", "Not contacted for (days)", "Show archived instead",
+        "Last contacted to", "Not contacted for (days)", "Next step", "Show archived instead",
     ]  # fmt: skip
 
 
@@ -137,5 +137,5 @@ def test_the_company_list_bar_comes_from_its_filterset(client: Client, manager) 
     assert 'placeholder="Name, email, phone or website"' in main
     assert _names(more)[:-1] == [
         "created_from", "created_to", "contacted_from", "contacted_to", "not_contacted_days",
-        "archived",
+        "next_step", "archived",
     ]  # fmt: skip
