@@ -42,11 +42,20 @@ class EnrolForm(forms.Form):
 def card_context(request: AuthedHttpRequest, lead: Lead, form: Any = None) -> dict[str, Any]:
     """What the card needs (the lead's page includes it with this context too). Two queries."""
     may_enrol = access.can(request.user, lead, "change") and not lead.is_read_only
+    # The active sequences, read once for the select; none set up: no enrol form to offer.
+    sequences = (
+        list(EnrolForm.base_fields["sequence"].queryset.values_list("pk", "name"))  # type: ignore[attr-defined]
+        if may_enrol
+        else []
+    )
+    if form is None and sequences:
+        form = EnrolForm()
     return {
         "lead": lead,
         "enrolments": nurture.lead_enrolments(lead=lead),
         "may_nurture": may_enrol,
-        "enrol_form": form if form is not None else (EnrolForm() if may_enrol else None),
+        "sequences": sequences,
+        "enrol_form": form if sequences else None,
     }
 
 

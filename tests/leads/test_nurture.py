@@ -243,6 +243,19 @@ def test_the_card_enrols_and_stops_from_the_lead_page(client, rep) -> None:
     assert "Stopped by a user" in page
 
 
+def test_the_card_offers_the_active_sequences_only_and_no_form_without_one(client, rep) -> None:
+    lead = _lead(rep)
+    login(client, rep)
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert 'id="lead-nurture"' in page
+    assert 'id="id_nurture_sequence"' not in page  # nothing to enrol in: no empty select
+    _sequence("Paused", active=False)
+    welcome = _sequence("Welcome")
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert f'<option value="{welcome.pk}">Welcome</option>' in page
+    assert "Paused" not in page
+
+
 def test_the_cards_actions_are_scoped(client, rep, rep_other_team, manager) -> None:
     lead = _lead(rep_other_team)
     sequence = _sequence()
