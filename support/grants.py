@@ -2,7 +2,8 @@
 
 Agents work tickets (their scope over a ticket's owner/team is their RolePolicy; the services
 also let a queue's members change its tickets). Sales reps, managers and read-only users view
-tickets read-only, as far as their RolePolicy reaches. Queues, SLA policies, customer tiers (and
+tickets read-only, as far as their RolePolicy reaches; all but read-only users may export the
+tickets they see (`export_ticket`, the list's export). Queues, SLA policies, customer tiers (and
 companies' plans) and escalation rules are configuration:
 administrators define them, everyone reads them. Messages and SLA events go through the ticket."""
 
@@ -58,16 +59,19 @@ def open_deals_of_ticket_customers(user: Any) -> Q:
 
 
 READ = _perms(ticket=("view",), ticketmessage=("view",), **_config("view"))
+# Export as for contacts, leads and deals: every role that works with customers exports the
+# tickets its scope shows (sales through their customers), the read-only role never.
+EXPORT = _perms(ticket=("export",))
 
 register(
     "support",
     {
         Role.ADMINISTRATOR: _perms(
-            ticket=(*EDIT, "delete"), ticketmessage=EDIT, **_config(*EDIT, "delete")
+            ticket=(*EDIT, "delete", "export"), ticketmessage=EDIT, **_config(*EDIT, "delete")
         ),
-        Role.SUPPORT_AGENT: _perms(ticket=EDIT, ticketmessage=EDIT, **_config("view")),
-        Role.SALES_MANAGER: READ,
-        Role.SALES_REP: READ,
+        Role.SUPPORT_AGENT: _perms(ticket=(*EDIT, "export"), ticketmessage=EDIT, **_config("view")),
+        Role.SALES_MANAGER: READ + EXPORT,
+        Role.SALES_REP: READ + EXPORT,
         Role.READ_ONLY: READ,
     },
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from crm.lists import BulkSpec, ListSpec, Sort
+from crm.lists import BulkSpec, ExportSpec, ListSpec, Sort
 from crm.tags import attach_row_tags
-from support import selectors
+from support import exports, selectors
 from support.filters import TicketFilterSet
 from support.forms import BulkTicketForm
 from support.models import NEVER_DUE, Ticket
@@ -74,5 +75,14 @@ TICKETS: ListSpec[Ticket] = ListSpec(
         form=BulkTicketForm,
         # Read-only roles get no checkboxes: every action could only fail.
         allowed=lambda user: access.has_model_perm(user, Ticket, "change"),
+    ),
+    # support.views.ticket_export: the list's default view first, then crm.exports.
+    export=ExportSpec(
+        filename="tickets",
+        url_name="support:ticket-export",
+        columns=exports.ticket_columns,
+        rows=exports.ticket_rows,
+        allowed=lambda user: access.has_model_perm(user, Ticket, "export"),
+        denied_message=lambda: str(_("Your role may not export tickets.")),
     ),
 )

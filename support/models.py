@@ -337,6 +337,7 @@ class Ticket(OwnedModel):
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        permissions = [("export_ticket", _("Can export tickets"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["idempotency_key"],

@@ -7,6 +7,7 @@ app_name = "support"
 urlpatterns = [
     path("", views.ticket_list, name="ticket-list"),
     path("bulk/", views.ticket_bulk, name="ticket-bulk"),
+    path("export/", views.ticket_export, name="ticket-export"),
     path("nav-count/", views.nav_count, name="nav-count"),
     path("home/", home.home_tickets, name="home-tickets"),
     path("new/", views.ticket_create, name="ticket-create"),

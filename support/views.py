@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
@@ -29,6 +30,7 @@ from accounts import access
 from contacts.models import Contact
 from crm import history
 from crm.errors import DomainError
+from crm.exports import export_response
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import list_response
 from sales.models import Opportunity
@@ -48,13 +50,11 @@ HISTORY_LIMIT = 20
 @login_required
 @require_GET
 def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
-    if "view" not in request.GET:
-        # Agents land on their own open tickets; everyone else on the open ones.
-        query = request.GET.copy()
-        working = access.has_model_perm(request.user, Ticket, "change")
-        query["view"] = "mine" if working else "open"
-        request.GET = query  # type: ignore[assignment]
-    context: dict[str, Any] = {"can_add": access.can_add(request.user, Ticket)}
+    _default_view(request)
+    context: dict[str, Any] = {
+        "can_add": access.can_add(request.user, Ticket),
+        "can_export": TICKETS.export is not None and TICKETS.export.allowed(request.user),
+    }
     if not is_fragment_request(request):
         counts = selectors.view_counts(user=request.user)
         context["views"] = [
@@ -63,6 +63,25 @@ def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
         context["count_cap"] = selectors.COUNT_CAP
     context["current_view"] = request.GET.get("view")
     return list_response(request, TICKETS, context)
+
+
+def _default_view(request: AuthedHttpRequest) -> None:
+    """Without `view`, agents land on their own open tickets and everyone else on the open
+    ones: the list and its export read the same rows from the same query string."""
+    if "view" not in request.GET:
+        query = request.GET.copy()
+        working = access.has_model_perm(request.user, Ticket, "change")
+        query["view"] = "mine" if working else "open"
+        request.GET = query  # type: ignore[assignment]
+
+
+@login_required
+@require_GET
+def ticket_export(request: AuthedHttpRequest) -> HttpResponseBase:
+    """The list as the user filtered it, CSV (streamed) or XLSX (crm.exports: the spec's
+    export permission, 400 on invalid filters)."""
+    _default_view(request)
+    return export_response(request, TICKETS)
 
 
 @login_required

@@ -113,3 +113,4 @@ matrix.route("support:ticket-split", Ticket, post="change")
 matrix.route("support:ticket-opportunity", Ticket, post="change")
 matrix.route("support:ticket-history", Ticket, get="view")
 matrix.route("support:home-tickets", Ticket, get="add")  # the home card: a role permission
+matrix.route("support:ticket-export", Ticket, get="export")  # a role permission (crm.exports)
