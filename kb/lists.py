@@ -9,9 +9,10 @@ import django_filters  # type: ignore[import-untyped]
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.lists import ListFilterSet, ListSpec, SearchFilter, Sort
+from accounts import access
+from crm.lists import ExportSpec, ListFilterSet, ListSpec, SearchFilter, Sort
 from crm.tags import TagFilter, attach_row_tags, tag_options
-from kb import selectors
+from kb import exports, selectors
 from kb.models import Article, Category, Language, Status, Visibility
 
 ANY = _("Any")
@@ -88,4 +89,12 @@ ARTICLES: ListSpec[Article] = ListSpec(
         "tag_ids",
     ),
     prepare_rows=attach_row_tags,  # row.row_tags from the cached labels
+    export=ExportSpec(
+        filename="articles",
+        url_name="kb:article-export",
+        columns=exports.article_columns,
+        rows=exports.article_rows,
+        allowed=lambda user: access.has_model_perm(user, Article, "export"),
+        denied_message=lambda: str(_("Your role may not export articles.")),
+    ),
 )

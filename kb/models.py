@@ -143,7 +143,10 @@ class Article(TimeStampedModel):
         verbose_name = _("article")
         verbose_name_plural = _("articles")
         ordering = ["-updated_at", "-id"]
-        permissions = [("publish_article", _("Can review and publish articles"))]
+        permissions = [
+            ("publish_article", _("Can review and publish articles")),
+            ("export_article", _("Can export articles")),
+        ]
         indexes = [
             GinIndex(fields=["search_vector"], name="kb_article_search"),
             GinIndex(

@@ -1,6 +1,8 @@
 from django.urls import path
 
+from crm.exports import export_view
 from kb import staff, views
+from kb.lists import ARTICLES
 
 app_name = "kb"
 
@@ -17,6 +19,7 @@ urlpatterns = [
     path("img/<str:name>", staff.help_image, name="help-image"),
     # Staff pages (signed in).
     path("staff/", staff.article_list, name="article-list"),
+    path("staff/export/", export_view(ARTICLES), name="article-export"),
     path("staff/new/", staff.article_create, name="article-create"),
     path("staff/preview/", staff.article_preview, name="article-preview"),
     path("staff/images/", staff.image_upload, name="image-upload"),
