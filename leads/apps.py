@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,6 +72,15 @@ class LeadsConfig(AppConfig):
         from leads.models import NurtureEnrolment, NurtureSequence, NurtureStep
 
         auditlog.register(NurtureSequence, exclude_fields=["updated_at"])
+        # The lead list's bulk bar offers the active sequences from the cache (nurture).
+        post_save.connect(_sequences_changed, sender=NurtureSequence, dispatch_uid="nurture-seq")
+        post_delete.connect(_sequences_changed, sender=NurtureSequence, dispatch_uid="nurture-del")
         auditlog.register(NurtureStep)
         auditlog.register(NurtureEnrolment, exclude_fields=["next_due_at", "done"])
         from leads import imports  # noqa: F401  (registers the lead importer)
+
+
+def _sequences_changed(sender: type, **kwargs: Any) -> None:
+    from crm import cache
+
+    cache.bump("nurture-sequences")

@@ -7,11 +7,12 @@ answer, convert, are unqualified or unsubscribe.
   `contacts.activities.mail.services.mail_compose`: an outbound email interaction on the lead's
   trail, sent by the worker through the outbox, from the sequence's sender or the lead's owner.
   Each email ends with an unsubscribe link (`/forms/unsubscribe/<token>/`, signed).
-- **Enrolment** (`nurture_enrol`): by hand on the lead's page, in bulk from the list
-  (`nurture_bulk_enrol`), or by the score rule (`enrol_min_score`: the periodic
-  `leads.tasks.nurture_run` enrols open leads with an email address that reached it, once per
-  sequence). One active enrolment per lead and sequence (a database constraint). The lead's
-  history records enrolment and stop; the emails are on its trail.
+- **Enrolment** (`nurture_enrol`): by hand on the lead's page, in bulk from the list's bulk
+  bar (`nurture_bulk_enrol`: one transaction, a fixed number of queries), or by the score
+  rule (`enrol_min_score`: the periodic `leads.tasks.nurture_run` enrols open leads with an
+  email address that reached it, once per sequence). One active enrolment per lead and
+  sequence (a database constraint). The lead's history records enrolment and stop; the emails
+  are on its trail.
 - **Stops**: a reply (an inbound interaction on the lead since enrolment), conversion or
   unqualification (`leads.services` stops at once; the send checks again), an unsubscribe, a
   user, or an email that could not be written. Checked before every step.
@@ -30,14 +31,18 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from auditlog.cid import get_cid
 from auditlog.context import set_actor
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -48,6 +53,7 @@ from accounts import access
 from contacts.activities.mail import services as mail_services
 from contacts.activities.mail.models import MailMessage
 from contacts.activities.models import Direction, Interaction
+from crm import cache as versioned_cache
 from crm.errors import DomainError
 from crm.registry import Registry
 from leads.models import (
@@ -61,8 +67,6 @@ from leads.models import (
 from leads.nurture_models import EnrolmentStatus, StopReason
 
 if TYPE_CHECKING:
-    from django.contrib.contenttypes.models import ContentType
-
     from accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,7 @@ log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "leads.nurture.unsubscribe"
 RUN_BATCH = 500  # enrolments sent, and leads enrolled per sequence, per periodic run
 OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+OPTIONS_SECONDS = 3600  # the bulk bar's sequence options (also dropped when a sequence changes)
 
 
 # --- step kinds: the registration point -------------------------------------------------------
@@ -130,6 +135,33 @@ def _steps(sequence: NurtureSequence) -> list[NurtureStep]:
     return list(sequence.steps.order_by("position"))
 
 
+def _runnable_steps(sequence: NurtureSequence) -> list[NurtureStep]:
+    """The steps of a sequence leads may be enrolled in: DomainError if inactive or empty."""
+    if not sequence.active:
+        raise DomainError(_("This sequence is not active."))
+    steps = _steps(sequence)
+    if not steps:
+        raise DomainError(_("This sequence has no steps yet."))
+    return steps
+
+
+def sequence_options() -> list[tuple[str, str]]:
+    """(id, name) of the active sequences, for the lead list's bulk bar: cached (name
+    "nurture-sequences", bumped when a sequence is saved or deleted), so a list page reads no
+    table for it once warm."""
+    return versioned_cache.get_or_compute(
+        "nurture-sequences",
+        "active",
+        lambda: [
+            (str(pk), name)
+            for pk, name in NurtureSequence.objects.filter(active=True)
+            .order_by("name")
+            .values_list("pk", "name")
+        ],
+        OPTIONS_SECONDS,
+    )
+
+
 @transaction.atomic
 def nurture_enrol(*, lead: Lead, sequence: NurtureSequence, actor: User | None) -> NurtureEnrolment:
     """Put `lead` into `sequence`; its first step is due after that step's wait. Atomic. A user
@@ -142,11 +174,7 @@ def nurture_enrol(*, lead: Lead, sequence: NurtureSequence, actor: User | None) 
         raise DomainError(_("Only open leads can be nurtured."))
     if not lead.email:
         raise DomainError(_("The lead has no email address."))
-    if not sequence.active:
-        raise DomainError(_("This sequence is not active."))
-    steps = _steps(sequence)
-    if not steps:
-        raise DomainError(_("This sequence has no steps yet."))
+    steps = _runnable_steps(sequence)
     mine = NurtureEnrolment.objects.filter(lead=lead)
     if mine.filter(stop_reason=StopReason.UNSUBSCRIBED).exists():
         raise DomainError(_("The lead unsubscribed from nurture emails."))
@@ -164,20 +192,95 @@ def nurture_enrol(*, lead: Lead, sequence: NurtureSequence, actor: User | None) 
     return enrolment
 
 
+@dataclass(frozen=True)
+class BulkEnrolment:
+    """What `nurture_bulk_enrol` did with the ids it was given: each lead counted once."""
+
+    enrolled: int = 0
+    already: int = 0  # in the sequence already: reported, not enrolled twice
+    closed: int = 0  # converted or unqualified
+    no_email: int = 0
+    unsubscribed: int = 0
+    refused: int = 0  # not the actor's to change, or no such lead (a forged or stale id)
+
+
+@transaction.atomic
 def nurture_bulk_enrol(
-    *, leads: Iterable[Lead], sequence: NurtureSequence, actor: User
-) -> tuple[int, int]:
-    """Enrol each lead the actor may change (each in its own transaction): (enrolled, skipped).
-    Leads refused for any reason are skipped, not an error."""
-    enrolled = skipped = 0
+    *, ids: Iterable[int], sequence: NurtureSequence, actor: User
+) -> BulkEnrolment:
+    """Enrol the leads with these ids into `sequence` (the lead list's bulk action), with the
+    rules of `nurture_enrol`: only leads the actor may change are read, locked and enrolled;
+    any other id counts as refused and is never touched. Converted or unqualified leads, leads
+    without an address, leads that unsubscribed and leads in the sequence already are counted
+    and skipped. An inactive or empty sequence is a DomainError (nothing written).
+
+    Atomic and idempotent (a second run enrols nobody: the lead rows are locked in id order
+    before their enrolments are read, as `nurture_enrol` locks its one lead). A fixed number
+    of queries whatever the number of leads: the enrolments and their history entries are
+    written with one INSERT each."""
+    steps = _runnable_steps(sequence)
+    wanted = sorted(set(ids))
+    leads = list(
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=wanted)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .only("id", "status", "email", "display_name", "owner_id", "team_id")
+    )
+    found = NurtureEnrolment.objects.filter(lead__in=leads).filter(
+        Q(stop_reason=StopReason.UNSUBSCRIBED) | Q(sequence=sequence, status=EnrolmentStatus.ACTIVE)
+    )
+    unsubscribed, already = set(), set()
+    for lead_id, reason in found.values_list("lead_id", "stop_reason"):
+        (unsubscribed if reason == StopReason.UNSUBSCRIBED else already).add(lead_id)
+    counts = {"closed": 0, "no_email": 0, "unsubscribed": 0, "already": 0}
+    fresh = []
     for lead in leads:
-        try:
-            nurture_enrol(lead=lead, sequence=sequence, actor=actor)
-        except (DomainError, PermissionDenied):
-            skipped += 1
+        if lead.status not in OPEN:
+            counts["closed"] += 1
+        elif not lead.email:
+            counts["no_email"] += 1
+        elif lead.pk in unsubscribed:
+            counts["unsubscribed"] += 1
+        elif lead.pk in already:
+            counts["already"] += 1
         else:
-            enrolled += 1
-    return enrolled, skipped
+            fresh.append(lead)
+    due = timezone.now() + dt.timedelta(days=steps[0].wait_days)
+    rows = NurtureEnrolment.objects.bulk_create(
+        NurtureEnrolment(lead=lead, sequence=sequence, enrolled_by=actor, next_due_at=due)
+        for lead in fresh
+    )
+    after = _("enrolled in %(name)s") % {"name": sequence.name}
+    _log_many(
+        [
+            *((row, LogEntry.Action.CREATE, model_instance_diff(None, row)) for row in rows),
+            *((lead, LogEntry.Action.UPDATE, {"nurture": ["", after]}) for lead in fresh),
+        ],
+        actor,
+    )
+    return BulkEnrolment(enrolled=len(rows), refused=len(wanted) - len(leads), **counts)
+
+
+def _log_many(entries: list[tuple[Model, int, dict[str, Any] | None]], actor: User) -> None:
+    """The audit entries auditlog writes one by one (`LogEntry.objects.log_create`) for many
+    records in one INSERT. bulk_create sends no signals, so what `set_actor` would fill in (the
+    actor) is set here, with the request's correlation id."""
+    cid = get_cid()
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_pk=str(obj.pk),
+            object_id=obj.pk,
+            object_repr=str(obj),
+            action=action,
+            changes=changes,
+            actor=actor,
+            actor_email=actor.email,
+            cid=cid,
+        )
+        for obj, action, changes in entries
+    )
 
 
 @transaction.atomic
@@ -246,8 +349,6 @@ def nurture_unsubscribe(*, token: str) -> Lead:
 
 
 def _lead_type() -> ContentType:
-    from django.contrib.contenttypes.models import ContentType
-
     return ContentType.objects.get_for_model(Lead)
 
 

@@ -10,6 +10,7 @@ app_name = "leads"
 urlpatterns = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_create, name="lead-create"),
+    path("bulk/", views.lead_bulk, name="lead-bulk"),
     path("quick-add/", quickadd.lead_quick_add, name="lead-quick-add"),
     path("home/", home.home_leads, name="home-leads"),
     path("board/", views.lead_board, name="lead-board"),

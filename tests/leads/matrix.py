@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from accounts.models import User
 from contacts.models import ImportJob
-from leads.models import Lead, LeadFile, LeadForm, NurtureEnrolment, NurtureSequence
+from leads.models import (
+    Lead,
+    LeadFile,
+    LeadForm,
+    NurtureEnrolment,
+    NurtureSequence,
+    NurtureStep,
+)
 from tests import matrix
 from tests.leads.factories import make_lead, make_web_form
 
@@ -90,6 +97,18 @@ matrix.records(
     ),
 )
 matrix.route("leads:lead-nurture-enrol", Lead, post="change")
+
+
+def _bulk_enrol(lead: Lead) -> dict[str, object]:
+    sequence, created = NurtureSequence.objects.get_or_create(name="Matrix bulk")
+    if created:
+        NurtureStep.objects.create(sequence=sequence, position=1)
+    return {"action": "enrol", "ids": [lead.pk], "sequence": sequence.pk}
+
+
+# The list's bulk bar names its leads in the body; ones the user may not change are skipped
+# with a warning and never enrolled.
+matrix.route("leads:lead-bulk", Lead, post="change", data=_bulk_enrol)
 matrix.route("leads:lead-nurture-stop", NurtureEnrolment, post="change")
 matrix.public("webforms:nurture-unsubscribe")
 

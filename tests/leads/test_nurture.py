@@ -109,8 +109,11 @@ def test_bulk_enrolment_skips_what_it_may_not_enrol(rep, rep_other_team) -> None
     leads = [_lead(rep, email=f"{i}@x.example") for i in range(3)]
     leads.append(_lead(rep, email=""))
     leads.append(_lead(rep_other_team, email="other@x.example"))
-    assert nurture.nurture_bulk_enrol(leads=leads, sequence=sequence, actor=rep) == (3, 2)
-    assert nurture.nurture_bulk_enrol(leads=leads, sequence=sequence, actor=rep) == (0, 5)
+    ids = [lead.pk for lead in leads]
+    done = nurture.nurture_bulk_enrol(ids=ids, sequence=sequence, actor=rep)
+    assert done == nurture.BulkEnrolment(enrolled=3, no_email=1, refused=1)
+    done = nurture.nurture_bulk_enrol(ids=ids, sequence=sequence, actor=rep)
+    assert done == nurture.BulkEnrolment(already=3, no_email=1, refused=1)
 
 
 def test_the_score_rule_enrols_open_leads_once(rep) -> None:
