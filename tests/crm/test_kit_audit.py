@@ -7,7 +7,9 @@
 - crm/'s templates name no later module (a public home is registered by its app).
 - Every kit list (contacts, companies, leads, deals, tickets, articles) serves its page and
   its HTMX fragment from one URL with `Vary: HX-Request`, and its API filters with the same
-  FilterSet as its page and export."""
+  FilterSet as its page and export. Every kit list exports (CSV and XLSX through
+  `crm.exports`), refuses an invalid filter with a 400, and its export URL is in the
+  permission matrix as a role permission."""
 
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ from accounts import access
 from contacts.forms import BulkActionForm
 from contacts.models import Contact
 from crm import nav
+from crm.exports import csv_cell
 from crm.lists import ListSpec
 from crm.registry import api_routes
 from crm.tags import taggables
+from tests import matrix
 from tests.conftest import login_verified
 from tests.contacts.factories import ContactFactory
+from tests.exports import read_csv
 
 
 def test_every_taggable_model_has_a_tag_index_with_its_filter_column() -> None:
@@ -170,6 +175,30 @@ def test_each_list_is_one_url_for_page_and_fragment_with_vary(
     assert f'id="{spec.results_id}"' in body
     if spec.export is not None:
         assert reverse(spec.export.url_name) in body  # the export links, for a user who may
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "module", "name"), KIT_LISTS)
+def test_each_list_exports_csv_and_xlsx_and_refuses_bad_filters(
+    client, admin_user, url_name: str, module: str, name: str
+) -> None:
+    spec = _spec(module, name)
+    assert spec.export is not None, f"{spec.name}: a kit list without an export"
+    login_verified(client, admin_user)
+    url = reverse(spec.export.url_name)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert read_csv(response)[0] == [csv_cell(c) for c in spec.export.columns()]
+    xlsx = client.get(url, {"format": "xlsx"})
+    assert xlsx.status_code == 200
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    bad = client.get(url, {"sort": "not-a-sort"})  # every list's form has the sort field
+    assert bad.status_code == 400
+    assert "nothing was exported" in bad.content.decode()
+    matrix.discover()
+    route = matrix.ROUTES.get(spec.export.url_name)
+    assert route is not None, f"{spec.export.url_name}: declare it in tests/<app>/matrix.py"
+    assert (route.model, route.checks) == (spec.model, {"GET": "export"})
 
 
 @pytest.mark.parametrize(("url_name", "module", "name"), KIT_LISTS)

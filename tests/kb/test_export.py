@@ -6,20 +6,23 @@ filters (NUL included), queries flat in the number of rows."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from contacts.models import Tag
 from kb.models import Article, Category, Feedback, Visibility
 from tests.conftest import login
+from tests.exports import (
+    assert_nul_refused,
+    assert_refused,
+    assert_sends_to_login,
+    export_queries,
+    read_csv,
+    read_xlsx,
+)
 from tests.kb.factories import make_article, publish
 
 pytestmark = pytest.mark.django_db
@@ -48,13 +51,8 @@ def articles(writer, reviewer) -> dict[str, Article]:
     return {"public": public, "chinese": chinese, "internal": internal}
 
 
-def _csv(response) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
-
-
 def _ids(response) -> set[int]:
-    return {int(row[0]) for row in _csv(response)[1:]}
+    return {int(row[0]) for row in read_csv(response)[1:]}
 
 
 def _list_ids(client, query) -> set[int]:
@@ -69,7 +67,7 @@ def test_csv_has_the_columns_and_neutralises_formulas(client, writer, articles):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="articles-' in response["Content-Disposition"]
-    rows = _csv(response)
+    rows = read_csv(response)
     assert rows[0] == [
         "id", "Title", "Slug", "Category", "Language", "Status", "Visibility", "Author",
         "Published", "Updated", "Views", "Helpful", "Not helpful", "Tags",
@@ -93,8 +91,7 @@ def test_xlsx_keeps_chinese_and_formulas_as_text(client, writer, articles):
     response = client.get(reverse(URL), {"format": "xlsx"})
     assert response.status_code == 200
     assert 'filename="articles-' in response["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
-    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    rows = read_xlsx(response)
     chinese = rows[articles["chinese"].pk]
     assert (chinese[1].value, chinese[3].value, chinese[13].value) == ("导入联系人", "指南", "入门")
     formula = rows[articles["internal"].pk][1]
@@ -120,7 +117,7 @@ def test_without_view_article_the_export_is_empty(client, no_role, articles):
     login(client, no_role)
     response = client.get(reverse(URL))
     assert response.status_code == 200
-    rows = _csv(response)
+    rows = read_csv(response)
     assert rows[0][1] == "Title"
     assert rows[1:] == []
 
@@ -165,9 +162,7 @@ def test_export_needs_the_role_permission(client, read_only, articles):
 
 
 def test_anonymous_goes_to_login(client):
-    response = client.get(reverse(URL))
-    assert response.status_code == 302
-    assert "login" in response["Location"]
+    assert_sends_to_login(client, reverse(URL))
 
 
 @pytest.mark.parametrize(
@@ -183,40 +178,27 @@ def test_anonymous_goes_to_login(client):
 )
 def test_invalid_filters_are_a_400_and_export_nothing(client, rep, articles, query, message):
     login(client, rep)
-    response = client.get(reverse(URL), query)
-    assert response.status_code == 400
-    body = response.content.decode()
-    assert "nothing was exported" in body
-    assert message in body
-    assert "Import contacts" not in body
+    assert_refused(client.get(reverse(URL), query), message, "Import contacts")
 
 
 @pytest.mark.parametrize("query", [{"q": "a\x00b"}, {"status": "draft\x00"}, {"tag": "\x00"}])
 def test_nul_in_a_filter_is_a_400_not_a_500(client, rep, articles, query):
     login(client, rep)
-    response = client.get(reverse(URL), query)
-    assert response.status_code == 400
-    assert "NUL character" in response.content.decode()
+    assert_nul_refused(client.get(reverse(URL), query), "Import contacts")
 
 
 def test_queries_do_not_grow_with_rows(client, writer, articles):
     login(client, writer)
     url = reverse(URL)
     client.get(url)  # warm the role cache
-
-    def count() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            rows = _csv(client.get(url))
-        return len(rows) - 1, len(queries)
-
-    few_rows, few = count()
+    few_rows, few = export_queries(client, url, {})
     guides = articles["chinese"].category
     for n in range(20):
         article = make_article(writer, title=f"Article {n}", category=guides, tag_names=("入门",))
         Feedback.objects.create(
             article=article, visitor=f"00000000-0000-0000-0000-0000000001{n:02d}", helpful=True
         )
-    many_rows, many = count()
+    many_rows, many = export_queries(client, url, {})
     assert (few_rows, many_rows) == (3, 23)
     assert many == few
     # The user, role and permissions (4), the filter's categories and tag labels, the rows,
