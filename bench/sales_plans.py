@@ -7,7 +7,14 @@ a request through Django's test client (DEBUG off), median of `--runs` after two
 
 Needs seed_demo's users and `bench.modules.sales.seed`'s deals. Prints Markdown rows.
 `--plain-search --probe-only` measures the code as it was before 2026-12-01 (the search's
-index, sales 0011, is what the database has)."""
+index, sales 0011, is what the database has). `--cap 10000` counts the deal list as far as it
+did before it counted like the ticket list (`sales.lists.COUNT_CAP`).
+
+`--requests` also prints, per page, the blocks every SELECT of one request touches (each run
+once more under EXPLAIN (ANALYZE, BUFFERS) in the request's own transaction), and the CPU of
+this process and its PostgreSQL backend (from /proc): the list's plan hint forgotten before
+each request (a search typed for the first time in a minute), and kept (the same search
+repeated, as a load run requests it)."""
 
 from __future__ import annotations
 
@@ -26,6 +33,8 @@ django.setup()
 
 PAGES = {
     "deal search q=pilot": "/sales/opportunities/?q=pilot",
+    "deal list count (fragment)": "hx:/sales/opportunities/?count=1",
+    "deals board q=pilot": "/sales/?q=pilot",
     "pipeline performance, my team": "/sales/analytics/?who=team",
     "pipeline performance, me": "/sales/analytics/?who=me",
 }
@@ -59,14 +68,15 @@ def timings(user: Any, runs: int) -> dict[str, tuple[int, float]]:
     client.force_login(user)
     found: dict[str, tuple[int, float]] = {}
     for name, url in PAGES.items():
+        path, headers = _request_of(url)
         for _ in range(2):
-            assert client.get(url).status_code == 200, url
+            assert client.get(path, **headers).status_code == 200, url
         cpu: list[float] = []
         queries = 0
         for _ in range(runs):
             with CaptureQueriesContext(connection) as captured:
                 started = time.process_time()
-                response = client.get(url)
+                response = client.get(path, **headers)
                 cpu.append((time.process_time() - started) * 1000)
             assert response.status_code == 200
             queries = len(captured.captured_queries)
@@ -74,11 +84,69 @@ def timings(user: Any, runs: int) -> dict[str, tuple[int, float]]:
     return found
 
 
+def _request_of(url: str) -> tuple[str, dict[str, str]]:
+    """(path, test client headers): `hx:/path` is requested as HTMX asks for a fragment."""
+    if url.startswith("hx:"):
+        return url[3:], {"HTTP_HX_REQUEST": "true"}
+    return url, {}
+
+
+def requests(user: Any, runs: int) -> dict[str, dict[str, Any]]:
+    """Per page: the blocks all SELECTs of one request touch, and the median CPU ms (this
+    process and its backend) of a request with the plan hint forgotten and kept."""
+    from django.db import connection
+    from django.test import Client
+
+    from bench.search_cost import _backend_cpu_seconds, _Buffers
+    from crm.pagination import bump_list_version
+    from sales.models import Opportunity
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    with connection.cursor() as db:
+        db.execute("SELECT pg_backend_pid()")
+        backend = db.fetchone()[0]
+    found: dict[str, dict[str, Any]] = {}
+    for name, url in PAGES.items():
+        path, headers = _request_of(url)
+        row: dict[str, Any] = {}
+        for hinted in (False, True):
+            for _ in range(2):
+                assert client.get(path, **headers).status_code == 200, url
+            cpus: list[float] = []
+            for _ in range(runs):
+                if not hinted:
+                    bump_list_version(Opportunity)
+                py, pg = time.process_time(), _backend_cpu_seconds(backend)
+                assert client.get(path, **headers).status_code == 200, url
+                cpus.append(time.process_time() - py + _backend_cpu_seconds(backend) - pg)
+            if not hinted:
+                bump_list_version(Opportunity)
+            buffers = _Buffers()
+            with connection.execute_wrapper(buffers):
+                response = client.get(path, **headers)
+            key = "hinted" if hinted else "first"
+            row[key] = (buffers.blocks, buffers.queries, statistics.median(cpus) * 1000)
+            row[f"{key}_count"] = _count_text(response.content.decode())
+        found[name] = row
+    return found
+
+
+def _count_text(html: str) -> str:
+    from bench.search_cost import _count_text as count_text
+
+    return count_text(html) or "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--email", default="rep@demo.example")
     parser.add_argument("--verbose", action="store_true", help="print the plans")
+    parser.add_argument("--cap", type=int, default=0, help="the deal list's count cap")
+    parser.add_argument(
+        "--requests", action="store_true", help="blocks and CPU (with the backend's) per request"
+    )
     parser.add_argument(
         "--plain-search",
         action="store_true",
@@ -100,6 +168,13 @@ def main() -> None:
         from sales.filters import OpportunityFilterSet
 
         OpportunityFilterSet.search = lambda self, value: Q(name__icontains=value)  # type: ignore[method-assign]
+    if args.cap:
+        import dataclasses
+
+        from sales import lists, views
+
+        capped = dataclasses.replace(lists.OPPORTUNITIES, count_cap=args.cap)
+        lists.OPPORTUNITIES = views.OPPORTUNITIES = capped
     from django.conf import settings
 
     from accounts.models import User
@@ -115,6 +190,17 @@ def main() -> None:
     print("\n| page | queries | CPU ms in process (median) |\n|---|---|---|")
     for name, (queries, ms) in timings(user, args.runs).items():
         print(f"| {name} | {queries} | {ms:.0f} |")
+    if args.requests:
+        print(
+            "\n| page | count shown | blocks (SELECTs), first / repeated "
+            "| CPU ms with the backend, first / repeated |\n|---|---|---|---|"
+        )
+        for name, row in requests(user, args.runs).items():
+            (b1, q1, c1), (b2, q2, c2) = row["first"], row["hinted"]
+            print(
+                f"| {name} | {row['first_count']} | {b1:,} ({q1}) / {b2:,} ({q2}) "
+                f"| {c1:.1f} / {c2:.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def _backend_cpu_seconds(pid: int) -> float:
 
 
 class _Buffers:
-    """An execute wrapper running each SELECT under EXPLAIN (ANALYZE, BUFFERS) first."""
+    """An execute wrapper running each SELECT under EXPLAIN (ANALYZE, BUFFERS) first, on a
+    plain cursor of the same connection and transaction (the query's own cursor may be a
+    server-side one, e.g. a select's choices read with iterator(), which cannot EXPLAIN)."""
 
     def __init__(self) -> None:
         self.blocks = 0
@@ -56,9 +58,9 @@ class _Buffers:
     ) -> Any:
         head = sql.lstrip()[:6].upper()
         if not many and head.startswith(("SELECT", "WITH")) and "set_config" not in sql:
-            cursor = context["cursor"]
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
+            with context["connection"].connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params)
+                plan = cursor.fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
             top = plan[0]["Plan"]
             self.blocks += int(top.get("Shared Hit Blocks", 0)) + int(
