@@ -17,6 +17,14 @@ _SPLIT: dict[tuple[str, str, str | None, str | None], tuple[str, str]] = {}
 
 def record_url(viewname: str, pk: int) -> str:
     """`reverse(viewname, args=[pk])` for a URL whose only argument is an integer id."""
+    before, after = record_url_parts(viewname)
+    return f"{before}{int(pk)}{after}"
+
+
+def record_url_parts(viewname: str) -> tuple[str, str]:
+    """What comes before and after the id in `viewname`'s URL, reversed once (per script
+    prefix, URL conf and language). A page building many rows takes them once and writes
+    `f"{before}{pk}{after}"` per row (`support.rows`)."""
     key = (viewname, get_script_prefix(), get_urlconf(), get_language())
     parts = _SPLIT.get(key)
     if parts is None:
@@ -24,4 +32,4 @@ def record_url(viewname: str, pk: int) -> str:
         if not mark or str(_MARK) in after:
             raise ValueError(f"{viewname} does not take one integer id")
         parts = _SPLIT[key] = (before, after)
-    return f"{parts[0]}{int(pk)}{parts[1]}"
+    return parts

@@ -221,6 +221,9 @@ class ListSpec(Generic[M]):
     row_annotations: Mapping[str, Any] = field(default_factory=dict)
     row_prefetch: tuple[Any, ...] = ()  # prefetch_related() for a page's rows
     prepare_rows: Callable[[list[M]], None] | None = None  # e.g. labels from a cache
+    # What the template's rows read, built once per row in Python (`ListResult.rows`; e.g.
+    # support.rows: flat values instead of dotted lookups, filters and tags per row).
+    make_rows: Callable[[list[M]], list[Any]] | None = None
     search_param: str = "q"
     # PostgreSQL settings for a search's counting query (see crm.pagination.IN_MEMORY_COSTS).
     search_planner: Mapping[str, str] | None = field(default_factory=lambda: IN_MEMORY_COSTS)
@@ -259,6 +262,13 @@ class ListResult(Generic[M]):
     query: QueryDict = field(default_factory=QueryDict)
     path: str = ""  # the list's URL path (the saved views' forms come back to it)
     saved_views: list[Any] = field(default_factory=list)  # crm.saved_views.ViewLink
+    made_rows: list[Any] | None = None  # `spec.make_rows` of the page's items
+
+    @property
+    def rows(self) -> list[Any]:
+        """What the template's `rows` partial loops over: the spec's made rows, or the page's
+        records."""
+        return self.page.items if self.made_rows is None else self.made_rows
 
     @property
     def saved_query(self) -> str:
@@ -385,6 +395,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         query=request.GET,
         path=request.path,
         saved_views=saved_views_for(request.user, spec.name),
+        made_rows=spec.make_rows(result.page.items) if spec.make_rows else None,
     )
 
 

@@ -39,6 +39,7 @@ from support.filters import VIEW_CHOICES
 from support.forms import BulkTicketForm, MessageForm, TicketCreateForm, TicketUpdateForm
 from support.lists import TICKETS
 from support.models import CannedResponse, MessageKind, Ticket, TicketAttachment
+from support.rows import message_rows
 
 TEMPLATE = "support/ticket_detail.html"
 HISTORY_LIMIT = 20
@@ -220,7 +221,13 @@ def _context(
         "page": page,
         "can_work": can_work,
         "form": form,
-        "newer_ids": {m.pk for m in newer or ()},
+        # The conversation's messages built once in Python (support/rows.py).
+        "thread": message_rows(
+            ticket,
+            page.messages,
+            can_work=can_work,
+            newer_ids={m.pk for m in newer or ()},
+        ),
         "update_form": TicketUpdateForm(
             queue_id=ticket.queue_id,
             tag_ids=ticket.tag_ids,

@@ -3,68 +3,31 @@ the contact and company pages' panel (templates/support/partials/customer_ticket
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import gettext as _
 
 from accounts import access
 from crm.tags import TagLabel, labels_for
 from support import selectors
-from support.models import OPEN_STATUSES, Status, Ticket
+from support.models import Ticket
+from support.rows import PRIORITY_COLORS, Timer, Timers
 
 register = template.Library()
-
-SOON = dt.timedelta(hours=1)
-PRIORITY_COLORS = {"low": "secondary", "normal": "info", "high": "warning", "urgent": "danger"}
-
-
-@dataclass(frozen=True)
-class Timer:
-    label: str  # "First response" / "Resolution"
-    text: str  # "due in 2 hours" / "overdue by 5 minutes" / "paused"
-    color: str  # Bootstrap contextual colour
-    due: dt.datetime | None
-
-
-def _timer(label: str, due: dt.datetime | None, *, paused: bool, now: dt.datetime) -> Timer | None:
-    if due is None:
-        return None
-    if paused:
-        return Timer(label, _("paused"), "secondary", due)
-    if due <= now:
-        return Timer(
-            label, _("overdue by %(time)s") % {"time": timesince(due, now, depth=1)}, "danger", due
-        )
-    color = "warning" if due - now <= SOON else "success"
-    return Timer(label, _("due in %(time)s") % {"time": timeuntil(due, now, depth=1)}, color, due)
 
 
 @register.simple_tag
 def sla_timers(ticket: Ticket) -> list[Timer]:
     """The ticket's running timers (first response while unanswered, resolution while open)."""
-    if ticket.status not in OPEN_STATUSES:
-        return []
-    now = timezone.now()
-    paused = ticket.status == Status.PENDING
-    timers = []
-    if ticket.first_responded_at is None:
-        timers.append(
-            _timer(_("First response"), ticket.first_response_due, paused=paused, now=now)
-        )
-    timers.append(_timer(_("Resolution"), ticket.resolution_due, paused=paused, now=now))
-    return [t for t in timers if t is not None]
+    return Timers(now=timezone.now()).running(ticket)
 
 
 @register.simple_tag
 def sla_next(ticket: Ticket) -> Timer | None:
-    """The timer that runs out first (a list row shows one)."""
-    timers = sla_timers(ticket)
-    return min(timers, key=lambda t: t.due) if timers else None  # type: ignore[arg-type,return-value]
+    """The timer that runs out first (the home page's card shows one; the list's rows are
+    `support.rows.TicketRow`)."""
+    return Timers(now=timezone.now()).next(ticket)
 
 
 @register.filter
