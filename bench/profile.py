@@ -46,9 +46,12 @@ class _SqlTimer:
             self.queries += 1
 
 
-def _wsgi_get(handler: Any, url: str, cookie: str) -> tuple[int, bytes]:
+def _wsgi_get(
+    handler: Any, url: str, cookie: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     """One GET straight through Django's WSGI handler, as gunicorn calls it (the test client
-    would add its own signal handlers and context copies to the time)."""
+    would add its own signal handlers and context copies to the time); `headers` as WSGI keys
+    (`{"HTTP_HX_REQUEST": "true"}`)."""
     path, _sep, query = url.partition("?")
     environ = {
         "REQUEST_METHOD": "GET",
@@ -65,6 +68,7 @@ def _wsgi_get(handler: Any, url: str, cookie: str) -> tuple[int, bytes]:
         "wsgi.multithread": False,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        **(headers or {}),
     }
     status: list[str] = []
     body = b"".join(handler(environ, lambda s, _headers, _exc=None: status.append(s)))

@@ -11,6 +11,11 @@ does). CPU per request is the median over `--runs` requests of this process's CP
 its backend's (utime + stime of `pg_backend_pid()`): steadier than wall time on a shared machine.
 A last request runs each SELECT under `EXPLAIN (ANALYZE, BUFFERS)` (planner settings included,
 in the request's own transaction) and adds up the blocks its plans touched.
+
+A search listed with its name matches first (`crm.lists.NameFirst`) shows its rows without the
+count: then two more requests are measured the same way, the count the pager loads after the
+rows (`count=1`, as HTMX asks) and the first page of the other matches (the cursor after the
+last name match), which is read as every search was before.
 """
 
 from __future__ import annotations
@@ -83,15 +88,15 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
     from crm.pagination import bump_list_version
 
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(User.objects.get(email=REP))
+    rep = User.objects.get(email=REP)
+    client.force_login(rep)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     handler = WSGIHandler()
-    results: dict[str, Any] = {}
-    for name, term in terms.items():
-        url = f"/contacts/?q={quote(term)}"
+
+    def cost(url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
         for _ in range(2):
-            assert _wsgi_get(handler, url, cookie)[0] == 200, url
-        with connection.cursor() as db:
+            assert _wsgi_get(handler, url, cookie, headers)[0] == 200, url
+        with connection.cursor() as db:  # after the requests: connections are recycled
             db.execute("SELECT pg_backend_pid()")
             backend = db.fetchone()[0]
         cpus, walls = [], []
@@ -99,7 +104,7 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
             if not hinted:
                 bump_list_version(Contact)
             py, pg, wall = time.process_time(), _backend_cpu_seconds(backend), time.perf_counter()
-            status, body = _wsgi_get(handler, url, cookie)
+            status, body = _wsgi_get(handler, url, cookie, headers)
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - py + _backend_cpu_seconds(backend) - pg)
             assert status == 200, url
@@ -107,24 +112,60 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
             bump_list_version(Contact)
         buffers = _Buffers()
         with connection.execute_wrapper(buffers):
-            _wsgi_get(handler, url, cookie)
-        text = body.decode()
-        results[name] = {
-            "term": term,
+            _wsgi_get(handler, url, cookie, headers)
+        return {
+            "url": url,
             "cpu_ms": round(statistics.median(cpus) * 1000, 1),
             "cpu_ms_all": [round(c * 1000, 1) for c in cpus],
             "wall_ms": round(statistics.median(walls) * 1000, 1),
             "blocks": buffers.blocks,
             "queries": buffers.queries,
             "plans": buffers.plans,
-            "count_text": _count_text(text),
+            "body": body.decode(),
         }
+
+    def show(name: str, found: dict[str, Any], note: str) -> None:
         print(
-            f"{name:28} {results[name]['cpu_ms']:7.1f} ms CPU  {buffers.blocks:8,} blocks"
-            f"  {buffers.queries} selects  {results[name]['count_text']}",
+            f"{name:28} {found['cpu_ms']:7.1f} ms CPU  {found['blocks']:8,} blocks"
+            f"  {found['queries']} selects  {note}",
             flush=True,
         )
+
+    results: dict[str, Any] = {}
+    for name, term in terms.items():
+        url = f"/contacts/?q={quote(term)}"
+        page = cost(url)
+        text = page.pop("body")
+        results[name] = {"term": term, **page, "count_text": _count_text(text)}
+        name_first = "come first, then the other matches" in text
+        results[name]["name_first"] = name_first
+        show(name, page, results[name]["count_text"] or "(count after the rows)")
+        if not name_first:
+            continue
+        if 'count=1" hx-trigger="load"' in text:
+            counted = cost(f"{url}&count=1", {"HTTP_HX_REQUEST": "true"})
+            results[name]["count"] = {**counted, "count_text": _count_text(counted.pop("body"))}
+            show("  its count (fragment)", counted, results[name]["count"]["count_text"])
+        after = _last_name_match(rep, term)
+        if after is not None:
+            others = cost(f"{url}&cursor={after}")
+            others.pop("body")
+            results[name]["others"] = others
+            show("  first page of the others", others, "")
     return results
+
+
+def _last_name_match(rep: Any, term: str) -> str | None:
+    """The cursor after the last of `term`'s name matches (the first page of the others)."""
+    from contacts.lists import CONTACTS
+    from crm.lists import query_for
+    from crm.pagination import _encode
+
+    query = query_for(CONTACTS, rep, f"q={quote(term)}")
+    assert query.first is not None
+    names = query.queryset.filter(query.first).order_by("-sort_name", "-id")
+    last = names.values_list("sort_name", "id").first()
+    return None if last is None else _encode(list(last), "n1")
 
 
 def _count_text(html: str) -> str:

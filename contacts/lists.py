@@ -9,11 +9,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts import access
-from contacts import exports, selectors
+from contacts import exports, search, selectors
 from contacts.filters import CompanyFilterSet, ContactFilterSet
 from contacts.forms import BulkActionForm
 from contacts.models import Company, Contact
-from crm.lists import BulkSpec, ExportSpec, ListSpec
+from crm.lists import BulkSpec, ExportSpec, ListSpec, NameFirst
 from crm.tags import attach_row_tags
 
 
@@ -35,6 +35,9 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     prepare_rows=attach_row_tags,
     # At a million contacts, the rows first and the count after them (crm.pagination.list_page).
     lazy_count=True,
+    # A search for a name's start ("nguy", 李) lists those names first, then the other matches:
+    # flat at any size, where gathering every match grew with them (crm.pagination).
+    name_first=NameFirst(sort="name", prefix=search.sort_prefix),
     export=ExportSpec(
         filename="contacts",
         url_name="contacts:contact-export",

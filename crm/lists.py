@@ -42,7 +42,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.http import is_fragment_request
-from crm.pagination import IN_MEMORY_COSTS, ListPage, Page, lazy_count, list_page
+from crm.pagination import (
+    IN_MEMORY_COSTS,
+    ListPage,
+    Page,
+    lazy_count,
+    list_page,
+    name_first_page,
+)
 
 if TYPE_CHECKING:
     from crm.http import AuthedHttpRequest
@@ -185,6 +192,17 @@ class Sort:
 
 
 @dataclass(frozen=True)
+class NameFirst:
+    """Name matches first (issue 31): a search under the sort `sort` whose value `prefix` maps
+    to a prefix of that sort's first key (None: it does not) lists the matches whose key starts
+    with it first, then the other matches, each in the sort's order, and counts after the rows
+    (`crm.pagination.name_first_page`). Its cost then does not grow with the matches."""
+
+    sort: str
+    prefix: Callable[[str], str | None]  # the search box's value -> a prefix of the sort key
+
+
+@dataclass(frozen=True)
 class ExportSpec:
     """How a list exports: file name, header, and one list of cells per row of a queryset."""
 
@@ -233,6 +251,8 @@ class ListSpec(Generic[M]):
     # Where the count stops, when lower than CRM_COUNT_CAP: a scope whose every match costs a
     # probe of another table (e.g. tickets seen through their customers) counts less far.
     count_cap: int | None = None
+    # A search in this sort whose words name the start of a sort key shows those rows first.
+    name_first: NameFirst | None = None
     export: ExportSpec | None = None
     bulk: BulkSpec | None = None
     page_size: int | None = None
@@ -262,6 +282,7 @@ class ListResult(Generic[M]):
     query: QueryDict = field(default_factory=QueryDict)
     path: str = ""  # the list's URL path (the saved views' forms come back to it)
     saved_views: list[Any] = field(default_factory=list)  # crm.saved_views.ViewLink
+    name_first: str = ""  # the search whose name matches come first (`NameFirst`), if any
     made_rows: list[Any] | None = None  # `spec.make_rows` of the page's items
 
     @property
@@ -329,6 +350,8 @@ class PageQuery(Generic[M]):
     ordering: list[str]
     planner: Mapping[str, str] | None
     searching: bool = False
+    # The rows shown first (`NameFirst`): the sort key starts with what the search names.
+    first: Q | None = None
 
 
 def page_query(spec: ListSpec[M], request: Any) -> PageQuery[M]:
@@ -349,9 +372,23 @@ def page_query(spec: ListSpec[M], request: Any) -> PageQuery[M]:
         qs = qs.annotate(**spec.row_annotations)
     if spec.row_prefetch:
         qs = qs.prefetch_related(*spec.row_prefetch)
-    searching = bool(form.cleaned_data.get(spec.search_param))
+    term = form.cleaned_data.get(spec.search_param) or ""
+    searching = bool(term)
     planner = spec.search_planner if searching else None
-    return PageQuery(filterset, sort, qs, list(chosen.ordering), planner, searching)
+    first = _name_first(spec, sort, term) if searching else None
+    return PageQuery(filterset, sort, qs, list(chosen.ordering), planner, searching, first)
+
+
+def _name_first(spec: ListSpec[Any], sort: str, term: str) -> Q | None:
+    """The condition of the rows a search for `term` shows first (`NameFirst`), or None."""
+    tiers = spec.name_first
+    if tiers is None or sort != tiers.sort:
+        return None
+    prefix = tiers.prefix(term.strip())
+    if not prefix:
+        return None
+    key = spec.sorts[sort].ordering[0].lstrip("-")
+    return Q(**{f"{key}__startswith": prefix})
 
 
 def query_for(spec: ListSpec[M], user: Any, query_string: str = "") -> PageQuery[M]:
@@ -363,20 +400,23 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
     """Filter, sort and page the list for `request`; the plan is chosen here, not in views."""
     query = page_query(spec, request)
     filterset, form, sort = query.filterset, query.filterset.form, query.sort
-    result: ListPage[M] = list_page(
-        query.queryset,
-        ordering=query.ordering,
-        cursor=request.GET.get("cursor"),
-        size=spec.page_size,
-        hint_key=_hint_key(request, spec),
-        planner=query.planner,
-        # `count=1`: asked for the count (the pager's link without JS): counted with the rows.
-        lazy=spec.lazy_count and not query.searching and not request.GET.get("count"),
-        # A search over the cap reads its first page up to a bound found by the count, not by
-        # walking the sort index from the first row (crm.pagination.bounded_page).
-        bounded=query.searching,
-        cap=spec.count_cap,
-    )
+    if query.first is not None:
+        result = _name_first_results(request, spec, query)
+    else:
+        result = list_page(
+            query.queryset,
+            ordering=query.ordering,
+            cursor=request.GET.get("cursor"),
+            size=spec.page_size,
+            hint_key=_hint_key(request, spec),
+            planner=query.planner,
+            # `count=1`: asked for the count (the pager's link without JS): counted with the rows.
+            lazy=spec.lazy_count and not query.searching and not request.GET.get("count"),
+            # A search over the cap reads its first page up to a bound found by the count, not by
+            # walking the sort index from the first row (crm.pagination.bounded_page).
+            bounded=query.searching,
+            cap=spec.count_cap,
+        )
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)
     can_bulk = spec.bulk is not None and spec.bulk.allowed(request.user)
@@ -395,8 +435,35 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         query=request.GET,
         path=request.path,
         saved_views=saved_views_for(request.user, spec.name),
+        name_first=form.cleaned_data.get(spec.search_param, "") if query.first is not None else "",
         made_rows=spec.make_rows(result.page.items) if spec.make_rows else None,
     )
+
+
+def _name_first_results(
+    request: AuthedHttpRequest, spec: ListSpec[M], query: PageQuery[M]
+) -> ListPage[M]:
+    """A search's page with its name matches first (`NameFirst`); its count with the rows when
+    that cost nothing more, else after them (the pager's fragment), or with them when asked
+    (`count=1`: the pager's link without JS)."""
+    assert query.first is not None
+    hint_key = _hint_key(request, spec)
+    result = name_first_page(
+        query.queryset,
+        first=query.first,
+        ordering=query.ordering,
+        cursor=request.GET.get("cursor"),
+        size=spec.page_size,
+        hint_key=hint_key,
+        planner=query.planner,
+        cap=spec.count_cap,
+    )
+    if result.count is not None or not request.GET.get("count"):
+        return result
+    count, capped = lazy_count(
+        query.queryset, hint_key=hint_key, cap=spec.count_cap, planner=query.planner
+    )
+    return ListPage(result.page, count, capped)
 
 
 def _filter_key(query: QueryDict) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -437,7 +504,7 @@ def count_response(request: AuthedHttpRequest, spec: ListSpec[M]) -> HttpRespons
     scope as its rows."""
     query = page_query(spec, request)
     count, capped = lazy_count(
-        query.queryset, hint_key=_hint_key(request, spec), cap=spec.count_cap
+        query.queryset, hint_key=_hint_key(request, spec), cap=spec.count_cap, planner=query.planner
     )
     context = {"count": count, "count_capped": capped}
     response = render(request, "components/list_count.html", context)

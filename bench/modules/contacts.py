@@ -167,6 +167,9 @@ def pages(rep: User) -> dict[str, str]:
         "search: nguy (fixed term)": "/contacts/?q=nguy",
         "search: 李, just under the cap at 1M": "/contacts/?q=李",
         "search: chen, just over the cap at 1M": "/contacts/?q=chen",
+        # Name matches first: the rows at once, the count after them, as HTMX asks for it.
+        "search: nguy, its count (fragment)": "hx:/contacts/?q=nguy&count=1",
+        "search: 李, its count (fragment)": "hx:/contacts/?q=李&count=1",
         # The count the list page loads after its rows (lazy_count), as HTMX asks for it.
         "contact list, its count (fragment)": "hx:/contacts/?count=1",
         "contact list, owner me": "/contacts/?owner=me",
@@ -213,4 +216,31 @@ def plans(rep: User) -> dict[str, str]:
             },
         )
     )
+    found.update(_name_first_plans(rep, {"nguy": "nguy", "smi": "smi", "李": "李", "张": "张"}))
     return found
+
+
+def _name_first_plans(rep: User, terms: dict[str, str]) -> dict[str, str]:
+    """EXPLAIN ANALYZE of a name search's first statement (crm.pagination.name_first_ids: the
+    ids of the matches whose sort name starts with the term), as the list runs it."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from contacts.lists import CONTACTS
+    from crm.lists import query_for
+    from crm.pagination import NAME_FIRST_PLANNER, name_first_ids
+
+    plans = {}
+    for name, term in terms.items():
+        query = query_for(CONTACTS, rep, f"q={term}")
+        assert query.first is not None, term
+        ids = name_first_ids(query.queryset.filter(query.first), ordering=query.ordering)
+        sql, params = ids[: settings.CRM_PAGE_SIZE + 1].query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for setting, value in NAME_FIRST_PLANNER.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plans[f"search: {name}, its name matches (first part)"] = "\n".join(
+                row[0] for row in cursor.fetchall()
+            )
+    return plans

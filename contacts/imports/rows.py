@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from contacts.imports.values import parse_datetime
 from contacts.models import LifecycleStage, NameOrder, Region, Source
-from contacts.search import _CJK, digits_of
+from contacts.search import _CJK, COMPOUND_SURNAMES, digits_of
 from contacts.services import contact_names, contact_search_text
 from contacts.validators import validate_email_address
 
@@ -95,11 +95,6 @@ CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
     "source": Source,
     "region": Region,
 }
-# Two-character Chinese family names, so "欧阳娜娜" splits as 欧阳 + 娜娜.
-COMPOUND_SURNAMES = frozenset([
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
-    "长孙", "宇文", "司徒", "令狐", "夏侯", "轩辕", "端木", "独孤",
-])  # fmt: skip
 TAG_SPLIT = re.compile("[,;\uff0c\uff1b\u3001]")  # also the full-width comma, semicolon, 、
 _email = validate_email_address  # Django's, plus non-ASCII local parts (zoë@example.com)
 # Addresses of this plain shape are valid for the EmailValidator (its user part allows more
