@@ -4,12 +4,13 @@
         /contacts/ "/contacts/?q=smit" --runs 30
 
 Renders each URL in-process through Django's WSGI handler, signed in as the bench rep
-(`--anonymous`: with no cookie, as a visitor of the public pages), DEBUG off and the production
-template loaders, after two warm-up requests. Prints per URL the median wall time, how much of
-it was spent waiting for SQL (measured around each query execution: the driver, the network and
-the server), this process's CPU time, the queries per request, and the hottest functions from
-cProfile over a second set of runs. Use it before and after a change to a page; the load test
-(`bench.run`) is what the targets are measured with.
+(`--user agent@demo.example`: as another user; `--anonymous`: with no cookie, as a visitor of
+the public pages), DEBUG off and the production template loaders, after two warm-up requests.
+Prints per URL the median wall time, how much of it was spent waiting for SQL (measured around
+each query execution: the driver, the network and the server), this process's CPU time, the
+queries per request, and the hottest functions from cProfile over a second set of runs. Use it
+before and after a change to a page; the load test (`bench.run`) is what the targets are
+measured with.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def _wsgi_get(
     return int(status[0].split()[0]), body
 
 
-def profile(urls: list[str], runs: int, top: int, *, anonymous: bool = False) -> None:
+def profile(
+    urls: list[str], runs: int, top: int, *, anonymous: bool = False, email: str = REP
+) -> None:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
@@ -84,7 +87,7 @@ def profile(urls: list[str], runs: int, top: int, *, anonymous: bool = False) ->
     from accounts.models import User
 
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(User.objects.get(email=REP))
+    client.force_login(User.objects.get(email=email))
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     if anonymous:  # a visitor of the public pages: no cookie at all
         cookie = ""
@@ -143,6 +146,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--anonymous", action="store_true", help="not signed in (public pages)")
+    parser.add_argument("--user", default=REP, help="signed in as (an email; default the rep)")
     args = parser.parse_args()
     # As the benchmark's server runs: DEBUG off (cached template loader, no query log).
     os.environ.update(PROD_ENV, STATIC_ROOT=str(BENCH_STATIC))
@@ -150,7 +154,7 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("collectstatic", "--noinput", verbosity=0)
-    profile(args.urls, args.runs, args.top, anonymous=args.anonymous)
+    profile(args.urls, args.runs, args.top, anonymous=args.anonymous, email=args.user)
     return 0
 
 

@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BENCH_STATIC = ROOT / "var" / "bench-static"
-REP = "rep@demo.example"
+REP = os.environ.get("BENCH_USER", "rep@demo.example")  # whom the pages are measured as
 PASSWORD = "demo"  # noqa: S105 - the documented demo password
 PROD_ENV = {
     "DEBUG": "0",
