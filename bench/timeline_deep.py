@@ -4,9 +4,10 @@
     DATABASE_URL=postgres://.../crm_act .venv/bin/python -m bench.timeline_deep [--runs 15]
 
 Gives the bench rep's focus contact (`bench.modules.activities`) its 5,000 interactions, 2,000
-open tasks and 500 unread notifications if it lacks them, walks its timeline from the top the
-way the scrolling sentinel does (each page's cursor asks for the next), and prints for the
-first, the next and the last page: the URL, the queries the page runs, and the `EXPLAIN
+open tasks and 500 unread notifications, and the rep's company of 200 people 10,000 of their
+interactions, if they lack them; walks both timelines from the top the way the scrolling
+sentinel does (each page's cursor asks for the next), and prints for the first, the next and
+the last page of each: the URL, the queries the page runs, and the `EXPLAIN
 (ANALYZE, BUFFERS)` of each query that reads an activities or contacts table (the deep page's
 shared blocks hit + read must stay those of the first). Then times the pages in-process with
 `bench.profile` (DEBUG off, median wall, SQL and CPU). Not part of the test suite.
@@ -16,33 +17,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from typing import Any
-from urllib.parse import urlencode
 
 from bench.run import BENCH_STATIC, PROD_ENV, REP, setup_django
 
 
-def _pages(rep: Any, contact: Any) -> tuple[dict[str, str], int]:
-    """The first page, the second and the last one's URLs, and the pages in between."""
-    from contacts.timeline import timeline_page
+def _pages(rep: Any, subject: Any, label: str) -> dict[str, str]:
+    """The first page, the second and the last one's URLs, named."""
+    from bench.modules.activities import timeline_walk
 
-    base = f"/contacts/{contact.pk}/timeline/"
-    found = {"timeline, first page": base}
-    cursor, pages, entries = None, 0, 0
-    while True:
-        page = timeline_page(user=rep, subject=contact, cursor=cursor)
-        pages += 1
-        entries += len(page.entries)
-        if pages == 1 and page.next_cursor:
-            found["timeline, next page"] = f"{base}?{urlencode({'before': page.next_cursor})}"
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
-    if cursor:
-        found[f"timeline, last page ({pages})"] = f"{base}?{urlencode({'before': cursor})}"
-    print(f"timeline of contact {contact.pk}: {entries:,} entries in {pages} pages", flush=True)
-    return found, entries
+    urls, entries, pages = timeline_walk(rep, subject)
+    print(f"timeline of {label} {subject.pk}: {entries:,} entries in {pages} pages", flush=True)
+    names = {"first": "first page", "next": "next page", "last": f"last page ({pages})"}
+    return {f"{label} timeline, {names[key]}": url for key, url in urls.items()}
 
 
 def _explain(rep: Any, urls: dict[str, str]) -> None:
@@ -58,6 +47,7 @@ def _explain(rep: Any, urls: dict[str, str]) -> None:
             response = client.get(url, headers={"HX-Request": "true"})
         assert response.status_code == 200, (name, response.status_code)
         print(f"\n## {name}\n{url}\n{len(captured.captured_queries)} queries", flush=True)
+        blocks: dict[int, int] = {}
         with connection.cursor() as cursor:
             for n, query in enumerate(captured.captured_queries, 1):
                 sql = query["sql"]
@@ -68,6 +58,21 @@ def _explain(rep: Any, urls: dict[str, str]) -> None:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 print(f"\n### query {n}\n{sql[:300]}…\n{plan}", flush=True)
+                blocks[n] = _blocks(plan)
+        print(
+            f"\nsummary {name}: {len(captured.captured_queries)} queries, shared blocks "
+            f"{sum(blocks.values()):,} ({', '.join(f'q{n} {b}' for n, b in blocks.items())})",
+            flush=True,
+        )
+
+
+def _blocks(plan: str) -> int:
+    """Shared blocks hit + read of a plan's top node (which counts its children's)."""
+    match = re.search(r"Buffers: shared((?: \w+=\d+)+)", plan)
+    if match is None:
+        return 0
+    counts = dict(part.split("=") for part in match.group(1).split())
+    return int(counts.get("hit", 0)) + int(counts.get("read", 0))
 
 
 def main() -> int:
@@ -84,8 +89,11 @@ def main() -> int:
     print("prepare:", activities.prepare(rep), flush=True)
     contact = activities._focus_contact(rep)
     assert contact is not None
-    urls, _entries = _pages(rep, contact)
+    urls = _pages(rep, contact, "contact")
     urls["contact page"] = f"/contacts/{contact.pk}/"
+    company = activities._focus_company(rep)
+    if company is not None:
+        urls.update(_pages(rep, company, "company"))
     _explain(rep, urls)
     if not args.no_profile:
         from django.core.management import call_command

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from contacts.activities.collab_models import Comment, Notification, NotificationKind
+from contacts.activities.collab_models import Notification, NotificationKind
 from contacts.activities.models import (
     CALL_OUTCOMES,
     Channel,
@@ -27,10 +27,12 @@ from contacts.activities.models import (
     Task,
     TaskStatus,
 )
+from contacts.models import LifecycleStage
 
 CHANNELS = [Channel.CALL] * 4 + [Channel.EMAIL] * 4 + [Channel.MEETING, Channel.NOTE, Channel.SMS]
 SUBJECTS = ["Follow-up", "Pricing question", "Renewal", "Demo", "Intro call", "回访", "报价跟进"]
 TITLES = ["Call back", "Send the quote", "Prepare the renewal", "Book a demo", "发送合同"]
+PRIORITIES = [Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH]
 COMMENTS = [
     "Prefers calls in the morning.",
     "Budget approved for next quarter.",
@@ -64,89 +66,213 @@ def _copy(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
     return n
 
 
-def _interactions(
-    rng: random.Random,
-    count: int,
-    links: Sequence[tuple[int, int | None]],
-    owners: Sequence[tuple[int, int | None]],
-    now: dt.datetime,
-) -> Iterable[dict[str, Any]]:
-    for _ in range(count):
-        contact_id, company_id = links[rng.randrange(len(links))]
-        owner_id, team_id = owners[rng.randrange(len(owners))]
-        channel = rng.choice(CHANNELS)
-        when = now - dt.timedelta(days=rng.uniform(0, 3 * 365) ** 1.3 / 3, minutes=rng.random())
-        call = channel == Channel.CALL
-        yield {
-            "owner_id": owner_id,
-            "team_id": team_id,
-            "created_at": when,
-            "updated_at": when,
-            "contact_id": contact_id,
-            "company_id": company_id,
-            "channel": channel,
-            "direction": Direction.OUTBOUND if rng.random() < 0.7 else Direction.INBOUND,
-            "subject": rng.choice(SUBJECTS),
-            "body": "",
-            "occurred_at": when,
-            "duration": dt.timedelta(minutes=rng.randrange(1, 40)) if call else None,
-            "outcome": rng.choice(CALL_OUTCOMES) if call else "",
-            "logged_by_id": owner_id,
-        }
+# A load of this many rows or more that at least doubles its table drops the table's plain
+# secondary indexes and foreign keys and builds them again after (as seed_demo does for the
+# contacts): maintaining 7 indexes and checking 5 foreign keys row by row is most of the cost.
+BIG_LOAD = 50_000
+
+# One draw of a record and an owner per generated row (a subquery's columns, see `_insert`):
+# a customer from the sample with probability %(p)s, else anyone; owners uniformly.
+_DRAW = """CASE WHEN random() < %(p)s THEN floor(random() * %(customers)s)
+                ELSE %(customers)s + floor(random() * %(anyone)s) END::int AS li,
+           floor(random() * %(owners)s)::int AS oi"""
+
+_INTERACTIONS = f"""
+INSERT INTO activities_interaction (owner_id, team_id, created_at, updated_at, contact_id,
+    company_id, target_type_id, target_id, channel, direction, subject, body, occurred_at,
+    duration, outcome, logged_by_id, archived_at)
+SELECT o.owner_id, o.team_id, d.at, d.at, l.contact_id, l.company_id, NULL, NULL, d.channel,
+    CASE WHEN d.r_direction < 0.7 THEN %(outbound)s ELSE %(inbound)s END,
+    (%(subjects)s::text[])[1 + floor(d.r_subject * cardinality(%(subjects)s::text[]))::int],
+    '', d.at,
+    CASE WHEN d.channel = %(call)s THEN (1 + floor(d.r_duration * 39)) * interval '1 minute' END,
+    CASE WHEN d.channel = %(call)s
+         THEN (%(outcomes)s::text[])[
+             1 + floor(d.r_outcome * cardinality(%(outcomes)s::text[]))::int]
+         ELSE '' END,
+    o.owner_id, NULL
+FROM (SELECT {_DRAW},
+             (%(channels)s::text[])[1 + floor(random() * cardinality(%(channels)s::text[]))::int]
+                 AS channel,
+             %(now)s - power(random() * 1095, 1.3) / 3 * interval '1 day'
+                 - random() * interval '1 minute' AS at,
+             random() AS r_direction, random() AS r_subject, random() AS r_duration,
+             random() AS r_outcome
+      FROM generate_series(1, %(count)s)) d
+JOIN seed_link l ON l.i = d.li
+JOIN seed_owner o ON o.i = d.oi
+"""  # noqa: S608 - fixed text; the values are parameters
+
+_TASKS = f"""
+INSERT INTO activities_task (owner_id, team_id, created_at, updated_at, contact_id, company_id,
+    target_type_id, target_id, title, notes, due_at, priority, status, created_by_id,
+    completed_at, completed_by_id, outcome_interaction_id)
+SELECT o.owner_id, o.team_id, d.at, d.at, l.contact_id, l.company_id, NULL, NULL,
+    (%(titles)s::text[])[1 + floor(d.r_title * cardinality(%(titles)s::text[]))::int], '',
+    d.at + (d.r_due * 50 - 10) * interval '1 day',
+    (%(priorities)s::text[])[1 + floor(d.r_priority * cardinality(%(priorities)s::text[]))::int],
+    CASE WHEN d.done THEN %(done)s ELSE %(open)s END, o.owner_id,
+    CASE WHEN d.done THEN d.at + interval '1 day' END,
+    CASE WHEN d.done THEN o.owner_id END, NULL
+FROM (SELECT {_DRAW},
+             %(now)s - random() * 365 * interval '1 day' AS at,
+             random() >= %(open_share)s AS done,
+             random() AS r_title, random() AS r_due, random() AS r_priority
+      FROM generate_series(1, %(count)s)) d
+JOIN seed_link l ON l.i = d.li
+JOIN seed_owner o ON o.i = d.oi
+"""  # noqa: S608 - fixed text; the values are parameters
+
+_COMMENTS = f"""
+INSERT INTO activities_comment (created_at, updated_at, author_id, target_type_id, target_id,
+    body)
+SELECT d.at, d.at, o.owner_id, %(contact_type)s, l.contact_id,
+    (%(bodies)s::text[])[1 + floor(d.r_body * cardinality(%(bodies)s::text[]))::int]
+FROM (SELECT {_DRAW},
+             %(now)s - power(random() * 730, 1.2) / 2 * interval '1 day' AS at,
+             random() AS r_body
+      FROM generate_series(1, %(count)s)) d
+JOIN seed_link l ON l.i = d.li
+JOIN seed_owner o ON o.i = d.oi
+"""  # noqa: S608 - fixed text; the values are parameters
 
 
-def _tasks(
-    rng: random.Random,
-    count: int,
-    links: Sequence[tuple[int, int | None]],
-    owners: Sequence[tuple[int, int | None]],
-    now: dt.datetime,
+def _params(**extra: Any) -> dict[str, Any]:
+    """The choices the generating statements draw from, as plain strings."""
+    return {
+        "channels": [c.value for c in CHANNELS],
+        "subjects": SUBJECTS,
+        "outcomes": [o.value for o in CALL_OUTCOMES],
+        "call": Channel.CALL.value,
+        "outbound": Direction.OUTBOUND.value,
+        "inbound": Direction.INBOUND.value,
+        "titles": TITLES,
+        "priorities": [p.value for p in PRIORITIES],
+        "open": TaskStatus.OPEN.value,
+        "done": TaskStatus.DONE.value,
+        "bodies": COMMENTS,
+        **extra,
+    }
+
+
+def _stage(
+    cursor: Any,
     *,
-    open_share: float,
-) -> Iterable[dict[str, Any]]:
-    for _ in range(count):
-        contact_id, company_id = links[rng.randrange(len(links))]
-        owner_id, team_id = owners[rng.randrange(len(owners))]
-        created = now - dt.timedelta(days=rng.uniform(0, 365))
-        done = rng.random() >= open_share
-        yield {
-            "owner_id": owner_id,
-            "team_id": team_id,
-            "created_at": created,
-            "updated_at": created,
-            "contact_id": contact_id,
-            "company_id": company_id,
-            "title": rng.choice(TITLES),
-            "notes": "",
-            "due_at": created + dt.timedelta(days=rng.uniform(-10, 40)),
-            "priority": rng.choice([Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH]),
-            "status": TaskStatus.DONE if done else TaskStatus.OPEN,
-            "created_by_id": owner_id,
-            "completed_at": created + dt.timedelta(days=1) if done else None,
-            "completed_by_id": owner_id if done else None,
-        }
-
-
-def _comments(
-    rng: random.Random,
-    count: int,
-    links: Sequence[tuple[int, int | None]],
     owners: Sequence[tuple[int, int | None]],
-    now: dt.datetime,
-    contact_type_id: int,
-) -> Iterable[dict[str, Any]]:
-    for _ in range(count):
-        contact_id, _company_id = links[rng.randrange(len(links))]
-        author_id, _team_id = owners[rng.randrange(len(owners))]
-        when = now - dt.timedelta(days=rng.uniform(0, 2 * 365) ** 1.2 / 2)
-        yield {
-            "created_at": when,
-            "updated_at": when,
-            "author_id": author_id,
-            "target_type_id": contact_type_id,
-            "target_id": contact_id,
-            "body": rng.choice(COMMENTS),
-        }
+    sample: int = 0,
+    contact: Any = None,
+    company: Any = None,
+    rng_seed: int,
+) -> dict[str, Any]:
+    """Temporary tables the generating statements join: `seed_owner` (i, owner_id, team_id) and
+    `seed_link` (i, contact_id, company_id), the records to draw from: `sample` random active
+    customers then `sample` random active contacts, or `contact` alone, or `company`'s active
+    people (the company alone if it has none). Returns the draw's parameters: customers get 7
+    of 10 draws (as many as the other contacts allow)."""
+    cursor.execute("SELECT setseed(%s)", [(rng_seed % 1000) / 1000])  # repeatable draws
+    # Dropped first: a second seeding in one transaction (a test) finds them still there.
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.seed_owner, pg_temp.seed_link")
+    cursor.execute(
+        "CREATE TEMP TABLE seed_owner (i int PRIMARY KEY, owner_id bigint, team_id bigint)"
+        " ON COMMIT DROP"
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE seed_link (i int PRIMARY KEY, contact_id bigint, company_id bigint)"
+        " ON COMMIT DROP"
+    )
+    cursor.execute(
+        """INSERT INTO seed_owner SELECT n - 1, o, t
+        FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS u(o, t, n)""",
+        [[o for o, _ in owners], [t for _, t in owners]],
+    )
+    if contact is not None:
+        cursor.execute("INSERT INTO seed_link VALUES (0, %s, %s)", [contact.pk, contact.company_id])
+        customers, anyone = 0, 1
+    elif company is not None:
+        cursor.execute(
+            """INSERT INTO seed_link SELECT row_number() OVER (ORDER BY id) - 1, id, company_id
+            FROM contacts_contact WHERE company_id = %s AND archived_at IS NULL""",
+            [company.pk],
+        )
+        customers, anyone = 0, cursor.rowcount
+        if not anyone:
+            cursor.execute("INSERT INTO seed_link VALUES (0, NULL, %s)", [company.pk])
+            anyone = 1
+    else:
+        pick = """INSERT INTO seed_link
+            SELECT %s + row_number() OVER () - 1, id, company_id FROM (
+                SELECT id, company_id FROM contacts_contact
+                WHERE archived_at IS NULL {only} ORDER BY random() LIMIT %s) s"""
+        cursor.execute(
+            pick.format(only="AND lifecycle_stage = %s"), [0, LifecycleStage.CUSTOMER.value, sample]
+        )
+        customers = cursor.rowcount
+        cursor.execute(pick.format(only=""), [customers, sample])
+        anyone = cursor.rowcount
+        if not anyone:
+            raise RuntimeError("no contacts: run seed_demo first")
+    weight = max(1, (7 * anyone) // (3 * max(1, customers))) * customers
+    return {
+        "p": weight / (weight + anyone),
+        "customers": customers,
+        "anyone": anyone,
+        "owners": len(owners),
+        "customers_sampled": customers,
+    }
+
+
+def _insert(cursor: Any, table: str, statement: str, params: dict[str, Any]) -> int:
+    """Run one generating statement for `params["count"]` rows into `table`. A big load (BIG_LOAD
+    rows or more, at least the table's size again) drops the table's plain secondary indexes and
+    foreign keys first and builds them again after, in the same transaction: the indexes are then
+    built once from sorted rows and each foreign key checked by one join over the table instead
+    of a lookup per row. The table's definition is the same after; others wait for it meanwhile."""
+    count = params["count"]
+    if count <= 0:
+        return 0
+    cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
+    big = count >= BIG_LOAD and count >= cursor.fetchone()[0]
+    dropped: list[tuple[str, str]] = []
+    if big:
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        cursor.execute(
+            """SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = %s::regclass AND contype = 'f'
+               UNION ALL
+               SELECT 'index', ic.relname, pg_get_indexdef(i.indexrelid)
+               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+               WHERE i.indrelid = %s::regclass AND NOT i.indisunique""",
+            [table, table],
+        )
+        dropped = cursor.fetchall()
+        for kind, name, _definition in dropped:
+            if kind == "constraint":
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            else:
+                cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL lock_timeout = 0")
+    cursor.execute(statement, params)
+    made = cursor.rowcount
+    if dropped:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for kind, name, definition in sorted(dropped, key=lambda d: d[0] != "index"):
+            if kind == "index":
+                cursor.execute(definition)
+            else:
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    return made
+
+
+def _add_interactions(cursor: Any, draw: dict[str, Any], now: dt.datetime, count: int) -> int:
+    params = _params(**draw, now=now, count=count)
+    return _insert(cursor, "activities_interaction", _INTERACTIONS, params)
+
+
+def _add_tasks(
+    cursor: Any, draw: dict[str, Any], now: dt.datetime, count: int, open_share: float
+) -> int:
+    params = _params(**draw, now=now, count=count, open_share=open_share)
+    return _insert(cursor, "activities_task", _TASKS, params)
 
 
 def _notifications(
@@ -233,13 +359,13 @@ def seed_activities(
     """`interactions` interactions (about 70 % on customers, the rest on any active contact;
     drawn from `sample` random customers and `sample` random contacts), `tasks` tasks and
     `comments` comments, owned by the sales users; then each contact's and company's
-    last_contacted_at from them. One transaction."""
+    last_contacted_at and next step from them. The rows are generated by the database (one
+    INSERT ... SELECT over generate_series per table, `_insert`). One transaction."""
     from django.contrib.contenttypes.models import ContentType
 
     from accounts.models import Role, User
-    from contacts.models import Contact, LifecycleStage
+    from contacts.models import Contact
 
-    rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
     owners = list(
         User.objects.filter(
             is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER]
@@ -247,30 +373,25 @@ def seed_activities(
     )
     if not owners:
         raise RuntimeError("no sales users: run seed_demo first")
-    active = Contact.objects.filter(archived_at__isnull=True)
-    customers = list(
-        active.filter(lifecycle_stage=LifecycleStage.CUSTOMER)
-        .order_by("?")
-        .values_list("pk", "company_id")[:sample]
-    )
-    anyone = list(active.order_by("?").values_list("pk", "company_id")[:sample])
-    if not anyone:
-        raise RuntimeError("no contacts: run seed_demo first")
-    # Active customers get most of the contact: 7 of 10 draws from them.
-    links = customers * max(1, (7 * len(anyone)) // (3 * max(1, len(customers)))) + anyone
+    contact_type = ContentType.objects.get_for_model(Contact).pk
     now = timezone.now()
-    with transaction.atomic():
-        made = _copy(Interaction, _interactions(rng, interactions, links, owners, now))
-        made_tasks = _copy(Task, _tasks(rng, tasks, links, owners, now, open_share=open_share))
-        contact_type = ContentType.objects.get_for_model(Contact).pk
-        made_comments = _copy(Comment, _comments(rng, comments, links, owners, now, contact_type))
+    with transaction.atomic(), connection.cursor() as cursor:
+        draw = _stage(cursor, owners=owners, sample=sample, rng_seed=rng_seed)
+        made = _add_interactions(cursor, draw, now, interactions)
+        made_tasks = _add_tasks(cursor, draw, now, tasks, open_share)
+        made_comments = _insert(
+            cursor,
+            "activities_comment",
+            _COMMENTS,
+            _params(**draw, now=now, count=comments, contact_type=contact_type),
+        )
         _refresh_last_contacted()
         _refresh_next_step()
     return {
         "interactions": made,
         "tasks": made_tasks,
         "comments": made_comments,
-        "customers_sampled": len(customers),
+        "customers_sampled": draw["customers"],
     }
 
 
@@ -301,7 +422,9 @@ def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
 def seed_day(*, seed: int = 26) -> int:
     """Open tasks for each demo login (DAY_USERS) on contacts they see: two overdue, two
     later today, two in the coming days, so the home page a new user opens shows a working day.
-    Only for logins with nothing open due by the end of today (running it twice adds none)."""
+    Only for logins whose day is not there yet, fewer than two open tasks overdue or fewer than
+    two due later today (running it twice adds none; a random seeded task or two do not count
+    as a day)."""
     from accounts.models import User
     from contacts.models import Contact
 
@@ -311,10 +434,11 @@ def seed_day(*, seed: int = 26) -> int:
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     rows: list[dict[str, Any]] = []
     for user in User.objects.filter(email__in=DAY_USERS, is_active=True):
-        open_by_tonight = Task.objects.filter(
-            owner=user, status=TaskStatus.OPEN, due_at__lt=midnight
+        day = Task.objects.filter(owner=user, status=TaskStatus.OPEN).aggregate(
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            today=Count("pk", filter=Q(due_at__gte=now, due_at__lt=midnight)),
         )
-        if open_by_tonight.exists():
+        if day["overdue"] >= 2 and day["today"] >= 2:
             continue
         # Their own contacts, else their team's (a demo login may own few of the records).
         mine = Q(owner=user) | Q(team_id=user.team_id) if user.team_id else Q(owner=user)
@@ -371,19 +495,13 @@ def seed_focus(
     One transaction."""
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
     now = timezone.now()
-    owners = [(rep.pk, rep.team_id)]
     have = Interaction.objects.filter(contact=contact).count()
     open_now = Task.objects.filter(owner=rep, status=TaskStatus.OPEN).count()
-    links = [(contact.pk, contact.company_id)]
     unread_now = Notification.objects.filter(recipient=rep, read_at__isnull=True).count()
-    with transaction.atomic():
-        added = _copy(
-            Interaction, _interactions(rng, max(0, interactions - have), links, owners, now)
-        )
-        added_tasks = _copy(
-            Task,
-            _tasks(rng, max(0, open_tasks - open_now), links, owners, now, open_share=1.0),
-        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        draw = _stage(cursor, owners=[(rep.pk, rep.team_id)], contact=contact, rng_seed=rng_seed)
+        added = _add_interactions(cursor, draw, now, max(0, interactions - have))
+        added_tasks = _add_tasks(cursor, draw, now, max(0, open_tasks - open_now), 1.0)
         added_unread = _copy(
             Notification, _notifications(rng, max(0, unread - unread_now), rep.pk, contact, now)
         )
@@ -394,3 +512,20 @@ def seed_focus(
         "open_tasks_added": added_tasks,
         "unread_added": added_unread,
     }
+
+
+def seed_company_focus(
+    *, company: Any, interactions: int, rep: Any, rng_seed: int = 261
+) -> dict[str, Any]:
+    """Top up `company`'s timeline to `interactions` interactions, each with one of its people
+    (a company's timeline holds its people's calls, linked to it when logged), logged by `rep`
+    (the benchmark's company with many people). One transaction."""
+    now = timezone.now()
+    have = Interaction.objects.filter(company=company).count()
+    with transaction.atomic(), connection.cursor() as cursor:
+        draw = _stage(cursor, owners=[(rep.pk, rep.team_id)], company=company, rng_seed=rng_seed)
+        added = _add_interactions(cursor, draw, now, max(0, interactions - have))
+        cursor.execute("SELECT array_agg(contact_id) FROM seed_link WHERE contact_id IS NOT NULL")
+        people = cursor.fetchone()[0] or []
+        _refresh_last_contacted(people)
+    return {"company_timeline_added": added, "company_people": len(people)}
