@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from auditlog.context import set_actor
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Model, Q, QuerySet
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -183,18 +184,35 @@ def mention_candidates(*, user: User, target: Model, query: str) -> list[User]:
     return found
 
 
+class _EqualsAny(Func):
+    """`column = ANY(array)` as a condition."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+
+
 def comment_timeline_entries(
     user: User, subject: Contact | Company, before: timeline.Before | None, limit: int
 ) -> list[timeline.TimelineEntry]:
     """Comments on the subject (a company's include those on its people), newest first. One
-    query (index comment_target)."""
+    query (index comment_target).
+
+    A company's people are `target_id = ANY(ARRAY(SELECT ...))`, not `IN (SELECT ...)`: inside
+    the OR the latter is a hashed subplan the planner guesses matches half the table, so it
+    walked the whole comment table by creation time (50,000 comments: 50,315 blocks, 235 ms,
+    for a company with 14); the array is one index probe per person (bitmap), whatever the
+    table's size."""
     if not access.has_model_perm(user, Comment, "view"):
         return []
     ct = ContentType.objects.get_for_model(type(subject))
     where = Q(target_type=ct, target_id=subject.pk)
     if isinstance(subject, Company):
-        people = Contact.objects.filter(company_id=subject.pk).values("pk")
-        where |= Q(target_type=ContentType.objects.get_for_model(Contact), target_id__in=people)
+        people = ArraySubquery(Contact.objects.filter(company_id=subject.pk).values("pk"))
+        where |= Q(
+            _EqualsAny(F("target_id"), people),
+            target_type=ContentType.objects.get_for_model(Contact),
+        )
     qs = Comment.objects.filter(where)
     qs = timeline.keyset_before(qs, before, time_field="created_at")
     rows = qs.select_related("author")[:limit]
