@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
@@ -77,6 +77,19 @@ def csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
         yield writer.writerow([csv_cell(v) for v in row])
 
 
+def as_requested(stream: Iterator[str]) -> Iterator[str]:
+    """`stream` written in the request's language and time zone. A streamed body is read after
+    the view returned, when accounts' middleware has put back the default time zone (UTC): a
+    CSV's dates would differ from the same export's XLSX (built inside the view)."""
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+
+    def write() -> Iterator[str]:
+        with translation.override(language), timezone.override(zone):
+            yield from stream
+
+    return write()
+
+
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -128,7 +141,7 @@ def export_response(request: AuthedHttpRequest, spec: ListSpec[Any]) -> HttpResp
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response = StreamingHttpResponse(
-        csv_stream(header, rows), content_type="text/csv; charset=utf-8"
+        as_requested(csv_stream(header, rows)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{export.filename}-{stamp}.csv"'
     return response

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from crm.exports import chunks
 from crm.tags import attach_row_tags
-from support.models import OPEN_STATUSES, Status, Ticket
+from support.models import OPEN_STATUSES, Channel, Priority, Status, Ticket
 
-# As the list's SLA timers (support_tags.SOON): a running target due within this is at risk.
+# As the list's SLA timers (amber within the hour): a running target due within this is at risk.
 AT_RISK = dt.timedelta(hours=1)
 
 
@@ -82,6 +82,11 @@ def ticket_rows(qs: QuerySet[Ticket]) -> Iterator[list[Any]]:
     chunk (tag names come from the cached labels, read once a chunk; the rating from the joined
     survey)."""
     rows = qs.select_related(*RELATED).only(*FIELDS)
+    # The choices' labels translated once, not get_FOO_display() (gettext) per cell.
+    status, priority, channel = (
+        {value: str(label) for value, label in choices.choices}
+        for choices in (Status, Priority, Channel)
+    )
     for chunk in chunks(rows):
         attach_row_tags(chunk)  # the cached labels read once a chunk, not once a row
         now = timezone.now()
@@ -90,14 +95,14 @@ def ticket_rows(qs: QuerySet[Ticket]) -> Iterator[list[Any]]:
             yield [
                 ticket.reference,
                 ticket.subject,
-                ticket.get_status_display(),
-                ticket.get_priority_display(),
+                status.get(ticket.status, ticket.status),
+                priority.get(ticket.priority, ticket.priority),
                 ticket.queue.name,
                 str(ticket.assignee) if ticket.assignee else "",
                 ticket.requester.display_name,
                 ticket.requester.primary_email,
                 ticket.company.name if ticket.company else "",
-                ticket.get_channel_display(),
+                channel.get(ticket.channel, ticket.channel),
                 _local(ticket.created_at),
                 _local(ticket.first_response_due),
                 _local(ticket.first_responded_at),

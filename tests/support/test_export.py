@@ -230,3 +230,22 @@ def test_sla_state_in_words(queue, lead):
     assert sla_state(ticket, now) == "Breached"
     ticket.first_response_due = ticket.resolution_due = None
     assert sla_state(ticket, now) == ""
+
+
+def test_the_stream_keeps_the_users_language_and_time_zone(client, lead, tickets):
+    """CSV rows are written after the view returned, when the middleware has put back the
+    default time zone: still the user's language and time zone, as in the XLSX."""
+    lead.language, lead.time_zone = "zh-hans", "Asia/Shanghai"
+    lead.save(update_fields=["language", "time_zone"])
+    login(client, lead)
+    rated = next(
+        r
+        for r in read_csv(client.get(reverse(URL), {"view": "all"}))
+        if r[0] == tickets["rep"].reference
+    )
+    assert rated[2:4] == ["新建", "普通"]
+    shanghai = timezone.localtime(tickets["rep"].created_at, dt.timezone(dt.timedelta(hours=8)))
+    assert rated[10] == str(shanghai.replace(tzinfo=None))
+    xlsx = read_xlsx(client.get(reverse(URL), {"view": "all", "format": "xlsx"}))
+    created = xlsx[tickets["rep"].reference][10].value  # XLSX keeps milliseconds
+    assert abs(created - shanghai.replace(tzinfo=None)) < dt.timedelta(milliseconds=1)
