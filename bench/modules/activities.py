@@ -101,9 +101,9 @@ def prepare(rep: User) -> dict[str, Any]:
             unread=FOCUS_UNREAD,
         ),
     }
-    contacts.prepare(rep)  # its 200 people (done already when the contacts module runs)
     company = _focus_company(rep)
     if company is not None:
+        contacts.prepare(rep)  # its 200 people (done already when the contacts module runs)
         facts["focus_company"] = company.pk
         facts.update(
             seed_company_focus(company=company, interactions=FOCUS_COMPANY_TIMELINE, rep=rep)
