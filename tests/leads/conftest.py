@@ -13,3 +13,14 @@ def _fresh_sequence_options() -> None:
     test (committed transactions) outlive its database flush, which sends no signal; without
     their version key no stored entry is taken."""
     cache.delete("version:nurture-sequences")
+
+
+@pytest.fixture
+def purged_queue():
+    """Empties the test queue after a test whose commits sent many tasks with no worker running
+    (the 1,000-lead concurrency tests): a later test's real worker would otherwise work through
+    them first, past its own deadline."""
+    yield
+    from crm.celery import app
+
+    app.control.purge()

@@ -161,7 +161,7 @@ def _captured_copies(owner, count: int) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_round_robin_is_fair_under_concurrency(rep, team_east) -> None:
+def test_round_robin_is_fair_under_concurrency(rep, team_east, purged_queue) -> None:
     """1,000 captured leads assigned by 6 threads at once, each with its own database
     connection (as worker processes would be): every lead assigned once, and each of the three
     members gets exactly floor or ceil of 1,000 / 3 (333 or 334)."""

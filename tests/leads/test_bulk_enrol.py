@@ -227,6 +227,19 @@ def test_bad_bulk_input_comes_back_with_a_message_and_enrols_nobody(
     assert not NurtureEnrolment.objects.exists()
 
 
+def test_a_forged_return_query_cannot_break_the_redirect(client, rep) -> None:
+    sequence = _sequence()
+    lead = _lead(rep)
+    body = {"action": "enrol", "ids": [lead.pk], "sequence": sequence.pk}
+    body["return_query"] = "status=new\r\nSet-Cookie: x=1"
+    response = login(client, rep).post(URL, body)
+    assert response.status_code == 302
+    # Django percent-encodes the redirect: the line break stays inside the query string.
+    assert response["Location"].startswith("/leads/?status=new%0D%0ASet-Cookie")
+    assert "Set-Cookie" not in {name.title() for name in response.headers}
+    assert NurtureEnrolment.objects.count() == 1
+
+
 def test_a_nul_in_the_post_is_a_400_and_enrols_nobody(client, rep) -> None:
     sequence = _sequence()
     body = {"action": "enrol", "ids": ["1\x00"], "sequence": sequence.pk}

@@ -382,7 +382,9 @@ RETRIED = 10  # every 10th submission is posted twice (a retry with the same tok
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_of_concurrent_submissions_and_retries_loses_and_duplicates_none(rep) -> None:
+def test_a_burst_of_concurrent_submissions_and_retries_loses_and_duplicates_none(
+    rep, purged_queue
+) -> None:
     """1,000 different people from 10 threads (10 addresses) at once, each thread with its own
     client and database connection, through the whole Django stack (middleware, the public view, the
     capture service); every 10th post retried with the same token: 1,000 leads, one per
