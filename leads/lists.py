@@ -12,6 +12,9 @@ from leads.filters import LeadFilterSet
 from leads.forms import LeadBulkForm
 from leads.models import Lead
 
+# Where the lead list's count stops (as the ticket and deal lists').
+COUNT_CAP = 1_000
+
 LEAD_SORTS = {
     "-score": Sort(("-score", "-id")),
     "score": Sort(("score", "id")),
@@ -30,6 +33,11 @@ LEADS: ListSpec[Lead] = ListSpec(
     default_sort="-created",
     template="leads/lead_list.html",
     results_id="lead-list-results",
+    # At 300k leads the count on the page walked the rep's team up to 10,001 rows (66-77 ms,
+    # bench/results/2026-12-01-leads.md): rows first, the count after them, and as far as the
+    # ticket and deal lists count ("More than 1,000").
+    lazy_count=True,
+    count_cap=COUNT_CAP,
     row_fields=(
         "display_name",
         "email",
