@@ -111,7 +111,7 @@ def _names(row: ShellRow) -> dict[str, str]:
     values = row.values
     if "full_name" not in values or values.get("given_name") or values.get("family_name"):
         return {}
-    from contacts.imports.rows import COMPOUND_SURNAMES
+    from contacts.search import COMPOUND_SURNAMES
 
     full = values["full_name"]
     if " " in full:

@@ -230,7 +230,8 @@ def nurture_bulk_enrol(
     found = NurtureEnrolment.objects.filter(lead__in=leads).filter(
         Q(stop_reason=StopReason.UNSUBSCRIBED) | Q(sequence=sequence, status=EnrolmentStatus.ACTIVE)
     )
-    unsubscribed, already = set(), set()
+    unsubscribed: set[int] = set()
+    already: set[int] = set()
     for lead_id, reason in found.values_list("lead_id", "stop_reason"):
         (unsubscribed if reason == StopReason.UNSUBSCRIBED else already).add(lead_id)
     counts = {"closed": 0, "no_email": 0, "unsubscribed": 0, "already": 0}

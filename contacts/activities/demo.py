@@ -232,7 +232,7 @@ def _insert(cursor: Any, table: str, statement: str, params: dict[str, Any]) -> 
         return 0
     cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
     big = count >= BIG_LOAD and count >= cursor.fetchone()[0]
-    dropped: list[tuple[str, str]] = []
+    dropped: list[tuple[str, str, str]] = []
     if big:
         cursor.execute("SET LOCAL lock_timeout = '10s'")
         cursor.execute(
