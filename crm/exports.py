@@ -54,6 +54,12 @@ def chunks(qs: QuerySet[Any], size: int | None = None) -> Iterator[list[Any]]:
         last = chunk[-1].pk
 
 
+def local_time(value: Any) -> Any:
+    """A stored datetime as the user reads it: in the current time zone, without the zone (a
+    spreadsheet cell takes a naive datetime); None stays empty."""
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
 def csv_cell(value: Any) -> Any:
     """A CSV cell a spreadsheet will not evaluate: text starting with a formula character gets
     a leading apostrophe. Numbers and dates stay as they are."""

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exports import chunks
+from crm.exports import chunks, local_time
 from crm.tags import attach_row_tags
 from kb.models import Article, Feedback
 
@@ -22,10 +21,6 @@ def article_columns() -> list[str]:
         _("Author"), _("Published"), _("Updated"), _("Views"), _("Helpful"), _("Not helpful"),
         _("Tags"),
     ]  # fmt: skip
-
-
-def _local(value: Any) -> Any:
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
 def _helpfulness(chunk: list[Article]) -> dict[int, tuple[int, int]]:
@@ -60,8 +55,8 @@ def article_rows(qs: QuerySet[Article]) -> Iterator[list[Any]]:
                 article.get_status_display(),
                 article.get_visibility_display(),
                 str(article.author),
-                _local(article.published_at),
-                _local(article.updated_at),
+                local_time(article.published_at),
+                local_time(article.updated_at),
                 article.view_count,
                 yes,
                 no,

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exports import chunks
+from crm.exports import chunks, local_time
 from crm.tags import tag_names
 from leads.models import Lead
 
@@ -21,10 +20,6 @@ def lead_columns() -> list[str]:
         _("Source"), _("Score"), _("Temperature"), _("Possible duplicate"), _("Tags"),
         _("Owner"), _("Team"), _("Created"), _("Converted"), _("Archived"),
     ]  # fmt: skip
-
-
-def _local(value: Any) -> Any:
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
 def lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
@@ -47,7 +42,7 @@ def lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
                 tag_names(lead.tag_ids),
                 str(lead.owner) if lead.owner else "",
                 str(lead.team) if lead.team else "",
-                _local(lead.created_at),
-                _local(lead.converted_at),
-                _local(lead.archived_at),
+                local_time(lead.created_at),
+                local_time(lead.converted_at),
+                local_time(lead.archived_at),
             ]

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exports import chunks
+from crm.exports import chunks, local_time
 from sales.models import Opportunity, OpportunityLine
 
 
@@ -24,10 +23,6 @@ def opportunity_columns() -> list[str]:
         _("In stage since"), _("Closed"), _("Loss reason"), _("Won reason"),
         _("Created"), _("Products"),
     ]  # fmt: skip
-
-
-def _local(value: Any) -> Any:
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
 def _products(chunk: list[Opportunity]) -> dict[int, str]:
@@ -67,10 +62,10 @@ def opportunity_rows(qs: QuerySet[Opportunity]) -> Iterator[list[Any]]:
                 deal.get_source_display(),
                 str(deal.owner) if deal.owner else "",
                 str(deal.team) if deal.team else "",
-                _local(deal.stage_entered_at),
-                _local(deal.closed_at),
+                local_time(deal.stage_entered_at),
+                local_time(deal.closed_at),
                 str(deal.loss_reason) if deal.loss_reason else "",
                 str(deal.won_reason) if deal.won_reason else "",
-                _local(deal.created_at),
+                local_time(deal.created_at),
                 products.get(deal.pk, ""),
             ]

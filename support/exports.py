@@ -12,13 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.exports import chunks
+from crm.exports import chunks, local_time
 from crm.tags import attach_row_tags
 from support.models import OPEN_STATUSES, Channel, Priority, Status, Ticket
-
-# As the list's SLA timers (amber within the hour): a running target due within this is at risk.
-AT_RISK = dt.timedelta(hours=1)
-
+from support.rows import SOON  # the list's amber timers: at risk within the hour
 
 RELATED = ("requester", "company", "queue", "assignee", "survey")
 # What the cells read (not the description, nor the joined rows' other columns).
@@ -38,10 +35,6 @@ def ticket_columns() -> list[str]:
         _("First response due"), _("First responded"), _("Resolution due"), _("Solved"),
         _("SLA"), _("Tags"), _("Satisfaction rating"),
     ]  # fmt: skip
-
-
-def _local(value: Any) -> Any:
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
 def _missed(due: dt.datetime | None, done: dt.datetime | None, now: dt.datetime) -> bool:
@@ -72,7 +65,7 @@ def sla_state(ticket: Ticket, now: dt.datetime) -> str:
     running = [resolution_due]
     if ticket.first_responded_at is None:
         running.append(first_due)
-    if any(due is not None and due - now <= AT_RISK for due in running):
+    if any(due is not None and due - now <= SOON for due in running):
         return _("At risk")
     return _("On track")
 
@@ -103,11 +96,11 @@ def ticket_rows(qs: QuerySet[Ticket]) -> Iterator[list[Any]]:
                 ticket.requester.primary_email,
                 ticket.company.name if ticket.company else "",
                 channel.get(ticket.channel, ticket.channel),
-                _local(ticket.created_at),
-                _local(ticket.first_response_due),
-                _local(ticket.first_responded_at),
-                _local(ticket.resolution_due),
-                _local(ticket.solved_at),
+                local_time(ticket.created_at),
+                local_time(ticket.first_response_due),
+                local_time(ticket.first_responded_at),
+                local_time(ticket.resolution_due),
+                local_time(ticket.solved_at),
                 sla_state(ticket, now),
                 ", ".join(tag.name for tag in ticket.row_tags),
                 survey.rating if survey is not None and survey.rating is not None else "",
