@@ -278,6 +278,7 @@ class ListResult(Generic[M]):
     count: int | None  # None: loaded after the rows (`lazy_count`)
     capped: bool
     can_bulk: bool = False
+    can_export: bool = False  # the spec exports and its `allowed` lets the user
     bulk_form: forms.Form | None = None
     query: QueryDict = field(default_factory=QueryDict)
     path: str = ""  # the list's URL path (the saved views' forms come back to it)
@@ -431,6 +432,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         count=result.count,
         capped=result.capped,
         can_bulk=can_bulk,
+        can_export=spec.export is not None and spec.export.allowed(request.user),
         bulk_form=spec.bulk.form(user=request.user) if spec.bulk and can_bulk else None,
         query=request.GET,
         path=request.path,

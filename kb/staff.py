@@ -52,11 +52,7 @@ def _article(request: AuthedHttpRequest, pk: int, action: access.Action = "view"
 @login_required
 @require_GET
 def article_list(request: AuthedHttpRequest) -> HttpResponse:
-    context = {
-        "can_add": access.can_add(request.user, Article),
-        "can_export": ARTICLES.export is not None and ARTICLES.export.allowed(request.user),
-    }
-    return list_response(request, ARTICLES, context)
+    return list_response(request, ARTICLES, {"can_add": access.can_add(request.user, Article)})
 
 
 @login_required

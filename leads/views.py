@@ -49,7 +49,6 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
         "can_add": access.can_add(request.user, Lead),
         "can_manage_forms": access.has_model_perm(request.user, WebForm, "manage"),
         "can_import": access.has_model_perm(request.user, Lead, "import"),
-        "can_export": access.has_model_perm(request.user, Lead, "export"),
         "score_settings": ScoreSettings.current(),
     }
     return list_response(request, LEADS, context)

@@ -301,8 +301,6 @@ def opportunity_list(request: AuthedHttpRequest) -> HttpResponse:
         OPPORTUNITIES,
         {
             "can_add": access.can_add(request.user, Opportunity),
-            "can_export": OPPORTUNITIES.export is not None
-            and OPPORTUNITIES.export.allowed(request.user),
             "currency": reporting_currency(),
         },
     )

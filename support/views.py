@@ -54,7 +54,6 @@ def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
     _default_view(request)
     context: dict[str, Any] = {
         "can_add": access.can_add(request.user, Ticket),
-        "can_export": TICKETS.export is not None and TICKETS.export.allowed(request.user),
     }
     if not is_fragment_request(request):
         counts = selectors.view_counts(user=request.user)

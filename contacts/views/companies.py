@@ -37,7 +37,6 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
         COMPANIES,
         {
             "can_add": access.can_add(request.user, Company),
-            "can_export": COMPANIES.export is not None and COMPANIES.export.allowed(request.user),
         },
     )
 

@@ -49,7 +49,6 @@ def contact_list(request: AuthedHttpRequest) -> HttpResponse:
         CONTACTS,
         {
             "can_add": access.can_add(request.user, Contact),
-            "can_export": CONTACTS.export is not None and CONTACTS.export.allowed(request.user),
             "can_import": access.has_model_perm(request.user, Contact, "import"),
         },
     )
