@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django import forms
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
@@ -237,33 +238,31 @@ def inline_company_form(field: str, *args: Any, **kwargs: Any) -> forms.ModelFor
     return form_class(*args, **kwargs)
 
 
-class BulkActionForm(forms.Form):
-    ACTIONS = [
-        ("assign", _("Assign owner")),
-        ("tag", _("Add tags")),
-        ("archive", _("Archive")),
-    ]
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
-    owner = OwnerChoiceField(label=_("New owner"), queryset=None, required=False)
-    tags = TagNamesField(label=_("Tags to add"), required=False)
+class BulkOwnerForm(forms.Form):
+    """A bulk bar's "assign owner" options (`crm.bulk_actions`): the owners this user may
+    assign (can_assign) for `model`; a forged id is a form error. The bar offers the same
+    people (cached options, no query when warm). Leads subclass it with their model."""
+
+    model: ClassVar[type[Model]] = Contact
+    owner = OwnerChoiceField(
+        label=_("New owner"),
+        queryset=None,
+        error_messages={"required": _("Choose the new owner.")},
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The owners this user may assign (can_assign): a forged id is a form error, and the
-        # bulk bar offers the same people (cached options, no query when warm).
-        cast("OwnerChoiceField", self.fields["owner"]).queryset = access.assignable_owners(
-            user, Contact
-        )
-        self.owner_options = access.assignable_owner_options(user, Contact)
-        self.fields["ids"].error_messages["required"] = _("Select at least one contact.")
-        # Any integer id is accepted here; the service scopes them to what the user may change.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+        owner = cast("OwnerChoiceField", self.fields["owner"])
+        owner.queryset = access.assignable_owners(user, self.model)
+        self.owner_options = access.assignable_owner_options(user, self.model)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("action") == "assign" and not data.get("owner"):
-            self.add_error("owner", _("Choose the new owner."))
-        if data.get("action") == "tag" and not data.get("tags"):
-            self.add_error("tags", _("Enter at least one tag."))
-        return data
+
+class BulkTagsForm(forms.Form):
+    """A bulk bar's "add tags" options: names, found or created by the action's service."""
+
+    tags = TagNamesField(
+        label=_("Tags to add"), error_messages={"required": _("Enter at least one tag.")}
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)

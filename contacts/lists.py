@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from contacts import exports, search, selectors
+from contacts.bulk import CONTACT_BULK
 from contacts.filters import CompanyFilterSet, ContactFilterSet
-from contacts.forms import BulkActionForm
 from contacts.models import Company, Contact
-from crm.lists import BulkSpec, ExportSpec, ListSpec, NameFirst
+from crm.lists import ExportSpec, ListSpec, NameFirst
 from crm.tags import attach_row_tags
 
 
@@ -46,12 +46,7 @@ CONTACTS: ListSpec[Contact] = ListSpec(
         allowed=_may_export(Contact),
         denied_message=lambda: _("Your role may not export contacts."),
     ),
-    bulk=BulkSpec(
-        url_name="contacts:contact-bulk",
-        form=BulkActionForm,
-        # Read-only roles get no checkboxes and no bulk bar: every action could only fail.
-        allowed=lambda user: access.has_model_perm(user, Contact, "change"),
-    ),
+    bulk=CONTACT_BULK,  # contacts.bulk: assign, tag, archive
 )
 
 COMPANIES: ListSpec[Company] = ListSpec(

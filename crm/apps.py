@@ -9,4 +9,6 @@ class CrmConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self) -> None:
-        from crm import mailin  # noqa: F401  (connects the anymail inbound-webhook receiver)
+        # mailin connects the anymail inbound-webhook receiver; bulk_actions and jobs hold
+        # Celery tasks that a worker (which loads no URL conf) must know.
+        from crm import bulk_actions, jobs, mailin  # noqa: F401

@@ -254,3 +254,29 @@ def history_entries(
         at, pk = before
         qs = qs.filter(Q(timestamp__lt=at) | Q(timestamp=at, pk__lt=pk))
     return list(qs.select_related("actor").order_by("-timestamp", "-pk")[:limit])
+
+
+def log_many(
+    entries: Iterable[tuple[models.Model, int, dict[str, Any] | None]], actor: Any
+) -> None:
+    """Write the audit entries auditlog would write one by one (`LogEntry.objects.log_create`)
+    for many records in one INSERT: (record, LogEntry.Action, changes). bulk_create sends no
+    signals, so what `set_actor` would fill in (the actor) is set here, with the request's
+    correlation id. Bulk services (nurture enrolment, bulk owner changes) write with it."""
+    from auditlog.cid import get_cid
+
+    cid = get_cid()
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_pk=str(obj.pk),
+            object_id=obj.pk,
+            object_repr=str(obj),
+            action=action,
+            changes=changes,
+            actor=actor,
+            actor_email=getattr(actor, "email", None),
+            cid=cid,
+        )
+        for obj, action, changes in entries
+    )

@@ -183,7 +183,8 @@ class JobTask(Task):
             raise
         finally:
             _current.reset(token)
-        _finish(job.pk, JobStatus.DONE, "")
+        # A body that returns text says what it did (shown with the finished job).
+        _finish(job.pk, JobStatus.DONE, result if isinstance(result, str) else "")
         return result
 
 

@@ -61,6 +61,8 @@ NOT_FILTERS = frozenset({"cursor", "sort", "format", "page_size", "count"})
 
 # Names of the declared lists (saved views are offered for these: crm.saved_views).
 SPEC_NAMES: set[str] = set()
+# The declared lists by name (a bulk job finds its list again: crm.bulk_actions).
+SPECS: dict[str, ListSpec[Any]] = {}
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -216,11 +218,31 @@ class ExportSpec:
 
 @dataclass(frozen=True)
 class BulkSpec:
-    """Bulk actions of a list: the form's URL name, the form class and who may use them."""
+    """Bulk actions of a list (`crm.bulk_actions`): the URL of the list's bulk view, its actions,
+    the rows a user may change (the permission door) and who gets the bar at all. A list with
+    its own form and view instead (the ticket list, for now) gives `form` and no `actions`."""
 
     url_name: str
-    form: Callable[..., forms.Form]  # (data=None, *, user) -> the action form
     allowed: Callable[[Any], bool]  # (user) -> may change any row at all
+    actions: tuple[Any, ...] = ()  # crm.bulk_actions.BulkAction
+    scope: Callable[[Any], QuerySet[Any]] | None = None  # (user) -> the rows the user may change
+    form: Callable[..., forms.Form] | None = None  # a list's own form: (data=None, *, user)
+    empty_message: Callable[[], str] = lambda: _("Select at least one row.")
+    max_ids: int = 1000  # ids one post may name: a page holds far fewer, a forged post may not
+    # "All matching" over this many rows runs as a job (Celery); None: CRM_BULK_IN_REQUEST (1000).
+    in_request: int | None = None
+
+    @property
+    def kit(self) -> bool:
+        """Whether the kit renders the bar and runs the actions (`crm.bulk_actions`)."""
+        return bool(self.actions)
+
+    def make_form(self, data: Any = None, *, user: Any) -> forms.Form:
+        if self.form is not None:
+            return self.form(data, user=user)
+        from crm.bulk_actions import BulkForm  # it imports this module
+
+        return BulkForm(data, bulk=self, user=user)
 
 
 @dataclass(frozen=True)
@@ -259,6 +281,7 @@ class ListSpec(Generic[M]):
 
     def __post_init__(self) -> None:
         SPEC_NAMES.add(self.name)
+        SPECS[self.name] = self
 
     def sort_key(self, value: str | None) -> str:
         if value and value in self.sorts:
@@ -433,7 +456,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         capped=result.capped,
         can_bulk=can_bulk,
         can_export=spec.export is not None and spec.export.allowed(request.user),
-        bulk_form=spec.bulk.form(user=request.user) if spec.bulk and can_bulk else None,
+        bulk_form=spec.bulk.make_form(user=request.user) if spec.bulk and can_bulk else None,
         query=request.GET,
         path=request.path,
         saved_views=saved_views_for(request.user, spec.name),

@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from accounts import access
 from contacts.forms import OwnerChoiceField
-from leads import nurture
-from leads.models import Lead, LeadFormField, LeadStatus, NurtureSequence
+from leads.models import Lead, LeadFormField, LeadStatus
 from leads.models import LeadForm as LeadFormModel
 from leads.services import LEAD_FIELDS
 
@@ -55,52 +52,6 @@ class StatusForm(forms.Form):
         choices=[(v, label) for v, label in LeadStatus.choices if v != LeadStatus.CONVERTED],
     )
     reason = forms.CharField(label=_("Reason (if unqualified)"), max_length=200, required=False)
-
-
-MAX_BULK = 1000  # leads one bulk action takes: a page holds far fewer, a forged post may not
-_ID = re.compile(r"[0-9]{1,18}")  # a primary key (bigint), not any string of digits
-
-
-class LeadBulkForm(forms.Form):
-    """The lead list's bulk bar (`crm.lists.BulkSpec`): enrol the selected leads in an active
-    nurture sequence. Any id is accepted here; the service enrols only the leads the user may
-    change and counts the rest."""
-
-    ACTIONS = [("enrol", _("Enrol in a nurture sequence"))]
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=())
-    sequence = forms.ModelChoiceField(
-        label=_("Sequence"),
-        queryset=NurtureSequence.objects.filter(active=True),
-        required=False,
-        error_messages={"invalid_choice": _("Choose one of the active sequences.")},
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sequence_options = nurture.sequence_options()  # cached: no query when warm
-        ids = self.fields["ids"]
-        ids.error_messages["required"] = _("Select at least one lead.")
-        ids.valid_value = lambda value: bool(_ID.fullmatch(str(value)))  # type: ignore[attr-defined]
-
-    def clean_ids(self) -> list[int]:
-        ids: list[int] = self.cleaned_data["ids"]
-        if len(ids) > MAX_BULK:
-            raise forms.ValidationError(
-                ngettext_lazy(
-                    "Select at most %(max)d lead at a time.",
-                    "Select at most %(max)d leads at a time.",
-                    "max",
-                )
-                % {"max": MAX_BULK}
-            )
-        return ids
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("action") == "enrol" and not data.get("sequence"):
-            self.add_error("sequence", _("Choose a sequence."))
-        return data
 
 
 class ConvertForm(forms.Form):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from crm.lists import BulkSpec, ExportSpec, ListSpec, Sort
+from crm.lists import ExportSpec, ListSpec, Sort
 from crm.tags import attach_row_tags
-from leads import exports, nurture, selectors
+from leads import exports, selectors
+from leads.bulk import LEAD_BULK
 from leads.filters import LeadFilterSet
-from leads.forms import LeadBulkForm
 from leads.models import Lead
 
 # Where the lead list's count stops (as the ticket and deal lists').
@@ -66,13 +66,5 @@ LEADS: ListSpec[Lead] = ListSpec(
         allowed=lambda user: access.has_model_perm(user, Lead, "export"),
         denied_message=lambda: str(_("Your role may not export leads.")),
     ),
-    bulk=BulkSpec(
-        url_name="leads:lead-bulk",
-        form=LeadBulkForm,
-        # Its one action enrols in a nurture sequence: no checkboxes and no bar for read-only
-        # roles, nor while no sequence is active (the options are cached: no query when warm).
-        allowed=lambda user: (
-            access.has_model_perm(user, Lead, "change") and bool(nurture.sequence_options())
-        ),
-    ),
+    bulk=LEAD_BULK,  # leads.bulk: enrol, assign, tag
 )

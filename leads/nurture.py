@@ -31,9 +31,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from auditlog.cid import get_cid
 from auditlog.context import set_actor
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
@@ -42,7 +41,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -55,6 +54,7 @@ from contacts.activities.mail.models import MailMessage
 from contacts.activities.models import Direction, Interaction
 from crm import cache as versioned_cache
 from crm.errors import DomainError
+from crm.history import log_many
 from crm.registry import Registry
 from leads.models import (
     Lead,
@@ -253,7 +253,7 @@ def nurture_bulk_enrol(
         for lead in fresh
     )
     after = _("enrolled in %(name)s") % {"name": sequence.name}
-    _log_many(
+    log_many(
         [
             *((row, LogEntry.Action.CREATE, model_instance_diff(None, row)) for row in rows),
             *((lead, LogEntry.Action.UPDATE, {"nurture": ["", after]}) for lead in fresh),
@@ -261,27 +261,6 @@ def nurture_bulk_enrol(
         actor,
     )
     return BulkEnrolment(enrolled=len(rows), refused=len(wanted) - len(leads), **counts)
-
-
-def _log_many(entries: list[tuple[Model, int, dict[str, Any] | None]], actor: User) -> None:
-    """The audit entries auditlog writes one by one (`LogEntry.objects.log_create`) for many
-    records in one INSERT. bulk_create sends no signals, so what `set_actor` would fill in (the
-    actor) is set here, with the request's correlation id."""
-    cid = get_cid()
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            content_type=ContentType.objects.get_for_model(obj),
-            object_pk=str(obj.pk),
-            object_id=obj.pk,
-            object_repr=str(obj),
-            action=action,
-            changes=changes,
-            actor=actor,
-            actor_email=actor.email,
-            cid=cid,
-        )
-        for obj, action, changes in entries
-    )
 
 
 @transaction.atomic

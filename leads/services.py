@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -26,7 +27,8 @@ from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source
 from contacts.search import digits_of
 from crm import outbox
 from crm.errors import DomainError
-from crm.tags import tags_set
+from crm.history import log_many
+from crm.tags import tags_add, tags_set
 from leads import conversion, scoring, trail
 from leads.models import (
     DuplicateAction,
@@ -442,6 +444,91 @@ def lead_bulk_assign(*, leads: Iterable[Lead], owner: User, actor: User) -> int:
             locked.save(update_fields=["owner", "team", "updated_at"])
             changed += 1
     return changed
+
+
+@dataclass(frozen=True)
+class BulkOwnerChange:
+    """What `lead_bulk_set_owner` or `lead_bulk_tag` did: leads changed, converted ones left
+    alone."""
+
+    changed: int = 0
+    converted: int = 0
+
+
+@transaction.atomic
+def lead_bulk_set_owner(*, ids: Iterable[int], owner: User, actor: User) -> BulkOwnerChange:
+    """Give the leads with these ids that the actor may change to `owner` (the list's bulk bar,
+    also over all the leads matching a filter, chunk by chunk). Converted leads are counted and
+    left alone, ids outside the actor's scope ignored (the caller counts them), leads that
+    `owner` holds already not touched (idempotent). An owner the actor may not assign is a
+    DomainError (nothing written). Atomic; the rows are locked in id order; a fixed number of
+    queries whatever the number of leads: one UPDATE, and the history entries in one INSERT."""
+    if not owner.is_active or not access.can_assign(actor, Lead, owner):
+        raise DomainError(
+            _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
+        )
+    leads = list(
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=sorted(set(ids)))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .only("id", "status", "display_name", "owner_id", "team_id")
+    )
+    moving = [
+        lead
+        for lead in leads
+        if not lead.is_read_only and (lead.owner_id, lead.team_id) != (owner.pk, owner.team_id)
+    ]
+    if moving:
+        Lead.objects.filter(pk__in=[lead.pk for lead in moving]).update(
+            owner=owner, team_id=owner.team_id, updated_at=timezone.now()
+        )
+        log_many(
+            (
+                (
+                    lead,
+                    LogEntry.Action.UPDATE,
+                    {
+                        "owner": [_fk(lead.owner_id), str(owner.pk)],
+                        "team": [_fk(lead.team_id), _fk(owner.team_id)],
+                    },
+                )
+                for lead in moving
+            ),
+            actor,
+        )
+    converted = sum(1 for lead in leads if lead.is_read_only)
+    return BulkOwnerChange(changed=len(moving), converted=converted)
+
+
+@transaction.atomic
+def lead_bulk_tag(*, ids: Iterable[int], names: Iterable[str], actor: User) -> BulkOwnerChange:
+    """Add the tags named to the leads with these ids that the actor may change (the list's bulk
+    bar), converted ones counted and left alone. Tags are found or created (the actor needs the
+    tag permission for new ones) only when some lead may change. Atomic, idempotent (a tag
+    already there is not added twice), one UPDATE whatever the number of leads."""
+    open_ids = list(
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=sorted(set(ids)))
+        .exclude(status=LeadStatus.CONVERTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    converted = (
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=sorted(set(ids)), status=LeadStatus.CONVERTED)
+        .count()
+    )
+    if not open_ids:
+        return BulkOwnerChange(converted=converted)
+    tags = contact_services.tags_get_or_create(names=names, actor=actor)
+    changed = tags_add(model=Lead, ids=open_ids, tags=tags)
+    return BulkOwnerChange(changed=changed, converted=converted)
+
+
+def _fk(pk: int | None) -> str | None:
+    """A foreign key's value as auditlog records it (its id as text, None for none)."""
+    return None if pk is None else str(pk)
 
 
 # --- conversion ----------------------------------------------------------------------------

@@ -14,15 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import access
 from crm import history
+from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import filtered, list_response
@@ -30,13 +28,12 @@ from leads import (
     conversion,
     file_views,
     merge,
-    nurture,
     nurture_views,
     selectors,
     services,
     trail,
 )
-from leads.forms import ConvertForm, LeadBulkForm, LeadForm, StatusForm
+from leads.forms import ConvertForm, LeadForm, StatusForm
 from leads.lists import LEADS
 from leads.models import Lead, LeadStatus, ScoreSettings
 from leads.models import LeadForm as WebForm
@@ -57,81 +54,8 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def lead_bulk(request: AuthedHttpRequest) -> HttpResponse:
-    """The list's bulk bar: enrol the selected leads in a nurture sequence. Only leads the user
-    may change are enrolled; the others, and those skipped, are counted in the messages."""
-    form = LeadBulkForm(request.POST, user=request.user)
-    back = reverse("leads:lead-list") + "?" + request.POST.get("return_query", "")[:2000]
-    back_response = HttpResponseClientRedirect(back) if request.htmx else redirect(back)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)  # type: ignore[arg-type]
-        return back_response
-    sequence = form.cleaned_data["sequence"]
-    try:
-        done = nurture.nurture_bulk_enrol(
-            ids=form.cleaned_data["ids"], sequence=sequence, actor=request.user
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return back_response
-    name = sequence.name
-    if done.enrolled:
-        messages.success(
-            request,
-            ngettext(
-                "%(n)d lead enrolled in %(name)s.",
-                "%(n)d leads enrolled in %(name)s.",
-                done.enrolled,
-            )
-            % {"n": done.enrolled, "name": name},
-        )
-    skipped = (
-        (
-            done.already,
-            ngettext(
-                "%(n)d lead is in %(name)s already: not enrolled twice.",
-                "%(n)d leads are in %(name)s already: not enrolled twice.",
-                done.already,
-            ),
-        ),
-        (
-            done.closed,
-            ngettext(
-                "%(n)d lead was skipped: it is converted or unqualified.",
-                "%(n)d leads were skipped: they are converted or unqualified.",
-                done.closed,
-            ),
-        ),
-        (
-            done.no_email,
-            ngettext(
-                "%(n)d lead was skipped: it has no email address.",
-                "%(n)d leads were skipped: they have no email address.",
-                done.no_email,
-            ),
-        ),
-        (
-            done.unsubscribed,
-            ngettext(
-                "%(n)d lead was skipped: it unsubscribed from nurture emails.",
-                "%(n)d leads were skipped: they unsubscribed from nurture emails.",
-                done.unsubscribed,
-            ),
-        ),
-        (
-            done.refused,
-            ngettext(
-                "%(n)d lead was skipped: you may not change it, or it does not exist.",
-                "%(n)d leads were skipped: you may not change them, or they do not exist.",
-                done.refused,
-            ),
-        ),
-    )
-    for count, text in skipped:
-        if count:
-            messages.warning(request, text % {"n": count, "name": name})
-    return back_response
+    """The lead list's bulk bar (the kit's bulk view: `leads.bulk.LEAD_BULK`)."""
+    return bulk_response(request, LEADS, back="leads:lead-list")
 
 
 @login_required

@@ -13,16 +13,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import access
 from contacts import selectors, services
 from contacts.forms import (
     INLINE_CONTACT_FIELDS,
-    BulkActionForm,
     ContactForm,
     EmailFormSet,
     PhoneFormSet,
@@ -35,6 +32,7 @@ from contacts.models import Company, Contact
 from contacts.panels import regions_for
 from contacts.views.fields import field_response
 from contacts.views.timeline import timeline_context
+from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import list_response
@@ -223,47 +221,5 @@ def contact_restore(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def contact_bulk(request: AuthedHttpRequest) -> HttpResponse:
-    """One action on the selected contacts; only those the user may change are touched."""
-    form = BulkActionForm(request.POST, user=request.user)
-    back = reverse("contacts:contact-list") + "?" + request.POST.get("return_query", "")
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                # ErrorList iterates over messages (str); django-stubs says ValidationError too.
-                messages.error(request, error)  # type: ignore[arg-type]
-        return _back(request, back)
-    data = form.cleaned_data
-    try:
-        # Tags are created inside the service's transaction, and only if something may change.
-        changed = services.contact_bulk_update(
-            actor=request.user,
-            ids=data["ids"],
-            owner=data["owner"] if data["action"] == "assign" else None,
-            tag_names=data["tags"] if data["action"] == "tag" else (),
-            archive=data["action"] == "archive",
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return _back(request, back)
-    skipped = len(data["ids"]) - changed
-    messages.success(
-        request,
-        ngettext("%(n)d contact updated.", "%(n)d contacts updated.", changed) % {"n": changed},
-    )
-    if skipped:
-        messages.warning(
-            request,
-            ngettext(
-                "%(n)d contact was skipped: you may not change it.",
-                "%(n)d contacts were skipped: you may not change them.",
-                skipped,
-            )
-            % {"n": skipped},
-        )
-    return _back(request, back)
-
-
-def _back(request: AuthedHttpRequest, url: str) -> HttpResponse:
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    """The contact list's bulk bar (the kit's bulk view: `contacts.bulk.CONTACT_BULK`)."""
+    return bulk_response(request, CONTACTS, back="contacts:contact-list")

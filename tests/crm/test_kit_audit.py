@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from accounts import access
-from contacts.forms import BulkActionForm
+from contacts.forms import BulkOwnerForm
 from contacts.models import Contact
 from crm import nav
 from crm.exports import csv_cell
@@ -69,7 +69,7 @@ def test_bulk_owner_options_are_the_assignable_owners(
 ) -> None:
     user = request.getfixturevalue(role)
     expected = {str(u.pk) for u in access.assignable_owners(user, Contact)}
-    form = BulkActionForm(user=user)
+    form = BulkOwnerForm(user=user)
     offered = {pk for pk, _ in form.owner_options}  # type: ignore[attr-defined]
     assert offered == expected
     assert str(user.pk) in offered
@@ -82,9 +82,7 @@ def test_a_forged_bulk_owner_is_a_form_error_and_changes_nothing(
     client, rep, rep_other_team
 ) -> None:
     contact = ContactFactory(owner=rep)
-    form = BulkActionForm(
-        {"action": "assign", "ids": [contact.pk], "owner": rep_other_team.pk}, user=rep
-    )
+    form = BulkOwnerForm({"owner": rep_other_team.pk}, user=rep)
     assert not form.is_valid()
     assert "owner" in form.errors
     client.force_login(rep)

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from crm.errors import DomainError
 from leads import nurture, services
-from leads.forms import MAX_BULK
+from leads.bulk import LEAD_BULK
 from leads.models import Lead, LeadStatus, NurtureEnrolment
 from leads.nurture_models import EnrolmentStatus, StopReason
 from tests.conftest import login
@@ -136,8 +136,10 @@ def test_the_list_offers_the_bulk_bar_with_the_active_sequences_only(client, rep
     _lead(rep)
     login(client, rep)
     page = client.get(reverse("leads:lead-list")).content.decode()
-    assert 'id="lead-list-results-bulk"' not in page  # no active sequence: nothing to offer
-    assert 'name="ids"' not in page
+    # No active sequence: the bar offers the other actions, not enrolment.
+    assert 'id="lead-list-results-bulk"' in page
+    assert "Enrol in a nurture sequence" not in page
+    assert 'id="lead-bulk-sequence"' not in page
     _sequence("Paused", active=False)
     welcome = _sequence("Welcome")
     page = client.get(reverse("leads:lead-list")).content.decode()
@@ -209,8 +211,12 @@ def test_posting_the_bulk_bar_enrols_and_says_what_was_skipped(client, rep, rep_
         ({"action": "enrol", "ids": ["9" * 30], "sequence": "SEQ"}, "Select a valid choice"),
         ({"action": "enrol", "ids": ["-4"], "sequence": "SEQ"}, "Select a valid choice"),
         (
-            {"action": "enrol", "ids": [str(i) for i in range(MAX_BULK + 1)], "sequence": "SEQ"},
-            "Select at most 1000 leads at a time.",
+            {
+                "action": "enrol",
+                "ids": [str(i) for i in range(LEAD_BULK.max_ids + 1)],
+                "sequence": "SEQ",
+            },
+            "Select at most 1000 rows at a time",
         ),
     ],
 )
@@ -249,6 +255,7 @@ def test_a_nul_in_the_post_is_a_400_and_enrols_nobody(client, rep) -> None:
 
 def test_an_inactive_sequence_posted_is_refused(client, rep) -> None:
     off = _sequence("Off", active=False)
+    _sequence("On")  # enrolment is offered only while a sequence is active
     lead = _lead(rep)
     response = login(client, rep).post(
         URL, {"action": "enrol", "ids": [lead.pk], "sequence": off.pk}
