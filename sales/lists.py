@@ -9,6 +9,7 @@ from accounts import access
 from crm.lists import ExportSpec, ListSpec, Sort
 from crm.tags import attach_row_tags
 from sales import exports, selectors
+from sales.cards import deal_rows
 from sales.filters import OpportunityFilterSet
 from sales.models import Opportunity
 
@@ -65,6 +66,8 @@ OPPORTUNITIES: ListSpec[Opportunity] = ListSpec(
         "tag_ids",
     ),
     prepare_rows=attach_row_tags,
+    # Each row's values built once (sales.cards.RowMaker): the template reads flat values.
+    make_rows=deal_rows,
     export=ExportSpec(
         filename="deals",
         url_name="sales:opportunity-export",

@@ -22,9 +22,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -35,10 +38,11 @@ from crm import history, jobs
 from crm.errors import DomainError
 from crm.exports import export_response
 from crm.http import AuthedHttpRequest, is_fragment_request
+from crm.links import record_url_parts
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import analytics, selectors, services, tasks
-from sales.cards import UrlPattern, stage_options
+from sales.cards import card_labels, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
@@ -160,7 +164,7 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
         "can_add": access.can_add(request.user, Opportunity),
         # The required-fields dialog: the roles, and a deal's contact suggestions URL by pk.
         "contact_roles": ContactRole.choices,
-        "contact_lookup": UrlPattern("sales:opportunity-contact-lookup"),
+        "contact_lookup": record_url_parts("sales:opportunity-contact-lookup"),
         "max_dialog_contacts": MAX_DIALOG_CONTACTS,
         "company_widget": {"name": "company", "attrs": {"id": "fields-company"}, "value": None},
         **_card_context(request, request.GET.urlencode()),
@@ -203,8 +207,11 @@ def _card_context(request: AuthedHttpRequest, query: str) -> dict[str, Any]:
     can_change = access.has_model_perm(request.user, Opportunity, "change")
     return {
         "can_change": can_change,
-        "draggable": "true" if can_change else "false",
-        "board_next": f"{reverse('sales:board')}?{query}",
+        "draggable": mark_safe("true" if can_change else "false"),  # constants
+        "board_next": escape(f"{reverse('sales:board')}?{query}"),
+        # What `{% csrf_token %}` writes, once for all the cards' move forms.
+        "csrf_input": csrf_input(request) if can_change else "",
+        **card_labels(),
     }
 
 
