@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Company, Contact, ContactEmail, ContactPhone
 from crm.exports import chunks
+from crm.tags import attach_row_tags
 
 
 def contact_columns() -> list[str]:
@@ -41,10 +42,15 @@ def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     return grouped
 
 
+def _tag_cell(row: Any) -> str:
+    """The row's tag names (`attach_row_tags` gave it `row_tags`, in name order)."""
+    return ", ".join(tag.name for tag in row.row_tags)
+
+
 def contact_rows(qs: QuerySet[Contact]) -> Iterator[list[Any]]:
     """One list of cell values per contact of `qs` (already scoped and filtered)."""
-    through = Contact.tags.through
     for chunk in chunks(qs.select_related("company", "owner")):
+        attach_row_tags(chunk)  # from the rows' tag_ids and the cached labels: no query
         ids = [c.pk for c in chunk]
         emails = _grouped(
             ContactEmail.objects.filter(contact_id__in=ids)
@@ -56,34 +62,24 @@ def contact_rows(qs: QuerySet[Contact]) -> Iterator[list[Any]]:
             .order_by("-is_primary", "id")
             .values_list("contact_id", "number")
         )
-        tags = _grouped(
-            through.objects.filter(contact_id__in=ids)
-            .order_by("tag__name")
-            .values_list("contact_id", "tag__name")
-        )
         for c in chunk:
             yield [
                 c.pk, c.given_name, c.family_name, c.display_name,
                 c.company.name if c.company else "", c.job_title, c.department,
                 "; ".join(emails.get(c.pk, [])), "; ".join(phones.get(c.pk, [])),
                 c.get_lifecycle_stage_display(), c.get_source_display(), c.get_region_display(),
-                ", ".join(tags.get(c.pk, [])), c.owner.email, c.city, c.country,
+                _tag_cell(c), c.owner.email, c.city, c.country,
                 timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
             ]  # fmt: skip
 
 
 def company_rows(qs: QuerySet[Company]) -> Iterator[list[Any]]:
-    through = Company.tags.through
     for chunk in chunks(qs.select_related("owner")):
-        tags = _grouped(
-            through.objects.filter(company_id__in=[c.pk for c in chunk])
-            .order_by("tag__name")
-            .values_list("company_id", "tag__name")
-        )
+        attach_row_tags(chunk)  # from the rows' tag_ids and the cached labels: no query
         for c in chunk:
             yield [
                 c.pk, c.name, c.website, c.email, c.phone, c.get_industry_display(),
                 c.get_size_display(), c.get_region_display(), c.get_lifecycle_stage_display(),
-                ", ".join(tags.get(c.pk, [])), c.owner.email, c.city, c.country,
+                _tag_cell(c), c.owner.email, c.city, c.country,
                 timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
             ]  # fmt: skip

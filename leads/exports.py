@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from crm.exports import chunks, local_time
-from crm.tags import tag_names
+from crm.tags import attach_row_tags
 from leads.models import Lead
 
 
@@ -26,6 +26,7 @@ def lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     """One list of cell values per lead of `qs` (already scoped and filtered); one query per
     chunk (tag names come from the cached labels)."""
     for chunk in chunks(qs.select_related("owner", "team")):
+        attach_row_tags(chunk)  # the cached labels read once a chunk, not once a row
         for lead in chunk:
             yield [
                 lead.pk,
@@ -39,7 +40,7 @@ def lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
                 lead.score,
                 lead.get_temperature_display(),
                 _("Yes") if lead.needs_review else "",
-                tag_names(lead.tag_ids),
+                ", ".join(tag.name for tag in getattr(lead, "row_tags", ())),
                 str(lead.owner) if lead.owner else "",
                 str(lead.team) if lead.team else "",
                 local_time(lead.created_at),

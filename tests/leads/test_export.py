@@ -90,3 +90,29 @@ def test_the_kit_checks_the_permission_even_when_the_view_forgot(read_only, lead
     request.user = read_only
     with pytest.raises(PermissionDenied):
         export_response(request, LEADS)
+
+
+def test_tag_names_come_from_the_cached_labels_once_a_chunk(client, rep) -> None:
+    """The tags column is read from the rows' tag_ids and the cached labels (crm.tags
+    .attach_row_tags once a chunk): the export's queries do not grow with tagged rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contacts.services import tags_get_or_create
+    from crm.tags import tags_add
+    from leads.models import Lead
+
+    hot, vip = tags_get_or_create(names=["Hot", "vip"], actor=rep)
+    login(client, rep)
+    url = reverse("leads:lead-export") + "?format=csv"
+    counts = []
+    for n in (2, 20):
+        made = [make_lead(rep, email=f"t{n}-{i}@x.example") for i in range(n)]
+        tags_add(model=Lead, ids=[lead.pk for lead in made], tags=[hot, vip])
+        _csv(client.get(url))  # the labels cached
+        with CaptureQueriesContext(connection) as queries:
+            rows = _csv(client.get(url))
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+    column = rows[0].index("Tags")
+    assert {row[column] for row in rows[1:]} == {"Hot, vip"}
