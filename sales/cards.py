@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.utils import dateformat, formats, numberformat
+from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
@@ -62,6 +62,7 @@ class Card:
     currency: SafeString
     close_iso: SafeString
     close_label: SafeString
+    overdue: bool  # an open deal whose expected close date has passed
     days_in_stage: int
     days_label: SafeString
     score: int
@@ -97,6 +98,7 @@ class CardMaker:
 
     def __init__(self, *, now: dt.datetime) -> None:
         self.now = now
+        self.today = timezone.localdate(now)  # in the user's time zone
         before, after = record_url_parts("sales:opportunity-detail")
         self.detail_url = (html.escape(before), html.escape(after))
         before, after = record_url_parts("sales:opportunity-move")
@@ -110,9 +112,11 @@ class CardMaker:
 
     def cards(self, deals: Sequence[Opportunity], *, stage: Stage) -> list[Card]:
         """`deals` (with `attach_card_relations` done) in `stage` as cards: the days in stage,
-        and stalled when an open stage's deal stayed longer than the stage's `stall_days`."""
-        stall = stage.stall_days if stage.kind == StageKind.OPEN else None
-        return [self.card(deal, stall) for deal in deals]
+        stalled when an open stage's deal stayed longer than the stage's `stall_days`, and
+        overdue when an open stage's deal is past its expected close date."""
+        is_open = stage.kind == StageKind.OPEN
+        stall = stage.stall_days if is_open else None
+        return [self.card(deal, stall, is_open=is_open) for deal in deals]
 
     def days_label(self, days: int) -> SafeString:
         label = self.days.get(days)
@@ -132,7 +136,7 @@ class CardMaker:
             )
         return found
 
-    def card(self, deal: Opportunity, stall_days: int | None) -> Card:
+    def card(self, deal: Opportunity, stall_days: int | None, *, is_open: bool = True) -> Card:
         days = max(0, (self.now - deal.stage_entered_at).days)
         owner_title, initials = self.owner(deal.owner)
         company = deal.company if deal.company_id else None
@@ -152,6 +156,7 @@ class CardMaker:
             currency=_escape(deal.currency),
             close_iso=SafeString(close.isoformat()),  # digits and dashes
             close_label=_escape(dateformat.format(close, self.date_format)),
+            overdue=is_open and close < self.today,
             days_in_stage=days,
             days_label=self.days_label(days),
             score=deal.score,
@@ -169,6 +174,7 @@ def card_labels() -> dict[str, SafeString]:
         "score_label": _escape(_("Score")),
         "stalled_label": _escape(_("Stalled")),
         "move_label": _escape(_("Move")),
+        "overdue_label": _escape(_("Overdue")),
     }
 
 

@@ -41,7 +41,7 @@ from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.links import record_url_parts
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
-from sales import analytics, selectors, services, tasks
+from sales import analytics, selectors, services, sources, tasks
 from sales.cards import card_labels, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
@@ -351,6 +351,7 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "won_reasons": list(WinReason.objects.filter(active=True)),
         "can_change": access.can(request.user, opportunity, "change"),
         "lost_kind": StageKind.LOST,
+        "campaign": sources.campaign_of(opportunity, user=request.user),
         # Other modules' panels for a deal (support's linked tickets): contacts.panels.
         "side_panels": panels_for(opportunity, "side"),
     }

@@ -64,6 +64,20 @@ def test_card_values_money_currency_score_days_owner():
     assert card.stage_label == "Stage of Kiosks"
 
 
+def test_overdue_is_an_open_deal_past_its_close_date_in_the_users_time_zone():
+    maker = CardMaker(now=NOW)  # 09:00 UTC: 1 December in Shanghai and in UTC
+    yesterday, today = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
+    open_stage = _open_stage()
+    won = Stage(pk=4, name="Won", kind="won", stall_days=10)
+    passed, due_today = maker.cards([_deal(close=yesterday), _deal(close=today)], stage=open_stage)
+    (closed,) = maker.cards([_deal(close=yesterday)], stage=won)
+    assert (passed.overdue, due_today.overdue, closed.overdue) == (True, False, False)
+    # 20:00 in Los Angeles on 30 November: the 30th is today there, not past.
+    with timezone.override("America/Los_Angeles"):
+        late = CardMaker(now=dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.UTC))
+        assert late.card(_deal(close=yesterday), None).overdue is False
+
+
 def test_card_one_day_singular_and_stalled_after_stall_days():
     maker = CardMaker(now=NOW)
     with translation.override("en"):
@@ -158,6 +172,18 @@ def test_board_shows_the_card_values_escaped_with_tags(client, rep, pipeline):
     assert "<span data-amount>98,765.40</span> USD" in html
     assert 'aria-label="Stage of &lt;script&gt;alert(&quot;x&quot;)' in html
     assert f'data-pk="{deal.pk}"' in html
+    assert "data-overdue" not in html
+
+
+def test_board_marks_an_overdue_close_date(client, rep, pipeline):
+    make_deal(rep, name="Late", expected_close_date=timezone.localdate() - dt.timedelta(days=2))
+    make_deal(rep, name="On time", expected_close_date=timezone.localdate())
+    _queries, html = _board(login(client, rep), pipeline)
+    assert html.count("data-overdue") == 1
+    late = html[html.index(">Late</a>") :]
+    assert (
+        '<span class="visually-hidden"> Overdue</span></time>' in late[: late.index("</article>")]
+    )
 
 
 def test_board_in_chinese(client, rep, pipeline):
