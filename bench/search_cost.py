@@ -41,6 +41,11 @@ FIXED = {
     "李 (one character)": "李",
     "张 (one character)": "张",
 }
+# Company searches (the company list, /companies/): a name's first word, a Chinese city.
+COMPANY_TERMS = {
+    "company: copper": "copper",
+    "company: 北京": "北京",
+}
 
 
 def _backend_cpu_seconds(pid: int) -> float:
@@ -84,7 +89,7 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
 
     from accounts.models import User
     from bench.profile import _wsgi_get
-    from contacts.models import Contact
+    from contacts.models import Company, Contact
     from crm.pagination import bump_list_version
 
     client = Client(SERVER_NAME="127.0.0.1")
@@ -103,6 +108,7 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
         for _ in range(runs):
             if not hinted:
                 bump_list_version(Contact)
+                bump_list_version(Company)
             py, pg, wall = time.process_time(), _backend_cpu_seconds(backend), time.perf_counter()
             status, body = _wsgi_get(handler, url, cookie, headers)
             walls.append(time.perf_counter() - wall)
@@ -110,6 +116,7 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
             assert status == 200, url
         if not hinted:
             bump_list_version(Contact)
+            bump_list_version(Company)
         buffers = _Buffers()
         with connection.execute_wrapper(buffers):
             _wsgi_get(handler, url, cookie, headers)
@@ -133,7 +140,8 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     for name, term in terms.items():
-        url = f"/contacts/?q={quote(term)}"
+        companies = name in COMPANY_TERMS
+        url = f"/contacts/{'companies/' if companies else ''}?q={quote(term)}"
         page = cost(url)
         text = page.pop("body")
         results[name] = {"term": term, **page, "count_text": _count_text(text)}
@@ -146,7 +154,7 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
             counted = cost(f"{url}&count=1", {"HTTP_HX_REQUEST": "true"})
             results[name]["count"] = {**counted, "count_text": _count_text(counted.pop("body"))}
             show("  its count (fragment)", counted, results[name]["count"]["count_text"])
-        after = _last_name_match(rep, term)
+        after = _last_name_match(rep, term, companies)
         if after is not None:
             others = cost(f"{url}&cursor={after}")
             others.pop("body")
@@ -155,16 +163,17 @@ def measure(terms: dict[str, str], runs: int, hinted: bool) -> dict[str, Any]:
     return results
 
 
-def _last_name_match(rep: Any, term: str) -> str | None:
+def _last_name_match(rep: Any, term: str, companies: bool = False) -> str | None:
     """The cursor after the last of `term`'s name matches (the first page of the others)."""
-    from contacts.lists import CONTACTS
+    from contacts.lists import COMPANIES, CONTACTS
     from crm.lists import query_for
     from crm.pagination import _encode
 
-    query = query_for(CONTACTS, rep, f"q={quote(term)}")
+    query = query_for(COMPANIES if companies else CONTACTS, rep, f"q={quote(term)}")
     assert query.first is not None
-    names = query.queryset.filter(query.first).order_by("-sort_name", "-id")
-    last = names.values_list("sort_name", "id").first()
+    key = query.ordering[0]
+    names = query.queryset.filter(query.first).order_by(f"-{key}", "-id")
+    last = names.values_list(key, "id").first()
     return None if last is None else _encode(list(last), "n1")
 
 
@@ -200,7 +209,7 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("collectstatic", "--noinput", verbosity=0)
-    terms = dict(FIXED)
+    terms = {**FIXED, **COMPANY_TERMS}
     if args.only:
         terms = {k: v for k, v in terms.items() if k in args.only.split(",")}
     else:

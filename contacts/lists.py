@@ -13,7 +13,7 @@ from contacts import exports, search, selectors
 from contacts.bulk import CONTACT_BULK
 from contacts.filters import CompanyFilterSet, ContactFilterSet
 from contacts.models import Company, Contact
-from crm.lists import ExportSpec, ListSpec, NameFirst
+from crm.lists import ExportSpec, ListSpec, NameFirst, Sort
 from crm.tags import attach_row_tags
 
 
@@ -49,18 +49,29 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     bulk=CONTACT_BULK,  # contacts.bulk: assign, tag, archive
 )
 
+# Companies sort by their name lower-cased, in byte order (`Company.NAME_KEY`, the index
+# company_active_name_key): a search for a name's start ("acme", 华为) reads that range of the
+# index, as the contacts' sort_name (a company has no stored sort key of its own).
+_COMPANY_NAME = {"name_key": Company.NAME_KEY}
+COMPANY_SORTS = {
+    **selectors.COMPANY_SORTS,
+    "name": Sort(("name_key", "id"), _COMPANY_NAME),
+    "-name": Sort(("-name_key", "-id"), _COMPANY_NAME),
+}
+
 COMPANIES: ListSpec[Company] = ListSpec(
     name="companies",
     model=Company,
     selector=selectors.company_list,
     filterset=CompanyFilterSet,
-    sorts=selectors.COMPANY_SORTS,
+    sorts=COMPANY_SORTS,
     default_sort="name",
     template="contacts/company_list.html",
     results_id="company-list-results",
     row_fields=selectors.COMPANY_ROW_FIELDS,
     prepare_rows=attach_row_tags,
     lazy_count=True,
+    name_first=NameFirst(sort="name", prefix=search.company_sort_prefix),
     export=ExportSpec(
         filename="companies",
         url_name="contacts:company-export",

@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -156,6 +156,10 @@ class SearchableModel(models.Model):
 
 
 class Company(OwnedModel, AddressFields, SearchableModel):
+    # The company list's name sort (contacts.lists): lower case in byte order, so a search for a
+    # name's start reads one range of company_active_name_key whatever the letters' case.
+    NAME_KEY: ClassVar = Collate(Lower("name"), "C")
+
     name = models.CharField(_("name"), max_length=200)
     website = models.URLField(_("website"), blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -200,6 +204,9 @@ class Company(OwnedModel, AddressFields, SearchableModel):
         ]
         indexes = [
             models.Index(fields=["name", "id"], condition=ACTIVE, name="company_active_name"),
+            models.Index(
+                Collate(Lower("name"), "C"), "id", condition=ACTIVE, name="company_active_name_key"
+            ),
             # accounts.access probes a company by id with its owner/team (a ticket seen through
             # its company, ACCESS_VIEW_THROUGH): answered from this index alone, archived or not
             # (company_active_* are partial). bench/results/2026-11-30-support-viewthrough-index.md

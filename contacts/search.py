@@ -91,15 +91,30 @@ def looks_like_phone(query: str) -> bool:
 
 def sort_prefix(query: str) -> str | None:
     """The start of a contact's `sort_name` ("family given", normalised) that a search for
-    `query` names, or None: one word of letters ("nguy", "Smi", "ngô"), one Chinese character
-    or a two-character family name (李, 欧阳). The list shows those contacts first
-    (`crm.lists.NameFirst`); several words, digits, an address or a Chinese full name (张伟:
-    its sort key is "张 伟") keep the plain name order."""
+    `query` names, or None: one word of letters ("nguy", "Smi", "ngô"), one Chinese character,
+    a two-character family name (李, 欧阳) or a Chinese full name typed together, read as its
+    family name and the start of the given name (张伟 → "张 伟", 欧阳娜娜 → "欧阳 娜娜": the sort
+    key's family, space, given name; `contacts.services.contact_names`). The list shows those
+    contacts first (`crm.lists.NameFirst`); several words, digits or an address keep the plain
+    name order."""
     text = normalize(query)[:100]
     if not text or not text.isalpha():
         return None
-    if _HAN.search(text):
-        return text if len(text) == 1 or text in COMPOUND_SURNAMES else None
+    if not _HAN.search(text) or len(text) == 1 or text in COMPOUND_SURNAMES:
+        return text
+    if not all(_HAN.fullmatch(ch) for ch in text):  # "张abc": no name is written so
+        return None
+    family = 2 if text[:2] in COMPOUND_SURNAMES and len(text) > 2 else 1
+    return f"{text[:family]} {text[family:]}"
+
+
+def company_sort_prefix(query: str) -> str | None:
+    """The start of a company's name, lower-cased (its list's sort key: `contacts.lists`),
+    that a search for `query` names, or None: words of a name ("acme", "Acme Tr", "华为"),
+    not an address, a website or a phone number. The list shows those companies first."""
+    text = " ".join(query.lower().split())[:100]
+    if not text or looks_like_phone(text) or any(ch in text for ch in "@/:"):
+        return None
     return text
 
 

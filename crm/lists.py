@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import django_filters  # type: ignore[import-untyped]
 from django import forms
+from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
@@ -202,6 +203,9 @@ class NameFirst:
 
     sort: str
     prefix: Callable[[str], str | None]  # the search box's value -> a prefix of the sort key
+    # Where the count stops (loaded after the rows: ~1 block a match): "More than 1,000", as the
+    # lists that count a probe a row (ListSpec.count_cap); the list's own cap if lower.
+    count_cap: int = 1000
 
 
 @dataclass(frozen=True)
@@ -307,6 +311,7 @@ class ListResult(Generic[M]):
     path: str = ""  # the list's URL path (the saved views' forms come back to it)
     saved_views: list[Any] = field(default_factory=list)  # crm.saved_views.ViewLink
     name_first: str = ""  # the search whose name matches come first (`NameFirst`), if any
+    others_left_out: bool = False  # more name matches than the cap: the others not listed
     made_rows: list[Any] | None = None  # `spec.make_rows` of the page's items
 
     @property
@@ -461,6 +466,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         path=request.path,
         saved_views=saved_views_for(request.user, spec.name),
         name_first=form.cleaned_data.get(spec.search_param, "") if query.first is not None else "",
+        others_left_out=result.left_out,
         made_rows=spec.make_rows(result.page.items) if spec.make_rows else None,
     )
 
@@ -472,23 +478,41 @@ def _name_first_results(
     that cost nothing more, else after them (the pager's fragment), or with them when asked
     (`count=1`: the pager's link without JS)."""
     assert query.first is not None
-    hint_key = _hint_key(request, spec)
     result = name_first_page(
         query.queryset,
         first=query.first,
         ordering=query.ordering,
         cursor=request.GET.get("cursor"),
         size=spec.page_size,
-        hint_key=hint_key,
+        hint_key=_hint_key(request, spec),
         planner=query.planner,
         cap=spec.count_cap,
+        names_cap=_name_first_cap(spec),
     )
     if result.count is not None or not request.GET.get("count"):
         return result
-    count, capped = lazy_count(
-        query.queryset, hint_key=hint_key, cap=spec.count_cap, planner=query.planner
+    count, capped = _name_first_count(request, spec, query)
+    return ListPage(result.page, count, capped, left_out=result.left_out)
+
+
+def _name_first_cap(spec: ListSpec[Any]) -> int:
+    """Where a name-first search's count stops (`NameFirst.count_cap`, or the list's if lower)."""
+    assert spec.name_first is not None
+    return min(spec.name_first.count_cap, spec.count_cap or settings.CRM_COUNT_CAP)
+
+
+def _name_first_count(
+    request: AuthedHttpRequest, spec: ListSpec[Any], query: PageQuery[Any]
+) -> tuple[int, bool]:
+    """A name-first search's count, to its own cap: the first `cap` + 1 matches collected
+    (~1 block each), not every match. Its "over the cap" hint has a key of its own: the same
+    search in another sort counts to the list's cap (list_page reads the list's hint)."""
+    return lazy_count(
+        query.queryset,
+        hint_key=(_hint_key(request, spec), "name-first count"),
+        cap=_name_first_cap(spec),
+        planner=query.planner,
     )
-    return ListPage(result.page, count, capped)
 
 
 def _filter_key(query: QueryDict) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -528,9 +552,15 @@ def count_response(request: AuthedHttpRequest, spec: ListSpec[M]) -> HttpRespons
     the rows, from the list's own URL with `count=1`, through the same view, FilterSet and
     scope as its rows."""
     query = page_query(spec, request)
-    count, capped = lazy_count(
-        query.queryset, hint_key=_hint_key(request, spec), cap=spec.count_cap, planner=query.planner
-    )
+    if query.first is not None:
+        count, capped = _name_first_count(request, spec, query)
+    else:
+        count, capped = lazy_count(
+            query.queryset,
+            hint_key=_hint_key(request, spec),
+            cap=spec.count_cap,
+            planner=query.planner,
+        )
     context = {"count": count, "count_capped": capped}
     response = render(request, "components/list_count.html", context)
     patch_vary_headers(response, ["HX-Request"])

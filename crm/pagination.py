@@ -199,6 +199,8 @@ class ListPage(Generic[M]):
     page: Page[M]
     count: int | None  # None: not counted with the rows (the pager loads it: `lazy_count`)
     capped: bool
+    # `name_first_page`: more than the cap's name matches, so the other matches are not listed.
+    left_out: bool = False
 
 
 def list_page(
@@ -399,6 +401,7 @@ def name_first_page(
     hint_key: Hashable | None = None,
     planner: Mapping[str, str] | None = None,
     cap: int | None = None,
+    names_cap: int | None = None,
 ) -> ListPage[M]:
     """A page of `qs` showing the rows that match `first` (a prefix of the first sort key)
     before the others, each part in `ordering`: a search's "name matches first" order.
@@ -410,16 +413,31 @@ def name_first_page(
     cross from one part to the other without skipping or repeating a row; a tampered cursor
     means the first page.
 
-    The count (capped at `cap`) comes with the page only when it is known for free: the first
+    The count (capped at `names_cap`, default and at most `cap`, the cap of the others' read)
+    comes with the page only when it is known for free: the first
     page held the whole first part and then read the others, whose read counts them (a term
     with few name matches, or none: "chen" matches through addresses). Otherwise it is None,
-    for the caller to count after the rows (`lazy_count`)."""
+    for the caller to count after the rows (`lazy_count`).
+
+    After more than `names_cap` name matches the others are not listed (`ListPage.left_out`:
+    the page says so; a word more finds them). Telling the others from the names takes reading
+    every match (the search indexes cannot leave a range of the sort key out): 8,850 blocks for
+    李 at a million contacts, growing with the matches, where counting the names up to the cap
+    reads at most `names_cap` + 1 of them (in one statement, when the page reaches the others)."""
     cap = cap or settings.CRM_COUNT_CAP
+    names_cap = min(names_cap or cap, cap)
     size = size or settings.CRM_PAGE_SIZE
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
     tier, forward, values = _read_tiered_cursor(cursor, fields, qs)
     head, rest = qs.filter(first), qs.exclude(first)
     rest_key = None if hint_key is None else (hint_key, "others")
+    names: list[int] = []  # how many name matches, when known (up to cap + 1)
+
+    def count_names() -> int:
+        """The name matches up to `names_cap` + 1 (in any order: the planner may walk the name
+        range or AND the scope's name indexes with the search's: 2,410 or 1,040 blocks for
+        "nguy" and 李 at a million contacts)."""
+        return _bare(head)[: names_cap + 1].count()
 
     def head_rows(after: list[Any] | None, up: bool, n: int) -> tuple[list[M], bool]:
         """Up to `n` rows of the first part after (`up`) or before `after`, in the page's
@@ -435,7 +453,13 @@ def name_first_page(
     counted: list[tuple[int | None, bool]] = []  # the others' count, when read
 
     def rest_rows(after: list[Any] | None, up: bool, n: int) -> tuple[list[M], bool]:
-        """The same for the other rows (at least one is read, to know whether any follow)."""
+        """The same for the other rows (at least one is read, to know whether any follow);
+        none after more than `cap` name matches (`ListPage.left_out`)."""
+        if not names:
+            names.append(count_names())
+        if names[0] > names_cap:
+            counted.append((names_cap, True))
+            return [], False
         at = None if after is None else _encode(after, "n" if up else "p")
         found = list_page(
             rest,
@@ -461,11 +485,16 @@ def name_first_page(
             rows, more = head_rows(values, True, size)
             parts = [(1, row) for row in rows]
             if not more:
+                if values is None:  # the whole first part is on this page
+                    names.append(len(rows))
                 others, more = rest_rows(None, True, size - len(rows))
                 parts += [(2, row) for row in others]
                 if values is None and counted[0][0] is not None:  # the whole first part
                     count, capped = len(rows) + counted[0][0], counted[0][1]
-                    count, capped = (cap, True) if count > cap else (count, capped)
+                    over = capped or count > names_cap
+                    count, capped = (names_cap, True) if over else (count, False)
+                elif names[0] > names_cap:  # more than the cap in the names alone
+                    count, capped = names_cap, True
         else:
             rows, more = rest_rows(values, True, size)
             parts = [(2, row) for row in rows]
@@ -493,7 +522,7 @@ def name_first_page(
             prev_cursor = cursor_of(parts[0], "p")
     items = [row for _tier, row in parts]
     page = Page(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, is_first=is_first)
-    return ListPage(page, count, capped)
+    return ListPage(page, count, capped, left_out=bool(names) and names[0] > names_cap)
 
 
 def name_first_ids(
