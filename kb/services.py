@@ -102,7 +102,9 @@ def _apply(article: Article, data: ArticleInput) -> None:
     article.slug = _unique_slug(data.slug or title, exclude_pk=article.pk)
 
 
-def _derive(article: Article) -> None:
+def derive_text(article: Article) -> None:
+    """The columns derived from an article's text: its safe HTML and its search terms (the
+    services call it on every content write; `kb.demo`'s bulk loader on every row it writes)."""
     article.body_html = render_markdown(article.body)
     article.search_title = search_terms(article.title)
     article.search_text = search_terms(
@@ -154,7 +156,7 @@ def article_create(
         article.translation_group = translation_of.translation_group
     _apply(article, data)
     _check_translation(article)
-    _derive(article)
+    derive_text(article)
     article.save()
     _set_tags(article, data, actor)
     _save_version(article, actor)
@@ -170,7 +172,7 @@ def article_update(*, article: Article, data: ArticleInput, actor: User) -> Arti
     old_slug = article.slug
     _apply(article, data)
     _check_translation(article)
-    _derive(article)
+    derive_text(article)
     article.save()
     _set_tags(article, data, actor)
     if article.slug != old_slug:

@@ -1,8 +1,9 @@
 """The knowledge base in the benchmark (see bench/modules/__init__.py): the public help centre
 (home, a category, an article, search in English and in Chinese; cached pages, rendered once
-per publish) and the staff article list, over 5,000 articles in English and Chinese
-(`kb.demo.seed_articles`). Issue 30's targets: public pages p95 under 30 ms at 10 users and at
-least 300 pages per second; the staff list under 150 ms."""
+per publish) and the staff article list, over the 5,000 articles in English and Chinese that
+`seed_demo` writes (`kb.demo.top_up`, called here too for a database seeded before it did).
+Issue 30's targets: public pages p95 under 30 ms at 10 users and at least 300 pages per second;
+the staff list under 150 ms."""
 
 from __future__ import annotations
 
@@ -13,19 +14,19 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 VACUUM = ("kb_article", "kb_articleversion", "kb_searchlog")
-ARTICLES = 5000
 
 
 def seed(size: int) -> dict[str, Any] | None:
-    """5,000 articles (whatever the contact count), unless 95 % of them are there."""
-    from kb.demo import seed_articles
+    """seed_demo's 5,000 articles (whatever the contact count), when they are not all there:
+    the same writer as seed_demo's (`kb.demo.top_up`)."""
+    from kb.demo import ARTICLES, top_up
     from kb.models import Article
 
     have = Article.objects.count()
-    if have >= ARTICLES * 0.95:
+    if have >= ARTICLES:
         return None
     print(f"seeding {ARTICLES - have:,} knowledge-base articles (have {have:,})…", flush=True)
-    return seed_articles(ARTICLES - have)
+    return top_up(ARTICLES)
 
 
 def pages(rep: User) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Search quality on a realistic corpus (tests/kb/corpus/: 20 English and 20 Chinese help
-articles about using the CRM, and 40 queries with the article that must come first), and the
+"""Search quality on a realistic corpus (tests/kb/corpus/: 30 English and 30 Chinese help
+articles about using the CRM, and 60 queries with the article that must come first), and the
 measurement that chose how Chinese is segmented: jieba's search-mode words
 (kb.text.jieba_words, used) against overlapping bigrams (kb.text.cjk_bigrams). Results:
 bench/results/kb-segmentation-2026-11-30.md."""

@@ -58,6 +58,20 @@ def test_markdown_renders_tables_code_and_safe_links(writer: User) -> None:
     assert 'rel="noopener noreferrer nofollow"' in html
 
 
+def test_markdown_images_keep_their_address_but_never_a_script_or_data_one(writer: User) -> None:
+    body = (
+        '![Import screen](/kb/img/kb-images/abc.png "The import")\n\n'
+        "![a](javascript:alert(1))\n\n![b](data:image/svg+xml;base64,PHN2Zz4=)\n\n"
+        "[c](JaVaScRiPt:alert(1))"
+    )
+    html = make_article(writer, body=body).body_html
+    assert '<img alt="Import screen" src="/kb/img/kb-images/abc.png" title="The import">' in html
+    assert '<img alt="a">' in html
+    assert '<img alt="b">' in html
+    assert "javascript" not in html.lower()
+    assert "data:" not in html
+
+
 def test_every_save_is_a_version_and_restore_is_exact(writer: User, reviewer: User) -> None:
     article = make_article(writer, title="Import contacts", tags=["import", "csv"], summary="S1")
     first = {

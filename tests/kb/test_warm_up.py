@@ -18,6 +18,7 @@ from kb.apps import warm_up_wanted
 def cold_jieba() -> Iterator[None]:
     """jieba as a fresh process has it: the dictionary not loaded yet."""
     jieba.dt.initialized = False
+    text._cut.cache_clear()  # no Chinese text cut yet either
     yield
     text.warm_up()
 

@@ -36,9 +36,10 @@ import threading
 import time
 from collections.abc import Iterator
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -109,6 +110,12 @@ class Command(BaseCommand):
             action="store_true",
             help="no other app's demo records (activities' interactions, tasks, comments)",
         )
+        # An app's demo module may add options of its own (kb: --kb-articles N); its
+        # seed_demo hook then receives the command's options as keywords too.
+        for _config, module in _demo_modules():
+            adder = getattr(module, "add_arguments", None)
+            if callable(adder):
+                adder(parser)
 
     def handle(
         self,
@@ -137,7 +144,7 @@ class Command(BaseCommand):
         bump_list_version(Contact)  # COPY sent no signals: drop the list-plan hints
         bump_list_version(Company)
         if not contacts_only:
-            self._seed_other_apps(total, seed)
+            self._seed_other_apps(total, seed, options)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -146,22 +153,17 @@ class Command(BaseCommand):
             )
         )
 
-    def _seed_other_apps(self, total: int, seed: int) -> None:
+    def _seed_other_apps(self, total: int, seed: int, options: dict[str, Any]) -> None:
         """Each installed app's `demo.seed_demo(contacts=, seed=)`, in app order (found by name,
-        so contacts depends on none of them)."""
-        for config in apps.get_app_configs():
-            name = f"{config.name}.demo"
-            try:
-                module = import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-                continue
+        so contacts depends on none of them); with the command's options too when the module
+        added some (`add_arguments`)."""
+        for config, module in _demo_modules():
             hook = getattr(module, "seed_demo", None)
             if not callable(hook):
                 continue
+            extra = options if callable(getattr(module, "add_arguments", None)) else {}
             started = time.monotonic()
-            facts = hook(contacts=total, seed=seed)
+            facts = hook(contacts=total, seed=seed, **extra)
             self._say(f"  {config.label}: {facts} in {time.monotonic() - started:.1f}s")
 
     # --- users, teams, tags ----------------------------------------------------------------
@@ -449,6 +451,17 @@ class Command(BaseCommand):
 def _companies_for(contacts: int) -> int:
     """One company per ten contacts (at least one when there are contacts)."""
     return max(1, contacts // 10) if contacts else 0
+
+
+def _demo_modules() -> Iterator[tuple[AppConfig, ModuleType]]:
+    """The installed apps' `demo` modules, in app order."""
+    for config in apps.get_app_configs():
+        name = f"{config.name}.demo"
+        try:
+            yield config, import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def _is_chinese(text: str) -> bool:
