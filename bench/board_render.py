@@ -138,6 +138,8 @@ def _measure(url: str, email: str, runs: int, top: int) -> None:
         f" Variable._resolve_lookup {count('django/template/base.py', '_resolve_lookup')},"
         f" Node.render_annotated {count('django/template/base.py', 'render_annotated')}"
     )
+    if top <= 0:
+        return
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
     lines = out.getvalue().splitlines()
