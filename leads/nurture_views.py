@@ -40,14 +40,11 @@ class EnrolForm(forms.Form):
 
 
 def card_context(request: AuthedHttpRequest, lead: Lead, form: Any = None) -> dict[str, Any]:
-    """What the card needs (the lead's page includes it with this context too). Two queries."""
+    """What the card needs (the lead's page includes it with this context too). One query (the
+    enrolments): the active sequences come from the cache the list's bulk bar reads too."""
     may_enrol = access.can(request.user, lead, "change") and not lead.is_read_only
-    # The active sequences, read once for the select; none set up: no enrol form to offer.
-    sequences = (
-        list(EnrolForm.base_fields["sequence"].queryset.values_list("pk", "name"))  # type: ignore[attr-defined]
-        if may_enrol
-        else []
-    )
+    # The active sequences for the select; none set up: no enrol form to offer.
+    sequences = nurture.sequence_options() if may_enrol else []
     if form is None and sequences:
         form = EnrolForm()
     return {

@@ -24,6 +24,7 @@ from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
 from crm.http import AuthedHttpRequest, is_fragment_request
 from crm.lists import filtered, list_response
+from crm.tags import labels_for
 from leads import (
     conversion,
     file_views,
@@ -137,7 +138,7 @@ def _detail(
         "lead": lead,
         "trail": trail.lead_trail(user=request.user, lead=lead),
         **_score_context(request, lead),
-        "tags": list(lead.tags.all()),
+        "tags": labels_for(lead.tag_ids),  # the cached labels: no query
         "history_items": history.history_items(
             history.history_entries(lead), Lead, viewer=request.user
         ),

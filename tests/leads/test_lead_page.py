@@ -232,3 +232,41 @@ def test_the_lead_pages_fragments_are_scoped(client, rep, rep_other_team) -> Non
     assert client.get(f"{theirs.get_absolute_url()}?part=trail", **HX).status_code == 404
     assert client.get(reverse("leads:lead-files", args=[theirs.pk]), **HX).status_code == 404
     assert client.get(f"{_log_url(theirs)}?channel=call", **HX).status_code == 404
+
+
+# The lead page's statements once its caches are warm (profiled with CaptureQueriesContext):
+# the lead with its joins, matches for conversion, the trail, the score's pending checks, the
+# history and its names, files, enrolments, the sales step's pipelines, following. Tags come
+# from the lead's tag_ids and the cached labels, the active sequences from the cache the
+# list's bulk bar reads: each was a query on every page (20 -> 18).
+LEAD_PAGE_QUERIES = 18
+
+
+# Committed transactions: the versioned caches (crm.cache) store nothing inside a test's atomic
+# block, so a plain django_db test would read every cached list again.
+@pytest.mark.django_db(transaction=True)
+def test_the_lead_page_runs_a_bounded_number_of_queries(client, rep) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contacts.services import tags_get_or_create
+    from leads import nurture
+    from leads.models import NurtureSequence
+
+    NurtureSequence.objects.create(name="Welcome")
+    bare = make_lead(rep, email="bare@x.example")
+    tagged = make_lead(rep, email="tagged@x.example")
+    tags = tags_get_or_create(names=["Hot", "VIP", "Fair"], actor=rep)
+    services.lead_update(lead=tagged, values={}, tags=tags, actor=rep)
+    login(client, rep)
+    counts = []
+    for lead in (bare, tagged):
+        url = reverse("leads:lead-detail", args=[lead.pk])
+        client.get(url)  # role rules, labels and sequence options cached
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        counts.append(len(queries.captured_queries))
+    assert nurture.sequence_options()
+    assert "Welcome" in page  # the enrol form still offers the active sequence
+    assert all(f">{tag.name}</span>" in page for tag in tags)  # the tagged lead's badges
+    assert counts[0] == counts[1] <= LEAD_PAGE_QUERIES, counts
