@@ -196,3 +196,38 @@ def test_faq_lists_public_faq_articles(client: Client, writer: User, reviewer: U
     html = client.get(reverse("kb:help-faq")).content.decode()
     assert "Is my data safe?" in html
     assert "Unpublished question" not in html
+
+
+def test_home_lists_categories_sections_and_the_popular_articles_of_the_readers_language(
+    writer: User, reviewer: User
+) -> None:
+    contacts = category_create(name="Contacts", name_zh="联系人")
+    category_create(name="Importing", parent=contacts)  # a section of Contacts
+    category_create(name="Sales", position=1)
+    for title, views, language in (
+        ("Import contacts", 50, "en"),
+        ("Merge duplicates", 90, "en"),
+        ("导入联系人", 70, "zh-hans"),
+    ):
+        article = make_article(writer, title=title, category=contacts, language=language)
+        Article.objects.filter(pk=publish(article, reviewer).pk).update(view_count=views)
+    internal = make_article(writer, title="Secret pricing", visibility=Visibility.INTERNAL)
+    Article.objects.filter(pk=publish(internal, reviewer).pk).update(view_count=1_000)
+    draft = make_article(writer, title="Draft idea")
+    Article.objects.filter(pk=draft.pk).update(view_count=1_000)
+    services.public_cache_bump()
+    home = reverse("kb:help-home")
+
+    html = Client().get(home).content.decode()
+    for slug in ("contacts", "importing", "sales"):
+        assert f'href="{reverse("kb:help-category", args=[slug])}"' in html
+    assert ">Contacts</a>" in html
+    popular = html[html.index("Popular articles") :]
+    assert popular.index("Merge duplicates") < popular.index("Import contacts")  # most viewed
+    for absent in ("导入联系人", "Secret pricing", "Draft idea"):
+        assert absent not in html
+
+    html_zh = Client().get(home, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">联系人</a>" in html_zh  # the category's Chinese name
+    assert ">导入联系人</a>" in html_zh
+    assert "Merge duplicates" not in html_zh
