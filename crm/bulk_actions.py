@@ -142,6 +142,9 @@ class BulkForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("all") and len(str(self.data.get("return_query", ""))) > MAX_QUERY:
+            # Cut short, the filter could name more rows than the list showed: refused.
+            self.add_error(None, _("This filter is too long to apply to all matching rows."))
         if not data.get("all") and "ids" in data:
             ids = data["ids"]
             if not ids:

@@ -212,3 +212,15 @@ def test_over_the_limit_all_matching_runs_as_a_job_in_a_real_worker(
     assert "5 of 5 done" in text
     assert "5 leads updated." in text
     assert login(client, rep_teammate).get(f"/jobs/{job.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_over_long_filter_is_refused_not_cut_short(client, rep) -> None:
+    _leads(rep, 2, "n")
+    query = "q=" + "x" * 3000 + "&status=contacted"  # cut short: no status filter left
+    response = login(client, rep).post(
+        URL, {"action": "tag", "tags": "Hot", "all": "on", "return_query": query}
+    )
+    assert response.status_code == 302
+    assert not _tagged()
+    assert "This filter is too long to apply to all matching rows." in _messages(response)
