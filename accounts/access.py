@@ -17,6 +17,10 @@ see the record one of those foreign keys names (a ticket through its requester o
 Another app may declare that holders of one of its permissions see some rows of a model through
 its own records (`accounts.grants.register_seen_through`: support agents the open deals of their
 tickets' customers); that too is sight only, ORed into the view scope.
+An app may also decide how far users *see* its owned model, instead of the role policy's
+owner/team scope (`accounts.grants.register_reach`: support agents see the tickets of their
+queues and those assigned to them, as their role's ticket scope says); `scoped` and `can` both
+answer from the same `Reach`, so lists, pages, search, export, API and counts agree.
 Another user's record is a 404 (`get_for_user_or_404`), exactly as a missing one; a 403 only when
 the user may see the record but not do this to it.
 
@@ -61,6 +65,14 @@ class _Rule:
     model_perm: bool
     scope: Scope | None
     granted: frozenset[Any]
+    # The model's declared reach for viewing (accounts.grants.register_reach), if any.
+    reach: grants.Reach | None = None
+
+    @property
+    def through(self) -> bool:
+        """Whether ACCESS_VIEW_THROUGH applies (not when a declared reach replaces the role's
+        scope)."""
+        return self.reach is None or self.reach.general
 
 
 def _cache(user: User) -> dict[Any, Any]:
@@ -202,11 +214,21 @@ def _rule(user: User | AnonymousUser, model: type[Model], action: Action) -> _Ru
     else:
         scope = _policy_scope(user, action) if model_perm else None
         granted = _granted_pks(user, model, action) if owned else frozenset()
+        reach = _reach(user, model) if model_perm and action == "view" else None
+        if reach is not None and not reach.general:
+            scope = None  # the model's declared reach replaces the role's record scope
+        everything = scope == Scope.ALL or (reach is not None and reach.everything)
         rule = _Rule(
-            everything=scope == Scope.ALL, model_perm=model_perm, scope=scope, granted=granted
+            everything=everything, model_perm=model_perm, scope=scope, granted=granted, reach=reach
         )
     cache[key] = rule
     return rule
+
+
+def _reach(user: User | AnonymousUser, model: type[Model]) -> grants.Reach | None:
+    """The model's declared reach for this user (`accounts.grants.register_reach`), if any."""
+    declared = grants.reach_of(model._meta.label_lower)
+    return declared(user) if declared is not None else None
 
 
 def scoped(user: User | AnonymousUser, model: type[M], action: Action = "view") -> QuerySet[M]:
@@ -231,7 +253,9 @@ def scoped(user: User | AnonymousUser, model: type[M], action: Action = "view") 
         if rule.scope == Scope.TEAM and user.team_id:
             own |= Q(team_id=user.team_id)
         condition = own | condition if condition else own
-    if action == "view" and rule.model_perm:
+    if rule.reach is not None and rule.reach.rows is not None:
+        condition = condition | rule.reach.rows if condition else rule.reach.rows
+    if action == "view" and rule.model_perm and rule.through:
         for through in _view_through(user, model):
             condition = condition | through if condition else through
     if action == "view":
@@ -313,6 +337,8 @@ def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bo
         return True
     if not rule.model_perm:
         return action == "view" and _seen_through_row(user, obj)
+    if rule.reach is not None and rule.reach.contains(obj):
+        return True
     if rule.scope is not None:
         owner_id = getattr(obj, "owner_id", None)
         if owner_id is not None and owner_id == user.pk:
@@ -323,7 +349,7 @@ def can(user: User | AnonymousUser, obj: Model, action: Action = "change") -> bo
     if action != "view":
         return False
     # Seen through a record it names (ACCESS_VIEW_THROUGH): no query when the caller selected it.
-    for field_name in getattr(type(obj), "ACCESS_VIEW_THROUGH", ()):
+    for field_name in getattr(type(obj), "ACCESS_VIEW_THROUGH", ()) if rule.through else ():
         if getattr(obj, f"{field_name}_id", None) is None:
             continue
         if can(user, getattr(obj, field_name), "view"):

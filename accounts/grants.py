@@ -84,6 +84,38 @@ def seen_through(model: str) -> list[SeenThrough]:
     return [rule for (label, _perm), rule in _SEEN_THROUGH.items() if label == model.lower()]
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How far one user sees a model's rows when the model's app decides it (`register_reach`)
+    instead of the role policy's owner/team scope: `everything`, or the rows `rows` selects
+    (a Q on the model) and, for one fetched row, `contains(obj)` (the same test without a
+    query). `general`: the role policy's owner/team arm and the model's ACCESS_VIEW_THROUGH
+    still apply besides (a user with a role the app leaves to the role policy)."""
+
+    everything: bool = False
+    rows: Q | None = None
+    contains: Callable[[Any], bool] = lambda obj: False
+    general: bool = False
+
+
+_REACH: dict[str, tuple[Callable[[Any], Reach | None], str]] = {}
+
+
+def register_reach(model: str, *, reach: Callable[[Any], Reach | None], why: str) -> None:
+    """Declare how far users see `model`'s rows ("app_label.modelname"), from the owning app's
+    grants.py: `reach(user)` is called once per request for a user holding the model's view
+    permission and returns a `Reach`, or None where the role policy decides as for any owned
+    model. Only viewing: changing still follows the role policy's change scope."""
+    _REACH[model.lower()] = (reach, why)
+
+
+def reach_of(model: str) -> Callable[[Any], Reach | None] | None:
+    """The declared reach of `model` ("app_label.modelname"), if any."""
+    declared()
+    found = _REACH.get(model.lower())
+    return found[0] if found else None
+
+
 def role_permissions(role: str) -> frozenset[str]:
     """The declared permissions of a role, as "app_label.codename" (what `has_perm` takes)."""
     return frozenset(

@@ -21,6 +21,7 @@ from support.models import (
     Queue,
     QueueMember,
     Reassign,
+    RoleTicketScope,
     SatisfactionSurvey,
     SlaPolicy,
     Ticket,
@@ -37,11 +38,22 @@ class QueueMemberInline(admin.TabularInline):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "lead", "assignment_mode", "country", "time_zone"]
+    list_display = [
+        "name", "team", "lead", "assignment_mode", "open_to_all_agents", "country", "time_zone"
+    ]  # fmt: skip
     list_select_related = ["team", "lead"]
     raw_id_fields = ["lead"]
     search_fields = ["name"]
     inlines = [QueueMemberInline]
+
+
+@admin.register(RoleTicketScope)
+class RoleTicketScopeAdmin(admin.ModelAdmin):
+    """How far each role sees tickets (support/scope.py); a role without a row keeps its
+    default (support agents: their queues)."""
+
+    list_display = ["group", "scope"]
+    list_select_related = ["group"]
 
 
 def _checkboxes(label: Any, choices: Any) -> forms.MultipleChoiceField:

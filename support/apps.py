@@ -17,6 +17,7 @@ class SupportConfig(AppConfig):
         from support.models import (
             Queue,
             QueueMember,
+            RoleTicketScope,
             SatisfactionSurvey,
             SenderIdentity,
             SlaPolicy,
@@ -29,6 +30,7 @@ class SupportConfig(AppConfig):
         auditlog.register(Queue, exclude_fields=["updated_at"])
         auditlog.register(QueueMember, exclude_fields=["updated_at", "last_assigned_at"])
         auditlog.register(SlaPolicy, exclude_fields=["updated_at"])
+        auditlog.register(RoleTicketScope, exclude_fields=["updated_at"])
         auditlog.register(SenderIdentity)
         auditlog.register(SatisfactionSurvey)
         # Tag changes are audited as changes of tag_ids (crm.tags).

@@ -4,10 +4,12 @@
 those users, its lead the first), SLA policies when there are none, and `n` tickets from random
 existing contacts over the last 90 days: most solved or closed, the rest open with due dates
 around now (some overdue, some due within hours), assigned to the queue's members or
-unassigned, each with one to four messages. One open ticket of the REP's team gets a
-100-message conversation (the benchmark's ticket page). Rows go in with `bulk_create` in
-batches, numbers from the ticket sequence, without audit entries: seeding is not a user's
-change.
+unassigned, each with one to four messages. Support agents without a team (the demo's
+agent@demo.example) are agents of the first AGENT_QUEUES queues: an agent sees the tickets of
+their queues (support/scope.py). One open ticket of a user's queue gets a 100-message
+conversation (the benchmark's ticket page, for the rep and for the agent). Rows go in with
+`bulk_create` in batches, numbers from the ticket sequence, without audit entries: seeding is
+not a user's change.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ SUBJECTS = (
 STATUSES = [Status.SOLVED] * 45 + [Status.CLOSED] * 25 + [Status.OPEN] * 15 + [Status.NEW] * 6
 STATUSES += [Status.PENDING] * 6 + [Status.ON_HOLD] * 3
 SLA = {"low": (480, 2400), "normal": (240, 1440), "high": (60, 480), "urgent": (30, 240)}
+AGENT_QUEUES = 2
 
 
 def _queues() -> list[tuple[Queue, list[User]]]:
@@ -77,7 +80,21 @@ def _queues() -> list[tuple[Queue, list[User]]]:
         found.append((queue, members))
     if not found:
         raise RuntimeError("seed the demo users first (seed_demo)")
+    _join_agents(found)
     return found
+
+
+def _join_agents(found: list[tuple[Queue, list[User]]]) -> None:
+    """Make support agents without a team agents of the first AGENT_QUEUES queues (idempotent;
+    they take assignments there too)."""
+    agents = User.objects.filter(
+        team__isnull=True, is_active=True, groups__name=Role.SUPPORT_AGENT
+    ).order_by("id")
+    for agent in agents:
+        for queue, members in found[:AGENT_QUEUES]:
+            QueueMember.objects.get_or_create(queue=queue, user=agent)
+            if agent not in members:
+                members.append(agent)
 
 
 def _numbers(n: int) -> list[int]:
@@ -248,18 +265,24 @@ def seed_demo(*, contacts: int, seed: int) -> dict[str, Any]:
     """seed_demo's hook (contacts' command finds it by name): 0.2 tickets per contact with
     their conversations, by COPY; nothing when there are tickets already."""
     if Ticket.objects.exists():
+        _queues()  # the queues' agents, for data seeded before they were added
         return {"tickets": 0}
     return copy_tickets(int(contacts * TICKETS_PER_CONTACT), seed=seed)
 
 
 def seed_long_conversation(user: User, *, count: int = 100) -> int | None:
-    """Give one open ticket of `user`'s team a `count`-message conversation (idempotent: a
-    ticket that already has as many is reused). Returns its id."""
-    if user.team_id is None:
+    """Give one open ticket of one of `user`'s queues (else of their team) a `count`-message
+    conversation (idempotent: a ticket that already has as many is reused). Returns its id."""
+    queue_ids = list(
+        QueueMember.objects.filter(user=user).order_by("queue_id").values_list("queue", flat=True)
+    )
+    if queue_ids:
+        where: dict[str, Any] = {"queue_id": queue_ids[0]}
+    elif user.team_id is not None:
+        where = {"team_id": user.team_id}
+    else:
         return None
-    open_ids = Ticket.objects.filter(
-        team_id=user.team_id, status__in=[Status.OPEN, Status.NEW]
-    ).order_by("id")
+    open_ids = Ticket.objects.filter(**where, status__in=[Status.OPEN, Status.NEW]).order_by("id")
     for ticket in open_ids.select_related("queue", "assignee")[:50]:
         have = TicketMessage.objects.filter(ticket=ticket).count()
         if have >= count:

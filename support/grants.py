@@ -1,7 +1,8 @@
 """What each built-in role may do with tickets (see accounts/grants.py).
 
-Agents work tickets (their scope over a ticket's owner/team is their RolePolicy; the services
-also let a queue's members change its tickets). Sales reps, managers and read-only users view
+Agents work tickets: they see those of their queues and those assigned to them (the role's
+ticket scope, support/scope.py); they change their own (RolePolicy) and the services also let a
+queue's members change its tickets. Sales reps, managers and read-only users view
 tickets read-only, as far as their RolePolicy reaches; all but read-only users may export the
 tickets they see (`export_ticket`, the list's export). Queues, SLA policies, customer tiers (and
 companies' plans) and escalation rules are configuration:
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.grants import register, register_seen_through
+from accounts.grants import Reach, register, register_reach, register_seen_through
 from accounts.models import Role
 
 EDIT = ("view", "add", "change")
@@ -85,4 +86,19 @@ register_seen_through(
     perm="support.change_ticket",
     rows=open_deals_of_ticket_customers,
     why="the open deals of the customers of tickets the user may see, and linked deals",
+)
+
+
+def _ticket_reach(user: Any) -> Reach | None:
+    from support.scope import ticket_reach
+
+    return ticket_reach(user)
+
+
+# How far each role sees tickets: its ticket scope (support/scope.py; support agents their
+# queues' tickets and those assigned to them), in place of the role policy where it says so.
+register_reach(
+    "support.ticket",
+    reach=_ticket_reach,
+    why="the role's ticket scope: all, its queues' and assigned tickets, assigned, or records",
 )

@@ -106,6 +106,14 @@ class Queue(TimeStampedModel):
     )
     work_start = models.TimeField(_("working day starts"), default=dt.time(9))
     work_end = models.TimeField(_("working day ends"), default=dt.time(18))
+    open_to_all_agents = models.BooleanField(
+        _("open to every agent"),
+        default=False,
+        help_text=_(
+            "Agents whose role sees their queues' tickets also see this queue's tickets "
+            "without being its members."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -119,6 +127,43 @@ class Queue(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TicketScope(models.TextChoices):
+    """How far a role sees tickets (`RoleTicketScope`; support/scope.py)."""
+
+    ALL = "all", _("All tickets")
+    QUEUES = "queues", _("Tickets of their queues and those assigned to them")
+    OWN = "own", _("Tickets assigned to them")
+    RECORDS = "records", _("As the role's record scope, and their customers' tickets")
+
+
+# A role without a RoleTicketScope row: support agents see their queues' tickets; every other
+# role follows its role policy (owner and team) and sees its customers' tickets (read-only).
+DEFAULT_TICKET_SCOPES = {"Support agent": TicketScope.QUEUES}
+
+
+class RoleTicketScope(TimeStampedModel):
+    """How far one role sees tickets, set by administrators (a role without a row: its
+    `DEFAULT_TICKET_SCOPES` entry, else "records"). A user with several roles sees what any of
+    them shows."""
+
+    group = models.OneToOneField(
+        "auth.Group",
+        verbose_name=_("role"),
+        on_delete=models.CASCADE,
+        related_name="ticket_scope",
+    )
+    scope = models.CharField(
+        _("sees tickets"), max_length=8, choices=TicketScope.choices, default=TicketScope.QUEUES
+    )
+
+    class Meta:
+        verbose_name = _("role's ticket scope")
+        verbose_name_plural = _("roles' ticket scopes")
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.get_scope_display()}"
 
 
 class QueueMember(TimeStampedModel):

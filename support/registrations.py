@@ -25,6 +25,7 @@ from support.models import (
     CustomerTier,
     Queue,
     QueueMember,
+    RoleTicketScope,
     Ticket,
     TicketMessage,
 )
@@ -50,6 +51,10 @@ def _options_changed(**kwargs: Any) -> None:
     versioned_cache.bump(selectors.OPTIONS)
 
 
+def _ticket_scopes_changed(**kwargs: Any) -> None:
+    versioned_cache.bump("roles")  # support.scope.ticket_facts
+
+
 def _company_changed(change: hooks.CompanyChange) -> None:
     """A company's size, industry, region or lifecycle stage decides which tier's rule covers
     it: its open tickets are re-tiered once the edit commits (an outbox row written in the
@@ -73,6 +78,8 @@ def register() -> None:
     for model in (Queue, QueueMember):
         post_save.connect(_options_changed, sender=model, dispatch_uid=f"support-options-{model}")
         post_delete.connect(_options_changed, sender=model, dispatch_uid=f"support-del-{model}")
+    post_save.connect(_ticket_scopes_changed, sender=RoleTicketScope, dispatch_uid="support-ts")
+    post_delete.connect(_ticket_scopes_changed, sender=RoleTicketScope, dispatch_uid="support-tsd")
     nav.register_nav(
         nav.NavEntry(
             "support",

@@ -2,9 +2,11 @@
 open"), "breaching soon", all open tickets, a search by subject and a ticket page with a
 100-message conversation, over 200,000 tickets per million contacts (`support.demo`).
 
-The pages are measured as the benchmark's sales rep, whom the seeding makes a member of their
-team's queue with tickets assigned: the rep's team scope is the narrower plan (an agent's
-"all records" scope drops the team condition)."""
+The pages are measured as the benchmark's user: the sales rep, whom the seeding makes a member
+of their team's queue with tickets assigned (team scope plus their customers' tickets), or the
+demo agent, an agent of the first two queues (support.demo.AGENT_QUEUES), who sees those
+queues' tickets and their own (support/scope.py). The 100-message ticket is in the user's first
+queue, so both get the ticket page."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def seed(size: int) -> dict[str, Any] | None:
 
 
 def prepare(rep: User) -> dict[str, Any]:
-    """The 100-message ticket of the rep's team."""
+    """The 100-message ticket of the user's first queue (else their team)."""
     from support.demo import seed_long_conversation
 
     return {"support_long_ticket": seed_long_conversation(rep)}

@@ -5,11 +5,13 @@
 Seeds tickets by COPY (`support.demo.copy_tickets`, 20,000 per transaction, stops after
 SEED_MINUTES) up to TICKETS over the demo contacts (`seed_demo --contacts N --contacts-only`
 first), runs VACUUM ANALYZE, then for the demo rep (team scope, plus the tickets of the customers
-they see: `Ticket.ACCESS_VIEW_THROUGH`) and the demo agent (all tickets) records each page's SQL
-query count and time (best of 3, Django's test client, in process: the machine is shared, so
-times are for information), and `EXPLAIN (ANALYZE, BUFFERS)` of each list's counting query, the
-workspace's view counts and the record panel's query. Writes bench/results/<date>-support-200k.md
-(or SUPPORT_BENCH_OUT, a path). SUPPORT_BENCH_MEASURE_ONLY=1 skips seeding.
+they see: `Ticket.ACCESS_VIEW_THROUGH`) and the demo agent (the tickets of their queues and
+their own: support/scope.py; `support.demo` makes them an agent of two queues) records each
+page's SQL query count and time (best of 3, Django's test client, in process: the machine is
+shared, so times are for information), and `EXPLAIN (ANALYZE, BUFFERS)` of each list's counting
+query, the workspace's view counts and the record panel's query. Writes
+bench/results/<date>-support-200k.md (or SUPPORT_BENCH_OUT, a path).
+SUPPORT_BENCH_MEASURE_ONLY=1 skips seeding.
 """
 
 from __future__ import annotations

@@ -122,6 +122,7 @@ def test_explicit_shares_of_every_model_cost_one_query(
     rep: User, rep_other_team: User, other_contact: Contact, django_assert_num_queries
 ):
     from contacts.models import Company
+    from support.scope import ticket_facts
     from tests.contacts.factories import CompanyFactory
 
     company = CompanyFactory(owner=rep_other_team)
@@ -129,6 +130,7 @@ def test_explicit_shares_of_every_model_cost_one_query(
     assign_perm("contacts.view_company", rep.groups.get(), company)  # to the user's group
     fresh = User.objects.get(pk=rep.pk)
     access.role_data(fresh)  # the role rules (cached between requests), not what is measured
+    ticket_facts(fresh)  # the roles' ticket scopes (support/scope.py), cached likewise
     # The first ask reads the shares of every model (user and group ones, one UNION ALL), so a
     # record page that asks about contacts, companies, leads, deals and tickets pays once.
     with django_assert_num_queries(1):

@@ -1,7 +1,9 @@
 """What the support URLs need, for the permission matrix (tests/matrix.py explains the terms).
 
-Tickets are owned records (owner = assignee, team = the queue's team): the roles' scopes apply,
-and a role with view_ticket also sees the tickets of customers it may see (read-only).
+Tickets are owned records (owner = assignee, team = the queue's team). How far a role sees them
+is its ticket scope (support/scope.py, `_ticket_may` here from the declarations): support agents
+the tickets of their queues and those assigned to or owned by them; the other roles as their
+role policy says, plus the tickets of customers they may see (read-only).
 Their messages and attachments go through the ticket. Working a ticket (reply, note, changes)
 needs "change"; the services also let members of the ticket's queue work it, and the matrix's
 queue has no member from the cast, so the scopes decide. The API viewsets need no declaration.
@@ -17,7 +19,15 @@ import tests.sales.matrix  # noqa: F401 (its Opportunity maker first: _deal buil
 from accounts.models import User
 from contacts.models import Contact
 from sales.models import Opportunity
-from support.models import Queue, Ticket, TicketAttachment, TicketMessage
+from support.models import (
+    DEFAULT_TICKET_SCOPES,
+    Queue,
+    QueueMember,
+    RoleTicketScope,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+)
 from tests import matrix
 from tests.accounts.factories import TeamFactory
 from tests.support.factories import make_agent, make_queue, make_ticket
@@ -49,6 +59,43 @@ def _ticket(owner: User, admin: User) -> Ticket:
     Ticket.objects.filter(pk=ticket.pk).update(owner=worker, team_id=worker.team_id)
     ticket.refresh_from_db()
     return ticket
+
+
+def _ticket_scopes(user: User) -> set[str]:
+    """The ticket scope of each of the user's roles: the admin's setting, else the default."""
+    set_ = dict(RoleTicketScope.objects.values_list("group__name", "scope"))
+    names = [group.name for group in user.groups.all()]
+    return {set_.get(name) or DEFAULT_TICKET_SCOPES.get(name, "records") for name in names}
+
+
+def _ticket_may(user: User, ticket: Ticket, action: str) -> bool:
+    """Seeing a ticket: "all"; "queues": an agent of its queue, a queue open to every agent,
+    or assigned to or owned by the user; "own": assigned or owned; "records" (or no role): the
+    role policy and the customers (`matrix.by_role`). Working it: seeing it, and the role's
+    change scope or (with change_ticket) being an agent of its queue (support.services)."""
+    if user.is_superuser:
+        return True
+    if action != "view":
+        if not _ticket_may(user, ticket, "view"):
+            return False
+        member = QueueMember.objects.filter(queue_id=ticket.queue_id, user=user).exists()
+        return (member and matrix.has_perm(user, Ticket, "change")) or matrix.by_role(
+            user, ticket, action
+        )
+    if not matrix.has_perm(user, Ticket, "view"):
+        return matrix.by_role(user, ticket, action)
+    scopes = _ticket_scopes(user)
+    if "all" in scopes:
+        return True
+    narrow = scopes - {"records"}
+    if narrow and user.pk in (ticket.owner_id, ticket.assignee_id):
+        return True
+    if "queues" in narrow and (
+        Queue.objects.filter(pk=ticket.queue_id, open_to_all_agents=True).exists()
+        or QueueMember.objects.filter(queue_id=ticket.queue_id, user=user).exists()
+    ):
+        return True
+    return (not narrow or "records" in scopes) and matrix.by_role(user, ticket, "view")
 
 
 def _message(owner: User, admin: User) -> TicketMessage:
@@ -93,7 +140,7 @@ def _deal_through_tickets(user: User, deal: Opportunity, action: str) -> bool:
 _make_deal = matrix.MODELS[Opportunity].make
 matrix.records(Opportunity, make=_deal)  # type: ignore[arg-type]
 matrix.seen_through(Opportunity, "support.change_ticket", _deal_through_tickets)  # type: ignore[arg-type]
-matrix.records(Ticket, make=_ticket)  # type: ignore[arg-type]
+matrix.records(Ticket, make=_ticket, may=_ticket_may)  # type: ignore[arg-type]
 matrix.records(TicketMessage, make=_message, may=_through_ticket)  # type: ignore[arg-type]
 matrix.records(TicketAttachment, make=_attachment, may=_through_ticket)  # type: ignore[arg-type]
 

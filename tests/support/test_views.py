@@ -134,7 +134,9 @@ def test_list_queries_do_not_grow_with_rows(client, queue, lead):
         response = client.get(url)
     assert len(_ids(response)) == 31
     assert len(many) == len(few)
-    assert len(many) <= 14
+    # 14, and the agent's ticket scope and queues (support/scope.py: one query, cached between
+    # requests outside a test's transaction).
+    assert len(many) <= 15
 
 
 def test_bulk_reassign_and_status_skips_what_the_user_may_not_work(
