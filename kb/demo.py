@@ -6,7 +6,7 @@ ARTICLES = 5,000, issue 30's size; the demo logins must exist). It writes:
 
 - once, the demo's help centre through the services (versions, search columns, the review
   step): categories named in English and Chinese and a dozen published articles from
-  `tests/kb/corpus/` (six English ones with their linked Chinese translations, written by the
+  `kb/corpus/` (six English ones with their linked Chinese translations, written by the
   demo agent and reviewed by the demo administrator), eight of them in the FAQ;
 - then `top_up(N)`: bulk articles until the knowledge base holds N (the dozen count), so a
   second run adds nothing and a bigger N adds only the difference.
@@ -56,7 +56,7 @@ from kb.models import (
 # Issue 30: "seed_demo adds 5,000 articles in English and Chinese" (bench/modules/kb.py too).
 ARTICLES = 5_000
 BATCH = 500
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "kb" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 PARTS = Path(__file__).resolve().parent / "demo_parts.json"
 CATEGORIES = (
     ("getting-started", "Getting started"),
@@ -131,7 +131,7 @@ class Part(NamedTuple):
 
 
 class Topic(NamedTuple):
-    """A corpus article and its Chinese translation (`tests/kb/corpus/`, in the same order)."""
+    """A corpus article and its Chinese translation (`kb/corpus/`, in the same order)."""
 
     en: dict[str, Any]
     zh: dict[str, Any]

@@ -1,4 +1,4 @@
-"""Search quality on a realistic corpus (tests/kb/corpus/: 30 English and 30 Chinese help
+"""Search quality on a realistic corpus (kb/corpus/: 30 English and 30 Chinese help
 articles about using the CRM, and 60 queries with the article that must come first), and the
 measurement that chose how Chinese is segmented: jieba's search-mode words
 (kb.text.jieba_words, used) against overlapping bigrams (kb.text.cjk_bigrams). Results:
@@ -19,7 +19,7 @@ from kb.models import Article
 from kb.text import SEGMENTER, search_terms
 from tests.kb.factories import make_article, publish
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "kb" / "corpus"
 QUERIES: list[dict[str, str]] = json.loads((CORPUS / "queries.json").read_text("utf-8"))
 
 
