@@ -1,15 +1,18 @@
 """Demo and benchmark data for activities: interactions, tasks, comments (and a rep's unread
 notifications for the benchmark) written with COPY.
 
-`seed_demo(contacts=N)` is what `manage.py seed_demo` calls after loading N contacts (it finds
-each app's `demo.seed_demo`; contacts imports no activities code): two interactions a contact,
-skewed toward active customers, a task for every tenth contact and a comment for every twentieth.
+`seed_with_contacts(contacts=N)` is what `manage.py seed_demo` calls inside the transaction that
+loads N contacts, before their indexes are built, and `seed_demo(contacts=N)` after it (it finds
+each app's `demo` module; contacts imports no activities code): two interactions a contact,
+skewed toward active customers, a task for every tenth contact and a comment for every twentieth,
+and the contacts' and companies' last contacted and next step from them.
 Not idempotent by itself: callers check the counts first (bench/modules/activities.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,6 +23,7 @@ from django.utils import timezone
 from contacts.activities.collab_models import Notification, NotificationKind
 from contacts.activities.models import (
     CALL_OUTCOMES,
+    NOT_CONTACT,
     Channel,
     Direction,
     Interaction,
@@ -221,6 +225,47 @@ def _stage(
     }
 
 
+Dropped = list[tuple[str, str, str]]
+
+
+def _drop_secondaries(cursor: Any, table: str) -> Dropped:
+    """Drop `table`'s plain (non-unique) secondary indexes and its foreign keys in the caller's
+    transaction; return what was dropped as (kind, name, definition) for
+    `_restore`. Primary keys and unique indexes stay. Fails after 10 s if another session holds
+    the table; others wait for the table until the transaction ends."""
+    cursor.execute("SET LOCAL lock_timeout = '10s'")
+    cursor.execute(
+        """SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+           WHERE conrelid = %s::regclass AND contype = 'f'
+           UNION ALL
+           SELECT 'index', ic.relname, pg_get_indexdef(i.indexrelid)
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+           WHERE i.indrelid = %s::regclass AND NOT i.indisunique""",
+        [table, table],
+    )
+    dropped: Dropped = cursor.fetchall()
+    for kind, name, _definition in dropped:
+        if kind == "constraint":
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        else:
+            cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("SET LOCAL lock_timeout = 0")
+    return dropped
+
+
+def _restore(cursor: Any, table: str, dropped: Dropped) -> None:
+    """Build what `_drop_secondaries` dropped again, indexes first (a foreign key is then
+    checked by one join over the table)."""
+    if not dropped:
+        return
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    for kind, name, definition in sorted(dropped, key=lambda d: d[0] != "index"):
+        if kind == "index":
+            cursor.execute(definition)
+        else:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
 def _insert(cursor: Any, table: str, statement: str, params: dict[str, Any]) -> int:
     """Run one generating statement for `params["count"]` rows into `table`. A big load (BIG_LOAD
     rows or more, at least the table's size again) drops the table's plain secondary indexes and
@@ -232,34 +277,10 @@ def _insert(cursor: Any, table: str, statement: str, params: dict[str, Any]) -> 
         return 0
     cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
     big = count >= BIG_LOAD and count >= cursor.fetchone()[0]
-    dropped: list[tuple[str, str, str]] = []
-    if big:
-        cursor.execute("SET LOCAL lock_timeout = '10s'")
-        cursor.execute(
-            """SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
-               WHERE conrelid = %s::regclass AND contype = 'f'
-               UNION ALL
-               SELECT 'index', ic.relname, pg_get_indexdef(i.indexrelid)
-               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-               WHERE i.indrelid = %s::regclass AND NOT i.indisunique""",
-            [table, table],
-        )
-        dropped = cursor.fetchall()
-        for kind, name, _definition in dropped:
-            if kind == "constraint":
-                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            else:
-                cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SET LOCAL lock_timeout = 0")
+    dropped = _drop_secondaries(cursor, table) if big else []
     cursor.execute(statement, params)
     made = cursor.rowcount
-    if dropped:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for kind, name, definition in sorted(dropped, key=lambda d: d[0] != "index"):
-            if kind == "index":
-                cursor.execute(definition)
-            else:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    _restore(cursor, table, dropped)
     return made
 
 
@@ -300,51 +321,72 @@ def _notifications(
     ]
 
 
-def _refresh_last_contacted(contact_ids: list[int] | None = None) -> None:
-    """last_contacted_at from the interactions (as the services keep it), for the seeded rows."""
-    only = "AND i.contact_id = ANY(%s)" if contact_ids is not None else ""
-    params = [contact_ids] if contact_ids is not None else []
-    with connection.cursor() as cursor:
-        for table, column in (
-            ("contacts_contact", "contact_id"),
-            ("contacts_company", "company_id"),
-        ):
-            cursor.execute(
-                f"""UPDATE {table} t SET last_contacted_at = m.latest
-                FROM (SELECT i.{column} AS pk, max(i.occurred_at) AS latest
-                      FROM activities_interaction i
-                      WHERE i.archived_at IS NULL AND i.channel <> 'note' AND i.{column} IS NOT NULL
-                      {only} GROUP BY i.{column}) m
-                WHERE t.id = m.pk AND t.last_contacted_at IS DISTINCT FROM m.latest""",  # noqa: S608 - fixed names
-                params,
-            )
+# Each contact's and company's derived columns as the services keep them: the latest interaction
+# that was a contact (`last_contacted_at`) and the soonest-due open task, undated last, then the
+# oldest (`next_step`, `next_step_at`). Records with neither keep what they have. {only} limits
+# the records (a contact id list, `_refresh_records`).
+_FRESH = """
+CREATE TEMP TABLE seed_fresh ON COMMIT DROP AS
+SELECT t.id, COALESCE(c.latest, t.last_contacted_at) AS last_contacted_at,
+       CASE WHEN n.pk IS NULL THEN t.next_step ELSE n.title END AS next_step,
+       CASE WHEN n.pk IS NULL THEN t.next_step_at ELSE n.due_at END AS next_step_at
+FROM (SELECT i.{column} AS pk, max(i.occurred_at) AS latest FROM activities_interaction i
+      WHERE i.archived_at IS NULL AND i.channel <> ALL(%(not_contact)s) AND i.{column} IS NOT NULL
+            {only_i}
+      GROUP BY i.{column}) c
+FULL JOIN (SELECT DISTINCT ON (k.{column}) k.{column} AS pk, k.title, k.due_at
+           FROM activities_task k
+           WHERE k.status = %(open)s AND k.{column} IS NOT NULL {only_k}
+           ORDER BY k.{column}, k.due_at ASC NULLS LAST, k.created_at, k.id) n USING (pk)
+JOIN {table} t ON t.id = pk
+WHERE (t.last_contacted_at, t.next_step, t.next_step_at)
+      IS DISTINCT FROM (COALESCE(c.latest, t.last_contacted_at),
+                        CASE WHEN n.pk IS NULL THEN t.next_step ELSE n.title END,
+                        CASE WHEN n.pk IS NULL THEN t.next_step_at ELSE n.due_at END)
+ORDER BY t.id
+"""
+_ONLY = {
+    "contacts_contact": "AND {alias}.contact_id = ANY(%(ids)s)",
+    "contacts_company": "AND {alias}.company_id IN (SELECT c.company_id FROM contacts_contact c"
+    " WHERE c.id = ANY(%(ids)s))",
+}
 
 
-def _refresh_next_step(contact_ids: list[int] | None = None) -> None:
-    """next_step / next_step_at from the open tasks (as the services keep them: the soonest
-    due, undated last), for the seeded rows. Only the tasks' records are written."""
-    params = [contact_ids] if contact_ids is not None else []
-    with connection.cursor() as cursor:
-        for table, column, only in (
-            ("contacts_contact", "contact_id", "AND k.contact_id = ANY(%s)"),
-            (
-                "contacts_company",
-                "company_id",
-                "AND k.company_id IN (SELECT c.company_id FROM contacts_contact c"
-                " WHERE c.id = ANY(%s))",
+def _refresh_records(cursor: Any, contact_ids: list[int] | None = None) -> dict[str, int]:
+    """last_contacted_at, next_step and next_step_at of the contacts and companies from the
+    interactions and open tasks, as the services keep them; with `contact_ids`, only those
+    contacts and their companies (each company from all its interactions and tasks). Each
+    changed row is written once (its values gathered first in a temporary table in id order).
+
+    Every written row is a new row version in each of the table's indexes (indexed columns
+    change: no HOT update): at a million contacts the ~400,000 a demo touches took 319 s with
+    the 22 indexes built, and as long with them dropped and built again (two GIN indexes take
+    ~100 s each). seed_demo therefore runs this inside the contacts' load, before their
+    indexes exist (`seed_with_contacts`). Returns the rows written per table."""
+    written: dict[str, int] = {}
+    for table, column in (("contacts_contact", "contact_id"), ("contacts_company", "company_id")):
+        only = _ONLY[table] if contact_ids is not None else ""
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.seed_fresh")
+        cursor.execute(
+            _FRESH.format(
+                table=table,
+                column=column,
+                only_i=only.format(alias="i"),
+                only_k=only.format(alias="k"),
             ),
-        ):
-            only = only if contact_ids is not None else ""
-            cursor.execute(
-                f"""UPDATE {table} t SET next_step = m.title, next_step_at = m.due_at
-                FROM (SELECT DISTINCT ON (k.{column}) k.{column} AS pk, k.title, k.due_at
-                      FROM activities_task k
-                      WHERE k.status = 'open' AND k.{column} IS NOT NULL {only}
-                      ORDER BY k.{column}, k.due_at ASC NULLS LAST, k.created_at, k.id) m
-                WHERE t.id = m.pk
-                  AND (t.next_step, t.next_step_at) IS DISTINCT FROM (m.title, m.due_at)""",  # noqa: S608 - fixed names
-                params,
-            )
+            {
+                "not_contact": [c.value for c in NOT_CONTACT],
+                "open": TaskStatus.OPEN.value,
+                "ids": contact_ids,
+            },
+        )
+        cursor.execute(
+            f"""UPDATE {table} t SET last_contacted_at = f.last_contacted_at,
+                next_step = f.next_step, next_step_at = f.next_step_at
+            FROM seed_fresh f WHERE t.id = f.id"""  # noqa: S608 - fixed names
+        )
+        written[table] = cursor.rowcount
+    return written
 
 
 def seed_activities(
@@ -376,8 +418,10 @@ def seed_activities(
     contact_type = ContentType.objects.get_for_model(Contact).pk
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
+        started = time.monotonic()
         draw = _stage(cursor, owners=owners, sample=sample, rng_seed=rng_seed)
         made = _add_interactions(cursor, draw, now, interactions)
+        seconds = {"interactions": time.monotonic() - started}
         made_tasks = _add_tasks(cursor, draw, now, tasks, open_share)
         made_comments = _insert(
             cursor,
@@ -385,23 +429,31 @@ def seed_activities(
             _COMMENTS,
             _params(**draw, now=now, count=comments, contact_type=contact_type),
         )
-        _refresh_last_contacted()
-        _refresh_next_step()
+        seconds["tasks and comments"] = time.monotonic() - started - seconds["interactions"]
+        written = _refresh_records(cursor)
+        seconds["records"] = time.monotonic() - started - sum(seconds.values())
     return {
         "interactions": made,
         "tasks": made_tasks,
         "comments": made_comments,
         "customers_sampled": draw["customers"],
+        "records_written": sum(written.values()),
+        "seconds": {phase: round(took, 1) for phase, took in seconds.items()},
     }
 
 
-def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
-    """What `manage.py seed_demo` adds after loading `contacts` contacts: 2 interactions a
-    contact (2,000,000 at a million), a task for every tenth, a comment for every twentieth,
-    with COPY in one transaction; then the tables are analysed (vacuumed after a big load)."""
+def seed_with_contacts(*, contacts: int, seed: int = 26) -> dict[str, Any]:
+    """What `manage.py seed_demo` adds inside the transaction that loads `contacts` contacts,
+    after their rows are written and before their indexes are built (it finds each app's
+    `demo.seed_with_contacts`): 2 interactions a contact (2,000,000 at a million), a task for
+    every tenth, a comment for every twentieth, then each contact's and company's last
+    contacted and next step. Written there, the ~400,000 contacts a million-contact demo
+    touches are rewritten in a table without its 22 secondary indexes (built once after, from
+    the final rows): on the loaded machine ~10 s instead of 319 s for the same UPDATE after the
+    indexes were built (bench/results/2026-12-01-activities-seed.md). The rows are the same."""
     if contacts <= 0:
         return {}
-    facts = seed_activities(
+    return seed_activities(
         interactions=contacts * INTERACTIONS_PER_CONTACT,
         tasks=int(contacts * TASKS_PER_CONTACT),
         comments=int(contacts * COMMENTS_PER_CONTACT),
@@ -409,6 +461,15 @@ def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
         # Active customers get most of the contact: the more contacts, the more of them touched.
         sample=min(200_000, max(20_000, contacts // 5)),
     )
+
+
+def seed_demo(*, contacts: int, seed: int = 26) -> dict[str, Any]:
+    """What `manage.py seed_demo` adds after the contacts' transaction (`seed_with_contacts`
+    wrote the interactions, tasks and comments in it): in a small demo the demo logins' working
+    day; then the activities tables are analysed (vacuumed after a big load)."""
+    if contacts <= 0:
+        return {}
+    facts: dict[str, Any] = {}
     if contacts <= DAY_MAX_CONTACTS:
         facts["day_tasks"] = seed_day(seed=seed)
     command = (
@@ -475,9 +536,9 @@ def seed_day(*, seed: int = 26) -> int:
                     "completed_by_id": None,
                 }
             )
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         made = _copy(Task, rows)
-        _refresh_next_step(sorted({row["contact_id"] for row in rows}))
+        _refresh_records(cursor, sorted({row["contact_id"] for row in rows}))
         return made
 
 
@@ -505,8 +566,7 @@ def seed_focus(
         added_unread = _copy(
             Notification, _notifications(rng, max(0, unread - unread_now), rep.pk, contact, now)
         )
-        _refresh_last_contacted([contact.pk])
-        _refresh_next_step([contact.pk])
+        _refresh_records(cursor, [contact.pk])
     return {
         "timeline_added": added,
         "open_tasks_added": added_tasks,
@@ -527,5 +587,5 @@ def seed_company_focus(
         added = _add_interactions(cursor, draw, now, max(0, interactions - have))
         cursor.execute("SELECT array_agg(contact_id) FROM seed_link WHERE contact_id IS NOT NULL")
         people = cursor.fetchone()[0] or []
-        _refresh_last_contacted(people)
+        _refresh_records(cursor, people)
     return {"company_timeline_added": added, "company_people": len(people)}

@@ -106,6 +106,7 @@ def test_a_big_load_builds_the_indexes_and_foreign_keys_again(monkeypatch):
     done = Task.objects.filter(status=TaskStatus.DONE)
     assert 150 <= done.count() <= 270  # 7 of 10 done, and each has its completion time
     assert not done.filter(completed_at__isnull=True).exists()
+    assert _stale() == {"contacts_contact": 0, "contacts_company": 0}
 
 
 def test_seed_focus_tops_up_one_contacts_timeline_and_the_reps_work(rep, own_contact):
@@ -137,3 +138,106 @@ def test_seed_company_focus_gives_a_company_its_peoples_interactions(rep):
         "company_timeline_added": 0,
         "company_people": len(people),
     }
+
+
+# Records whose derived columns differ from what their interactions and open tasks say: the
+# latest interaction that was a contact (notes and archived ones do not count), the soonest-due
+# open task (undated last, then the oldest). Checked over whole tables, in SQL.
+_STALE = """
+SELECT count(*) FROM {table} t
+LEFT JOIN LATERAL (
+    SELECT max(i.occurred_at) AS latest FROM activities_interaction i
+    WHERE i.{column} = t.id AND i.archived_at IS NULL AND i.channel <> 'note') c ON true
+LEFT JOIN LATERAL (
+    SELECT k.title, k.due_at FROM activities_task k
+    WHERE k.{column} = t.id AND k.status = 'open'
+    ORDER BY k.due_at ASC NULLS LAST, k.created_at, k.id LIMIT 1) n ON true
+WHERE t.last_contacted_at IS DISTINCT FROM c.latest
+   OR (t.next_step, t.next_step_at) IS DISTINCT FROM (COALESCE(n.title, ''), n.due_at)
+"""
+
+
+def _stale() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        counts = {}
+        for table, column in (
+            ("contacts_contact", "contact_id"),
+            ("contacts_company", "company_id"),
+        ):
+            cursor.execute(_STALE.format(table=table, column=column))
+            counts[table] = cursor.fetchone()[0]
+        return counts
+
+
+def _derived_counts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(last_contacted_at), count(next_step_at) FROM contacts_contact
+               UNION ALL
+               SELECT count(last_contacted_at), count(next_step_at) FROM contacts_company"""
+        )
+        (contacted, planned), (companies_contacted, companies_planned) = cursor.fetchall()
+        return {
+            "contacted": contacted,
+            "planned": planned,
+            "companies_contacted": companies_contacted,
+            "companies_planned": companies_planned,
+        }
+
+
+def test_every_record_s_last_contacted_and_next_step_follow_the_seeded_rows():
+    """After seed_demo every contact's and company's last_contacted_at is the latest of its
+    interactions that were a contact (NULL without one) and its next step the soonest-due
+    open task; a seed_focus top-up keeps it so for the contact and its company."""
+    call_command("seed_demo", contacts=600, verbosity=0)
+    assert _stale() == {"contacts_contact": 0, "contacts_company": 0}
+    counts = _derived_counts()
+    assert counts["contacted"] > 300
+    assert counts["companies_contacted"] > 30
+    assert counts["planned"] > 20
+    assert counts["companies_planned"] > 10
+    rep = User.objects.get(email="rep@demo.example")
+    contact = Contact.objects.filter(owner=rep).first()
+    demo.seed_focus(contact=contact, interactions=50, rep=rep, open_tasks=5)
+    assert _stale() == {"contacts_contact": 0, "contacts_company": 0}
+
+
+def _plain_indexes(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass AND NOT indisunique",
+            [table],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_big_load_writes_the_activities_before_the_contact_indexes_are_built(monkeypatch):
+    """seed_demo calls activities' seed_with_contacts inside the contacts' load, after their rows
+    and before their indexes are built: the contacts' last contacted and next step are written
+    into a table without its secondary indexes (at a million contacts 319 s with them). The
+    indexes are all there after, valid, and every record agrees with its interactions."""
+    from contacts.management.commands import seed_demo as command
+
+    monkeypatch.setattr(command, "BIG_LOAD", 100)
+    indexes = _plain_indexes("contacts_contact")
+    seen: dict[str, int] = {}
+    seed_with_contacts = demo.seed_with_contacts
+
+    def spy(**kwargs):
+        seen["contacts"] = Contact.objects.count()
+        seen["indexes"] = _plain_indexes("contacts_contact")
+        return seed_with_contacts(**kwargs)
+
+    monkeypatch.setattr(demo, "seed_with_contacts", spy)
+    call_command("seed_demo", contacts=300, verbosity=0)
+    assert seen == {"contacts": 300, "indexes": 0}
+    assert _plain_indexes("contacts_contact") == indexes
+    assert Interaction.objects.count() == 600
+    assert _stale() == {"contacts_contact": 0, "contacts_company": 0}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM pg_index
+               WHERE indrelid = ANY('{contacts_contact,contacts_company}'::regclass[])
+                 AND NOT (indisvalid AND indisready)"""
+        )
+        assert cursor.fetchone()[0] == 0
