@@ -1,12 +1,15 @@
 """Demo and benchmark data: opportunities over three pipelines with realistic stage histories.
 
 `seed_opportunities(n)` writes deals owned by the sales users (reps and managers) of the demo,
-on the demo's companies, created over the last five years: older deals are mostly closed (won
-or lost, with a reason), recent ones spread over the open stages. Each deal's history walks
-its pipeline's open stages up to where it is (lost deals drop out early), with days between
-moves, so time in stage and conversion have something real to read; each stage change carries
+on the demo's companies. Most are won or lost (with a reason), closed at times spread over the
+last five years; the open ones (OPEN_SHARE) are recent, as on a working sales floor: in their
+stage for days to weeks (a minority stalled), expected to close in the coming months (a few
+overdue). Each deal's history walks its pipeline's open stages up to where it is (lost deals
+drop out early), with days between moves, so time in stage and conversion have something real
+to read; each stage change carries
 the amount estimated on its day (earlier stays within 30 % of the final amount), and a fifth of
-the deals carry one or two demo tags. Rows go in with COPY and
+the deals carry one or two demo tags. The same `rng_seed` gives the same deals (relative to
+now). Rows go in with COPY and
 explicit ids (300,000 deals and about a million stage changes in well under five minutes).
 """
 
@@ -48,6 +51,10 @@ PIPELINES = {
         ("Withdrawn", 0, "lost", []),
     ],
 }
+HISTORY_DAYS = 5 * 365
+OPEN_SHARE = 0.11  # of the deals, still open; the rest are won or lost over HISTORY_DAYS
+STALLED_SHARE = 0.12  # of the open deals, longer in their stage than its stall_days
+OVERDUE_SHARE = 0.07  # of the open deals, past their expected close date
 WIN_REASONS = ("Product fit", "Price", "Relationship", "Support", "Timing")
 WORDS = (
     "Expansion", "Renewal", "Pilot", "Rollout", "Upgrade", "Licences", "Support plan",
@@ -80,6 +87,48 @@ def ensure_pipelines() -> list[Pipeline]:
     return list(Pipeline.objects.filter(name__in=PIPELINES).prefetch_related("stages"))
 
 
+def _open_times(
+    rng: random.Random, now: dt.datetime, stays: int, *, stall_days: int
+) -> list[dt.datetime]:
+    """When an open deal entered each of its `stays` stages, counted back from now: the current
+    stay lasts days to weeks (under the stage's `stall_days`, past it for STALLED_SHARE of the
+    deals), each earlier one 2 to 30 days; the first entry is the deal's creation."""
+    if rng.random() < STALLED_SHARE:
+        days = rng.uniform(stall_days + 1, 3 * stall_days + 1)
+    else:
+        days = rng.uniform(0, stall_days)
+    at = now - dt.timedelta(days=days)
+    times = [at]
+    for _ in range(stays - 1):
+        at -= dt.timedelta(days=rng.uniform(2, 30))
+        times.append(at)
+    return times[::-1]
+
+
+def _closed_times(rng: random.Random, now: dt.datetime, stays: int) -> list[dt.datetime]:
+    """When a won or lost deal entered each of its `stays` stages (the last one closes it): 1 to
+    40 days apart, closed at a time spread over the last five years, created within them."""
+    gaps = [dt.timedelta(days=rng.uniform(1, 40)) for _ in range(stays - 1)]
+    span = sum(gaps, dt.timedelta())
+    at = now - dt.timedelta(days=rng.uniform(0.5, HISTORY_DAYS - span.days - 1))
+    times = [at]
+    for gap in reversed(gaps):
+        at -= gap
+        times.append(at)
+    return times[::-1]
+
+
+def _expected_close(
+    rng: random.Random, today: dt.date, created: dt.date, progress: float
+) -> dt.date:
+    """An open deal's expected close date: OVERDUE_SHARE of them up to 45 days past (never before
+    the deal was created), the others in the coming months, sooner the further along the deal
+    is (`progress`: the share of the open stages behind it, 0 in the first)."""
+    if rng.random() < OVERDUE_SHARE and (today - created).days >= 2:
+        return today - dt.timedelta(days=rng.randint(1, min(45, (today - created).days - 1)))
+    return today + dt.timedelta(days=rng.randint(0, int(60 + 120 * (1 - progress))))
+
+
 def _copy(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     with (
         connection.cursor() as cursor,
@@ -98,23 +147,26 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
     pipelines = ensure_pipelines()
     owners = list(
-        User.objects.filter(
-            is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER]
-        ).values_list("pk", "team_id")
+        User.objects.filter(is_active=True, groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
+        .order_by("pk")
+        .values_list("pk", "team_id")
     )
     if not owners:
         raise RuntimeError("no sales users: run seed_demo first")
     companies: list[int | None] = list(
-        Company.objects.order_by("?").values_list("pk", flat=True)[:50_000]
+        Company.objects.order_by("pk").values_list("pk", flat=True)[:50_000]
     ) or [None]
-    reasons = list(LossReason.objects.values_list("pk", flat=True))
+    reasons = list(LossReason.objects.order_by("pk").values_list("pk", flat=True))
     for name in WIN_REASONS:
         WinReason.objects.get_or_create(name=name)
-    win_reasons = list(WinReason.objects.filter(active=True).values_list("pk", flat=True))
+    win_reasons = list(
+        WinReason.objects.filter(active=True).order_by("pk").values_list("pk", flat=True)
+    )
     from contacts.models import Tag
 
     tags = list(Tag.objects.order_by("pk").values_list("pk", flat=True)[:8])
     now = timezone.now()
+    today = timezone.localdate(now)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM sales_opportunity")
         next_opp = cursor.fetchone()[0] + 1
@@ -136,24 +188,23 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
     for n in range(count):
         pipeline, open_stages, won, lost = flows[0 if n % 10 < 6 else (1 if n % 10 < 8 else 2)]
         owner_id, team_id = owners[rng.randrange(len(owners))]
-        created = now - dt.timedelta(days=rng.uniform(0, 5 * 365), hours=rng.uniform(0, 24))
-        age_days = (now - created).days
-        closed_share = min(0.95, age_days / 240)
-        path = [open_stages[0]]
-        final: Stage
-        if rng.random() < closed_share:
-            reached = rng.randrange(len(open_stages))
-            path = open_stages[: reached + 1]
-            final = won if rng.random() < 0.3 + 0.15 * reached else lost
-            path.append(final)
-        else:
+        if rng.random() < OPEN_SHARE:
             path = open_stages[: rng.randrange(len(open_stages)) + 1]
             final = path[-1]
-        at = created
+            times = _open_times(rng, now, len(path), stall_days=final.stall_days)
+            progress = (len(path) - 1) / len(open_stages)
+            close_date = _expected_close(rng, today, times[0].date(), progress)
+        else:
+            reached = rng.randrange(len(open_stages))
+            final = won if rng.random() < 0.3 + 0.15 * reached else lost
+            path = [*open_stages[: reached + 1], final]
+            times = _closed_times(rng, now, len(path))
+            close_date = times[-1].date()
+        created = times[0]
         opp_id = next_opp + n
         previous = None
         amount = Decimal(rng.randrange(5, 2000) * 500)
-        for i, stage in enumerate(path):
+        for i, (stage, at) in enumerate(zip(path, times, strict=True)):
             # Earlier stays carry the estimate of their day (the amount moves as a deal ripens).
             estimate = amount if i == len(path) - 1 else amount * rng.randrange(70, 131) / 100
             change_rows.append(
@@ -164,12 +215,10 @@ def seed_opportunities(count: int, *, rng_seed: int = 28) -> dict[str, Any]:
             )  # fmt: skip
             next_change += 1
             previous = stage.pk
-            entered = at
-            at = min(now, at + dt.timedelta(days=rng.uniform(1, 40)))
+        entered = times[-1]
         closed_at = entered if final.kind != StageKind.OPEN else None
         ratings = [rng.randrange(4) for _ in range(5)]
         category = "closed" if closed_at else rng.choice(["pipeline", "best_case", "commit"])
-        close_date = (closed_at or created + dt.timedelta(days=rng.uniform(20, 200))).date()
         opp_rows.append(
             (
                 opp_id, created, entered, f"{rng.choice(WORDS)} {opp_id}",
