@@ -7,12 +7,15 @@ rules and raise DomainError with a message to show.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -33,7 +36,8 @@ from contacts.models import (
 )
 from contacts.search import build_search_text, digits_of, normalize
 from crm.errors import DomainError
-from crm.tags import tags_add, tags_set
+from crm.history import log_many
+from crm.tags import clean_tag_ids, tags_add, tags_set
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -381,28 +385,53 @@ def contact_bulk_update(
     same transaction, and only when some contact may change: a refused action (nothing the
     actor may change, an owner they may not assign, a tag they may not create) changes
     nothing, not even the tag table.
+
+    Set-based: a fixed number of queries whatever the number of contacts (the rows locked in
+    id order by one SELECT, one UPDATE of the owner/team/archive columns, the tags by
+    `crm.tags.tags_add`, the audit entries in one INSERT). Each row ends as the single-record
+    services leave it (`contact_update` with an owner: its team too; `tags_set`; `contact_archive`)
+    and its audit entry has the same changes, computed by auditlog's own diff.
     """
     contacts = list(
-        access.scoped(actor, Contact, "change").filter(pk__in=ids, archived_at__isnull=True)
+        access.scoped(actor, Contact, "change")
+        .filter(pk__in=sorted(set(ids)), archived_at__isnull=True)
+        .select_for_update(of=("self",))
+        .order_by("pk")
     )
     if not contacts:
         return 0
     if owner is not None:
         _check_ownership(owner=owner, model=Contact, actor=actor)
     tags = [*add_tags, *(tags_get_or_create(names=tag_names, actor=actor) if tag_names else [])]
-    with set_actor(actor):
-        for contact in contacts:
-            fields = ["updated_at"]
-            if owner is not None and contact.owner_id != owner.pk:
-                contact.owner, contact.team = owner, owner.team
-                fields += ["owner", "team"]
-            if archive:
-                contact.archived_at = timezone.now()
-                fields.append("archived_at")
-            if len(fields) > 1:
-                contact.save(update_fields=fields)
-        if tags:
-            tags_add(model=Contact, ids=[c.pk for c in contacts], tags=tags)
+    tag_ids = set(clean_tag_ids(tags))
+    now = timezone.now()
+    values: dict[str, Any] = {}
+    if owner is not None:
+        values.update(owner_id=owner.pk, team_id=owner.team_id)
+    if archive:
+        values["archived_at"] = now
+    entries: list[tuple[Contact, int, dict[str, Any] | None]] = []
+    for contact in contacts:
+        before = copy.copy(contact)
+        for name, value in values.items():
+            setattr(contact, name, value)
+        if tag_ids:
+            contact.tag_ids = sorted(tag_ids.union(contact.tag_ids))
+        changes = model_instance_diff(
+            before,
+            contact,
+            use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+        )
+        if changes:
+            contact.updated_at = now
+            entries.append((contact, LogEntry.Action.UPDATE, changes))
+    if tag_ids:
+        tags_add(model=Contact, ids=[c.pk for c in contacts], tags=sorted(tag_ids))
+    if entries:
+        Contact.objects.filter(pk__in=[c.pk for c, _a, _c in entries]).update(
+            **values, updated_at=now
+        )
+        log_many(entries, actor)
     return len(contacts)
 
 
