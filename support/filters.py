@@ -40,7 +40,13 @@ class TicketFilterSet(ListFilterSet):
         label=_("Queue"),
         method="filter_queue",
         empty_label=_("Every queue"),
-        error_messages={"invalid_choice": _("Pick a queue from the list.")},
+        # Unknown ids and queues whose tickets the user does not see alike (the choices are
+        # the user's: `selectors.queue_options`); the kit keeps the other filters.
+        error_messages={
+            "invalid_choice": _(
+                "No queue with that id among those whose tickets you see: pick one from the list."
+            )
+        },
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -76,7 +82,13 @@ class TicketFilterSet(ListFilterSet):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queues = [(str(pk), name) for pk, name in selectors.queue_options()]
+        # The queues whose tickets the user sees (an agent: their own), not every queue.
+        queues = (
+            selectors.queue_options(user=self.user)
+            if self.user is not None and self.user.is_authenticated
+            else selectors.all_queues()
+        )
+        self.queues = [(str(pk), name) for pk, name in queues]
         self.agents = [(str(pk), name) for pk, name in selectors.agent_options()]
         self.filters["queue"].extra["choices"] = self.queues
         self.filters["assignee"].extra["choices"] = [

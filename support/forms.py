@@ -21,6 +21,29 @@ class AgentChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
+class QueueChoiceField(forms.TypedChoiceField):
+    """Any queue (a ticket may be moved to another team's queue: `services.ticket_move`), from
+    the cached options (read once per form: `offer_queues`), so a page showing it reads no
+    queue on a warm cache; cleans to the `Queue` or None."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Pick a queue from the list.")})
+        super().__init__(coerce=int, empty_value=None, **kwargs)
+
+    def clean(self, value: Any) -> Queue | None:
+        pk = super().clean(value)
+        if pk is None:
+            return None
+        queue = Queue.objects.filter(pk=pk).first()
+        if queue is None:  # deleted since the options were cached
+            raise forms.ValidationError(self.error_messages["invalid_choice"] % {"value": value})
+        return queue
+
+
+def offer_queues(form: forms.Form) -> None:
+    form.fields["queue"].choices = [("", "—"), *selectors.all_queues()]  # type: ignore[attr-defined]
+
+
 class BulkTicketForm(forms.Form):
     """Reassign and/or set the status of the selected tickets."""
 
@@ -29,18 +52,20 @@ class BulkTicketForm(forms.Form):
     status = forms.ChoiceField(
         label=_("New status"), choices=[("", "—"), *Status.choices], required=False
     )
+    queue = QueueChoiceField(label=_("Move to queue"), required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = selectors.queue_agents()  # type: ignore[attr-defined]
+        offer_queues(self)
         self.fields["ids"].error_messages["required"] = _("Select at least one ticket.")
         # Any integer id is accepted here; the service scopes them to what the user may work.
         self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("assignee") and not data.get("status"):
-            raise forms.ValidationError(_("Choose a new assignee or a status."))
+        if not data.get("assignee") and not data.get("status") and not data.get("queue"):
+            raise forms.ValidationError(_("Choose a new assignee, a status or a queue."))
         return data
 
 
@@ -124,11 +149,14 @@ class TicketUpdateForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, required=False)
     assignee = AgentChoiceField(label=_("Assignee"), queryset=None, required=False)
     tags = TagNamesField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+    queue = QueueChoiceField(label=_("Queue"), required=False)
 
     def __init__(
         self, *args: Any, queue_id: int, tag_ids: list[int] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("queue", queue_id)
+        offer_queues(self)
         self.fields["assignee"].queryset = selectors.queue_agents(queue_ids=[queue_id])  # type: ignore[attr-defined]
         self.current_tags = [t.name for t in labels_for(tag_ids or [])]
         self.initial.setdefault("tags", self.current_tags)

@@ -76,22 +76,39 @@ def view_counts(*, user: User) -> dict[str, int]:
     in one query (one scalar subquery per view)."""
     base = access.scoped(user, Ticket)
     now = timezone.now()
+    return _capped_counts({view: base.filter(view_q(view, user=user, now=now)) for view in VIEWS})
+
+
+def queue_counts(*, user: User) -> list[tuple[int, str, int]]:
+    """ "All open, by queue": (id, name, open tickets up to COUNT_CAP) of each queue the user's
+    filter offers (`queue_options`), counted through the door in one query (a scalar subquery
+    per queue); none when the user sees no queue."""
+    queues = queue_options(user=user)
+    if not queues:
+        return []
+    base = access.scoped(user, Ticket).filter(view_q("open", user=user))
+    counts = _capped_counts({pk: base.filter(queue_id=pk) for pk, _name in queues})
+    return [(pk, name, counts[pk]) for pk, name in queues]
+
+
+def _capped_counts(querysets: dict[Any, QuerySet[Ticket]]) -> dict[Any, int]:
+    """Each queryset's rows counted up to COUNT_CAP, all in one statement."""
     parts: list[str] = []
     params: list[Any] = []
-    for view in VIEWS:
-        rows = base.filter(view_q(view, user=user, now=now)).values("pk")[:COUNT_CAP]
+    for qs in querysets.values():
+        rows = qs.values("pk")[:COUNT_CAP]
         try:
-            sql, view_params = rows.query.sql_with_params()
+            sql, qs_params = rows.query.sql_with_params()
         except EmptyResultSet:  # nothing to see at all (no role permission): no query
             parts.append("0")
             continue
         # Django compiled the SQL; its values stay parameters.
         parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")  # noqa: S608
-        params.extend(view_params)
+        params.extend(qs_params)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
-    return dict(zip(VIEWS, (int(n) for n in row), strict=True))
+    return dict(zip(querysets, (int(n) for n in row), strict=True))
 
 
 def my_open_count(*, user: User) -> int:
@@ -112,14 +129,30 @@ OPTIONS = "support-options"  # bumped when queues or their members change (regis
 OPTIONS_SECONDS = 300
 
 
-def queue_options() -> list[tuple[int, str]]:
-    """(id, name) of every queue, for filters (cached; configuration changes rarely)."""
+def all_queues() -> list[tuple[int, str]]:
+    """(id, name) of every queue by name (cached; configuration changes rarely): where a ticket
+    may be moved or created, whoever then sees it."""
     return versioned_cache.get_or_compute(
         OPTIONS,
         "queues",
         lambda: list(Queue.objects.order_by("name").values_list("pk", "name")),
         OPTIONS_SECONDS,
     )
+
+
+def queue_options(*, user: User) -> list[tuple[int, str]]:
+    """(id, name) of the queues whose tickets `user` sees, for the list's queue filter and the
+    "by queue" counts: every queue when the role's ticket scope reaches beyond queues (all
+    tickets, or the role policy and customers' tickets), else the queues of their "queues" scope
+    (theirs and those open to every agent; none for "own"). No query on a warm cache."""
+    from support.scope import ticket_facts, ticket_reach
+
+    queues = all_queues()
+    reach = ticket_reach(user)
+    if reach is None or reach.everything or reach.general:
+        return queues
+    _scopes, visible = ticket_facts(user)
+    return [(pk, name) for pk, name in queues if pk in visible]
 
 
 def agent_options() -> list[tuple[int, str]]:

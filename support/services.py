@@ -414,6 +414,45 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Tick
     return locked
 
 
+def _into_queue(ticket: Ticket, queue: Queue, *, keep_assignee: bool) -> list[str]:
+    """Point the ticket at `queue` and its team; the assignee stays if asked and an agent of
+    the new queue, else the queue's rule picks one (unassigned, owned by its lead, when manual
+    or nobody is available). Returns the changed fields (not saved)."""
+    ticket.queue = queue
+    ticket.team_id = queue.team_id
+    keep = (
+        keep_assignee
+        and ticket.assignee_id is not None
+        and QueueMember.objects.filter(queue=queue, user_id=ticket.assignee_id).exists()
+    )
+    if not keep:
+        agent = (
+            _next_agent(queue, now=timezone.now())
+            if queue.assignment_mode != AssignmentMode.MANUAL
+            else None
+        )
+        ticket.assignee = agent
+        ticket.owner = agent or queue.lead
+    return ["queue", "team", "assignee", "owner"]
+
+
+def ticket_move(*, ticket: Ticket, queue: Queue, actor: User) -> Ticket:
+    """Transfer the ticket to another queue (any queue, as a help desk reassigns to any group:
+    the actor may lose sight of it, and the page says so). Who may work the ticket may move it;
+    its assignee stays when an agent of the new queue, else the new queue's rule assigns it.
+    The due dates stay (the customer's clock keeps running). Atomic; audited."""
+    _require_work(actor, ticket)
+    with transaction.atomic(), set_actor(actor):
+        locked = _locked(ticket)
+        if locked.queue_id == queue.pk:
+            return locked
+        if locked.status == Status.CLOSED:
+            raise DomainError(_("A closed ticket cannot change."), field="queue")
+        fields = _into_queue(locked, queue, keep_assignee=True)
+        locked.save(update_fields=[*fields, "updated_at"])
+    return locked
+
+
 # --- conversation -------------------------------------------------------------------------
 
 
@@ -563,15 +602,21 @@ def ticket_set_tags(*, ticket: Ticket, names: Sequence[str], actor: User) -> Tic
 
 
 def ticket_bulk_update(
-    *, actor: User, ids: Sequence[int], assignee: User | None = None, status: str = ""
+    *,
+    actor: User,
+    ids: Sequence[int],
+    assignee: User | None = None,
+    status: str = "",
+    queue: Queue | None = None,
 ) -> int:
-    """Reassign and/or set the status of the tickets among `ids` that `actor` may work; the
-    others are skipped. Each ticket goes through the single services (audited, SLA pauses),
-    all in one transaction. Returns how many changed."""
+    """Reassign, set the status of and/or move to `queue` the tickets among `ids` that `actor`
+    may work; the others are skipped. Each ticket goes through the single services (audited,
+    SLA pauses), the move last (the actor may not work it in its new queue), all in one
+    transaction. Returns how many changed."""
     if status and status not in Status.values:
         raise DomainError(_("Choose a status."), field="status")
-    if assignee is None and not status:
-        raise DomainError(_("Choose a new assignee or a status."), field="action")
+    if assignee is None and not status and queue is None:
+        raise DomainError(_("Choose a new assignee, a status or a queue."), field="action")
     tickets = list(access.scoped(actor, Ticket).filter(pk__in=list(ids)[:500]).order_by("id"))
     changed = 0
     with transaction.atomic():
@@ -581,7 +626,9 @@ def ticket_bulk_update(
             if assignee is not None:
                 ticket = ticket_assign(ticket=ticket, assignee=assignee, actor=actor)
             if status and ticket.status != Status.CLOSED:
-                ticket_set_status(ticket=ticket, status=status, actor=actor)
+                ticket = ticket_set_status(ticket=ticket, status=status, actor=actor)
+            if queue is not None and ticket.status != Status.CLOSED:
+                ticket_move(ticket=ticket, queue=queue, actor=actor)
             changed += 1
     return changed
 
@@ -804,16 +851,7 @@ def _reassign(ticket: Ticket, rule: EscalationRule, fields: list[str]) -> list[s
         assert queue is not None  # escalationrule_queue_given
         if queue.pk == ticket.queue_id:
             return []  # already there: nothing to move
-        ticket.queue = queue
-        ticket.team_id = queue.team_id
-        agent = (
-            _next_agent(queue, now=timezone.now())
-            if queue.assignment_mode != AssignmentMode.MANUAL
-            else None
-        )
-        ticket.assignee = agent
-        ticket.owner = agent or queue.lead
-        fields.extend(["queue", "team", "assignee", "owner"])
+        fields.extend(_into_queue(ticket, queue, keep_assignee=False))
         if ticket.assignee is not None:
             return [
                 _("Moved to queue %(queue)s and assigned to %(name)s.")

@@ -61,6 +61,14 @@ def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
             (key, label, counts.get(key)) for key, label in VIEW_CHOICES if key != "all"
         ]
         context["count_cap"] = selectors.COUNT_CAP
+        if request.GET.get("view") == "open":
+            # "All open, by queue": the queues whose tickets the user sees, with counts.
+            current = request.GET.get("queue", "")
+            context["current_queue"] = current
+            context["queue_counts"] = [
+                (pk, name, count, str(pk) == current)
+                for pk, name, count in selectors.queue_counts(user=request.user)
+            ]
     context["current_view"] = request.GET.get("view")
     return list_response(request, TICKETS, context)
 
@@ -96,9 +104,15 @@ def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
                 messages.error(request, error)  # type: ignore[arg-type]
         return _back(request, back)
     data = form.cleaned_data
+    queue = data["queue"]
+    seen = _seen_ids(request, data["ids"]) if queue is not None else set()
     try:
         changed = services.ticket_bulk_update(
-            actor=request.user, ids=data["ids"], assignee=data["assignee"], status=data["status"]
+            actor=request.user,
+            ids=data["ids"],
+            assignee=data["assignee"],
+            status=data["status"],
+            queue=queue,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -118,7 +132,26 @@ def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
             )
             % {"n": skipped},
         )
+    if queue is not None and changed:
+        # Moved to a queue the user does not see: they leave the list, said so.
+        gone = len(seen - _seen_ids(request, data["ids"]))
+        if gone:
+            messages.info(
+                request,
+                ngettext(
+                    "%(n)d ticket moved to %(queue)s; you no longer see it.",
+                    "%(n)d tickets moved to %(queue)s; you no longer see them.",
+                    gone,
+                )
+                % {"n": gone, "queue": queue.name},
+            )
     return _back(request, back)
+
+
+def _seen_ids(request: AuthedHttpRequest, ids: list[int]) -> set[int]:
+    """Which of `ids` the user sees (one query)."""
+    rows = selectors.ticket_list(user=request.user).filter(pk__in=ids[:1000])
+    return set(rows.values_list("pk", flat=True))
 
 
 def _back(request: AuthedHttpRequest, url: str) -> HttpResponse:
@@ -162,6 +195,7 @@ def ticket_create(request: AuthedHttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            # Created in any queue, the ticket is the creator's (owner): they see it.
             messages.success(
                 request, _("Ticket %(number)s created.") % {"number": ticket.reference}
             )
@@ -372,11 +406,27 @@ def ticket_update(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             ticket = services.ticket_set_tags(
                 ticket=ticket, names=data.get("tags") or [], actor=request.user
             )
+        queue = data.get("queue")
+        if queue is not None and queue.pk != ticket.queue_id:
+            # Last: the actor may not work (or even see) it in its new queue.
+            ticket = services.ticket_move(ticket=ticket, queue=queue, actor=request.user)
+            return _moved(request, ticket)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Ticket updated."))
     return redirect(ticket.get_absolute_url())
+
+
+def _moved(request: AuthedHttpRequest, ticket: Ticket) -> HttpResponse:
+    """After a move: the ticket page, or the list when the user no longer sees the ticket
+    (another team's queue) rather than a 404, said so."""
+    values = {"reference": ticket.reference, "queue": ticket.queue.name}
+    if access.can(request.user, ticket, "view"):
+        messages.success(request, _("%(reference)s moved to %(queue)s.") % values)
+        return redirect(ticket.get_absolute_url())
+    messages.success(request, _("%(reference)s moved to %(queue)s; you no longer see it.") % values)
+    return redirect(reverse("support:ticket-list"))
 
 
 @login_required

@@ -173,7 +173,7 @@ def test_anonymous_goes_to_login(client):
     ("query", "message"),
     [
         ({"status": "exploded"}, "Pick a status from the list."),
-        ({"queue": "999999"}, "Pick a queue from the list."),
+        ({"queue": "999999"}, "No queue with that id among those whose tickets you see"),
         ({"view": "everything"}, "Pick a view from the list."),
         ({"assignee": "x"}, "Pick an assignee from the list."),
         ({"q": "x" * 500}, "nothing was exported"),
