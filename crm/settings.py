@@ -286,6 +286,8 @@ CRM_IMPORT_MAX_BYTES = env_int("CRM_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # Background jobs (crm/jobs.py): a running job silent this long is requeued, up to N runs.
 CRM_JOB_STALE_MINUTES = env_int("CRM_JOB_STALE_MINUTES", 5)
 CRM_JOB_MAX_ATTEMPTS = env_int("CRM_JOB_MAX_ATTEMPTS", 3)
+# List bulk actions (crm/bulk_actions.py): "all matching" over more rows than this runs as a job.
+CRM_BULK_IN_REQUEST = env_int("CRM_BULK_IN_REQUEST", 1000)
 
 # --- Email: SMTP by default (console in development); any anymail ESP via EMAIL_BACKEND.
 EMAIL_BACKEND = env(

@@ -422,30 +422,6 @@ def lead_assign(*, lead: Lead, owner: User, actor: User) -> Lead:
     return locked
 
 
-def lead_bulk_assign(*, leads: Iterable[Lead], owner: User, actor: User) -> int:
-    """Give every lead to `owner`, all or none: one lead the actor may not change, or a
-    converted one, refuses the whole batch. Each change is in its lead's history. Returns how
-    many leads changed owner."""
-    leads = list(leads)
-    for lead in leads:
-        access.require(actor, lead, "change")
-    if not owner.is_active or not access.can_assign(actor, Lead, owner):
-        raise DomainError(
-            _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
-        )
-    changed = 0
-    with transaction.atomic(), set_actor(actor):
-        rows = Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads])
-        for locked in rows.order_by("pk"):
-            _require_open(locked)
-            if locked.owner_id == owner.pk and locked.team_id == owner.team_id:
-                continue
-            locked.owner, locked.team_id = owner, owner.team_id
-            locked.save(update_fields=["owner", "team", "updated_at"])
-            changed += 1
-    return changed
-
-
 @dataclass(frozen=True)
 class BulkOwnerChange:
     """What `lead_bulk_set_owner` or `lead_bulk_tag` did: leads changed, converted ones left

@@ -116,19 +116,6 @@ def test_assign_moves_team_and_is_in_history(manager, rep, rep_teammate):
     assert "owner" in entry.changes_dict
 
 
-def test_bulk_assign_is_all_or_nothing(manager, rep, rep_teammate, rep_other_team, admin_user):
-    mine = [make_lead(rep, email=f"l{i}@example.com") for i in range(3)]
-    converted = make_lead(rep, email="c@example.com")
-    services.lead_convert(lead=converted, data=services.ConvertInput(), actor=rep)
-    with pytest.raises(services.DomainError):
-        services.lead_bulk_assign(leads=[*mine, converted], owner=rep_teammate, actor=manager)
-    assert set(Lead.objects.values_list("owner_id", flat=True)) == {rep.pk}
-    assert services.lead_bulk_assign(leads=mine, owner=rep_teammate, actor=manager) == 3
-    assert Lead.objects.filter(owner=rep_teammate).count() == 3
-    with pytest.raises(PermissionDenied):
-        services.lead_bulk_assign(leads=mine, owner=rep_other_team, actor=rep_other_team)
-
-
 def _activities_on(lead, actor):
     call = activity_services.interaction_log(
         data=activity_services.InteractionInput(
