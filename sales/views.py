@@ -23,6 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import escape
@@ -42,7 +43,7 @@ from crm.links import record_url_parts
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import analytics, selectors, services, sources, tasks
-from sales.cards import card_labels, stage_options
+from sales.cards import Card, CardMaker, card_labels, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
@@ -190,8 +191,22 @@ def opportunity_board_column(request: AuthedHttpRequest, pk: int) -> HttpRespons
         closed_since=_closed_since(),
     )
     stages = list(stage.pipeline.stages.order_by("position", "id"))
+    context = _column_context(request, cards, stage=stage, stages=stages, next_cursor=next_cursor)
+    return render(request, "sales/partials/cards.html", context)
+
+
+def _column_context(
+    request: AuthedHttpRequest,
+    cards: list[Card],
+    *,
+    stage: Stage,
+    stages: list[Stage],
+    next_cursor: str | None,
+) -> dict[str, Any]:
+    """`sales/partials/cards.html`'s context for some cards of one column (the board's query
+    string, without a cursor, kept in their links and forms)."""
     query = _without_cursor(request)
-    context = {
+    return {
         "cards": cards,
         "stage": stage,
         "stage_options": stage_options(stages, selected=stage.pk),
@@ -199,7 +214,6 @@ def opportunity_board_column(request: AuthedHttpRequest, pk: int) -> HttpRespons
         **_card_context(request, query),
         "query": query,
     }
-    return render(request, "sales/partials/cards.html", context)
 
 
 def _card_context(request: AuthedHttpRequest, query: str) -> dict[str, Any]:
@@ -278,26 +292,37 @@ def opportunity_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 def _move_result(request: AuthedHttpRequest, opportunity: Opportunity) -> dict[str, Any]:
     """The moved card's new state and every column's totals under the board's filters (the
-    script sends the board's query string along)."""
+    script sends the board's query string along). `card` is the card re-rendered as the board
+    draws it (days in its new stage, no longer stalled, its stage menu): the script swaps it in."""
     filterset, _pipeline = _board_filters(request)
     totals = selectors.column_totals(
         qs=_board_rows(filterset, opportunity.pipeline), book=RateBook.load()
     )
-    stages = opportunity.pipeline.stages.values_list("pk", flat=True)
+    stages = list(opportunity.pipeline.stages.order_by("position", "id"))
     empty = {"count": 0, "total": 0, "weighted": 0}
     return {
         "stage": opportunity.stage_id,
         "probability": opportunity.probability,
         "amount": _money(opportunity.amount),
+        "card": _card_html(request, opportunity, stages),
         "columns": {
             str(pk): {
                 "count": totals.get(pk, empty)["count"],
                 "total": _money(totals.get(pk, empty)["total"]),
                 "weighted": _money(totals.get(pk, empty)["weighted"]),
             }
-            for pk in stages
+            for pk in (s.pk for s in stages)
         },
     }
+
+
+def _card_html(request: AuthedHttpRequest, opportunity: Opportunity, stages: list[Stage]) -> str:
+    """One deal's card as the board renders it (`sales.cards.CardMaker`, the column template)."""
+    selectors.attach_card_relations([opportunity])
+    stage = opportunity.stage
+    cards = CardMaker(now=timezone.now()).cards([opportunity], stage=stage)
+    context = _column_context(request, cards, stage=stage, stages=stages, next_cursor=None)
+    return render_to_string("sales/partials/cards.html", context, request=request).strip()
 
 
 @login_required

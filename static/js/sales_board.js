@@ -1,6 +1,7 @@
 // The deals board (templates/sales/board.html): drag a card to another stage, or pick the stage
 // from the card's menu (phones, keyboards). Each move is saved at once through the server
-// (sales.views.opportunity_move, JSON): the column totals update from its answer; a refused
+// (sales.views.opportunity_move, JSON): the column totals update from its answer and the card
+// is swapped for the one it renders (days in the new stage, no stalled badge); a refused
 // move puts the card back where it was and shows the reason. A move to a "lost" stage asks for
 // the reason first, to a "won" stage too when won reasons are defined; a move the stage refuses
 // for want of an amount, a next step, a company or contacts asks for them in a dialog and tries
@@ -50,6 +51,25 @@
     card.dataset.stage = stageId;
     var select = card.querySelector("select[name=stage]");
     if (select) select.value = stageId;
+  }
+
+  // The moved card as the server renders it now (sales.views._card_html, the board's own card
+  // template): its days in the new stage, no stalled badge, the amount the dialog may have
+  // filled in, its stage menu. Focus stays on the stage menu when the move came from it.
+  function swapCard(card, html) {
+    if (!html || !card.parentNode) return;
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var fresh = holder.content.querySelector("[data-card]");
+    if (!fresh) return;
+    var select = card.querySelector("select[name=stage]");
+    var focused = select !== null && document.activeElement === select;
+    card.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+    if (focused) {
+      var again = fresh.querySelector("select[name=stage]");
+      if (again) again.focus();
+    }
   }
 
   function updateTotals(columns) {
@@ -274,8 +294,7 @@
             card.removeAttribute("aria-busy");
             showMessage("");
             updateTotals(result.data.columns);
-            var amount = card.querySelector("[data-amount]");
-            if (amount && result.data.amount) amount.textContent = result.data.amount;
+            swapCard(card, result.data.card);
             return;
           }
           var ask = result.data.ask || [];

@@ -1,11 +1,15 @@
 """The deals board in real Chromium at 1280 and 375 px: a card dragged (desktop) or moved from
-its stage menu (phone) to another stage is saved and the column totals change; a move the
+its stage menu (phone) to another stage is saved, the column totals change and the card reads
+0 days in its new stage without its stalled badge; a move the
 stage's rules refuse puts the card back and says why; on a phone the stages scroll sideways."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.grants import sync_role_grants
 from sales.models import Opportunity
@@ -28,8 +32,12 @@ def _column(page, name: str):
     return page.locator("[data-column]").filter(has=page.get_by_role("heading", name=name))
 
 
+def _card(page, card_name: str):
+    return page.locator("[data-card]").filter(has=page.get_by_role("link", name=card_name))
+
+
 def _move(page, card_name: str, to: str) -> None:
-    card = page.locator("[data-card]").filter(has=page.get_by_role("link", name=card_name))
+    card = _card(page, card_name)
     if page.width >= 768:
         card.drag_to(_column(page, to).locator("[data-dropzone]"))
     else:
@@ -39,12 +47,19 @@ def _move(page, card_name: str, to: str) -> None:
 def test_move_a_card_and_see_totals_change(page, live_server, granted, pipeline):
     from playwright.sync_api import expect
 
-    make_deal(granted, name="Kiosks", amount="200")
+    kiosks = make_deal(granted, name="Kiosks", amount="200")
     make_deal(granted, name="Sensors", amount="1000")
+    # 45 days in Qualify, past its 30-day stall: the card says so and is marked stalled.
+    Opportunity.objects.filter(pk=kiosks.pk).update(
+        stage_entered_at=timezone.now() - dt.timedelta(days=45)
+    )
     sign_in(page, live_server, granted.email)
     page.goto(f"{live_server.url}/sales/?pipeline={pipeline.pk}")
     meet = _column(page, "Meet")
     expect(meet.locator("[data-count]")).to_have_text("0")
+    card = _card(page, "Kiosks")
+    expect(card.locator("[data-days]")).to_have_text("45 days in stage")
+    expect(card.locator("[data-stalled]")).to_have_text("Stalled")
     shot(page, "sales-01-board")
 
     _move(page, "Kiosks", "Meet")
@@ -52,6 +67,13 @@ def test_move_a_card_and_see_totals_change(page, live_server, granted, pipeline)
     expect(meet.locator("[data-total]")).to_have_text("200.00")
     expect(meet.locator("[data-weighted]")).to_have_text("60.00")
     expect(meet.get_by_role("link", name="Kiosks")).to_be_visible()
+    # It has just entered Meet: the card reads as the board draws it after a reload.
+    moved = meet.locator("[data-card]").filter(has=page.get_by_role("link", name="Kiosks"))
+    expect(moved).to_have_count(1)
+    expect(moved.locator("[data-days]")).to_have_text("0 days in stage")
+    expect(moved.locator("[data-stalled]")).to_have_count(0)
+    expect(moved.get_by_label("Stage of Kiosks")).to_have_value(str(stage(pipeline, "Meet").pk))
+    expect(page.locator("[data-card]")).to_have_count(2)
     expect(_column(page, "Qualify").locator("[data-total]")).to_have_text("1,000.00")
     shot(page, "sales-02-moved")
     assert Opportunity.objects.get(name="Kiosks").stage == stage(pipeline, "Meet")

@@ -112,6 +112,37 @@ def test_move_as_json_returns_new_totals(client, rep, pipeline):
     assert deal.stage == meet
 
 
+def test_move_as_json_returns_the_card_as_the_board_renders_it(client, rep, pipeline):
+    """The moved card comes back re-rendered: it has just entered its stage (0 days, not
+    stalled, though it sat 45 days in the old one past its 30-day stall), its stage menu on
+    the new stage, the board's query kept for the no-JS form."""
+    deal = make_deal(rep, name="Stuck <b>kiosk</b>", amount="200")
+    Opportunity.objects.filter(pk=deal.pk).update(
+        stage_entered_at=timezone.now() - dt.timedelta(days=45)
+    )
+    board = login(client, rep).get(reverse("sales:board"), {"pipeline": pipeline.pk})
+    assert "45 days in stage" in board.content.decode()
+    assert "data-stalled" in board.content.decode()
+    meet = stage(pipeline, "Meet")
+    response = client.post(
+        reverse("sales:opportunity-move", args=[deal.pk]) + f"?pipeline={pipeline.pk}",
+        {"stage": meet.pk},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200
+    card = response.json()["card"]
+    assert card.startswith("<article")
+    assert card.endswith("</article>")
+    assert card.count("data-card") == 1
+    assert f'data-stage="{meet.pk}"' in card
+    assert "<span data-days>0 days in stage</span>" in card
+    assert "data-stalled" not in card
+    assert f'<option value="{meet.pk}" selected>Meet</option>' in card
+    assert "Stuck &lt;b&gt;kiosk&lt;/b&gt;" in card
+    assert f'name="next" value="/sales/?pipeline={pipeline.pk}"' in card
+    assert "No deals." not in card
+
+
 def test_refused_move_is_422_with_reason_and_changes_nothing(client, rep, pipeline):
     deal = make_deal(rep)
     response = login(client, rep).post(
