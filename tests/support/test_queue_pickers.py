@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
@@ -234,3 +235,26 @@ def test_a_ticket_created_in_another_teams_queue_stays_the_creators(client, desk
     assert ticket.queue_id == desk["billing"].pk
     assert response["Location"] == ticket.get_absolute_url()
     assert client.get(ticket.get_absolute_url()).status_code == 200
+
+
+def test_manual_bulk_and_queue_reassignment_are_recorded(desk, agent, agent_b):
+    """Issue 29: "manual and bulk reassignment; all recorded": each change is an audit entry
+    with its actor and the fields it changed."""
+    ticket = desk["mine"]
+    actor = _fresh(agent)
+
+    def last_change() -> LogEntry:
+        entry = LogEntry.objects.get_for_object(ticket).order_by("-id").first()
+        assert entry is not None
+        return entry
+
+    services.ticket_assign(ticket=ticket, assignee=agent_b, actor=actor)
+    manual = last_change()
+    assert (manual.actor_id, manual.changes_dict["assignee"][1]) == (agent.pk, str(agent_b.pk))
+    assert services.ticket_bulk_update(actor=actor, ids=[ticket.pk], assignee=agent) == 1
+    bulk = last_change()
+    assert (bulk.actor_id, bulk.changes_dict["assignee"][1]) == (agent.pk, str(agent.pk))
+    services.ticket_move(ticket=ticket, queue=desk["billing"], actor=actor)
+    moved = last_change()
+    assert moved.actor_id == agent.pk
+    assert moved.changes_dict["queue"][1] == str(desk["billing"].pk)
