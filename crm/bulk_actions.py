@@ -38,6 +38,7 @@ What the kit guarantees, for every list:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -127,6 +128,13 @@ class BulkForm(forms.Form):
             for a in self.actions.values()
             if a.options is not None
         }
+
+    @property
+    def option_fields(self) -> str:
+        """The options' field names by action, as JSON: the bar's script shows only the chosen
+        action's (static/js/bulk_bar.js); without it every option shows and the server reads
+        only the chosen action's."""
+        return json.dumps({name: list(form.fields) for name, form in self.options.items()})
 
     @property
     def chosen(self) -> BulkAction:

@@ -1,7 +1,8 @@
 """The lead list's bulk actions, declared for the list kit (`crm.bulk_actions`): assign an owner,
-add tags, enrol in a nurture sequence. Each is one service call that scopes the ids again
-(`leads.services.lead_bulk_set_owner`, `lead_bulk_tag`, `leads.nurture.nurture_bulk_enrol`) and
-runs a fixed number of queries whatever the number of leads."""
+add tags, enrol in a nurture sequence, set the status. Each is one service call that scopes the
+ids again (`leads.services.lead_bulk_set_owner`, `lead_bulk_tag`, `lead_bulk_set_status`,
+`leads.nurture.nurture_bulk_enrol`) and runs a fixed number of queries whatever the number of
+leads."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from contacts.forms import BulkOwnerForm, BulkTagsForm
 from crm.bulk_actions import BulkAction, BulkOutcome, Message
 from crm.lists import BulkSpec
 from leads import nurture, services
+from leads.forms import BulkStatusForm
 from leads.models import Lead, NurtureSequence
 
 
@@ -62,6 +64,13 @@ def _enrol(*, actor: Any, ids: list[int], options: Mapping[str, Any]) -> BulkOut
         "refused": done.refused,
     }
     return BulkOutcome(changed=done.enrolled, skipped=skipped)
+
+
+def _status(*, actor: Any, ids: list[int], options: Mapping[str, Any]) -> BulkOutcome:
+    done = services.lead_bulk_set_status(
+        ids=ids, status=options["status"], reason=options.get("reason", ""), actor=actor
+    )
+    return BulkOutcome(changed=done.changed, skipped={"closed": done.converted})
 
 
 def _refused(outcome: BulkOutcome) -> list[Message]:
@@ -157,6 +166,7 @@ LEAD_BULK = BulkSpec(
         ),
         BulkAction("assign", _("Assign owner"), _assign, change_messages, LeadOwnerForm),
         BulkAction("tag", _("Add tags"), _tag, change_messages, BulkTagsForm),
+        BulkAction("status", _("Set status"), _status, change_messages, BulkStatusForm),
     ),
     scope=lambda user: access.scoped(user, Lead, "change"),
     # Read-only roles get no checkboxes and no bar: every action could only fail.

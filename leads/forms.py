@@ -54,6 +54,31 @@ class StatusForm(forms.Form):
     reason = forms.CharField(label=_("Reason (if unqualified)"), max_length=200, required=False)
 
 
+class BulkStatusForm(forms.Form):
+    """The lead list's bulk "set status" options (`crm.bulk_actions`): new, contacted, qualified
+    or unqualified with the reason it needs (converted only through Convert, one by one)."""
+
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[("", "—"), *StatusForm.base_fields["status"].choices],  # type: ignore[attr-defined]
+        error_messages={
+            "required": _("Choose the new status."),
+            "invalid_choice": _("Choose a status; a lead is converted with Convert."),
+        },
+    )
+    reason = forms.CharField(label=_("Reason (if unqualified)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status_options = [c for c in self.fields["status"].choices if c[0]]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == LeadStatus.UNQUALIFIED and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why the lead is unqualified."))
+        return data
+
+
 class ConvertForm(forms.Form):
     """Link the lead to one of the matching contacts offered, or create a new one."""
 

@@ -9,12 +9,16 @@ policy says so), never a reason to refuse. A converted lead is read-only.
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -37,8 +41,10 @@ from leads.models import (
     LeadForm,
     LeadSource,
     LeadStatus,
+    NurtureEnrolment,
 )
 from leads.models import Temperature as LeadTemperature
+from leads.nurture_models import EnrolmentStatus, StopReason
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -500,6 +506,81 @@ def lead_bulk_tag(*, ids: Iterable[int], names: Iterable[str], actor: User) -> B
     tags = contact_services.tags_get_or_create(names=names, actor=actor)
     changed = tags_add(model=Lead, ids=open_ids, tags=tags)
     return BulkOwnerChange(changed=changed, converted=converted)
+
+
+@transaction.atomic
+def lead_bulk_set_status(
+    *, ids: Iterable[int], status: str, actor: User, reason: str = ""
+) -> BulkOwnerChange:
+    """Move the leads with these ids that the actor may change to new, contacted, qualified or
+    unqualified (the list's bulk bar), as `lead_set_status` does one by one: unqualified needs
+    a reason (kept on the lead; other statuses clear it) and stops the leads' active nurture
+    enrolments. Converted leads are counted and left alone, ids outside the actor's scope
+    ignored (the caller counts them). A status that is not offered or a missing reason is a
+    DomainError (nothing written). Atomic; the rows are locked in id order; a fixed number of
+    queries whatever the number of leads: one UPDATE of the leads, one of the enrolments, and
+    the history entries (the same changes auditlog records for one save) in one INSERT."""
+    if status not in LeadStatus.values or status == LeadStatus.CONVERTED:
+        raise DomainError(_("Choose a status; a lead is converted with Convert."), field="status")
+    reason = reason.strip()
+    if status == LeadStatus.UNQUALIFIED and not reason:
+        raise DomainError(_("Say why the lead is unqualified."), field="unqualified_reason")
+    kept_reason = reason if status == LeadStatus.UNQUALIFIED else ""
+    leads = list(
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=sorted(set(ids)))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    open_leads = [lead for lead in leads if not lead.is_read_only]
+    now = timezone.now()
+    entries: list[tuple[Lead, int, dict[str, Any] | None]] = []
+    for lead in open_leads:
+        before = copy.copy(lead)
+        lead.status, lead.unqualified_reason, lead.updated_at = status, kept_reason, now
+        changes = model_instance_diff(
+            before,
+            lead,
+            use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+        )
+        if changes:
+            entries.append((lead, LogEntry.Action.UPDATE, changes))
+    if entries:
+        Lead.objects.filter(pk__in=[lead.pk for lead, _a, _c in entries]).update(
+            status=status, unqualified_reason=kept_reason, updated_at=now
+        )
+    changed = len(entries)
+    if status == LeadStatus.UNQUALIFIED:
+        entries += _stop_nurture(open_leads, now)
+    log_many(entries, actor)
+    return BulkOwnerChange(changed=changed, converted=len(leads) - len(open_leads))
+
+
+def _stop_nurture(
+    leads: list[Lead], now: dt.datetime
+) -> list[tuple[Lead, int, dict[str, Any] | None]]:
+    """Stop the active nurture enrolments of these (unqualified) leads in one UPDATE, as
+    `nurture.nurture_stop_lead` does one by one; returns their history entries."""
+    by_id = {lead.pk: lead for lead in leads}
+    active = list(
+        NurtureEnrolment.objects.filter(lead_id__in=list(by_id), status=EnrolmentStatus.ACTIVE)
+        .select_for_update(of=("self",))
+        .select_related("sequence")
+        .order_by("pk")
+    )
+    if not active:
+        return []
+    NurtureEnrolment.objects.filter(pk__in=[e.pk for e in active]).update(
+        status=EnrolmentStatus.STOPPED,
+        stop_reason=StopReason.UNQUALIFIED,
+        next_due_at=None,
+        ended_at=now,
+    )
+    stopped = _("stopped: %(why)s") % {"why": StopReason.UNQUALIFIED.label}
+    return [
+        (by_id[e.lead_id], LogEntry.Action.UPDATE, {"nurture": [e.sequence.name, stopped]})
+        for e in active
+    ]
 
 
 def _fk(pk: int | None) -> str | None:
