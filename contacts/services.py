@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -35,6 +33,7 @@ from contacts.models import (
     Tag,
 )
 from contacts.search import build_search_text, digits_of, normalize
+from crm.bulk_actions import audit_changes
 from crm.errors import DomainError
 from crm.history import log_many
 from crm.tags import clean_tag_ids, tags_add, tags_set
@@ -417,11 +416,7 @@ def contact_bulk_update(
             setattr(contact, name, value)
         if tag_ids:
             contact.tag_ids = sorted(tag_ids.union(contact.tag_ids))
-        changes = model_instance_diff(
-            before,
-            contact,
-            use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-        )
+        changes = audit_changes(before, contact)
         if changes:
             contact.updated_at = now
             entries.append((contact, LogEntry.Action.UPDATE, changes))

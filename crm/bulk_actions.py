@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
+from auditlog.diff import model_instance_diff
 from celery import shared_task
 from django import forms
 from django.conf import settings
@@ -181,6 +182,15 @@ class BulkForm(forms.Form):
             return {}
         data = cast("QueryDict", self.data)
         return {name: data.getlist(name) for name in form.fields if name in data}
+
+
+def audit_changes(before: Any, after: Any) -> dict[str, Any] | None:
+    """The changes auditlog would record for saving `after` over `before` (a copy taken before
+    the change; both fully loaded): a bulk service writes them with `crm.history.log_many`, so a
+    bulk change reads in the history as the single-record save would."""
+    return model_instance_diff(
+        before, after, use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    )
 
 
 def matching(spec: ListSpec[Any], user: Any, query: str) -> QuerySet[Any]:

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -30,9 +28,10 @@ from contacts import services as contact_services
 from contacts.models import Company, Contact, ContactEmail, ContactPhone, Source, Tag
 from contacts.search import digits_of
 from crm import outbox
+from crm.bulk_actions import audit_changes
 from crm.errors import DomainError
 from crm.history import log_many
-from crm.tags import tags_add, tags_set
+from crm.tags import clean_tag_ids, tags_add, tags_set
 from leads import conversion, scoring, trail
 from leads.models import (
     DuplicateAction,
@@ -488,23 +487,35 @@ def lead_bulk_tag(*, ids: Iterable[int], names: Iterable[str], actor: User) -> B
     """Add the tags named to the leads with these ids that the actor may change (the list's bulk
     bar), converted ones counted and left alone. Tags are found or created (the actor needs the
     tag permission for new ones) only when some lead may change. Atomic, idempotent (a tag
-    already there is not added twice), one UPDATE whatever the number of leads."""
-    open_ids = list(
+    already there is not added twice); a fixed number of queries whatever the number of leads:
+    the rows locked in id order, one UPDATE of the tags (`tags_add`), one of `updated_at`, and
+    the history entries (tag_ids before and after, as `tags_set` records one lead's) in one
+    INSERT."""
+    leads = list(
         access.scoped(actor, Lead, "change")
         .filter(pk__in=sorted(set(ids)))
-        .exclude(status=LeadStatus.CONVERTED)
+        .select_for_update(of=("self",))
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
-    converted = (
-        access.scoped(actor, Lead, "change")
-        .filter(pk__in=sorted(set(ids)), status=LeadStatus.CONVERTED)
-        .count()
-    )
-    if not open_ids:
+    open_leads = [lead for lead in leads if not lead.is_read_only]
+    converted = len(leads) - len(open_leads)
+    if not open_leads:
         return BulkOwnerChange(converted=converted)
     tags = contact_services.tags_get_or_create(names=names, actor=actor)
-    changed = tags_add(model=Lead, ids=open_ids, tags=tags)
+    tag_ids = set(clean_tag_ids(tags))
+    entries: list[tuple[Lead, int, dict[str, Any] | None]] = []
+    for lead in open_leads:
+        before = copy.copy(lead)
+        lead.tag_ids = sorted(tag_ids.union(lead.tag_ids))
+        changes = audit_changes(before, lead)
+        if changes:
+            entries.append((lead, LogEntry.Action.UPDATE, changes))
+    changed = tags_add(model=Lead, ids=[lead.pk for lead in open_leads], tags=sorted(tag_ids))
+    if entries:
+        Lead.objects.filter(pk__in=[lead.pk for lead, _a, _c in entries]).update(
+            updated_at=timezone.now()
+        )
+        log_many(entries, actor)
     return BulkOwnerChange(changed=changed, converted=converted)
 
 
@@ -538,11 +549,7 @@ def lead_bulk_set_status(
     for lead in open_leads:
         before = copy.copy(lead)
         lead.status, lead.unqualified_reason, lead.updated_at = status, kept_reason, now
-        changes = model_instance_diff(
-            before,
-            lead,
-            use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-        )
+        changes = audit_changes(before, lead)
         if changes:
             entries.append((lead, LogEntry.Action.UPDATE, changes))
     if entries:
