@@ -126,9 +126,13 @@ def profile(
             " machine)"
         )
         for order, restriction in (
-            ("tottime", ""),
-            ("cumulative", ""),
-            ("cumulative", str(ROOT) + r"/(?!\.venv)"),
+            ()
+            if top <= 0
+            else (
+                ("tottime", ""),
+                ("cumulative", ""),
+                ("cumulative", str(ROOT) + r"/(?!\.venv)"),
+            )
         ):
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).sort_stats(order)

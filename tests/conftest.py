@@ -27,6 +27,18 @@ def _fresh_content_types() -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the site's default language, whatever an earlier test in the same
+    process activated (a management command or a request in Chinese leaves it set)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_role_cache() -> None:
     """Role data cached by an earlier run (same Redis, ids reused by a new test database) must

@@ -253,7 +253,7 @@ def test_list_shows_badges_and_the_hot_filter(
     make_lead(rep, given_name="Lukewarm", job_title="Manager", email="w@x.example")
     make_lead(rep, given_name="Frosty", job_title="Intern", email="c@x.example")
     client.force_login(rep)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         html = client.get(reverse("leads:lead-list")).content.decode()
     assert "score_min=30&amp;sort=-score" in html
     assert html.count(">Hot</span>") == 1
