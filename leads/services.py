@@ -482,6 +482,16 @@ def lead_bulk_set_owner(*, ids: Iterable[int], owner: User, actor: User) -> Bulk
     return BulkOwnerChange(changed=len(moving), converted=converted)
 
 
+def _lock_changeable(*, ids: Iterable[int], actor: User) -> list[Lead]:
+    """The leads with these ids that the actor may change, locked in id order (bulk writers)."""
+    return list(
+        access.scoped(actor, Lead, "change")
+        .filter(pk__in=sorted(set(ids)))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def lead_bulk_tag(*, ids: Iterable[int], names: Iterable[str], actor: User) -> BulkOwnerChange:
     """Add the tags named to the leads with these ids that the actor may change (the list's bulk
@@ -491,12 +501,7 @@ def lead_bulk_tag(*, ids: Iterable[int], names: Iterable[str], actor: User) -> B
     the rows locked in id order, one UPDATE of the tags (`tags_add`), one of `updated_at`, and
     the history entries (tag_ids before and after, as `tags_set` records one lead's) in one
     INSERT."""
-    leads = list(
-        access.scoped(actor, Lead, "change")
-        .filter(pk__in=sorted(set(ids)))
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
+    leads = _lock_changeable(ids=ids, actor=actor)
     open_leads = [lead for lead in leads if not lead.is_read_only]
     converted = len(leads) - len(open_leads)
     if not open_leads:
@@ -537,12 +542,7 @@ def lead_bulk_set_status(
     if status == LeadStatus.UNQUALIFIED and not reason:
         raise DomainError(_("Say why the lead is unqualified."), field="unqualified_reason")
     kept_reason = reason if status == LeadStatus.UNQUALIFIED else ""
-    leads = list(
-        access.scoped(actor, Lead, "change")
-        .filter(pk__in=sorted(set(ids)))
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
+    leads = _lock_changeable(ids=ids, actor=actor)
     open_leads = [lead for lead in leads if not lead.is_read_only]
     now = timezone.now()
     entries: list[tuple[Lead, int, dict[str, Any] | None]] = []
