@@ -18,7 +18,7 @@ from contacts.activities.models import Interaction
 from contacts.activities.selectors import record_interactions
 from contacts.models import Company, Contact
 from crm import cache as versioned_cache
-from sales.models import Opportunity
+from sales.models import Opportunity, OpportunityContact
 from support.models import (
     OPEN_STATUSES,
     CannedResponse,
@@ -331,13 +331,20 @@ def ticket_deals(*, user: User, ticket: Ticket) -> TicketDeals:
     newest first, through `accounts.access` (one query; none when the user may see no deal)."""
     linked = ticket.opportunity if ticket.opportunity_id else None
     visible = linked is not None and access.can(user, linked, "view")
-    customer = Q(contacts=ticket.requester_id)
+    # The customer's deals found from the customer's side (the company's deals by their index,
+    # the requester's contact roles by theirs), not by walking every open deal newest first and
+    # testing each (at 300,000 deals that read 370,000 buffers, 118 ms).
+    ids: QuerySet[Any] = OpportunityContact.objects.filter(contact_id=ticket.requester_id).values(
+        "opportunity_id"
+    )
     if ticket.company_id:
-        customer |= Q(company_id=ticket.company_id)
+        ids = ids.union(
+            Opportunity.objects.filter(company_id=ticket.company_id).values("pk"), all=True
+        )
     deals = (
         access.scoped(user, Opportunity)
         .filter(
-            Q(pk__in=Opportunity.objects.filter(customer).values("pk")),
+            pk__in=ids,
             closed_at__isnull=True,
             archived_at__isnull=True,
         )
