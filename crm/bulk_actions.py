@@ -242,9 +242,7 @@ def bulk_response(request: AuthedHttpRequest, spec: ListSpec[Any], *, back: str)
     if data["all"]:
         rows = matching(spec, request.user, data["return_query"])
         total = rows.count()
-        limit: int = getattr(settings, "CRM_BULK_IN_REQUEST", 1000)
-        if bulk.in_request is not None:
-            limit = bulk.in_request
+        limit: int = settings.CRM_BULK_IN_REQUEST if bulk.in_request is None else bulk.in_request
         if total > limit:
             job = jobs.job_start(
                 kind=JOB_KIND,
