@@ -71,6 +71,9 @@ def test_agent_writes_with_live_preview(page, live_server, granted, writer, revi
     expect(page.get_by_role("link", name="Import contacts")).to_be_visible()
     shot(page, "kb-04-staff-list")
     page.get_by_role("link", name="New article").click()
+    # Wait for the load event: htmx binds the preview trigger on DOMContentLoaded, and a
+    # fill that lands before that fires no request (the CI run of 2026-12-01 caught it).
+    page.wait_for_url(f"{live_server.url}/kb/staff/new/")
     page.get_by_label("Title").fill("Export deals")
     body = "## Steps\n\nOpen **Deals** <script>alert(1)</script>"
     page.get_by_label("Body (Markdown)").fill(body)
