@@ -14,6 +14,7 @@ from contacts.bulk import CONTACT_BULK
 from contacts.filters import CompanyFilterSet, ContactFilterSet
 from contacts.models import Company, Contact
 from crm.lists import ExportSpec, ListSpec, NameFirst, Sort
+from crm.pagination import LAZY_FROM
 from crm.tags import attach_row_tags
 
 
@@ -33,8 +34,11 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     row_fields=selectors.CONTACT_ROW_FIELDS,
     # Tag badges from the rows' own tag ids and the cached labels, not a prefetch (crm.tags).
     prepare_rows=attach_row_tags,
-    # At a million contacts, the rows first and the count after them (crm.pagination.list_page).
+    # At a million contacts, the rows first and the count after them (crm.pagination.list_page):
+    # also a filter with more than LAZY_FROM matches (stage + tag), its page's ids read along
+    # contact_stage_tags (stage, sort_name, id) INCLUDE (tags, owner, team), stopped after a page.
     lazy_count=True,
+    lazy_from=LAZY_FROM,
     # A search for a name's start ("nguy", 李) lists those names first, then the other matches:
     # flat at any size, where gathering every match grew with them (crm.pagination).
     name_first=NameFirst(sort="name", prefix=search.sort_prefix),

@@ -362,10 +362,15 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
             models.Index(
                 fields=["owner", "sort_name", "id"], condition=ACTIVE, name="contact_owner_name"
             ),
+            # A stage's contacts in name order, with what stage + tag and the scope test, so
+            # that filter's page is an index-only walk stopping after a page (issue 31; the list
+            # reads ids first: crm.pagination.ids_first_page): ~50 blocks at any size, where
+            # collecting the matches through the tag index read 4,615 at a million contacts.
             models.Index(
                 fields=["lifecycle_stage", "sort_name", "id"],
+                include=["tag_ids", "owner", "team"],
                 condition=ACTIVE,
-                name="contact_stage_name",
+                name="contact_stage_tags",
             ),
             # Filters that start from another table (a tag's contacts) probe contacts by id, check
             # stage and scope and read the sort key: with these columns in the index, without

@@ -274,6 +274,10 @@ class ListSpec(Generic[M]):
     # Big lists without a search show their rows first and load the count after them (a
     # fragment from this list's URL with `count=1`; see crm.pagination.list_page's `lazy`).
     lazy_count: bool = False
+    # With `lazy_count`: a filtered list the planner expects to hold more matches than this (and
+    # fewer than the cap) shows its rows first too, read along a sort index that stops after a
+    # page (crm.pagination.list_page's `lazy_from`; contacts: stage + tag). None: the cap.
+    lazy_from: int | None = None
     # Where the count stops, when lower than CRM_COUNT_CAP: a scope whose every match costs a
     # probe of another table (e.g. tickets seen through their customers) counts less far.
     count_cap: int | None = None
@@ -445,6 +449,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
             # walking the sort index from the first row (crm.pagination.bounded_page).
             bounded=query.searching,
             cap=spec.count_cap,
+            lazy_from=spec.lazy_from,
         )
     if spec.prepare_rows is not None:
         spec.prepare_rows(result.page.items)
