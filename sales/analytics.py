@@ -98,34 +98,66 @@ class PipelineMetrics:
     won_reasons: list[ReasonRow]
 
 
-# The deals with a stay begun in the period come from `stagechange_to_at_opp` alone (thousands
-# of ids); the scope is checked on those by primary key and their histories read by deal id
-# (`= ANY(ARRAY(...))` both, so the planner can neither probe the history once per deal of the
-# scope, 62,000 probes at team scope with 300,000 deals, ~0.4 s, nor merge-join the whole
-# history on a bad estimate). Stage kinds and order come in as arrays (open ids by position,
-# won ids), so the stays are counted in one pass over `moves`, without joining stages per row.
+# The stays begun in the period, from the period's stage changes: `stagechange_to_at_opp_id`
+# holds (stage, time) with the deal and the change's id, so the period's changes are one
+# index-only range (56,089 entries, 357 pages for a quarter at 300,000 deals) and a stay's end
+# is the deal's next change in it (LEAD in (time, id) order). Only a deal's last stay in the
+# period can end after it, and only if the deal has moved since the period ended; just those
+# deals are probed for their first later change (`stagechange_opp_at_to`, index only).
+#
+# Both rest on `stage_entered_at` being the time of the deal's latest change (the services set
+# both from one `now`): a deal with a change in the period entered its stage at or after the
+# period's start, so the scope is read only from there (`stage_entered_at >= start` with the
+# pipeline's stages: a range of the board indexes, 8,923 of a team's 62,663 deals this quarter),
+# and one that entered it at or after the period's end has changes after it.
+#
+# The visible deals, two ways. A scope the planner expects under half the table (a team, a rep,
+# and everyone's recent deals) is read whole and hash-joined with the period's changes. A
+# wider one (a past period of an administrator's every deal) is probed by primary key for the
+# deals with a stay begun in the period (`touched`), so never a sequential scan of the deals.
+# `period` is read where it is used (NOT MATERIALIZED: a tuplestore of its rows and their
+# merge-join sort cost more database CPU than the second index range `touched` adds).
+# Stage kinds and order come in as arrays (open ids by position, won ids), so each stay is
+# classified without joining stages per row. Before 2026-12-01 every visible touched deal's
+# whole history was read, ~4 pages a deal: 35,422 buffers and ~140 ms of database CPU for a
+# team at 300,000 deals (bench/results/2026-12-01-sales-analytics.md).
 _STAGE_SQL = """
-WITH touched AS MATERIALIZED (
-    SELECT DISTINCT opportunity_id AS id FROM sales_stagechange
-    WHERE to_stage_id = ANY(%s) AND at >= %s AND at < %s
+WITH period AS NOT MATERIALIZED (
+    SELECT opportunity_id AS opp, id, to_stage_id, at FROM sales_stagechange
+    WHERE to_stage_id = ANY(%s::bigint[]) AND at >= %s AND at < %s
 ),
-{visible},
+touched AS MATERIALIZED (
+    SELECT DISTINCT opp AS id FROM period WHERE to_stage_id = ANY(%s::bigint[])
+),
+visible AS MATERIALIZED ({deals}),
 moves AS MATERIALIZED (
-    SELECT sc.opportunity_id, sc.to_stage_id, sc.at,
-           LEAD(sc.at) OVER w AS left_at,
-           LEAD(sc.to_stage_id) OVER w AS next_stage_id
-    FROM sales_stagechange sc
-    WHERE sc.opportunity_id = ANY(ARRAY(SELECT pk FROM visible))
-    WINDOW w AS (PARTITION BY sc.opportunity_id ORDER BY sc.at, sc.id)
+    SELECT p.opp, p.to_stage_id, p.at, v.stage_entered_at >= %s AS moved_since,
+           LEAD(p.at) OVER w AS left_at,
+           LEAD(p.to_stage_id) OVER w AS next_stage_id
+    FROM period p JOIN visible v ON v.pk = p.opp
+    WINDOW w AS (PARTITION BY p.opp ORDER BY p.at, p.id)
 ),
 stays AS (
-    SELECT m.*, COALESCE(
-        m.next_stage_id = ANY(%s::bigint[])
-        OR array_position(%s::bigint[], m.next_stage_id)
-           > array_position(%s::bigint[], m.to_stage_id),
-        false) AS forward
+    SELECT m.to_stage_id, m.at,
+           COALESCE(m.left_at, later.at) AS left_at,
+           COALESCE(m.next_stage_id, later.to_stage_id) AS next_stage_id
     FROM moves m
-    WHERE m.at >= %s AND m.at < %s AND m.to_stage_id = ANY(%s::bigint[])
+    LEFT JOIN LATERAL (
+        SELECT sc.at, sc.to_stage_id FROM sales_stagechange sc
+        WHERE m.left_at IS NULL AND m.moved_since
+          AND sc.opportunity_id = m.opp AND sc.at >= %s
+        ORDER BY sc.at, sc.id
+        LIMIT 1
+    ) later ON true
+    WHERE m.to_stage_id = ANY(%s::bigint[])
+),
+classified AS (
+    SELECT s.*, COALESCE(
+        s.next_stage_id = ANY(%s::bigint[])
+        OR array_position(%s::bigint[], s.next_stage_id)
+           > array_position(%s::bigint[], s.to_stage_id),
+        false) AS forward
+    FROM stays s
 )
 SELECT to_stage_id,
        COUNT(*),
@@ -133,21 +165,9 @@ SELECT to_stage_id,
        COUNT(*) FILTER (WHERE next_stage_id IS NOT NULL AND NOT forward),
        COUNT(*) FILTER (WHERE next_stage_id IS NULL),
        AVG(EXTRACT(EPOCH FROM left_at - at) / 86400) FILTER (WHERE left_at IS NOT NULL)
-FROM stays
+FROM classified
 GROUP BY to_stage_id
 """
-
-
-# The visible touched deals, two ways. Probing the scope by each touched id costs ~3 index pages
-# per touched deal (15,053 pages for 4,989 at 150,000 deals); a scope much smaller than the table
-# (a team, a rep) is cheaper read whole from its own index and hash-joined with the touched ids
-# (bench/results/2026-12-01-sales-search-pipeline.md). A wide scope (an administrator's every
-# deal) keeps the probes: reading it whole could be a sequential scan of the deals.
-_VISIBLE_BY_ID = "visible AS MATERIALIZED ({deals})"
-_VISIBLE_BY_SCOPE = (
-    "scope AS MATERIALIZED ({deals}),\n"
-    "visible AS MATERIALIZED (SELECT pk FROM scope WHERE pk IN (SELECT id FROM touched))"
-)
 NARROW_SCOPE_SHARE = 0.5
 
 
@@ -188,21 +208,22 @@ def stage_metrics(
     ordered = sorted(stages, key=lambda s: (s.position, s.pk))
     open_ids = [s.pk for s in ordered if s.kind == StageKind.OPEN]
     won_ids = [s.pk for s in ordered if s.kind == StageKind.WON]
+    # Only deals that entered their stage since the start can have a change in the period.
+    deals = deals.filter(stage_entered_at__gte=since, stage_id__in=[s.pk for s in stages])
     if narrow is None:
         narrow = _narrow(deals)
-    visible = (deals if narrow else deals.filter(_TOUCHED)).values("pk")
+    visible = (deals if narrow else deals.filter(_TOUCHED)).values("pk", "stage_entered_at")
     found: dict[int, tuple[Any, ...]] = {}
     try:
         deals_sql, deals_params = visible.query.sql_with_params()
     except EmptyResultSet:  # a role that sees no deal: nothing to read
         deals_sql = ""
     if deals_sql:
-        template = _VISIBLE_BY_SCOPE if narrow else _VISIBLE_BY_ID
-        sql = _STAGE_SQL.format(visible=template.format(deals=deals_sql))
+        sql = _STAGE_SQL.format(deals=deals_sql)
         params = [
-            [s.pk for s in stages], since, until,
+            [s.pk for s in stages], since, until, open_ids,
             *deals_params,
-            won_ids, open_ids, open_ids, since, until, open_ids,
+            until, until, open_ids, won_ids, open_ids, open_ids,
         ]  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -521,10 +521,13 @@ class StageChange(models.Model):
                 include=["to_stage"],
                 name="stagechange_opp_at_to",
             ),
-            # Conversion per stage over a period: the deals with a stay begun in it, read from
-            # the index alone (sales.analytics.stage_metrics).
+            # Conversion per stage over a period: the period's changes with their deal and id
+            # (the order of a deal's changes), read from the index alone
+            # (sales.analytics.stage_metrics).
             models.Index(
-                fields=["to_stage", "at"], include=["opportunity"], name="stagechange_to_at_opp"
+                fields=["to_stage", "at"],
+                include=["opportunity", "id"],
+                name="stagechange_to_at_opp_id",
             ),
         ]
 
