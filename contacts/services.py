@@ -377,7 +377,8 @@ def contact_bulk_update(
     tag_names: Sequence[str] = (),
     archive: bool = False,
 ) -> int:
-    """Apply one action to many contacts the actor may change. Atomic; returns how many changed.
+    """Apply one action to many contacts the actor may change. Atomic; returns how many changed
+    (a contact that already had that owner, those tags or was archived is not counted).
 
     Ids the actor may not change are ignored rather than failing the whole action, and the
     count says how many were changed. Tags named in `tag_names` are found or created in the
@@ -427,7 +428,7 @@ def contact_bulk_update(
             **values, updated_at=now
         )
         log_many(entries, actor)
-    return len(contacts)
+    return len(entries)  # not those already so (an owner they had, tags they carried)
 
 
 # --- companies -----------------------------------------------------------------------------

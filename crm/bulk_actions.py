@@ -27,13 +27,19 @@ What the kit guarantees, for every list:
 - "All matching" (`all=1`): the post carries the list's query string, not ids. The server
   applies the list's own FilterSet to its selector's rows (`crm.lists.filtered`: unknown or
   invalid filter values drop only their own filter, as on the page) and intersects them with
-  the scope. Up to `in_request` rows (CRM_BULK_IN_REQUEST, 1,000) run in the request; more
-  run as a job (`crm.jobs`: the row is written first, the task handed to Celery after commit,
-  so a worker that is down only delays it) in chunks of CHUNK ids, each its own transaction,
-  with a progress fragment. The job finds the rows again the same way (its kwargs are the
-  list, the query and the raw option values, checked again by the action's options form as
-  the job's actor).
+  the scope. Up to CRM_BULK_IN_REQUEST rows (1,000; a list whose rows cost more lowers it
+  with `BulkSpec.in_request`) run in the request; more run as a job (`crm.jobs`: the row is
+  written first, the task handed to Celery after commit, so a worker that is down only delays
+  it) in chunks of CHUNK ids, each its own transaction, with a progress fragment. The job
+  finds the rows again the same way (its kwargs are the list, the query and the raw option
+  values, checked again by the action's options form as the job's actor).
 - A domain error of the service is shown as a message; bad input is a message, never a 500.
+- An action that can take rows out of the user's sight (moving tickets to a queue the user
+  does not see: a transfer) declares `unseen_message(n, options) -> text`. The kit then counts,
+  per chunk, the rows of the list's selector (`ListSpec.selector`, what the list shows the
+  user) among the ids before the handler runs and after it: those gone are
+  `BulkOutcome.unseen`, and the text is added as an info message after the action's own (in
+  the request and in a job's message). Two queries a chunk, only for such actions.
 """
 
 from __future__ import annotations
@@ -83,10 +89,15 @@ class BulkOutcome:
 
     changed: int = 0
     skipped: Mapping[str, int] = field(default_factory=dict)
+    # Rows the actor saw in the list before and no longer sees after (counted by the kit for
+    # actions with `unseen_message`).
+    unseen: int = 0
 
     def __add__(self, other: BulkOutcome) -> BulkOutcome:
         return BulkOutcome(
-            self.changed + other.changed, dict(Counter(self.skipped) + Counter(other.skipped))
+            self.changed + other.changed,
+            dict(Counter(self.skipped) + Counter(other.skipped)),
+            self.unseen + other.unseen,
         )
 
     def count(self, reason: str) -> int:
@@ -103,6 +114,16 @@ class BulkAction:
     messages: Callable[[BulkOutcome, Mapping[str, Any]], list[Message]]
     options: Callable[..., forms.Form] | None = None  # (data=None, *, user) -> options form
     allowed: Callable[[Any], bool] = lambda user: True  # (user) -> offered at all
+    # (n, options) -> what to say when n changed rows left the user's sight (see the module
+    # docstring); None: the kit does not count them.
+    unseen_message: Callable[[int, Mapping[str, Any]], str] | None = None
+
+    def said(self, outcome: BulkOutcome, options: Mapping[str, Any]) -> list[Message]:
+        """The action's messages, then the kit's "no longer seen" one if any."""
+        said = self.messages(outcome, options)
+        if outcome.unseen and self.unseen_message is not None:
+            said.append((messages.INFO, self.unseen_message(outcome.unseen, options)))
+        return said
 
 
 class BulkForm(forms.Form):
@@ -207,16 +228,35 @@ def matching(spec: ListSpec[Any], user: Any, query: str) -> QuerySet[Any]:
 
 
 def run(
-    action: BulkAction, *, actor: Any, ids: list[int], options: Mapping[str, Any]
+    action: BulkAction,
+    *,
+    actor: Any,
+    ids: list[int],
+    options: Mapping[str, Any],
+    spec: ListSpec[Any] | None = None,
 ) -> BulkOutcome:
-    """Run `action` over ids in chunks of CHUNK (each a call of the handler: its own
-    transaction), reporting progress when in a job."""
+    """Run `action` over ids in chunks of CHUNK, or the list's `BulkSpec.chunk` (each a call of
+    the handler: its own transaction), reporting progress when in a job. With `spec` and an
+    action that declares `unseen_message`, count the rows of the list that leave the actor's
+    sight."""
     outcome = BulkOutcome()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    watch = spec is not None and action.unseen_message is not None
+    size = (spec.bulk.chunk if spec is not None and spec.bulk is not None else None) or CHUNK
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        before = _seen(spec, actor, chunk) if watch else set()
         outcome += action.handler(actor=actor, ids=chunk, options=options)
+        if watch:
+            outcome += BulkOutcome(unseen=len(before - _seen(spec, actor, chunk)))
         jobs.progress(done=start + len(chunk), total=len(ids))
     return outcome
+
+
+def _seen(spec: ListSpec[Any] | None, actor: Any, ids: list[int]) -> set[int]:
+    """Which of `ids` the list shows `actor` (its selector: the user's scope, no filter)."""
+    assert spec is not None
+    rows = spec.selector(user=actor).filter(pk__in=ids).order_by()
+    return set(rows.values_list("pk", flat=True))
 
 
 def bulk_response(request: AuthedHttpRequest, spec: ListSpec[Any], *, back: str) -> HttpResponse:
@@ -242,7 +282,9 @@ def bulk_response(request: AuthedHttpRequest, spec: ListSpec[Any], *, back: str)
     if data["all"]:
         rows = matching(spec, request.user, data["return_query"])
         total = rows.count()
-        limit: int = settings.CRM_BULK_IN_REQUEST if bulk.in_request is None else bulk.in_request
+        limit: int = settings.CRM_BULK_IN_REQUEST
+        if bulk.in_request is not None:
+            limit = min(limit, bulk.in_request)
         if total > limit:
             job = jobs.job_start(
                 kind=JOB_KIND,
@@ -265,13 +307,13 @@ def bulk_response(request: AuthedHttpRequest, spec: ListSpec[Any], *, back: str)
         ids = sorted(bulk.scope(request.user).filter(pk__in=wanted).values_list("pk", flat=True))
         refused = len(wanted) - len(ids)
     try:
-        outcome = run(action, actor=request.user, ids=ids, options=options)
+        outcome = run(action, actor=request.user, ids=ids, options=options, spec=spec)
     except DomainError as exc:
         messages.error(request, exc.message)
         return _back(request, url)
     if refused:
         outcome += BulkOutcome(skipped={"refused": refused})
-    for level, text in action.messages(outcome, options):
+    for level, text in action.said(outcome, options):
         messages.add_message(request, level, text)
     return _back(request, url)
 
@@ -315,5 +357,5 @@ def bulk_run(
     if not form.is_valid():  # e.g. the sequence was switched off, the owner left
         raise DomainError(" ".join(str(e) for errs in form.errors.values() for e in errs))
     ids = sorted(matching(spec, actor, query))
-    outcome = run(form.chosen, actor=actor, ids=ids, options=form.option_values)
-    return " ".join(text for _level, text in form.chosen.messages(outcome, form.option_values))
+    outcome = run(form.chosen, actor=actor, ids=ids, options=form.option_values, spec=spec)
+    return " ".join(text for _level, text in form.chosen.said(outcome, form.option_values))

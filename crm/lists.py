@@ -223,27 +223,22 @@ class ExportSpec:
 @dataclass(frozen=True)
 class BulkSpec:
     """Bulk actions of a list (`crm.bulk_actions`): the URL of the list's bulk view, its actions,
-    the rows a user may change (the permission door) and who gets the bar at all. A list with
-    its own form and view instead (the ticket list, for now) gives `form` and no `actions`."""
+    the rows a user may change (the permission door) and who gets the bar at all."""
 
     url_name: str
     allowed: Callable[[Any], bool]  # (user) -> may change any row at all
     actions: tuple[Any, ...] = ()  # crm.bulk_actions.BulkAction
     scope: Callable[[Any], QuerySet[Any]] | None = None  # (user) -> the rows the user may change
-    form: Callable[..., forms.Form] | None = None  # a list's own form: (data=None, *, user)
     empty_message: Callable[[], str] = lambda: _("Select at least one row.")
     max_ids: int = 1000  # ids one post may name: a page holds far fewer, a forged post may not
-    # "All matching" over this many rows runs as a job (Celery); None: CRM_BULK_IN_REQUEST (1000).
+    # "All matching" over more than CRM_BULK_IN_REQUEST rows (1000) runs as a job (Celery); a
+    # list whose actions cost more per row lowers that bound with `in_request`.
     in_request: int | None = None
-
-    @property
-    def kit(self) -> bool:
-        """Whether the kit renders the bar and runs the actions (`crm.bulk_actions`)."""
-        return bool(self.actions)
+    # Ids per transaction (None: crm.bulk_actions.CHUNK, 500): fewer where each row costs more,
+    # so each chunk's row locks are short.
+    chunk: int | None = None
 
     def make_form(self, data: Any = None, *, user: Any) -> forms.Form:
-        if self.form is not None:
-            return self.form(data, user=user)
         from crm.bulk_actions import BulkForm  # it imports this module
 
         return BulkForm(data, bulk=self, user=user)

@@ -44,29 +44,70 @@ def offer_queues(form: forms.Form) -> None:
     form.fields["queue"].choices = [("", "—"), *selectors.all_queues()]  # type: ignore[attr-defined]
 
 
-class BulkTicketForm(forms.Form):
-    """Reassign and/or set the status of the selected tickets."""
-
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
-    assignee = AgentChoiceField(label=_("New assignee"), queryset=None, required=False)
-    status = forms.ChoiceField(
-        label=_("New status"), choices=[("", "—"), *Status.choices], required=False
-    )
-    queue = QueueChoiceField(label=_("Move to queue"), required=False)
+class _BulkOptions(forms.Form):
+    """A bulk action's options (`crm.bulk_actions` builds them with the user)."""
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = selectors.queue_agents()  # type: ignore[attr-defined]
-        offer_queues(self)
-        self.fields["ids"].error_messages["required"] = _("Select at least one ticket.")
-        # Any integer id is accepted here; the service scopes them to what the user may work.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+        self.user = user
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("assignee") and not data.get("status") and not data.get("queue"):
-            raise forms.ValidationError(_("Choose a new assignee, a status or a queue."))
-        return data
+
+class BulkAssignForm(_BulkOptions):
+    """The ticket list's bulk "assign" options (support/bulk.py): an agent of some queue (the
+    service skips tickets of queues they are not an agent of). The bar offers the agents the
+    list's assignee filter already holds (`selectors.agent_options`, cached); a forged id is a
+    form error."""
+
+    assignee = AgentChoiceField(
+        label=_("New assignee"),
+        queryset=None,
+        error_messages={
+            "required": _("Choose the new assignee."),
+            "invalid_choice": _("Pick an assignee from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["assignee"].queryset = selectors.queue_agents()  # type: ignore[attr-defined]
+
+
+class BulkStatusForm(_BulkOptions):
+    """The ticket list's bulk "set status" options."""
+
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[("", "—"), *Status.choices],
+        error_messages={
+            "required": _("Choose the new status."),
+            "invalid_choice": _("Pick a status from the list."),
+        },
+    )
+
+
+class BulkPriorityForm(_BulkOptions):
+    """The ticket list's bulk "set priority" options."""
+
+    priority = forms.ChoiceField(
+        label=_("New priority"),
+        choices=[("", "—"), *Priority.choices],
+        error_messages={
+            "required": _("Choose the new priority."),
+            "invalid_choice": _("Pick a priority from the list."),
+        },
+    )
+
+
+class BulkQueueForm(_BulkOptions):
+    """The ticket list's bulk "move to queue" options: any queue (a transfer; the kit says how
+    many moved tickets the user no longer sees)."""
+
+    queue = QueueChoiceField(label=_("Move to queue"))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["queue"].error_messages["required"] = _("Choose the queue to move them to.")
+        offer_queues(self)
 
 
 class TicketCreateForm(forms.Form):

@@ -8,11 +8,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from crm.lists import BulkSpec, ExportSpec, ListSpec, Sort
+from crm.lists import ExportSpec, ListSpec, Sort
 from crm.tags import attach_row_tags
 from support import exports, selectors
+from support.bulk import TICKET_BULK
 from support.filters import TicketFilterSet
-from support.forms import BulkTicketForm
 from support.models import NEVER_DUE, Ticket
 from support.rows import ticket_rows
 
@@ -73,12 +73,7 @@ TICKETS: ListSpec[Ticket] = ListSpec(
     prepare_rows=attach_row_tags,  # row.row_tags from the cached labels (no query)
     # Each row built once in Python: the template reads flat values (support/rows.py).
     make_rows=ticket_rows,
-    bulk=BulkSpec(
-        url_name="support:ticket-bulk",
-        form=BulkTicketForm,
-        # Read-only roles get no checkboxes: every action could only fail.
-        allowed=lambda user: access.has_model_perm(user, Ticket, "change"),
-    ),
+    bulk=TICKET_BULK,  # support.bulk: assign, status, priority, move to a queue
     # support.views.ticket_export: the list's default view first, then crm.exports.
     export=ExportSpec(
         filename="tickets",

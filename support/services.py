@@ -601,36 +601,72 @@ def ticket_set_tags(*, ticket: Ticket, names: Sequence[str], actor: User) -> Tic
     return ticket
 
 
+@dataclass(frozen=True)
+class TicketBulkChange:
+    """What a bulk change did: tickets changed, and tickets left alone because they are closed
+    (a status, priority or queue change) or because the new assignee is not an agent of their
+    queue. The others among those the actor may work already were as asked."""
+
+    changed: int = 0
+    closed: int = 0
+    not_agent: int = 0
+
+
 def ticket_bulk_update(
     *,
     actor: User,
     ids: Sequence[int],
     assignee: User | None = None,
     status: str = "",
+    priority: str = "",
     queue: Queue | None = None,
-) -> int:
-    """Reassign, set the status of and/or move to `queue` the tickets among `ids` that `actor`
-    may work; the others are skipped. Each ticket goes through the single services (audited,
-    SLA pauses), the move last (the actor may not work it in its new queue), all in one
-    transaction. Returns how many changed."""
+) -> TicketBulkChange:
+    """Reassign, set the status or priority of and/or move to `queue` the tickets among `ids`
+    that `actor` sees and may work; the others are ignored (the list kit counts them as
+    refused). Each ticket goes through the single services (audited, SLA pauses and due dates,
+    the survey when solved), the move last (the actor may not work it in its new queue), all
+    in one transaction: the list's bulk bar (support/bulk.py) calls it once per chunk of the
+    kit. A ticket of a queue the new assignee is not an agent of is left alone and counted; a
+    closed ticket may only be reassigned. Idempotent: what is already so is not written."""
     if status and status not in Status.values:
         raise DomainError(_("Choose a status."), field="status")
-    if assignee is None and not status and queue is None:
-        raise DomainError(_("Choose a new assignee, a status or a queue."), field="action")
-    tickets = list(access.scoped(actor, Ticket).filter(pk__in=list(ids)[:500]).order_by("id"))
-    changed = 0
+    if priority and priority not in Priority.values:
+        raise DomainError(_("Choose a priority."), field="priority")
+    if assignee is None and not status and not priority and queue is None:
+        raise DomainError(_("Choose a new assignee, a status, a priority or a queue."))
+    tickets = list(access.scoped(actor, Ticket).filter(pk__in=sorted(set(ids))).order_by("id"))
+    agent_of: set[int] = set()
+    if assignee is not None:
+        agent_of = set(QueueMember.objects.filter(user=assignee).values_list("queue_id", flat=True))
+    changed = closed = not_agent = 0
     with transaction.atomic():
         for ticket in tickets:
             if not _may_work(actor, ticket):
                 continue
-            if assignee is not None:
+            if assignee is not None and ticket.queue_id not in agent_of:
+                not_agent += 1
+                continue
+            before = (ticket.assignee_id, ticket.status, ticket.priority, ticket.queue_id)
+            if assignee is not None and ticket.assignee_id != assignee.pk:
                 ticket = ticket_assign(ticket=ticket, assignee=assignee, actor=actor)
-            if status and ticket.status != Status.CLOSED:
-                ticket = ticket_set_status(ticket=ticket, status=status, actor=actor)
-            if queue is not None and ticket.status != Status.CLOSED:
-                ticket_move(ticket=ticket, queue=queue, actor=actor)
-            changed += 1
-    return changed
+            left_closed = ticket.status == Status.CLOSED and bool(
+                status or priority or queue is not None
+            )
+            if not left_closed:
+                if status and ticket.status != status:
+                    ticket = ticket_set_status(ticket=ticket, status=status, actor=actor)
+                if priority and ticket.priority != priority and ticket.status != Status.CLOSED:
+                    ticket = ticket_set_priority(ticket=ticket, priority=priority, actor=actor)
+                moving = queue is not None and ticket.queue_id != queue.pk
+                if moving and ticket.status != Status.CLOSED:
+                    assert queue is not None
+                    ticket = ticket_move(ticket=ticket, queue=queue, actor=actor)
+            after = (ticket.assignee_id, ticket.status, ticket.priority, ticket.queue_id)
+            if after != before:
+                changed += 1
+            elif left_closed:
+                closed += 1
+    return TicketBulkChange(changed=changed, closed=closed, not_agent=not_agent)
 
 
 def may_work(actor: User, ticket: Ticket) -> bool:

@@ -1,7 +1,7 @@
-"""The agent workspace: the ticket list (views with counts, filters, sort, SLA timers, bulk
-reassign/status), a new ticket (a phone call in a few taps), the ticket page (conversation,
-reply/note composer with the collision guard, canned responses, status/priority/assignee, side
-panel) and attachments served through the ticket's door.
+"""The agent workspace: the ticket list (views with counts, filters, sort, SLA timers, the list
+kit's bulk actions: support/bulk.py), a new ticket (a phone call in a few taps), the ticket page
+(conversation, reply/note composer with the collision guard, canned responses,
+status/priority/assignee, side panel) and attachments served through the ticket's door.
 
 Every ticket comes through `accounts.access`; writes go through `support.services`, whose
 `DomainError` is shown beside the field (422) or as a message after a redirect.
@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,11 +24,12 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from accounts import access
 from contacts.models import Contact
 from crm import history
+from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
 from crm.exports import export_response
 from crm.http import AuthedHttpRequest, is_fragment_request
@@ -36,7 +37,7 @@ from crm.lists import list_response
 from sales.models import Opportunity
 from support import plugins, selectors, services
 from support.filters import VIEW_CHOICES
-from support.forms import BulkTicketForm, MessageForm, TicketCreateForm, TicketUpdateForm
+from support.forms import MessageForm, TicketCreateForm, TicketUpdateForm
 from support.lists import TICKETS
 from support.models import CannedResponse, MessageKind, Ticket, TicketAttachment
 from support.rows import message_rows
@@ -78,9 +79,13 @@ def _default_view(request: AuthedHttpRequest) -> None:
     ones: the list and its export read the same rows from the same query string."""
     if "view" not in request.GET:
         query = request.GET.copy()
-        working = access.has_model_perm(request.user, Ticket, "change")
-        query["view"] = "mine" if working else "open"
+        query["view"] = _default_view_name(request)
         request.GET = query  # type: ignore[assignment]
+
+
+def _default_view_name(request: AuthedHttpRequest) -> str:
+    working = access.has_model_perm(request.user, Ticket, "change")
+    return "mine" if working else "open"
 
 
 @login_required
@@ -95,69 +100,15 @@ def ticket_export(request: AuthedHttpRequest) -> HttpResponseBase:
 @login_required
 @require_POST
 def ticket_bulk(request: AuthedHttpRequest) -> HttpResponse:
-    """One change to the selected tickets; only those the user may work are touched."""
-    form = BulkTicketForm(request.POST, user=request.user)
-    back = reverse("support:ticket-list") + "?" + request.POST.get("return_query", "")
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)  # type: ignore[arg-type]
-        return _back(request, back)
-    data = form.cleaned_data
-    queue = data["queue"]
-    seen = _seen_ids(request, data["ids"]) if queue is not None else set()
-    try:
-        changed = services.ticket_bulk_update(
-            actor=request.user,
-            ids=data["ids"],
-            assignee=data["assignee"],
-            status=data["status"],
-            queue=queue,
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return _back(request, back)
-    messages.success(
-        request,
-        ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed},
-    )
-    skipped = len(data["ids"]) - changed
-    if skipped:
-        messages.warning(
-            request,
-            ngettext(
-                "%(n)d ticket was skipped: you may not change it.",
-                "%(n)d tickets were skipped: you may not change them.",
-                skipped,
-            )
-            % {"n": skipped},
-        )
-    if queue is not None and changed:
-        # Moved to a queue the user does not see: they leave the list, said so.
-        gone = len(seen - _seen_ids(request, data["ids"]))
-        if gone:
-            messages.info(
-                request,
-                ngettext(
-                    "%(n)d ticket moved to %(queue)s; you no longer see it.",
-                    "%(n)d tickets moved to %(queue)s; you no longer see them.",
-                    gone,
-                )
-                % {"n": gone, "queue": queue.name},
-            )
-    return _back(request, back)
-
-
-def _seen_ids(request: AuthedHttpRequest, ids: list[int]) -> set[int]:
-    """Which of `ids` the user sees (one query)."""
-    rows = selectors.ticket_list(user=request.user).filter(pk__in=ids[:1000])
-    return set(rows.values_list("pk", flat=True))
-
-
-def _back(request: AuthedHttpRequest, url: str) -> HttpResponse:
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    """The list kit's bulk view for tickets (support/bulk.py: only tickets the user sees and
+    may work are touched; "all matching" reads the list's default view as the page does)."""
+    query = QueryDict(str(request.POST.get("return_query", "")), mutable=True)
+    if "view" not in query:
+        post = request.POST.copy()
+        query["view"] = _default_view_name(request)
+        post["return_query"] = query.urlencode()
+        request.POST = post  # type: ignore[assignment]
+    return bulk_response(request, TICKETS, back="support:ticket-list")
 
 
 # --- a new ticket -------------------------------------------------------------------------

@@ -50,3 +50,28 @@ def test_a_forged_filter_cannot_reach_another_teams_contacts(client, rep, rep_ot
         client.post(URL, {"action": "tag", "tags": "Hot", "all": "on", "return_query": query})
     tagged = set(Contact.objects.filter(tags__name="Hot").values_list("pk", flat=True))
     assert tagged == {mine.pk}
+
+
+def test_bulk_assign_counts_only_the_contacts_whose_owner_changed(
+    client, rep, rep_teammate
+) -> None:
+    """As the lead list counts: contacts the new owner already held are not "updated", and a
+    second run updates none."""
+    moving = [ContactFactory(owner=rep) for _ in range(2)]
+    held = ContactFactory(owner=rep_teammate)
+    ids = [c.pk for c in (*moving, held)]
+    client.force_login(rep)
+
+    def said(body: dict[str, object]) -> list[str]:
+        response = client.post(URL, body)
+        client.get(response["Location"])  # the list shows (and clears) the messages
+        return _messages(response)
+
+    body = {"action": "assign", "ids": ids, "owner": rep_teammate.pk}
+    assert said(body) == ["2 contacts updated."]
+    owners = set(Contact.objects.filter(pk__in=ids).values_list("owner", flat=True))
+    assert owners == {rep_teammate.pk}
+    assert said(body) == ["0 contacts updated."]
+    # Tags alike: only the contacts that did not carry them yet.
+    assert said({"action": "tag", "ids": ids[:1], "tags": "Hot"}) == ["1 contact updated."]
+    assert said({"action": "tag", "ids": ids, "tags": "Hot"}) == ["2 contacts updated."]

@@ -76,6 +76,28 @@ def test_team_forecast_adds_teammates_but_not_other_teams(rep, manager, book):
     assert f.attainment == Decimal("13.5")
 
 
+def test_company_forecast_adds_every_team_and_has_no_quota(admin_user, book):
+    """Company figures (someone who sees every deal, neither owner nor team): both teams' deals;
+    quotas are set per rep and team, so there is none to measure against."""
+    f = selectors.forecast(user=admin_user, start=NOV[0], end=NOV[1])
+    assert f.closed_won == Decimal("11349.50")  # 1,300.50 + the teammate's 50 + west's 9,999
+    assert (f.commit, f.best_case, f.pipeline) == (Decimal(2000), Decimal(2400), Decimal(2510))
+    assert f.weighted == Decimal("651.00")  # the rep's 650 + the teammate's 10 x 10 %
+    assert f.quota is None
+    assert f.attainment is None
+
+
+def test_company_forecast_page_only_for_those_who_see_every_deal(client, rep, manager, book):
+    login(client, rep)
+    response = client.get(reverse("sales:forecast"), {"who": "company", "period": "2026-11"})
+    assert response.context["who"] == "team"  # a rep asking for the company gets their team
+    assert response.context["numbers"].closed_won == Decimal("1350.50")
+    login(client, manager)  # a sales manager sees every deal
+    response = client.get(reverse("sales:forecast"), {"who": "company", "period": "2026-11"})
+    assert response.context["who"] == "company"
+    assert response.context["numbers"].closed_won == Decimal("11349.50")
+
+
 def test_a_rep_sees_only_what_they_may_see(rep_other_team, rep, book):
     f = selectors.forecast(user=rep_other_team, start=NOV[0], end=NOV[1], team_id=rep.team_id)
     assert f.closed_won == 0

@@ -194,12 +194,12 @@ def test_bulk_move_to_another_queue_says_how_many_left_sight(client, desk, agent
     login(client, agent)
     response = client.post(
         reverse("support:ticket-bulk"),
-        {"ids": ids, "queue": desk["billing"].pk, "return_query": "view=all"},
+        {"action": "move", "ids": ids, "queue": desk["billing"].pk, "return_query": "view=all"},
     )
     assert response.status_code == 302
     assert _said(response) == [
         "2 tickets updated.",
-        "1 ticket was skipped: you may not change it.",
+        "1 ticket was skipped: you may not change it, or it does not exist.",
         "2 tickets moved to Billing; you no longer see them.",
     ]
     moved = Ticket.objects.filter(pk__in=ids[:2]).values_list("queue_id", flat=True)
@@ -208,11 +208,12 @@ def test_bulk_move_to_another_queue_says_how_many_left_sight(client, desk, agent
 
 def test_bulk_with_a_bad_queue_is_a_message(client, desk, agent):
     login(client, agent)
-    response = client.post(reverse("support:ticket-bulk"), {"ids": [desk["mine"].pk], "queue": "x"})
+    url, ids = reverse("support:ticket-bulk"), [desk["mine"].pk]
+    response = client.post(url, {"action": "move", "ids": ids, "queue": "x"})
     assert response.status_code == 302
     assert "Pick a queue from the list." in _said(response)
-    nothing = client.post(reverse("support:ticket-bulk"), {"ids": [desk["mine"].pk]})
-    assert "Choose a new assignee, a status or a queue." in _said(nothing)
+    nothing = client.post(url, {"action": "move", "ids": ids})
+    assert "Choose the queue to move them to." in _said(nothing)
 
 
 def test_a_ticket_created_in_another_teams_queue_stays_the_creators(client, desk, agent):
@@ -251,7 +252,7 @@ def test_manual_bulk_and_queue_reassignment_are_recorded(desk, agent, agent_b):
     services.ticket_assign(ticket=ticket, assignee=agent_b, actor=actor)
     manual = last_change()
     assert (manual.actor_id, manual.changes_dict["assignee"][1]) == (agent.pk, str(agent_b.pk))
-    assert services.ticket_bulk_update(actor=actor, ids=[ticket.pk], assignee=agent) == 1
+    assert services.ticket_bulk_update(actor=actor, ids=[ticket.pk], assignee=agent).changed == 1
     bulk = last_change()
     assert (bulk.actor_id, bulk.changes_dict["assignee"][1]) == (agent.pk, str(agent.pk))
     services.ticket_move(ticket=ticket, queue=desk["billing"], actor=actor)

@@ -168,7 +168,7 @@ def test_bulk_actions_skip_tickets_out_of_scope(desk, agent):
     changed = services.ticket_bulk_update(
         actor=User.objects.get(pk=agent.pk), ids=ids, status=Status.ON_HOLD
     )
-    assert changed == 2
+    assert changed.changed == 2
     statuses = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "status"))
     assert statuses[t["out_of_queue"].pk] == Status.NEW
     assert statuses[t["in_queue"].pk] == statuses[t["assigned"].pk] == Status.ON_HOLD
