@@ -233,6 +233,17 @@ class Lead(OwnedModel):
                 condition=ACTIVE,
                 name="lead_owner_status",
             ),
+            # The counts read this index alone (index-only scans): the list's count loaded after
+            # its rows (the scope, any filter on status, source or score), the board's counts by
+            # status, and the web-form filter (status and source lead). With the rep's dense
+            # scope PostgreSQL otherwise read the table up to the cap (bench/results/
+            # 2026-12-01-leads-counts.md).
+            models.Index(
+                fields=["status", "source", "created_at", "id"],
+                include=["owner", "team", "score"],
+                condition=ACTIVE,
+                name="lead_count_cover",
+            ),
             models.Index(fields=["archived_at"], condition=~ACTIVE, name="lead_archived"),
             tag_index(name="lead_active_tags", column="status", condition=ACTIVE),
             # Duplicate matching at capture.

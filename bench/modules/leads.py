@@ -60,14 +60,73 @@ def pages(rep: User) -> dict[str, str]:
     lead = access.scoped(rep, Lead).filter(archived_at__isnull=True).order_by("pk").first()
     if lead is not None:
         found["lead page"] = f"/leads/{lead.pk}/"
+    # The count the pager loads after the rows (HTMX, `count=1`: see "Counting" in
+    # docs/architecture.md).
+    found["lead list, its count"] = "hx:/leads/?count=1"
+    web_form = "hx:/leads/?status=new&source=web_form&count=1"
+    found["lead list, new from web forms, its count"] = web_form
     found["lead board"] = "/leads/board/"
     found["lead web form (public page)"] = "/forms/bench/"
     return found
 
 
 def plans(rep: User) -> dict[str, str]:
-    """EXPLAIN ANALYZE of the list's counting query for each measured filter and sort."""
+    """EXPLAIN (ANALYZE, BUFFERS), named like the pages ("lead ..."; other modules have lists
+    too, and plans are one mapping): the list's counting query for each measured filter and
+    sort (as the kit counts with the rows), the count the pager loads after them (`lazy_count`:
+    the lead list counts after its rows, to 1,000), and the board's two queries."""
     from bench.run import list_plans
     from leads.lists import LEADS
 
-    return list_plans(LEADS, rep, LIST_QUERIES)
+    found = {f"lead {name}": plan for name, plan in list_plans(LEADS, rep, LIST_QUERIES).items()}
+    found.update(count_plans(rep))
+    found.update(board_plans(rep))
+    return found
+
+
+def count_plans(rep: User) -> dict[str, str]:
+    """The count fragment's query (`crm.pagination.capped_count` over the page's queryset, as
+    `count_response` runs it) for each measured list without a search."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from crm.lists import query_for
+    from crm.pagination import _bare
+    from leads.lists import LEADS
+
+    cap = LEADS.count_cap or settings.CRM_COUNT_CAP
+    found = {}
+    for name, query in LIST_QUERIES.items():
+        page = query_for(LEADS, rep, query)
+        if page.searching:
+            continue
+        sql, params = _bare(page.queryset)[: cap + 1].query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM ({sql}) q", params)
+            found[f"lead {name} (its count)"] = "\n".join(row[0] for row in cursor.fetchall())
+    return found
+
+
+def board_plans(rep: User) -> dict[str, str]:
+    """The board's queries on leads_lead (the grouped count, the cards), as the page runs them
+    (`leads.selectors.board_columns` over the list's FilterSet)."""
+    from django.db import connection, transaction
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.lists import filtered
+    from leads.lists import LEADS
+    from leads.selectors import board_columns
+
+    request = RequestFactory().get("/leads/board/")
+    request.user = rep
+    with CaptureQueriesContext(connection) as ran:
+        board_columns(qs=filtered(LEADS, request).qs)
+    found = {}
+    statements = [q["sql"] for q in ran if '"leads_lead"' in q["sql"]]
+    for number, sql in enumerate(statements, 1):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        found[f"lead board (query {number} of {len(statements)})"] = plan
+    return found
