@@ -358,10 +358,20 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         Opportunity,
         pk,
         queryset=Opportunity.objects.select_related(
-            "company", "owner", "team", "stage", "pipeline", "loss_reason", "won_reason"
+            "company",
+            "owner",
+            "team",
+            "stage",
+            "pipeline",
+            "loss_reason",
+            "won_reason",
+            "source_lead__web_form",
         ),
     )
     now = timezone.now()
+    # The lead it was converted from (issue 27: its source, form and campaign), if visible.
+    lead = opportunity.source_lead
+    source_lead = lead if lead is not None and access.can(request.user, lead, "view") else None
     stays = selectors.stage_history(opportunity=opportunity)
     entries = history.history_entries(opportunity)
     context = {
@@ -377,6 +387,7 @@ def opportunity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "can_change": access.can(request.user, opportunity, "change"),
         "lost_kind": StageKind.LOST,
         "campaign": sources.campaign_of(opportunity, user=request.user),
+        "source_lead": source_lead,
         # Other modules' panels for a deal (support's linked tickets): contacts.panels.
         "side_panels": panels_for(opportunity, "side"),
     }
