@@ -459,8 +459,8 @@ def _chat_contact(chat: ChatMessage, queue: Queue) -> Contact:
     """By email, else a new contact named by the sender's name or handle."""
     if chat.sender_email:
         found = (
-            ContactEmail.objects.filter(
-                email__iexact=chat.sender_email, contact__archived_at__isnull=True
+            ContactEmail.objects.filter(  # stored lowercase: the index (services._requester)
+                email=chat.sender_email.strip().lower(), contact__archived_at__isnull=True
             )
             .select_related("contact")
             .order_by("-is_primary", "id")

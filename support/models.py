@@ -420,6 +420,11 @@ class Ticket(OwnedModel):
                 condition=Q(status__in=["new", "open", "on_hold"], first_responded_at__isnull=True),
                 name="ticket_running_first_due",
             ),
+            # The queues of a user's own tickets (support.scope.own_ticket_queues): an EXISTS
+            # per queue is one descent each (27,785 blocks through the single-column indexes
+            # for an agent with 5,185 tickets at 200k, 25 with these).
+            models.Index(fields=["assignee", "queue"], name="ticket_assignee_queue"),
+            models.Index(fields=["owner", "queue"], name="ticket_owner_queue"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["company", "-created_at"], name="ticket_company_created"),
             models.Index(

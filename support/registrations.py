@@ -78,6 +78,9 @@ def register() -> None:
     for model in (Queue, QueueMember):
         post_save.connect(_options_changed, sender=model, dispatch_uid=f"support-options-{model}")
         post_delete.connect(_options_changed, sender=model, dispatch_uid=f"support-del-{model}")
+    # The workspace's cached counts (selectors.workspace_counts) follow ticket writes.
+    post_save.connect(selectors.tickets_changed, sender=Ticket, dispatch_uid="support-tickets")
+    post_delete.connect(selectors.tickets_changed, sender=Ticket, dispatch_uid="support-tickets-d")
     post_save.connect(_ticket_scopes_changed, sender=RoleTicketScope, dispatch_uid="support-ts")
     post_delete.connect(_ticket_scopes_changed, sender=RoleTicketScope, dispatch_uid="support-tsd")
     nav.register_nav(

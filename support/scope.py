@@ -31,17 +31,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.grants import Reach
 from crm import cache as versioned_cache
-from support.models import DEFAULT_TICKET_SCOPES, Queue, TicketScope
+from support.models import DEFAULT_TICKET_SCOPES, Queue, Ticket, TicketScope
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 CACHE_SECONDS = 300
 OPTIONS = "support-options"  # support.selectors.OPTIONS (not imported: selectors import access)
+TICKETS = "support-tickets"  # support.selectors.TICKETS: moved by every ticket save
 
 
 def _queues_of(user: User) -> QuerySet[Queue]:
@@ -112,3 +113,25 @@ def ticket_reach(user: Any) -> Reach | None:
     # A user with no roles (scopes empty) is handled above; "records" besides keeps the role
     # policy's arms and the customers' tickets.
     return Reach(rows=rows, contains=contains, general=TicketScope.RECORDS in scopes)
+
+
+def own_ticket_queues(user: User, *, besides: frozenset[int]) -> frozenset[int]:
+    """The queues other than `besides` holding a ticket assigned to or owned by `user`: the
+    "queues" and "own" scopes show those tickets wherever they are, so the queue pickers offer
+    their queues too (an agent assigned a ticket in a queue they are not an agent of). One
+    query, an EXISTS per queue through the assignee and owner indexes; cached under support's
+    tickets version, which every ticket save moves."""
+
+    def load() -> frozenset[int]:
+        return frozenset(own_ticket_queue_rows(user, besides=besides).values_list("pk", flat=True))
+
+    key = f"own-queues:{user.pk}:{','.join(map(str, sorted(besides)))}"
+    return versioned_cache.get_or_compute(TICKETS, key, load, CACHE_SECONDS)
+
+
+def own_ticket_queue_rows(user: User, *, besides: frozenset[int]) -> QuerySet[Queue]:
+    """The statement of `own_ticket_queues` (uncached)."""
+    theirs = Ticket.objects.filter(queue_id=OuterRef("pk"))
+    return Queue.objects.exclude(pk__in=besides).filter(
+        Exists(theirs.filter(assignee_id=user.pk)) | Exists(theirs.filter(owner_id=user.pk))
+    )

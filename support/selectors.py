@@ -91,6 +91,52 @@ def queue_counts(*, user: User) -> list[tuple[int, str, int]]:
     return [(pk, name, counts[pk]) for pk, name in queues]
 
 
+# The workspace's counts (the view tabs and "All open, by queue"), kept per user for
+# COUNTS_SECONDS under the TICKETS version, which every ticket save or delete moves
+# (support/registrations.py, when the transaction commits). The list reads them from the cache
+# (no query) and, when they are not there, renders its tabs without numbers and loads them
+# after its rows (`support.views.ticket_counts`): at 200,000 tickets they cost a rep ~85 ms
+# (a probe per ticket seen through a customer). What no save announces shows within
+# COUNTS_SECONDS: time passing into "breaching soon", a customer's new owner (the tickets a rep
+# sees through them), changes to the user's roles or queues.
+TICKETS = "support-tickets"  # also support.scope.own_ticket_queues
+COUNTS_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class WorkspaceCounts:
+    views: dict[str, int]
+    queues: dict[int, int] | None  # None: not asked for (only "All open, by queue" shows them)
+
+
+def workspace_counts(*, user: User, by_queue: bool, compute: bool) -> WorkspaceCounts | None:
+    """The user's view counts, and with `by_queue` their queues' open counts, from the cache;
+    computed (two queries) and kept when `compute`, else None when not cached. One Redis round
+    trip per part on a warm cache."""
+    parts: dict[str, Any] = {
+        "views": lambda: view_counts(user=user),
+        "queues": lambda: {pk: count for pk, _name, count in queue_counts(user=user)},
+    }
+    if not by_queue:
+        del parts["queues"]
+    found: dict[str, Any] = {}
+    for part, count in parts.items():
+        key = f"{part}:{user.pk}"
+        if compute:
+            found[part] = versioned_cache.get_or_compute(TICKETS, key, count, COUNTS_SECONDS)
+        else:
+            found[part] = versioned_cache.lookup(TICKETS, key)[1]
+            if found[part] is None:
+                return None
+    return WorkspaceCounts(views=found["views"], queues=found.get("queues"))
+
+
+def tickets_changed(**kwargs: Any) -> None:
+    """Tickets were written (a signal receiver, or a set-based writer calls it): the workspace
+    counts are computed again once the transaction commits."""
+    versioned_cache.bump(TICKETS)
+
+
 def _capped_counts(querysets: dict[Any, QuerySet[Ticket]]) -> dict[Any, int]:
     """Each queryset's rows counted up to COUNT_CAP, all in one statement."""
     parts: list[str] = []
@@ -144,14 +190,16 @@ def queue_options(*, user: User) -> list[tuple[int, str]]:
     """(id, name) of the queues whose tickets `user` sees, for the list's queue filter and the
     "by queue" counts: every queue when the role's ticket scope reaches beyond queues (all
     tickets, or the role policy and customers' tickets), else the queues of their "queues" scope
-    (theirs and those open to every agent; none for "own"). No query on a warm cache."""
-    from support.scope import ticket_facts, ticket_reach
+    (theirs and those open to every agent) and the queues of the tickets assigned to or owned
+    by them (`scope.own_ticket_queues`; all of it for "own"). No query on a warm cache."""
+    from support.scope import own_ticket_queues, ticket_facts, ticket_reach
 
     queues = all_queues()
     reach = ticket_reach(user)
     if reach is None or reach.everything or reach.general:
         return queues
     _scopes, visible = ticket_facts(user)
+    visible |= own_ticket_queues(user, besides=visible)
     return [(pk, name) for pk, name in queues if pk in visible]
 
 

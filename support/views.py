@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -57,21 +58,44 @@ def ticket_list(request: AuthedHttpRequest) -> HttpResponse:
         "can_add": access.can_add(request.user, Ticket),
     }
     if not is_fragment_request(request):
-        counts = selectors.view_counts(user=request.user)
-        context["views"] = [
-            (key, label, counts.get(key)) for key, label in VIEW_CHOICES if key != "all"
-        ]
-        context["count_cap"] = selectors.COUNT_CAP
-        if request.GET.get("view") == "open":
-            # "All open, by queue": the queues whose tickets the user sees, with counts.
-            current = request.GET.get("queue", "")
-            context["current_queue"] = current
-            context["queue_counts"] = [
-                (pk, name, count, str(pk) == current)
-                for pk, name, count in selectors.queue_counts(user=request.user)
-            ]
+        context |= _tabs(request, compute=False)
     context["current_view"] = request.GET.get("view")
     return list_response(request, TICKETS, context)
+
+
+@login_required
+@require_GET
+def ticket_counts(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's view tabs and "by queue" row with their counts, which the list loads after
+    its rows when the cache did not have them (`selectors.workspace_counts`)."""
+    return render(request, "support/ticket_list.html#tabs", _tabs(request, compute=True))
+
+
+def _tabs(request: AuthedHttpRequest, *, compute: bool) -> dict[str, Any]:
+    """The tabs, each with its count, or with none and `counts_url` to load them (not cached
+    and not `compute`); with `view=open` the queues whose tickets the user sees as well."""
+    view = request.GET.get("view", "")
+    current = request.GET.get("queue", "")
+    by_queue = view == "open"
+    counts = selectors.workspace_counts(user=request.user, by_queue=by_queue, compute=compute)
+    queues = counts.queues if counts is not None and counts.queues is not None else {}
+    url = reverse("support:ticket-counts") + "?" + urlencode({"view": view, "queue": current})
+    return {
+        "views": [
+            (key, label, counts.views.get(key) if counts is not None else None)
+            for key, label in VIEW_CHOICES
+            if key != "all"
+        ],
+        "count_cap": selectors.COUNT_CAP,
+        "current_view": view,
+        "current_queue": current,
+        # "All open, by queue": the queues whose tickets the user sees (no query: cached).
+        "queue_counts": [
+            (pk, name, queues.get(pk), str(pk) == current)
+            for pk, name in (selectors.queue_options(user=request.user) if by_queue else ())
+        ],
+        "counts_url": url if counts is None else "",
+    }
 
 
 def _default_view(request: AuthedHttpRequest) -> None:

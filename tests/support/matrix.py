@@ -147,6 +147,7 @@ matrix.records(TicketAttachment, make=_attachment, may=_through_ticket)  # type:
 matrix.route("support:ticket-list", get="login")
 matrix.route("support:ticket-bulk", post="login")  # the service skips what the user may not work
 matrix.route("support:nav-count", get="login")
+matrix.route("support:ticket-counts", get="login")  # counts through the door
 matrix.route("support:ticket-create", Ticket, get="add", post="add")
 matrix.route("support:ticket-detail", Ticket, get="view")
 matrix.route("support:ticket-message", Ticket, post="change")
