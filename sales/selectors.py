@@ -338,8 +338,8 @@ def forecast(
     """Closed won (deals won with `closed_at` in [start, end)), the open deals expected to close
     in the period by the forecast category their rep set (commit, best case = commit + best
     case, pipeline = every open deal), the weighted pipeline (amount x probability), and the
-    quota of `owner` or `team_id` (neither: every deal `user` may see, no quota) for the months
-    of the period. Only deals `user` may see.
+    quota of `owner` or `team_id` (neither: every deal `user` may see, against the company's
+    quota, the sum of the team quotas) for the months of the period. Only deals `user` may see.
 
     Everything is in the reporting currency (`book`, default: every stored rate, one query): a
     won deal at the rate of the day it closed, an open deal at the rate of today (or of the
@@ -394,12 +394,16 @@ def forecast(
         for key in sums:
             sums[key] += convert(row[key], row["currency"], open_day)
     quota = None
-    if owner is not None or team_id is not None:
-        quotas = Quota.objects.filter(month__gte=start, month__lt=end)
-        quotas = quotas.filter(Q(user=owner) if owner is not None else Q(team_id=team_id))
-        rows = list(quotas.values_list("amount", "currency", "month"))
-        if rows:
-            quota = sum((convert(a, c, m) for a, c, m in rows), zero)
+    quotas = Quota.objects.filter(month__gte=start, month__lt=end)
+    if owner is not None:
+        quotas = quotas.filter(user=owner)
+    elif team_id is not None:
+        quotas = quotas.filter(team_id=team_id)
+    else:  # the company's quota: the sum of the team quotas
+        quotas = quotas.filter(team__isnull=False)
+    rows = list(quotas.values_list("amount", "currency", "month"))
+    if rows:
+        quota = sum((convert(a, c, m) for a, c, m in rows), zero)
     commit = sums["commit"]
     return Forecast(
         start=start,

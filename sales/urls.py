@@ -10,6 +10,7 @@ urlpatterns = [
     path("opportunities/", views.opportunity_list, name="opportunity-list"),
     path("opportunities/export/", views.opportunity_export, name="opportunity-export"),
     path("forecast/", views.forecast, name="forecast"),
+    path("forecast/reps/<int:pk>/", views.rep_forecast, name="rep-forecast"),
     path("forecast/recompute/", views.forecast_recompute, name="forecast-recompute"),
     path("analytics/", views.pipeline_analytics, name="analytics"),
     path("quotas/", quota_views.quota_grid, name="quotas"),

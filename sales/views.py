@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
+from accounts.models import User
 from contacts.panels import panels_for
 from crm import history, jobs
 from crm.errors import DomainError
@@ -43,6 +44,7 @@ from crm.links import record_url_parts
 from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import analytics, selectors, services, sources, tasks
+from sales import rep_forecast as rep_forecasts
 from sales.cards import Card, CardMaker, card_labels, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
@@ -59,6 +61,7 @@ from sales.models import (
     StageKind,
     WinReason,
 )
+from sales.quotas import may_set_quotas
 
 # Won and lost columns show the deals closed in this many days, so they stay small.
 BOARD_CLOSED_DAYS = 30
@@ -525,7 +528,22 @@ def _job_param(request: AuthedHttpRequest) -> Job | None:
 def forecast(request: AuthedHttpRequest) -> HttpResponse:
     """The period's closed won, commit, best case, pipeline and weighted pipeline against quota,
     for the user's own deals, their team's or the company's (only deals they may see), beside
-    the latest statistical forecast (the team's or the company's) with its backtest error."""
+    the latest statistical forecast (the team's or the company's) with its backtest error; the
+    team's and company's with a row per rep for those who set quotas (`sales.rep_forecast`)."""
+    return _forecast_page(request, rep=None)
+
+
+@login_required
+@require_http_methods(["GET"])
+def rep_forecast(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """One rep's forecast, for the rep and whoever sets their quotas (404 for anyone else)."""
+    rep = User.objects.filter(pk=pk).select_related("team").first()
+    if rep is None or not rep_forecasts.may_open_rep(request.user, rep):
+        raise Http404(_("No such record, or you do not have access to it."))
+    return _forecast_page(request, rep=rep)
+
+
+def _forecast_page(request: AuthedHttpRequest, rep: User | None) -> HttpResponse:
     today = timezone.localdate()
     error = ""
     try:
@@ -533,20 +551,29 @@ def forecast(request: AuthedHttpRequest) -> HttpResponse:
     except ValueError as exc:
         error = str(exc)
         start, end, period = parse_period("", today)
-    who = _forecast_who(request)
+    who = "rep" if rep is not None else _forecast_who(request)
     user = request.user
-    if who == "team":
-        numbers = selectors.forecast(user=user, start=start, end=end, team_id=user.team_id)
-    elif who == "company":
-        numbers = selectors.forecast(user=user, start=start, end=end)
+    book = RateBook.load()
+    team_id = user.team_id if rep is None else rep.team_id
+    breakdown = None
+    if who in ("team", "company"):
+        team = team_id if who == "team" else None
+        numbers = selectors.forecast(user=user, start=start, end=end, team_id=team, book=book)
+        if may_set_quotas(user):
+            breakdown = rep_forecasts.rep_breakdown(
+                user=user, start=start, end=end, team_id=team, book=book
+            )
     else:
-        numbers = selectors.forecast(user=user, start=start, end=end, owner=user)
-    stat_team = None if who == "company" or not user.team_id else user.team_id
+        owner = rep or user
+        numbers = selectors.forecast(user=user, start=start, end=end, owner=owner, book=book)
+    stat_team = None if who == "company" or not team_id else team_id
     stat = selectors.statistical_forecast(user=user, team_id=stat_team)
     context = {
         "numbers": numbers,
         "period": period,
         "who": who,
+        "rep": rep,
+        "breakdown": breakdown,
         "error": error,
         "currency": numbers.currency,
         "last_day": end - dt.timedelta(days=1),

@@ -5,7 +5,7 @@ role with the sales grants may read. The API viewset (ScopedViewSetMixin) needs 
 
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import Scope, User
 from sales.models import ForecastRun, Opportunity, Pipeline, Quota, Stage
 from tests import matrix
 from tests.sales.factories import STAGES, make_deal
@@ -34,12 +34,30 @@ def _stage(owner: User, admin: User) -> Stage:
     return _pipeline().stages.order_by("position").first()  # type: ignore[return-value]
 
 
+def _may_open_forecast(user: User, rep: User, action: str) -> bool:
+    """A rep's forecast (`sales:rep-forecast`): the rep, and whoever sets their quotas (the quota
+    permissions, and the rep among the owners they may give deals to: a team change scope for a
+    team-mate, an all-records one for anyone)."""
+    if user.is_superuser or rep.pk == user.pk:
+        return True
+    if not all(matrix.has_perm(user, Quota, p) for p in ("add", "change")):
+        return False
+    if not matrix.has_perm(user, Opportunity, "change"):
+        return False
+    scope = matrix._scope(user, "change")
+    same_team = user.team_id is not None and rep.team_id == user.team_id
+    return scope == Scope.ALL or (scope == Scope.TEAM and same_team)
+
+
 matrix.records(Opportunity, make=_opportunity)  # type: ignore[arg-type]
+# A user's own forecast page: the record is the user.
+matrix.records(User, make=lambda owner, admin: owner, may=_may_open_forecast)  # type: ignore[arg-type]
 matrix.records(Stage, make=_stage)  # type: ignore[arg-type]
 
 matrix.route("sales:board", get="login")
 matrix.route("sales:opportunity-list", get="login")
 matrix.route("sales:forecast", get="login")
+matrix.route("sales:rep-forecast", User, get="view")
 matrix.route("sales:analytics", get="login")
 matrix.route("sales:quotas", Quota, get="login", post="add")  # a role permission
 matrix.route("sales:board-column", Stage, get="view")

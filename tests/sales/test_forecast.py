@@ -76,15 +76,16 @@ def test_team_forecast_adds_teammates_but_not_other_teams(rep, manager, book):
     assert f.attainment == Decimal("13.5")
 
 
-def test_company_forecast_adds_every_team_and_has_no_quota(admin_user, book):
-    """Company figures (someone who sees every deal, neither owner nor team): both teams' deals;
-    quotas are set per rep and team, so there is none to measure against."""
+def test_company_forecast_adds_every_team_against_the_team_quotas(admin_user, book):
+    """Company figures (someone who sees every deal, neither owner nor team): both teams' deals,
+    against the company's quota, the sum of the team quotas (east's 10,000; the rep's own quota
+    is not added)."""
     f = selectors.forecast(user=admin_user, start=NOV[0], end=NOV[1])
     assert f.closed_won == Decimal("11349.50")  # 1,300.50 + the teammate's 50 + west's 9,999
     assert (f.commit, f.best_case, f.pipeline) == (Decimal(2000), Decimal(2400), Decimal(2510))
     assert f.weighted == Decimal("651.00")  # the rep's 650 + the teammate's 10 x 10 %
-    assert f.quota is None
-    assert f.attainment is None
+    assert f.quota == Decimal("10000")
+    assert f.attainment == Decimal("113.5")  # 11,349.50 / 10,000
 
 
 def test_company_forecast_page_only_for_those_who_see_every_deal(client, rep, manager, book):
