@@ -16,6 +16,7 @@ from leads.forms import LeadFormSettingsForm
 from leads.models import (
     AssignmentRule,
     DuplicatePolicy,
+    LeadAvailability,
     LeadForm,
     LeadFormField,
     NurtureEnrolment,
@@ -58,6 +59,17 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
 def _rescore(request: HttpRequest, *, notify: bool = True) -> None:
     scoring.scoring_rules_changed(actor=request.user, notify=notify)  # type: ignore[arg-type]
     messages.info(request, _("Every lead's score is being recomputed."))
+
+
+@admin.register(LeadAvailability)
+class LeadAvailabilityAdmin(admin.ModelAdmin):
+    """Who is away from team assignment rules (no row: available)."""
+
+    list_display = ["user", "available", "updated_at"]
+    list_editable = ["available"]
+    list_filter = ["available"]
+    autocomplete_fields = ["user"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
 
 
 @admin.register(ScoringRule)

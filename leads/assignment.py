@@ -4,11 +4,15 @@ A capture that asks for it (`LeadInput.assign`: web forms that use the rules, th
 lead with `assignment_pending` and writes the task `leads.tasks.lead_assign` to the outbox in the
 same transaction. The task (`lead_assign_by_rules`) runs after commit, or when the broker is back:
 the first active rule, in order, whose conditions all hold gives the lead to its user, or to the
-next member of its round-robin, or to the member with the fewest open leads. The round-robin's
+next member of its round-robin, or to the member with the fewest open leads; members who are
+not available for new leads (`LeadAvailability`) are skipped, and a rule with nobody available
+falls through to the next rule (the fallback owner). The round-robin's
 pointer is the rule's own row (`turn`), locked with SELECT ... FOR UPDATE while it advances (and
 while the fewest-open count is taken), so concurrent captures take turns exactly: N leads over k
 members give each N/k (+1). The lead's row is claimed by `assignment_pending` under a
-lock, so a task delivered twice assigns once. The new owner is then notified.
+lock, so a task delivered twice assigns once. The new owner is then notified (as after a
+user's reassignment, `leads.services.lead_assign`; a bulk owner change tells each new owner
+once, `notify_bulk_owner`).
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, F
+from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from leads.models import AssignmentRule, AssignmentStrategy, Lead, LeadStatus
@@ -51,13 +58,15 @@ def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
 
 
 def _candidates(rule: AssignmentRule) -> Sequence[User]:
+    """The rule's members (or its team's), active and available for new leads (a member who
+    set `LeadAvailability.available` off is skipped; no row means available)."""
     if rule.members.exists():
         people = rule.members.filter(is_active=True)
     elif rule.team_id is not None:
         people = User.objects.filter(team_id=rule.team_id, is_active=True)
     else:
         return []
-    return list(people.order_by("pk"))
+    return list(people.exclude(lead_availability__available=False).order_by("pk"))
 
 
 def _fewest_open(people: Sequence[User]) -> User:
@@ -74,9 +83,9 @@ def _fewest_open(people: Sequence[User]) -> User:
 
 def rule_pick(rule: AssignmentRule) -> User | None:
     """The rule's user, or the next member of its round-robin, or the member with the fewest
-    open leads. The rule's row is locked meanwhile (must be called inside a transaction), so
-    concurrent captures take turns, and each count sees the assignments committed before it.
-    None when nobody is available."""
+    open leads, among the members available for new leads. The rule's row is locked meanwhile
+    (must be called inside a transaction), so concurrent captures take turns, and each count
+    sees the assignments committed before it. None when nobody is available."""
     if rule.user_id is not None:
         user = User.objects.filter(pk=rule.user_id, is_active=True).first()
         if user is not None:
@@ -123,16 +132,47 @@ def lead_assign_by_rules(*, lead_id: int) -> User | None:
     return owner
 
 
-def notify_owner(lead: Lead) -> bool:
-    """Tell a lead's owner it was assigned to them, in the caller's transaction, through
-    activities' notifications (`contacts.activities.notifications.notify`: the bell, and an
-    email after commit through the outbox). False when that module is not there."""
+def _notifications() -> Any:
     if importlib.util.find_spec(NOTIFICATIONS) is None:
+        return None
+    return importlib.import_module(NOTIFICATIONS)
+
+
+def notify_owner(lead: Lead, *, actor: User | None = None) -> bool:
+    """Tell a lead's owner it was assigned to them (by the rules, or by `actor`: nobody is told
+    of their own doing), in the caller's transaction, through activities' notifications
+    (`contacts.activities.notifications.notify`: the bell, and an email after commit through
+    the outbox). False when not told, or when that module is not there."""
+    notifications = _notifications()
+    if notifications is None:
         log.info("leads: no notifications module; lead %s not notified", lead.pk)
         return False
-    notifications = importlib.import_module(NOTIFICATIONS)
     text = format_lazy(_("Lead {record} was assigned to you"), record=str(lead))
     sent = notifications.notify(
-        recipient=lead.owner, kind="assigned", target=lead, actor=None, text=text
+        recipient=lead.owner, kind="assigned", target=lead, actor=actor, text=text
+    )
+    return sent is not None
+
+
+def _many_assigned(count: int, actor: User) -> str:
+    return ngettext(
+        "%(count)d lead was assigned to you by %(actor)s",
+        "%(count)d leads were assigned to you by %(actor)s",
+        count,
+    ) % {"count": count, "actor": actor}
+
+
+def notify_bulk_owner(*, owner: User, first: Lead, count: int, actor: User) -> bool:
+    """One notification for `count` leads given to `owner` at once by `actor` (a bulk owner
+    change: "3 leads were assigned to you by Ada"), leading to the list of the owner's leads;
+    `first` is the record it hangs on. In the caller's transaction, a fixed number of queries
+    whatever `count`. False when not told (the actor is the owner, the topic is off)."""
+    notifications = _notifications()
+    if notifications is None or count < 1:
+        return False
+    text = lazy(_many_assigned, str)(count, actor)  # rendered in the owner's language
+    url = f"{reverse('leads:lead-list')}?owner=me"
+    sent = notifications.notify(
+        recipient=owner, kind="assigned", target=first, actor=actor, text=text, url=url
     )
     return sent is not None

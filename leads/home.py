@@ -1,8 +1,9 @@
 """The leads card on the signed-in user's home page (contacts.activities.home): the user's own
 leads still to work (new or contacted), hottest first, and how many are new.
 
-Two queries whatever the number of leads, both along the index `lead_owner_status` (owner,
-status): the count of new ones and the top of the open ones by score."""
+Three queries whatever the number of leads: two along the index `lead_owner_status` (owner,
+status), the count of new ones and the top of the open ones by score, and the user's
+availability for new leads (the card's switch, `leads.availability`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from contacts.activities import home
-from leads import selectors
+from leads import availability, selectors
 from leads.models import Lead, LeadStatus
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class LeadsToWork:
     leads: list[Lead]
     new: int
     capped: bool
+    available: bool = True  # for new leads from team assignment rules (LeadAvailability)
 
     @property
     def new_label(self) -> str:
@@ -50,7 +52,8 @@ def leads_to_work(*, user: User, limit: int = TO_WORK) -> LeadsToWork:
     mine = selectors.lead_list(user=user).filter(owner=user, archived_at__isnull=True)
     new = mine.filter(status=LeadStatus.NEW).values("pk")[: COUNT_CAP + 1].count()
     top = list(mine.filter(status__in=OPEN).order_by("-score", "-created_at", "-id")[:limit])
-    return LeadsToWork(top, min(new, COUNT_CAP), new > COUNT_CAP)
+    available = availability.is_available(user)
+    return LeadsToWork(top, min(new, COUNT_CAP), new > COUNT_CAP, available)
 
 
 @login_required

@@ -437,6 +437,28 @@ class AssignmentRule(TimeStampedModel):
         return self.name
 
 
+class LeadAvailability(TimeStampedModel):
+    """Whether a user takes new leads from team assignment rules (round-robin and fewest open
+    leads skip a member who is away). No row means available; the user toggles it on the home
+    page's leads card, an admin in the Django admin."""
+
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="lead_availability",
+    )
+    available = models.BooleanField(_("available for new leads"), default=True)
+
+    class Meta:
+        verbose_name = _("lead availability")
+        verbose_name_plural = _("lead availability")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class ScoringField(models.TextChoices):
     JOB_TITLE = "job_title", _("job title")
     COMPANY_NAME = "company_name", _("company")

@@ -2,7 +2,7 @@ from django.urls import path
 
 from contacts.imports import views as import_views
 from crm.exports import export_view
-from leads import file_views, form_views, home, nurture_views, quickadd, views
+from leads import availability, file_views, form_views, home, nurture_views, quickadd, views
 from leads.lists import LEADS
 
 app_name = "leads"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("bulk/", views.lead_bulk, name="lead-bulk"),
     path("quick-add/", quickadd.lead_quick_add, name="lead-quick-add"),
     path("home/", home.home_leads, name="home-leads"),
+    path("availability/", availability.availability_toggle, name="availability"),
     path("board/", views.lead_board, name="lead-board"),
     path("export/", export_view(LEADS), name="lead-export"),
     path("duplicates/", views.lead_duplicates, name="lead-duplicates"),

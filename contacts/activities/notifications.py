@@ -122,13 +122,20 @@ def notify(
     actor: User | None,
     text: _StrOrPromise,
     email: bool = True,
+    url: str | None = None,
 ) -> Notification | None:
     """Tell `recipient` about `target`, in the caller's transaction (None when they are not
     told: they may not see the record, are inactive, are the actor, or turned the topic off).
     With `email` (and the recipient's preference), an email follows after the commit, or goes
     into their daily digest. `notify_many` for several recipients."""
     made = notify_many(
-        recipients=[recipient], kind=kind, target=target, actor=actor, text=text, email=email
+        recipients=[recipient],
+        kind=kind,
+        target=target,
+        actor=actor,
+        text=text,
+        email=email,
+        url=url,
     )
     return made.get(recipient.pk)
 
@@ -141,10 +148,12 @@ def notify_many(
     actor: User | None,
     text: _StrOrPromise,
     email: bool = True,
+    url: str | None = None,
 ) -> dict[int, Notification]:
     """`notify` for several recipients at once: their preferences are read in one query and
     the notifications written in one INSERT (plus one outbox row per immediate email). Returns
-    the notifications made, by recipient id; each recipient is told once."""
+    the notifications made, by recipient id; each recipient is told once. `url` is where the
+    notification leads (default: the target's page), e.g. a list of several records."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     unique = {user.pk: user for user in recipients if actor is None or user.pk != actor.pk}
@@ -152,7 +161,7 @@ def notify_many(
         return {}
     choices = deliveries(user_ids=list(unique), topic=KIND_TOPIC[kind])
     target_type = ContentType.objects.get_for_model(target)
-    url = record_url(target)[:500]
+    url = (url or record_url(target))[:500]
     rows: list[Notification] = []
     immediate: set[int] = set()
     now = timezone.now()

@@ -117,3 +117,4 @@ matrix.public("webforms:nurture-unsubscribe")
 matrix.route("leads:import-start", Lead, get="import", post="import")
 matrix.route("leads:import-detail", ImportJob, get="view", post="change", perm="leads.import_lead")
 matrix.route("leads:home-leads", Lead, get="add")  # the home card: a role permission
+matrix.route("leads:availability", Lead, post="add")  # the card's own switch

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from contacts.activities.collab_models import Notification
 from crm.models import Job, JobStatus
 from leads import services
 from leads.models import Lead
@@ -160,6 +161,8 @@ def test_a_bulk_owner_change_runs_a_fixed_number_of_queries_and_is_in_history(
             Lead.objects.filter(pk__in=[x.pk for x in batch]).values_list("owner", flat=True)
         ) == {rep_teammate.pk}
     assert counts[0] == counts[1] <= 25, counts
+    # ... with one notification of the new owner per action (tests/leads/test_assign_notify.py)
+    assert Notification.objects.filter(recipient=rep_teammate, kind="assigned").count() == 2
     entry = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Lead), object_id=batch[0].pk
     ).latest("pk")
