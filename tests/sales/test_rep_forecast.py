@@ -166,6 +166,8 @@ def test_rep_forecast_doors(client, rep, rep_teammate, rep_other_team, manager, 
     html = opened.content.decode()
     assert f"Forecast of {rep}" in html
     assert f'action="{reverse("sales:rep-forecast", args=[rep.pk])}"' in html
+    # pipeline performance knows no single rep: the link opens the team's
+    assert f'{reverse("sales:analytics")}?period=2026-11&amp;who=team"' in html
     assert get(manager, rep_other_team).status_code == 404  # another team's rep
     assert get(admin_user, rep_other_team).status_code == 200
     login(client, manager)
