@@ -30,6 +30,7 @@ from leads import (
     file_views,
     merge,
     nurture_views,
+    panels,
     selectors,
     services,
     trail,
@@ -152,6 +153,7 @@ def _detail(
         "matched_contact": _visible(request, lead.matched_contact),
         **file_views.card_context(request, lead),
         **nurture_views.card_context(request, lead),
+        "panels": panels.panels_for(user=request.user, lead=lead),  # other apps' cards
     }
     return render(request, "leads/lead_detail.html", context, status=status)
 

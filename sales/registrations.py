@@ -1,7 +1,8 @@
 """What sales plugs into the shared registries (called once from `SalesConfig.ready()`): the
 Deals navigation entry, the global search's deals, how deal changes read in the history, the
 API route, a customer-timeline source (a contact's or company's deals), and the lead
-conversion's "Create a deal" step (leads.conversion)."""
+conversion's "Create a deal" step (leads.conversion) and the lead page's card of the deals
+converted from the lead (leads.panels)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from contacts.models import Contact
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
 from leads.conversion import StepForm, register_conversion_step
+from leads.panels import LeadPanel, register_lead_panel
 from sales import selectors, services
 from sales.models import (
     QUALIFICATION_FIELDS,
@@ -33,6 +35,22 @@ from sales.models import (
 )
 
 CLOSE_IN_DAYS = 30  # the expected close date offered on conversion
+LEAD_DEALS = 10  # deals shown on a lead's page (a lead is converted once: one, as a rule)
+
+
+def lead_deals(user: Any, lead: Any) -> dict[str, Any] | None:
+    """The lead page's card: the deals converted from this lead that the user may see, newest
+    first (one query along the `source_lead` index, with stage, whatever the number); None
+    when there is none to show. Only a converted lead has any (the conversion sets a deal's
+    `source_lead`): other leads' pages cost no query."""
+    if not lead.is_read_only:
+        return None
+    deals = list(
+        selectors.opportunity_list(user=user)
+        .filter(source_lead=lead)
+        .order_by("-created_at", "-id")[:LEAD_DEALS]
+    )
+    return {"deals": deals} if deals else None
 
 
 class ConvertDealForm(StepForm):
@@ -159,6 +177,11 @@ def register() -> None:
         ConvertDealForm,
         convert_lead_to_deal,
         available=lambda actor: access.can_add(actor, Opportunity),
+    )
+    # The lead's page shows the deals converted from it (the other way: the deal page's
+    # "Converted from lead").
+    register_lead_panel(
+        LeadPanel(key="deals", template="sales/partials/lead_deals.html", context=lead_deals)
     )
     timeline.register_source(
         timeline.TimelineSource(
