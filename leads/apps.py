@@ -20,6 +20,7 @@ class LeadsConfig(AppConfig):
             AssignmentRule,
             DuplicatePolicy,
             Lead,
+            LeadAvailability,
             LeadForm,
             LeadFormField,
             ScoreSettings,
@@ -47,6 +48,8 @@ class LeadsConfig(AppConfig):
         )
         auditlog.register(ScoringRule, exclude_fields=["updated_at"])
         auditlog.register(ScoreSettings, exclude_fields=["updated_at"])
+        # Who went away from new leads, and when (the user on the home card, or an admin).
+        auditlog.register(LeadAvailability, exclude_fields=["updated_at"])
         registrations.register()
         from leads import activity
         from leads.models import LeadFile

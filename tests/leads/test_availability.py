@@ -95,3 +95,13 @@ def test_an_admin_sets_it_in_the_django_admin(client, rep) -> None:
     response = client.post(url, {"user": rep.pk, "available": ""})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert not is_available(rep)
+
+
+def test_a_switch_is_audited_with_its_actor(client, rep) -> None:
+    from auditlog.models import LogEntry
+
+    login(client, rep)
+    client.post(reverse("leads:availability"), {"available": "0"})
+    entry = LogEntry.objects.get_for_object(LeadAvailability.objects.get(user=rep)).latest("pk")
+    assert entry.actor_id == rep.pk
+    assert entry.changes["available"][1] == "False"
