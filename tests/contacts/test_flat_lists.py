@@ -129,7 +129,13 @@ def _page_queries(user: User, vip: Tag) -> list[str]:
     read()  # the table's size, cached for ten minutes (crm.pagination.table_rows)
     with CaptureQueriesContext(connection) as captured:
         read()
-    return [query["sql"] for query in captured.captured_queries]
+    # Under xdist another worker's cache.clear() (a FLUSHDB of the shared Redis) may drop the
+    # cached size between the two reads; that lookup is not part of the page's cost.
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith("SELECT reltuples")
+    ]
 
 
 def test_the_page_reads_a_page_not_the_matches(rep: User, vip: Tag, world):
