@@ -40,6 +40,15 @@ What the kit guarantees, for every list:
   user) among the ids before the handler runs and after it: those gone are
   `BulkOutcome.unseen`, and the text is added as an info message after the action's own (in
   the request and in a job's message). Two queries a chunk, only for such actions.
+- An action that must do something once for the whole selection, not once a chunk (leads'
+  "Assign owner": one notification per new owner, "Ana assigned you 1,240 leads") declares
+  `finished(actor, summary)`. Its handler returns what to remember in `BulkOutcome.tally`
+  (counts by key); the kit adds the chunks' tallies up and calls `finished` once, after the
+  last chunk: in the request, or in the job, where each chunk's tally is written to the job's
+  row (`Job.tally`) in the chunk's own transaction and `finished` runs in the transaction that
+  claims `Job.wrapped_up_at`. A worker that dies between chunks loses nothing (the requeued
+  run's chunks change, and count, only what is left), and a retried last chunk or a second
+  run does not call it again. A job that fails (a domain error) does not call it.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -58,6 +68,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -92,12 +103,16 @@ class BulkOutcome:
     # Rows the actor saw in the list before and no longer sees after (counted by the kit for
     # actions with `unseen_message`).
     unseen: int = 0
+    # What an action with `finished` accumulates for it: counts by key (JSON: string keys),
+    # added up over the chunks (e.g. leads given to each new owner: {"<owner id>": n}).
+    tally: Mapping[str, int] = field(default_factory=dict)
 
     def __add__(self, other: BulkOutcome) -> BulkOutcome:
         return BulkOutcome(
             self.changed + other.changed,
             dict(Counter(self.skipped) + Counter(other.skipped)),
             self.unseen + other.unseen,
+            dict(Counter(self.tally) + Counter(other.tally)),
         )
 
     def count(self, reason: str) -> int:
@@ -117,6 +132,9 @@ class BulkAction:
     # (n, options) -> what to say when n changed rows left the user's sight (see the module
     # docstring); None: the kit does not count them.
     unseen_message: Callable[[int, Mapping[str, Any]], str] | None = None
+    # (actor, summary) -> None: called once after the last chunk with the tally of every chunk
+    # (`BulkOutcome.tally`), e.g. one notification per new owner (see the module docstring).
+    finished: Callable[[Any, Mapping[str, int]], None] | None = None
 
     def said(self, outcome: BulkOutcome, options: Mapping[str, Any]) -> list[Message]:
         """The action's messages, then the kit's "no longer seen" one if any."""
@@ -238,17 +256,34 @@ def run(
     """Run `action` over ids in chunks of CHUNK, or the list's `BulkSpec.chunk` (each a call of
     the handler: its own transaction), reporting progress when in a job. With `spec` and an
     action that declares `unseen_message`, count the rows of the list that leave the actor's
-    sight."""
+    sight. Then the action's `finished`, once, with the tally of all chunks: in a job, each
+    chunk's tally is added to the job's row in the chunk's transaction and `finished` runs in
+    the transaction that claims the job's wrap-up (`crm.jobs.wrap_up`), so neither a worker
+    that died between chunks nor a retried last chunk changes what it is told, or how often."""
     outcome = BulkOutcome()
     watch = spec is not None and action.unseen_message is not None
     size = (spec.bulk.chunk if spec is not None and spec.bulk is not None else None) or CHUNK
+    job_id = jobs.current_job_id() if action.finished is not None else None
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         before = _seen(spec, actor, chunk) if watch else set()
-        outcome += action.handler(actor=actor, ids=chunk, options=options)
+        with transaction.atomic() if job_id is not None else nullcontext():
+            done = action.handler(actor=actor, ids=chunk, options=options)
+            if job_id is not None:
+                jobs.tally_add(job_id, done.tally)
+        outcome += done
         if watch:
             outcome += BulkOutcome(unseen=len(before - _seen(spec, actor, chunk)))
         jobs.progress(done=start + len(chunk), total=len(ids))
+    if action.finished is None:
+        return outcome
+    if job_id is None:
+        action.finished(actor, dict(outcome.tally))
+        return outcome
+    with transaction.atomic():
+        tally = jobs.wrap_up(job_id)
+        if tally is not None:
+            action.finished(actor, tally)
     return outcome
 
 

@@ -15,6 +15,12 @@ log) in the actor's language, records DONE, or FAILED with the message of a Doma
 TransientError is retried with backoff (the job goes back to QUEUED meanwhile); anything else
 is recorded as FAILED and re-raised.
 
+A job that accumulates something for a last step (the bulk kit's `BulkAction.finished`: one
+notification per new owner, not one per chunk) adds it to the row with `tally_add` in each
+chunk's transaction, and claims that last step once with `wrap_up` (a conditional update in the
+last step's own transaction): a worker that dies between chunks loses nothing, and a retried
+last chunk does not run the last step twice.
+
 `progress()` is the job's sign of life. Outside a transaction it writes `heartbeat_at` and `done`
 on the row; inside one (an import's commit holds its transaction to the end) those writes would
 be invisible, so it also keeps the heartbeat in the cache, which the reaper reads too.
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -144,6 +151,33 @@ def progress(*, done: int, total: int | None = None, job_id: int | None = None) 
     if total is not None:
         fields["total"] = total
     Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(**fields)
+
+
+def tally_add(job_id: int, counts: Mapping[str, int]) -> None:
+    """Add `counts` to the job's tally (`Job.tally`), in the caller's transaction: a chunk's
+    changes and what it counted commit together, or neither does. The row is locked meanwhile."""
+    if not counts:
+        return
+    with transaction.atomic():
+        row = Job.objects.select_for_update().only("pk", "tally").get(pk=job_id)
+        tally = Counter({str(k): int(v) for k, v in row.tally.items()})
+        tally.update({str(k): int(v) for k, v in counts.items()})
+        Job.objects.filter(pk=job_id).update(tally=dict(tally))
+
+
+def wrap_up(job_id: int) -> dict[str, int] | None:
+    """Claim the job's wrap-up, once: its tally the first time, None ever after. Call it in
+    the transaction of what the wrap-up writes: the claim stands only if that commits (a run
+    that dies or rolls back leaves it to the next run; a concurrent claim waits for this one
+    and then finds it taken)."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, wrapped_up_at__isnull=True).update(
+        wrapped_up_at=now, updated_at=now
+    )
+    if not claimed:
+        return None
+    tally = Job.objects.values_list("tally", flat=True).get(pk=job_id)
+    return {str(k): int(v) for k, v in tally.items()}
 
 
 class JobTask(Task):

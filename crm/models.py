@@ -133,6 +133,11 @@ class Job(TimeStampedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the job's chunks accumulated for its wrap-up (counts by key, each chunk's added in
+    # that chunk's transaction: they survive a worker that dies between chunks), and when the
+    # wrap-up ran: claimed once (crm.jobs.tally_add, wrap_up).
+    tally = models.JSONField(default=dict)
+    wrapped_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("background job")

@@ -11,8 +11,8 @@ pointer is the rule's own row (`turn`), locked with SELECT ... FOR UPDATE while 
 while the fewest-open count is taken), so concurrent captures take turns exactly: N leads over k
 members give each N/k (+1). The lead's row is claimed by `assignment_pending` under a
 lock, so a task delivered twice assigns once. The new owner is then notified (as after a
-user's reassignment, `leads.services.lead_assign`; a bulk owner change tells each new owner
-once, `notify_bulk_owner`).
+user's reassignment, `leads.services.lead_assign`; a bulk owner change, over all its chunks,
+and an import tell each new owner once, `notify_assigned`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Count, F
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,7 @@ from accounts.models import User
 from leads.models import AssignmentRule, AssignmentStrategy, Lead, LeadStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -156,23 +157,34 @@ def notify_owner(lead: Lead, *, actor: User | None = None) -> bool:
 
 def _many_assigned(count: int, actor: User) -> str:
     return ngettext(
-        "%(count)d lead was assigned to you by %(actor)s",
-        "%(count)d leads were assigned to you by %(actor)s",
+        "%(actor)s assigned you %(count)s lead",
+        "%(actor)s assigned you %(count)s leads",
         count,
-    ) % {"count": count, "actor": actor}
+    ) % {"count": number_format(count, force_grouping=True), "actor": actor}
 
 
-def notify_bulk_owner(*, owner: User, first: Lead, count: int, actor: User) -> bool:
-    """One notification for `count` leads given to `owner` at once by `actor` (a bulk owner
-    change: "3 leads were assigned to you by Ada"), leading to the list of the owner's leads;
-    `first` is the record it hangs on. In the caller's transaction, a fixed number of queries
-    whatever `count`. False when not told (the actor is the owner, the topic is off)."""
+def notify_assigned(*, counts: Mapping[str, int], actor: User) -> int:
+    """One notification to each new owner for all the leads `actor` gave them at once (a bulk
+    owner change, over every chunk of its job; an import): "Ana assigned you 1,240 leads",
+    rendered in the owner's language, leading to the lead list filtered to the owner's own.
+    `counts` is leads by owner id (a job's tally: string keys). In the caller's transaction;
+    a fixed number of queries per owner. Nobody is told of their own doing, nor of nothing.
+    Returns how many were told."""
     notifications = _notifications()
-    if notifications is None or count < 1:
-        return False
-    text = lazy(_many_assigned, str)(count, actor)  # rendered in the owner's language
+    wanted = {int(owner): int(n) for owner, n in counts.items() if int(n) > 0}
+    wanted.pop(actor.pk, None)
+    if notifications is None or not wanted:
+        return 0
     url = f"{reverse('leads:lead-list')}?owner=me"
-    sent = notifications.notify(
-        recipient=owner, kind="assigned", target=first, actor=actor, text=text, url=url
-    )
-    return sent is not None
+    told = 0
+    for owner in User.objects.filter(pk__in=wanted, is_active=True).order_by("pk"):
+        # The record it hangs on: the owner's most recently changed lead, one of these.
+        anchor = Lead.objects.filter(owner=owner).order_by("-updated_at", "-pk").first()
+        if anchor is None:
+            continue
+        text = lazy(_many_assigned, str)(wanted[owner.pk], actor)  # in the owner's language
+        sent = notifications.notify(
+            recipient=owner, kind="assigned", target=anchor, actor=actor, text=text, url=url
+        )
+        told += sent is not None
+    return told

@@ -2,7 +2,8 @@
 add tags, enrol in a nurture sequence, set the status. Each is one service call that scopes the
 ids again (`leads.services.lead_bulk_set_owner`, `lead_bulk_tag`, `lead_bulk_set_status`,
 `leads.nurture.nurture_bulk_enrol`) and runs a fixed number of queries whatever the number of
-leads."""
+leads. "Assign owner" tells each new owner once per action, after its last chunk (the kit's
+`BulkAction.finished`), not once a chunk."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from accounts import access
 from contacts.forms import BulkOwnerForm, BulkTagsForm
 from crm.bulk_actions import BulkAction, BulkOutcome, Message
 from crm.lists import BulkSpec
-from leads import nurture, services
+from leads import assignment, nurture, services
 from leads.forms import BulkStatusForm
 from leads.models import Lead, NurtureSequence
 
@@ -45,8 +46,15 @@ class SequenceForm(forms.Form):
 
 
 def _assign(*, actor: Any, ids: list[int], options: Mapping[str, Any]) -> BulkOutcome:
-    done = services.lead_bulk_set_owner(ids=ids, owner=options["owner"], actor=actor)
-    return BulkOutcome(changed=done.changed, skipped={"closed": done.converted})
+    owner = options["owner"]
+    done = services.lead_bulk_set_owner(ids=ids, owner=owner, actor=actor)
+    tally = {str(owner.pk): done.changed} if done.changed else {}
+    return BulkOutcome(changed=done.changed, skipped={"closed": done.converted}, tally=tally)
+
+
+def _assigned(actor: Any, tally: Mapping[str, int]) -> None:
+    """After the last chunk: each new owner told once, with the number of leads they got."""
+    assignment.notify_assigned(counts=tally, actor=actor)
 
 
 def _tag(*, actor: Any, ids: list[int], options: Mapping[str, Any]) -> BulkOutcome:
@@ -164,7 +172,14 @@ LEAD_BULK = BulkSpec(
             SequenceForm,
             allowed=lambda user: bool(nurture.sequence_options()),
         ),
-        BulkAction("assign", _("Assign owner"), _assign, change_messages, LeadOwnerForm),
+        BulkAction(
+            "assign",
+            _("Assign owner"),
+            _assign,
+            change_messages,
+            LeadOwnerForm,
+            finished=_assigned,
+        ),
         BulkAction("tag", _("Add tags"), _tag, change_messages, BulkTagsForm),
         BulkAction("status", _("Set status"), _status, change_messages, BulkStatusForm),
     ),

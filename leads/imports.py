@@ -13,6 +13,10 @@ row whose source id was imported before is skipped), update only, or both. A row
 source id (`external_id`, per `job.external_source`), then by email among the active leads the
 importer may change; an update writes the row's non-empty cells through `lead_update`, its
 status through `lead_set_status`, its owner through `lead_assign`, and adds its tags.
+
+Each owner the import gives leads to (other than the importer) is told once when the import
+is committed ("Ana assigned you 40 leads"), not once a row: the shell's `Importer.finished`,
+in the commit's one transaction, so a commit that fails or runs again tells nobody twice.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from contacts.imports.shell import Importer, ShellRow, WriteContext, register_im
 from contacts.models import CompanySize, ImportJob, ImportMode, Industry, Region
 from contacts.services import tags_get_or_create
 from crm.errors import DomainError
-from leads import services
+from leads import assignment, services
 from leads.models import Lead, LeadSource, LeadStatus
 
 
@@ -165,7 +169,7 @@ def _set_status(ctx: WriteContext, lead: Lead, values: dict[str, str]) -> Lead:
     return services.lead_set_status(lead=lead, status=status, actor=ctx.actor, reason=reason)
 
 
-def _update(ctx: WriteContext, row: ShellRow, lead: Lead, values: dict[str, str]) -> None:
+def _update(ctx: WriteContext, row: ShellRow, lead: Lead, values: dict[str, str]) -> int | None:
     fields = {k: v for k, v in values.items() if k in services.LEAD_FIELDS}
     fields.pop("source", None)  # a lead keeps how it first came
     tags = list(ctx.job_tags)
@@ -181,12 +185,16 @@ def _update(ctx: WriteContext, row: ShellRow, lead: Lead, values: dict[str, str]
         lead.external_id = values["external_id"]
         lead.save(update_fields=["external_source", "external_id", "updated_at"])
     lead = _set_status(ctx, lead, values)
-    if row.owner_id:
-        services.lead_assign(lead=lead, owner=ctx.owner_of(row), actor=ctx.actor)
     row.updated = True  # counted apart from the rows created (the job's updated_count)
+    if not row.owner_id:
+        return None
+    owner, before = ctx.owner_of(row), lead.owner_id
+    # The owner is told once for the whole import (`_assigned`), not once a row.
+    services.lead_assign(lead=lead, owner=owner, actor=ctx.actor, notify=False)
+    return owner.pk if owner.pk != before else None
 
 
-def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> None:
+def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> int | None:
     owner = ctx.owner_of(row)
     tags = list(ctx.job_tags)
     if row.tags:
@@ -213,13 +221,21 @@ def _create(ctx: WriteContext, row: ShellRow, values: dict[str, str]) -> None:
             actor=ctx.actor if access.can(ctx.actor, lead, "change") else owner,
             reason=values.get("unqualified_reason", ""),
         )
+    return owner.pk if owner.pk != ctx.actor.pk else None
+
+
+def _assigned(ctx: WriteContext) -> None:
+    """After the commit's last row: each owner the import gave leads to (new ones, or existing
+    ones reassigned) told once, with how many."""
+    assignment.notify_assigned(counts=ctx.tally, actor=ctx.actor)
 
 
 def write_leads(ctx: WriteContext, rows: list[ShellRow]) -> int:
     """Write each row (see the module: create, update or skip by the job's mode), each in a
     savepoint: a refused row gets its error and leaves nothing. Returns the rows written
     (created or updated); an update is marked on its row (`row.updated`), so the shell
-    reports created and updated rows apart."""
+    reports created and updated rows apart. A written row that gave a lead to someone other
+    than the importer counts in `ctx.tally` for that owner (see `_assigned`)."""
     mode = ctx.job.write_mode or ImportMode.CREATE
     written = 0
     for row in rows:
@@ -227,25 +243,34 @@ def write_leads(ctx: WriteContext, rows: list[ShellRow]) -> int:
         values.update(_names(row))
         values["source"] = LeadSource.IMPORT
 
-        def write(row: ShellRow = row, values: dict[str, str] = values) -> None:
+        given: list[int] = []  # the owner a written row gave its lead to, if any
+
+        def write(
+            row: ShellRow = row, values: dict[str, str] = values, given: list[int] = given
+        ) -> None:
+            owner = None
             if mode == ImportMode.CREATE:
                 if _already_imported(ctx, values):
                     row.skip = gettext("Imported before (ID %(id)s).") % {
                         "id": values["external_id"]
                     }
                     return
-                _create(ctx, row, values)
-                return
-            existing = _existing(ctx, values)
-            if existing is not None:
-                _update(ctx, row, existing, values)
-            elif mode == ImportMode.UPDATE:
-                row.skip = gettext("No lead to update matches this row.")
+                owner = _create(ctx, row, values)
             else:
-                _create(ctx, row, values)
+                existing = _existing(ctx, values)
+                if existing is not None:
+                    owner = _update(ctx, row, existing, values)
+                elif mode == ImportMode.UPDATE:
+                    row.skip = gettext("No lead to update matches this row.")
+                else:
+                    owner = _create(ctx, row, values)
+            if owner is not None:
+                given.append(owner)
 
         if write_row(row, write) and not row.skip:
             written += 1
+            for owner in given:  # rows undone by their savepoint are not counted
+                ctx.tally[str(owner)] = ctx.tally.get(str(owner), 0) + 1
     return written
 
 
@@ -312,6 +337,7 @@ IMPORTER = Importer(
     list_url="leads:lead-list",
     title=_("Import leads"),
     denied=_("Your role may not import leads."),
+    finished=_assigned,
     **_OPTIONS,
 )
 register_importer(IMPORTER)

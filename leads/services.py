@@ -409,10 +409,11 @@ def lead_set_status(*, lead: Lead, status: str, actor: User, reason: str = "") -
     return locked
 
 
-def lead_assign(*, lead: Lead, owner: User, actor: User) -> Lead:
+def lead_assign(*, lead: Lead, owner: User, actor: User, notify: bool = True) -> Lead:
     """Give a lead to `owner` (and the owner's team). Recorded in the lead's history; the new
-    owner is notified. Atomic; the actor must be able to change the lead and to assign to
-    `owner`."""
+    owner is notified (unless `notify` is False: an import tells each owner once for all its
+    rows, `assignment.notify_assigned`). Atomic; the actor must be able to change the lead and
+    to assign to `owner`."""
     access.require(actor, lead, "change")
     if not owner.is_active or not access.can_assign(actor, Lead, owner):
         raise DomainError(
@@ -425,7 +426,8 @@ def lead_assign(*, lead: Lead, owner: User, actor: User) -> Lead:
             return locked
         locked.owner, locked.team_id = owner, owner.team_id
         locked.save(update_fields=["owner", "team", "updated_at"])
-        assignment.notify_owner(locked, actor=actor)
+        if notify:
+            assignment.notify_owner(locked, actor=actor)
     return locked
 
 
@@ -445,9 +447,9 @@ def lead_bulk_set_owner(*, ids: Iterable[int], owner: User, actor: User) -> Bulk
     left alone, ids outside the actor's scope ignored (the caller counts them), leads that
     `owner` holds already not touched (idempotent). An owner the actor may not assign is a
     DomainError (nothing written). Atomic; the rows are locked in id order; a fixed number of
-    queries whatever the number of leads: one UPDATE, the history entries in one INSERT, and
-    one notification to the new owner ("N leads were assigned to you by ...", leading to their
-    leads; per call, so a job over more than a chunk tells them once a chunk)."""
+    queries whatever the number of leads: one UPDATE and the history entries in one INSERT. The
+    new owner is not told here: the bulk action tells them once for all its chunks
+    (`leads.bulk`, `assignment.notify_assigned`)."""
     if not owner.is_active or not access.can_assign(actor, Lead, owner):
         raise DomainError(
             _("You may not make %(user)s the owner.") % {"user": owner}, field="owner"
@@ -482,8 +484,6 @@ def lead_bulk_set_owner(*, ids: Iterable[int], owner: User, actor: User) -> Bulk
             ),
             actor,
         )
-        # One notification for the new owner, whatever the number of leads (+2 queries).
-        assignment.notify_bulk_owner(owner=owner, first=moving[0], count=len(moving), actor=actor)
     converted = sum(1 for lead in leads if lead.is_read_only)
     return BulkOwnerChange(changed=len(moving), converted=converted)
 

@@ -71,6 +71,9 @@ class WriteContext:
     owners: dict[int, User]  # the users rows may name
     job_tags: list[Any]  # tags for every row (created in the commit's transaction)
     dry_run: bool  # the check step: the writer's work is rolled back
+    # What the writer counts for the importer's `finished` (e.g. leads given to each owner,
+    # by owner id), for rows written only: the commit's transaction holds it all.
+    tally: dict[str, int] = field(default_factory=dict)
 
     def owner_of(self, row: ShellRow) -> User:
         """The row's owner: its owner column's user, else the default owner. A user who may
@@ -135,6 +138,10 @@ class Importer:
     write: Callable[[WriteContext, list[ShellRow]], int] | None = None
     steps: Steps | None = None
     options: Options | None = None
+    # (ctx) -> None: once, after the writer's last chunk of a commit (not of the check), in
+    # the commit's transaction, with what the writer put in `ctx.tally` (leads: one
+    # notification per new owner for the whole import). A commit that rolls back undoes it.
+    finished: Callable[[WriteContext], None] | None = None
     required_message: Any = None  # when none of required_any is mapped; default: lists them
     email_fields: frozenset[str] = frozenset({"email"})
 
@@ -371,6 +378,8 @@ def run(
                 on_chunk(chunk, count)
             if dry_run:
                 raise _DryRun
+            if importer.finished is not None:
+                importer.finished(ctx)
     except _DryRun:
         pass
     return created

@@ -51,8 +51,8 @@ def test_a_bulk_owner_change_notifies_the_new_owner_once(client, rep, rep_teamma
         assert response.status_code == 302
     notices = list(Notification.objects.filter(recipient=rep_teammate).order_by("pk"))
     assert [n.text for n in notices] == [
-        "2 leads were assigned to you by " + str(rep),
-        "30 leads were assigned to you by " + str(rep),
+        f"{rep} assigned you 2 leads",
+        f"{rep} assigned you 30 leads",
     ]
     assert notices[1].url == reverse("leads:lead-list") + "?owner=me"
     assert notices[1].actor == rep
