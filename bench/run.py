@@ -35,6 +35,11 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from itertools import count
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -70,6 +75,96 @@ HTMX_PREFIX = "hx:"
 # A page URL starting with this is requested with no cookie at all, as an anonymous visitor of a
 # public page (the help centre): not signed in, no session.
 ANONYMOUS_PREFIX = "anon:"
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """A page whose load is a public form's POST, as an anonymous visitor sends it (a module's
+    `pages` returns it in place of a URL). Before each load the client GETs `form_url` once per
+    submission and takes the hidden fields of the `<form id=form_id>` (the CSRF token, the form's
+    time and submission tokens), adds `fields` (the visible fields; `{key}` in a value becomes a
+    key unique to the submission, so that deduplication merges none of them), waits until the
+    newest token is `min_seconds` old (the form's time-to-submit check) and then times only the
+    posts, with the form's encoding. A post answered 2xx or 3xx is accepted (a redirect is not
+    followed), any other answer is an error. `rows()` counts the rows the submissions make in
+    PostgreSQL: the run checks that they equal the accepted posts after the loads and after a
+    Celery worker ran the tasks they queued ("nothing lost"). `min_rps`: the submissions per
+    second the page must sustain at 10 in flight (0: no such target)."""
+
+    form_url: str
+    form_id: str
+    fields: dict[str, str]
+    rows: Callable[[], int]
+    min_seconds: float = 0.0
+    min_rps: float = 0.0
+    action: str = ""  # where the form posts; default: form_url
+
+    @property
+    def target(self) -> str:
+        return self.action or self.form_url
+
+
+# A page is a URL (GET) or a form's POST. Tell them apart with `isinstance(page, str)`: run as
+# `python -m bench.run` this file is `__main__`, and the modules' PostPage is another class,
+# `bench.run`'s.
+Page = str | PostPage
+_RUN_KEY = uuid.uuid4().hex[:8]
+_SUBMISSIONS = count(1)
+
+
+class _FormFields(HTMLParser):
+    """The hidden inputs of one `<form id=...>` of a page, and whether it posts multipart."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.found = self.inside = self.multipart = False
+        self.hidden: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k: v or "" for k, v in attrs}
+        if tag == "form" and attr.get("id") == self.form_id:
+            self.found = self.inside = True
+            self.multipart = attr.get("enctype", "").lower() == "multipart/form-data"
+        elif self.inside and tag == "input" and attr.get("type", "").lower() == "hidden":
+            self.hidden[attr.get("name", "")] = attr.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def form_fields(html: str, form_id: str) -> tuple[dict[str, str], bool]:
+    """(the hidden fields of the form `form_id` in `html`, whether it posts multipart)."""
+    parser = _FormFields(form_id)
+    parser.feed(html)
+    if not parser.found:
+        raise RuntimeError(f"no <form id={form_id!r}> on the page")
+    return {k: v for k, v in parser.hidden.items() if k}, parser.multipart
+
+
+def submissions(
+    fetch: Callable[[str], str], post: PostPage, number: int
+) -> tuple[list[dict[str, str]], bool, float]:
+    """`number` bodies for `post`, each from a fresh GET of its form (`fetch(path)` returns the
+    page's HTML) plus its own fields; whether they go multipart; and the monotonic time at which
+    the last of them has waited the form's minimum time."""
+    bodies: list[dict[str, str]] = []
+    multipart = False
+    for _ in range(number):
+        hidden, multipart = form_fields(fetch(post.form_url), post.form_id)
+        key = f"{_RUN_KEY}-{next(_SUBMISSIONS)}"
+        bodies.append({**hidden, **{k: v.format(key=key) for k, v in post.fields.items()}})
+    return bodies, multipart, time.monotonic() + post.min_seconds
+
+
+def wait_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def accepted(status: int) -> bool:
+    """Whether a form post's answer counts as accepted (2xx or a redirect)."""
+    return 200 <= status < 400
 
 
 def setup_django() -> None:
@@ -184,18 +279,24 @@ def vacuum(modules: list[ModuleType]) -> None:
             cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
 
 
-def targets(modules: list[ModuleType]) -> dict[str, str]:
+def server_env(modules: list[ModuleType]) -> dict[str, str]:
+    """The settings the modules' `SERVER_ENV` ask the benchmark's processes to run with (e.g. a
+    public form's per-address rate limit raised: every post comes from 127.0.0.1)."""
+    return {k: str(v) for m in modules for k, v in getattr(m, "SERVER_ENV", {}).items()}
+
+
+def targets(modules: list[ModuleType]) -> dict[str, Page]:
     """The floor, then every module's pages, picked from the data the rep can see."""
     from accounts.models import User
 
     rep = User.objects.get(email=REP)
-    urls = {"floor (/ping)": "/ping"}
+    urls: dict[str, Page] = {"floor (/ping)": "/ping"}
     for module in modules:
         urls.update(module.pages(rep))
     return urls
 
 
-def query_counts(urls: dict[str, str]) -> dict[str, int]:
+def query_counts(urls: dict[str, Page]) -> dict[str, int]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -207,6 +308,9 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
     visitor = Client(SERVER_NAME="127.0.0.1")
     counts = {}
     for name, url in urls.items():
+        if not isinstance(url, str):
+            counts[name] = post_query_count(url)
+            continue
         path, headers = request_of(url)
         browser = visitor if is_anonymous(url) else client
         # The first request after the login fills per-user caches (role data, owner options,
@@ -217,6 +321,53 @@ def query_counts(urls: dict[str, str]) -> dict[str, int]:
         assert response.status_code == 200, (name, response.status_code)
         counts[name] = len(captured.captured_queries)
     return counts
+
+
+def post_query_count(post: PostPage) -> int:
+    """The queries of one accepted post of `post`'s form (the second of two: the first fills
+    caches), in-process and anonymous, as `drive` sends it."""
+    from urllib.parse import urlencode
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    visitor = Client(SERVER_NAME="127.0.0.1")
+    bodies, multipart, ready = submissions(lambda path: visitor.get(path).content.decode(), post, 2)
+    wait_until(ready)
+    statuses = []
+    for body in bodies:
+        with CaptureQueriesContext(connection) as captured:
+            if multipart:
+                response = visitor.post(post.target, body)
+            else:
+                response = visitor.post(
+                    post.target, urlencode(body), content_type="application/x-www-form-urlencoded"
+                )
+        statuses.append(response.status_code)
+    assert all(accepted(s) for s in statuses), (post.target, statuses)
+    return len(captured.captured_queries)
+
+
+def relay_outbox(since: dt.datetime, timeout: float = 900) -> dict[str, Any]:
+    """Run a Celery worker until every task queued through the outbox since `since` (the form
+    posts' assignment, confirmation mail, ...) has started, as the worker relay does after the
+    posts: how many there were, how many ran, and how long that took."""
+    from crm.models import OutboxMessage, OutboxStatus
+
+    queued = OutboxMessage.objects.filter(created_at__gte=since)
+    waiting = queued.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENT])
+    started = time.monotonic()
+    with Worker():
+        while waiting.exists() and time.monotonic() - started < timeout:
+            time.sleep(0.5)
+    # Leaving the worker's block waits for its running task (a warm shutdown).
+    total = queued.count()
+    return {
+        "tasks": total,
+        "ran": total - waiting.count(),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def explain_plans(modules: list[ModuleType]) -> dict[str, str]:
@@ -402,27 +553,29 @@ def capacity(requests: int, cpu_before: dict[int, float], cpu_after: dict[int, f
 
 def drive(
     base: str,
-    url: str,
+    url: Page,
     users: int,
     requests_total: int,
     model: tuple[str, tuple[float, float]],
     serving_pids: Any = None,
 ) -> dict[str, Any]:
     """`users` threads, each with its own signed-in session (a fresh anonymous one for an
-    `anon:` URL), share `requests_total` requests. With `serving_pids` (a callable), the CPU
-    those processes used gives the capacity."""
+    `anon:` URL or a form's post), share `requests_total` requests. With `serving_pids` (a
+    callable), the CPU those processes used gives the capacity."""
     import random
 
     import requests
 
     mode, (pause_min, pause_max) = model
-    if is_anonymous(url):
+    if not isinstance(url, str) or is_anonymous(url):
         sessions = [requests.Session() for _ in range(users)]
     else:
         sessions = signed_in_sessions(base, users)
-    path, headers = request_of(url)
-    for s in sessions:
-        s.get(base + path, headers=headers, timeout=30)  # warm-up
+    send = _poster(base, url, sessions, requests_total) if not isinstance(url, str) else None
+    path, headers = request_of(url) if isinstance(url, str) else (url.target, {})
+    if send is None:
+        for s in sessions:
+            s.get(base + path, headers=headers, timeout=30)  # warm-up
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -436,9 +589,13 @@ def drive(
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
+                number = remaining[0]
             started = time.perf_counter()
             try:
-                ok = session.get(base + path, headers=headers, timeout=30).status_code == 200
+                if send is not None:
+                    ok = accepted(send(session, number))
+                else:
+                    ok = session.get(base + path, headers=headers, timeout=30).status_code == 200
             except Exception:
                 ok = False
             elapsed = time.perf_counter() - started
@@ -475,6 +632,42 @@ def drive(
         "rps": round(len(latencies) / wall, 1),
         **cpu,
     }
+
+
+def _poster(
+    base: str, post: PostPage, sessions: list[Any], number: int
+) -> Callable[[Any, int], int]:
+    """Fetch `number` submissions of `post` (untimed: the visitor reading the form), give every
+    session the cookies they were fetched with (the CSRF cookie), wait out the form's minimum
+    time, and return `send(session, n)`: the n-th submission's post, its status."""
+    import requests
+
+    reader = requests.Session()
+
+    def fetch(path: str) -> str:
+        response = reader.get(base + path, timeout=30)
+        response.raise_for_status()
+        return response.text
+
+    bodies, multipart, ready = submissions(fetch, post, number)
+    for session in sessions:
+        session.cookies.update(reader.cookies)
+    wait_until(ready)
+
+    def send(session: Any, n: int) -> int:
+        body = bodies[n]
+        if multipart:
+            files = {k: (None, v) for k, v in body.items()}
+            response = session.post(
+                base + post.target, files=files, allow_redirects=False, timeout=30
+            )
+        else:
+            response = session.post(
+                base + post.target, data=body, allow_redirects=False, timeout=30
+            )
+        return int(response.status_code)
+
+    return send
 
 
 class Worker:
@@ -644,6 +837,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 )
     errors = sum(run["errors"] for page in results["pages"].values() for run in page["load"])
     check("no errors", errors == 0, f"{errors} errors")
+    for name, page in results["pages"].items():
+        if "post" in page:
+            checks.extend(post_checks(name, page))
+    relay = results.get("relay")
+    if relay:
+        check(
+            "every task the form posts queued ran",
+            relay["ran"] == relay["tasks"],
+            f"{relay['ran']} of {relay['tasks']} in {relay['seconds']} s",
+        )
     for table in results.get("never_seq_scan", []):
         scan = re.compile(rf"Seq Scan on {re.escape(table)}(?!\w)")
         scans = [name for name, plan in results["plans"].items() if scan.search(plan)]
@@ -674,6 +877,65 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{seeded['seconds']} s",
         )
     return checks
+
+
+def post_checks(name: str, page: dict[str, Any]) -> list[dict[str, Any]]:
+    """A form post's own targets: nothing lost (the rows it made, after the loads and after the
+    worker's relay, equal the accepted posts) and, when it has one, the submissions per second
+    it sustains at 10 in flight (accepted posts per wall second)."""
+    post = page["post"]
+    rows = [post["rows_after_load"], post.get("rows_after_relay", post["rows_after_load"])]
+    relayed = post.get("rows_after_relay", "not run")
+    found = [
+        {
+            "target": f"{name}: nothing lost",
+            "met": rows == [post["accepted"]] * 2,
+            "measured": f"{post['accepted']} posts accepted; new rows: {rows[0]} after the "
+            f"loads, {relayed} after the relay",
+        }
+    ]
+    if post.get("min_rps"):
+        run = _load_run(page, IN_FLIGHT[0], 10)
+        done = run.get("requests", 0)
+        rate = run.get("rps", 0) * (done - run.get("errors", 0)) / done if done else 0
+        found.append(
+            {
+                "target": f"{name}: >= {post['min_rps']:g} submissions/s at 10 in flight",
+                "met": rate >= post["min_rps"],
+                "measured": f"{rate:.1f}/s",
+            }
+        )
+    return found
+
+
+def posts_markdown(results: dict[str, Any]) -> list[str]:
+    """The form posts' section of the results: what was accepted and what PostgreSQL holds,
+    and the settings the run raised."""
+    posts = {name: page for name, page in results["pages"].items() if "post" in page}
+    if not posts:
+        return []
+    lines = ["", "## Form posts", "",
+             "Each post is a fresh submission: its form fetched beforehand (untimed) for the "
+             "CSRF and time tokens, unique data so that no two are merged; a post answered 2xx "
+             "or 3xx is accepted, anything else is an error. Rows are counted in PostgreSQL "
+             "after the three loads and again after a Celery worker ran what the posts queued.",
+             "", "| page | posts accepted | new rows after the loads | after the relay |",
+             "|---|---|---|---|"]  # fmt: skip
+    for name, page in posts.items():
+        post = page["post"]
+        lines.append(
+            f"| {name} | {post['accepted']} | {post['rows_after_load']} | "
+            f"{post.get('rows_after_relay', '')} |"
+        )
+    relay = results.get("relay")
+    if relay:
+        lines += ["", f"Relay: {relay['ran']} of {relay['tasks']} queued tasks ran in "
+                  f"{relay['seconds']} s (one solo worker)."]  # fmt: skip
+    if results.get("server_env"):
+        raised = ", ".join(f"`{k}={v}`" for k, v in results["server_env"].items())
+        lines += ["", f"Raised for this run only (every post comes from 127.0.0.1): {raised}; "
+                  "the production defaults are unchanged."]  # fmt: skip
+    return lines
 
 
 def write_results(results: dict[str, Any], name: str = "") -> Path:
@@ -717,6 +979,7 @@ def write_results(results: dict[str, Any], name: str = "") -> Path:
         for run in page["load"]:
             if run.get("mode") == IN_FLIGHT[0] and run["users"] == 10:
                 lines.append(f"| {name} | {run.get('pages_per_core_s')} | {run['rps']} |")
+    lines += posts_markdown(results)
     lines += ["", "## Targets", "", "| target | met | measured |", "|---|---|---|"]
     lines += [
         f"| {c['target']} | {'yes' if c['met'] else '**no**'} | {c['measured']} |"
@@ -768,9 +1031,14 @@ def main() -> int:
     if args.sizes:
         return growth_run(args)
     args = parser.parse_args()
-    setup_django()
+    sys.path.insert(0, str(ROOT))
     modules = select_modules(page_modules(), args.modules)
+    # The modules' settings for this run (a value set in the environment wins), in this process
+    # too, before Django reads them: the in-process query counts post as the server is posted to.
+    raised = {k: os.environ.setdefault(k, v) for k, v in server_env(modules).items()}
+    setup_django()
     results: dict[str, Any] = {"machine": machine(), "size": args.size, "note": args.note}
+    results["server_env"] = raised
     results["load_before"] = load_average()
     results.update(ensure_data(args.size, modules))
     results["never_seq_scan"] = never_seq_scan_tables(modules)
@@ -780,19 +1048,37 @@ def main() -> int:
     results["plans"] = explain_plans(modules)
     results["pages"] = {}
     results["bulk"] = {}
+    posts_since = dt.datetime.now(dt.UTC)
+    rows_before: dict[str, int] = {}
     with Server() as server:
         for name, url in urls.items():
+            if not isinstance(url, str):
+                rows_before[name] = url.rows()
             load = [
                 drive(server.url, url, 1, max(20, args.requests // 5), IN_FLIGHT,
                       server.serving_pids),
                 drive(server.url, url, 10, args.user_requests, USERS, server.serving_pids),
                 drive(server.url, url, 10, args.requests, IN_FLIGHT, server.serving_pids),
             ]  # fmt: skip
-            results["pages"][name] = {"url": url, "queries": counts[name], "load": load}
+            shown = url if isinstance(url, str) else f"POST {url.target}"
+            results["pages"][name] = {"url": shown, "queries": counts[name], "load": load}
+            if not isinstance(url, str):
+                results["pages"][name]["post"] = {
+                    "accepted": sum(r["requests"] - r["errors"] for r in load),
+                    "rows_after_load": url.rows() - rows_before[name],
+                    "min_rps": url.min_rps,
+                }
             print(f"{name:36} q={counts[name]:>3}  " + "  ".join(
                 f"{r['users']:>2} {r['mode']:9} p95={r['p95_ms']:>7}ms rps={r['rps']:>6} "
                 f"cap={r.get('pages_per_core_s')}/core err={r['errors']}" for r in load),
                 flush=True)  # fmt: skip
+        if rows_before:  # nothing lost once the worker has run what the posts queued
+            results["relay"] = relay_outbox(posts_since)
+            print("relay", results["relay"], flush=True)
+            for name in rows_before:
+                post = urls[name]
+                assert not isinstance(post, str)
+                results["pages"][name]["post"]["rows_after_relay"] = post.rows() - rows_before[name]
         options = {"import_rows": args.import_rows, "export_rows": args.export_rows}
         for module in [] if args.no_bulk else modules:
             if hasattr(module, "bulk"):

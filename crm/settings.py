@@ -319,6 +319,9 @@ KB_WARM_UP = env_bool("KB_WARM_UP", False) if env("KB_WARM_UP") else None
 # Leads by email (leads/inbound.py): mail to these addresses becomes a lead; "address=user@x" names
 # the user who owns those leads when no assignment rule takes them (default: the first superuser).
 LEADS_EMAIL_ADDRESSES = env_list("LEADS_EMAIL_ADDRESSES")
+# Web-to-lead forms (leads/webforms.py): posts a minute per client address (the benchmark, posting
+# from one address, raises it for its own server).
+LEADS_FORM_RATE_LIMIT = env_int("LEADS_FORM_RATE_LIMIT", 20)
 # Where links in emails point (notifications, reminders): the CRM's public address.
 CRM_BASE_URL = env("CRM_BASE_URL", "http://localhost:8000")
 # How often an open page asks for the notification bell's unread count.
