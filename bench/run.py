@@ -279,6 +279,16 @@ def vacuum(modules: list[ModuleType]) -> None:
             cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
 
 
+def select_pages(urls: dict[str, Page], words: str) -> dict[str, Page]:
+    """The floor and the pages whose name holds one of `words` (comma-separated; empty: all)."""
+    wanted = [w.strip() for w in words.split(",") if w.strip()]
+    return {
+        name: url
+        for name, url in urls.items()
+        if not wanted or name.startswith("floor") or any(w in name for w in wanted)
+    }
+
+
 def server_env(modules: list[ModuleType]) -> dict[str, str]:
     """The settings the modules' `SERVER_ENV` ask the benchmark's processes to run with (e.g. a
     public form's per-address rate limit raised: every post comes from 127.0.0.1)."""
@@ -1013,6 +1023,9 @@ def main() -> int:
     )
     parser.add_argument("--no-bulk", action="store_true", help="pages only, no import/export")
     parser.add_argument(
+        "--pages", default="", help="only the pages whose name holds one of these (e.g. post)"
+    )
+    parser.add_argument(
         "--sizes", default="", help="e.g. 10000,1000000: one run per size and their growth"
     )
     parser.add_argument(
@@ -1042,7 +1055,7 @@ def main() -> int:
     results["load_before"] = load_average()
     results.update(ensure_data(args.size, modules))
     results["never_seq_scan"] = never_seq_scan_tables(modules)
-    urls = targets(modules)
+    urls = select_pages(targets(modules), args.pages)
     counts = query_counts(urls)
     results["postgres"] = postgres_settings()
     results["plans"] = explain_plans(modules)
@@ -1112,7 +1125,7 @@ def growth_run(args: argparse.Namespace) -> int:
     stamp = args.name or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
     passed = ["--requests", str(args.requests), "--user-requests", str(args.user_requests),
               "--import-rows", str(args.import_rows), "--export-rows", str(args.export_rows),
-              "--modules", args.modules, "--note", args.note]  # fmt: skip
+              "--modules", args.modules, "--pages", args.pages, "--note", args.note]  # fmt: skip
     runs: list[dict[str, Any]] = []
     for size, url in zip(sizes, urls, strict=True):
         name = f"{stamp}-{size}"

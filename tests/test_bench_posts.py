@@ -18,6 +18,7 @@ from bench.run import (
     drive,
     form_fields,
     post_query_count,
+    select_pages,
     server_env,
     submissions,
 )
@@ -73,6 +74,12 @@ def test_modules_raise_settings_for_the_benchmark_only_through_server_env() -> N
     from django.conf import settings
 
     assert settings.LEADS_FORM_RATE_LIMIT == 20  # the production default stands
+
+
+def test_a_run_can_be_limited_to_some_pages_keeping_the_floor() -> None:
+    urls: dict[str, Any] = {"floor (/ping)": "/ping", "lead list": "/leads/", "lead post": "x"}
+    assert list(select_pages(urls, "post")) == ["floor (/ping)", "lead post"]
+    assert select_pages(urls, "") == urls
 
 
 # --- targets -------------------------------------------------------------------------------------
