@@ -1,8 +1,8 @@
 """What the knowledge base plugs into the shared registries (called once from
 `KbConfig.ready()`): the public pages' cache (`crm.pagecache`), the navigation entry, the global
 search's articles (staff read internal ones too), how article changes read in the history, the
-read-only API, and support's ticket panel and article suggester (`support.plugins`: support does
-not import kb)."""
+read-only API, the ticket page's panel (`contacts.panels`, for "support.ticket") and support's
+article suggester (`support.plugins`): support does not import kb."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from contacts import panels
 from crm import history, nav, pagecache, search
 from crm.registry import ApiRoute, api_routes
 from kb import counters, selectors, services
@@ -89,7 +90,13 @@ def register() -> None:
         },
     )
     api_routes.register(ApiRoute("kb-articles", "kb.api.ArticleViewSet", "kb-article", order=70))
-    plugins.register_ticket_panel(
-        plugins.TicketPanel(key="kb", template="kb/partials/ticket_panel.html", order=20)
+    # The ticket page's side panels are contacts.panels' "side" panels for "support.ticket".
+    panels.register_panel(
+        panels.RecordPanel(
+            key="kb",
+            template="kb/partials/ticket_panel.html",
+            order=20,
+            subjects=("support.ticket",),
+        )
     )
     plugins.register_suggester(plugins.Suggester(key="kb", suggest=suggest, order=20))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts import access
+from contacts import panels
 from crm import history
 from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
@@ -30,7 +31,6 @@ from leads import (
     file_views,
     merge,
     nurture_views,
-    panels,
     selectors,
     services,
     trail,
@@ -153,7 +153,7 @@ def _detail(
         "matched_contact": _visible(request, lead.matched_contact),
         **file_views.card_context(request, lead),
         **nurture_views.card_context(request, lead),
-        "panels": panels.panels_for(user=request.user, lead=lead),  # other apps' cards
+        "panels": panels.shown_for(user=request.user, record=lead),  # other apps' cards
     }
     return render(request, "leads/lead_detail.html", context, status=status)
 

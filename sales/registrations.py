@@ -2,7 +2,7 @@
 Deals navigation entry, the global search's deals, how deal changes read in the history, the
 API route, a customer-timeline source (a contact's or company's deals), and the lead
 conversion's "Create a deal" step (leads.conversion) and the lead page's card of the deals
-converted from the lead (leads.panels)."""
+converted from the lead (contacts.panels, for "leads.lead")."""
 
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from contacts import timeline
+from contacts import panels, timeline
 from contacts.models import Contact
 from crm import history, nav, search
 from crm.registry import ApiRoute, api_routes
 from leads.conversion import StepForm, register_conversion_step
-from leads.panels import LeadPanel, register_lead_panel
 from sales import selectors, services
 from sales.models import (
     QUALIFICATION_FIELDS,
@@ -180,8 +179,13 @@ def register() -> None:
     )
     # The lead's page shows the deals converted from it (the other way: the deal page's
     # "Converted from lead").
-    register_lead_panel(
-        LeadPanel(key="deals", template="sales/partials/lead_deals.html", context=lead_deals)
+    panels.register_panel(
+        panels.RecordPanel(
+            key="lead-deals",
+            template="sales/partials/lead_deals.html",
+            subjects=("leads.lead",),
+            context=lead_deals,
+        )
     )
     timeline.register_source(
         timeline.TimelineSource(

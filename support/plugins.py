@@ -1,11 +1,12 @@
 """Where other modules plug into support without support importing them.
 
 - Ticket panels: side panels on the agent's ticket page (the knowledge base's article search with
-  "insert link / insert text", later a customer's deals). The page includes each panel's template
-  with `ticket` set; the template decides itself what the user may see and costs bounded queries.
+  "insert link / insert text") are the record panels of `contacts.panels`, registered for
+  "support.ticket": the page includes each template with `ticket` set.
 
-      plugins.register_ticket_panel(plugins.TicketPanel(
+      panels.register_panel(panels.RecordPanel(
           key="kb", template="kb/partials/ticket_panel.html", order=20,
+          subjects=("support.ticket",),
       ))
 
 - Article suggesters: the public "submit a request" page and the agent's ticket page ask them for
@@ -23,13 +24,6 @@ from crm.registry import Registry
 
 
 @dataclass(frozen=True)
-class TicketPanel:
-    key: str
-    template: str
-    order: int = 100
-
-
-@dataclass(frozen=True)
 class Suggestion:
     title: str
     url: str
@@ -44,16 +38,9 @@ class Suggester:
     order: int = 100
 
 
-ticket_panels: Registry[TicketPanel] = Registry(
-    "ticket panels", key=lambda p: p.key, order=lambda p: p.order
-)
 suggesters: Registry[Suggester] = Registry(
     "article suggesters", key=lambda s: s.key, order=lambda s: s.order
 )
-
-
-def register_ticket_panel(panel: TicketPanel) -> TicketPanel:
-    return ticket_panels.register(panel)
 
 
 def register_suggester(suggester: Suggester) -> Suggester:

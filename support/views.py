@@ -29,6 +29,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts import access
 from contacts.models import Contact
+from contacts.panels import panels_for
 from crm import history
 from crm.bulk_actions import bulk_response
 from crm.errors import DomainError
@@ -250,7 +251,7 @@ def _context(
         # Fragments also refresh the header and the side form (htmx out-of-band swaps).
         "oob": bool(request.htmx),
         "deals": selectors.ticket_deals(user=request.user, ticket=ticket),
-        "panels": [p.template for p in plugins.ticket_panels],
+        "panels": panels_for(ticket, "side"),  # other apps' (contacts.panels)
         "suggestions": plugins.suggest(text, language=get_language() or "en", public=False),
     }
 

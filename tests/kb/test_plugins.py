@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from accounts.models import User
+from contacts.panels import panels
 from kb import services
 from kb.models import Visibility
 from support import plugins
@@ -87,7 +88,9 @@ def test_odd_text_gives_no_error(articles: dict, text: str) -> None:
 
 
 def test_ticket_panel_template(rep: User) -> None:
-    panel = next(p for p in plugins.ticket_panels if p.key == "kb")
+    panel = panels.get("kb")
+    assert panel is not None
+    assert panel.subjects == ("support.ticket",)
     request = RequestFactory().get("/support/tickets/1/")
     request.user = rep
     ticket = SimpleNamespace(pk=1, subject='Cannot reset "password" <b>')

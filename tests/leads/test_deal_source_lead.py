@@ -1,9 +1,9 @@
 """Issue 27: a deal converted from a lead links back to it on the deal's page, with the lead's
 source, web form and campaign (revenue traced to where the lead came from), for users who may
 see the lead; no query more than a deal without one. And the other way: the lead's page shows
-the deal(s) made from it (name, stage, amount, link) through the lead page's panel registry
-(leads.panels; sales registers the card, leads never imports sales), only the deals the user
-may see, in a fixed number of queries whatever the number of deals."""
+the deal(s) made from it (name, stage, amount, link) through the record-panel registry
+(contacts.panels for "leads.lead"; sales registers the card, leads never imports sales), only
+the deals the user may see, in a fixed number of queries whatever the number of deals."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.panels import panels
 from leads.models import Lead, LeadSource
-from leads.panels import lead_panels
 from sales.models import Opportunity, Pipeline
 from tests.conftest import login
 from tests.leads.factories import make_lead, make_web_form
@@ -120,7 +120,7 @@ def test_a_lead_without_deals_has_no_deals_card(client, rep) -> None:
     login(client, rep)
     html, _n = _lead_page(client, plain)
     assert "Deals from this lead" not in html
-    assert lead_panels.get("deals") is not None  # registered by sales
+    assert panels.get("lead-deals") is not None  # registered by sales
 
 
 def test_leads_does_not_import_sales() -> None:
