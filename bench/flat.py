@@ -6,10 +6,14 @@ the number of queries, for stage + tag, the bench's searches and the count fragm
         --out /tmp/flat-1m.json [--before] [--hinted] [--plans]
 
 `--before`: the contact list without `ListSpec.lazy_from` (stage + tag collected under the cap,
-as before 2026-12-01-flat). Each page is requested as the bench rep through Django's WSGI
-handler, DEBUG off, after two warm-ups; the list-plan hints are forgotten before each request
-unless `--hinted` (the same search repeated, as a load run does). A last request runs each
-SELECT under EXPLAIN (ANALYZE, BUFFERS) (`bench.search_cost`) and adds up the blocks.
+as before 2026-12-01-flat). `--name-order`: a search's other matches in name order however
+many (without `NameFirst.newest`, as before 2026-12-01-chen-flat). "chen"'s page after its
+first is measured too (its "Next" link).
+
+Each page is requested as the bench rep through Django's WSGI handler, DEBUG off, after two
+warm-ups; the list-plan hints are forgotten before each request unless `--hinted` (the same
+search repeated, as a load run does). A last request runs each SELECT under EXPLAIN (ANALYZE,
+BUFFERS) and adds up the blocks (`bench.search_cost.sample`, shared with that bench).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
+import re
 import sys
-import time
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,53 +54,32 @@ def pages() -> dict[str, tuple[str, dict[str, str] | None]]:
 def measure(runs: int, hinted: bool, only: str) -> dict[str, Any]:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
     from django.test import Client
 
     from accounts.models import User
-    from bench.profile import _wsgi_get
-    from bench.search_cost import _backend_cpu_seconds, _Buffers, _count_text
+    from bench.search_cost import _count_text, sample
     from contacts.models import Contact
-    from crm.pagination import bump_list_version
 
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(User.objects.get(email=REP))
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     handler = WSGIHandler()
     results: dict[str, Any] = {}
-    for name, (url, headers) in pages().items():
+    todo = list(pages().items())
+    while todo:
+        name, (url, headers) = todo.pop(0)
         if only and only not in name:
             continue
-        for _ in range(2):
-            assert _wsgi_get(handler, url, cookie, headers)[0] == 200, url
-        with connection.cursor() as db:
-            db.execute("SELECT pg_backend_pid()")
-            backend = db.fetchone()[0]
-        cpus = []
-        for _ in range(runs):
-            if not hinted:
-                bump_list_version(Contact)
-            py, pg = time.process_time(), _backend_cpu_seconds(backend)
-            status, body = _wsgi_get(handler, url, cookie, headers)
-            cpus.append(time.process_time() - py + _backend_cpu_seconds(backend) - pg)
-            assert status == 200, url
-        if not hinted:
-            bump_list_version(Contact)
-        buffers = _Buffers()
-        with connection.execute_wrapper(buffers):
-            body = _wsgi_get(handler, url, cookie, headers)[1]
-        text = body.decode()
-        results[name] = {
-            "url": url,
-            "cpu_ms": round(statistics.median(cpus) * 1000, 1),
-            # The least CPU of the runs: on a shared machine, the closest to the page's own cost.
-            "cpu_ms_min": round(min(cpus) * 1000, 1),
-            "cpu_ms_all": [round(c * 1000, 1) for c in cpus],
-            "blocks": buffers.blocks,
-            "queries": buffers.queries,
-            "plans": buffers.plans,
-            "count_text": _count_text(text) or ("(after the rows)" if "count=1" in text else ""),
-        }
+        found = sample(handler, url, cookie, headers, runs=runs, hinted=hinted, models=(Contact,))
+        text = found.pop("body")
+        found.pop("wall_ms")
+        count = _count_text(text) or ("(after the rows)" if "count=1" in text else "")
+        results[name] = {**found, "count_text": count}
+        following = re.search(r'rel="next" href="\?([^"]*)"', text)
+        if name == "search: chen" and following:  # and the page after it (its cursor)
+            todo.insert(
+                0, ("search: chen, next page", (f"/contacts/?{unescape(following[1])}", None))
+            )
         r = results[name]
         print(
             f"| {name} | {r['cpu_ms_min']} | {r['cpu_ms']} | {r['blocks']:,} | {r['queries']} "
@@ -111,6 +94,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--hinted", action="store_true")
     parser.add_argument("--before", action="store_true", help="the list without lazy_from")
+    parser.add_argument(
+        "--name-order",
+        action="store_true",
+        help="a search's other matches in name order at any number (no NameFirst.newest)",
+    )
     parser.add_argument("--only", default="", help="only the pages whose name has this")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
@@ -123,6 +111,10 @@ def main() -> int:
         from contacts.lists import CONTACTS
 
         object.__setattr__(CONTACTS, "lazy_from", None)  # a frozen spec: for this run only
+    if args.name_order:
+        from contacts.lists import CONTACTS
+
+        object.__setattr__(CONTACTS.name_first, "newest", ())  # as before 2026-12-01-chen-flat
     print("| page | CPU ms, least | CPU ms, median | blocks | queries | count shown |")
     print("|---|---|---|---|---|---|")
     results = measure(args.runs, args.hinted, args.only)

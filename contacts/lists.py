@@ -40,8 +40,15 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     lazy_count=True,
     lazy_from=LAZY_FROM,
     # A search for a name's start ("nguy", 李) lists those names first, then the other matches:
-    # flat at any size, where gathering every match grew with them (crm.pagination).
-    name_first=NameFirst(sort="name", prefix=search.sort_prefix),
+    # flat at any size, where gathering every match grew with them (crm.pagination). More than
+    # 1,000 other matches ("chen": emails, companies) are listed newest first, walking
+    # contact_active_cover (id) backwards with the search's trigram arm as the filter.
+    name_first=NameFirst(
+        sort="name",
+        prefix=search.sort_prefix,
+        newest=("-id",),
+        walk_filter=search.walk_condition,
+    ),
     export=ExportSpec(
         filename="contacts",
         url_name="contacts:contact-export",
@@ -75,7 +82,12 @@ COMPANIES: ListSpec[Company] = ListSpec(
     row_fields=selectors.COMPANY_ROW_FIELDS,
     prepare_rows=attach_row_tags,
     lazy_count=True,
-    name_first=NameFirst(sort="name", prefix=search.company_sort_prefix),
+    name_first=NameFirst(
+        sort="name",
+        prefix=search.company_sort_prefix,
+        newest=("-id",),
+        walk_filter=search.walk_condition,
+    ),
     export=ExportSpec(
         filename="companies",
         url_name="contacts:company-export",

@@ -118,6 +118,22 @@ def company_sort_prefix(query: str) -> str | None:
     return text
 
 
+_PLAIN_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
+def walk_condition(query: str) -> Q | None:
+    """A condition true of every record `search_condition(query)` matches and cheap to test
+    per row, for a walk along another index that tests each row (`crm.lists.NameFirst`'s
+    `walk_filter`), or None. For one plain word of three letters or digits or more, its
+    trigram arm (`search_text LIKE '%word%'`) holds whenever its full-text arm (`word:*`, a
+    token of the search text starting with it) does, so ANDed first it decides most rows
+    without the tsvector; anything else (several words, Chinese, an address): None."""
+    text = normalize(query)[:100]
+    if not _PLAIN_WORD.fullmatch(text) or looks_like_phone(text):
+        return None
+    return Q(search_text__contains=text)
+
+
 def search_condition(query: str) -> Q | None:
     """A filter matching `query` in `search_text` / `search_vector`, or None for an empty query.
 

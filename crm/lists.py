@@ -206,6 +206,15 @@ class NameFirst:
     # Where the count stops (loaded after the rows: ~1 block a match): "More than 1,000", as the
     # lists that count a probe a row (ListSpec.count_cap); the list's own cap if lower.
     count_cap: int = 1000
+    # With more than `count_cap` other matches expected, list those in this order (newest
+    # first: an ordering ending with a unique key that an index walks, e.g. ("-id",)) instead
+    # of the sort's, read by walking that index and stopped after a page (the page says so;
+    # `crm.pagination.name_first_page`'s `newest`). Empty: always the sort's order.
+    newest: tuple[str, ...] = ()
+    # The search box's value -> a condition cheaper per row than the search, true of every row
+    # the search matches (e.g. its trigram arm, when that covers its full-text arm), tested
+    # first on each row that walk visits; None: the search's own.
+    walk_filter: Callable[[str], Q | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +320,7 @@ class ListResult(Generic[M]):
     saved_views: list[Any] = field(default_factory=list)  # crm.saved_views.ViewLink
     name_first: str = ""  # the search whose name matches come first (`NameFirst`), if any
     others_left_out: bool = False  # more name matches than the cap: the others not listed
+    others_newest: bool = False  # the page lists other matches newest first (`NameFirst.newest`)
     made_rows: list[Any] | None = None  # `spec.make_rows` of the page's items
 
     @property
@@ -467,6 +477,7 @@ def list_results(request: AuthedHttpRequest, spec: ListSpec[M]) -> ListResult[M]
         saved_views=saved_views_for(request.user, spec.name),
         name_first=form.cleaned_data.get(spec.search_param, "") if query.first is not None else "",
         others_left_out=result.left_out,
+        others_newest=result.newest,
         made_rows=spec.make_rows(result.page.items) if spec.make_rows else None,
     )
 
@@ -478,6 +489,9 @@ def _name_first_results(
     that cost nothing more, else after them (the pager's fragment), or with them when asked
     (`count=1`: the pager's link without JS)."""
     assert query.first is not None
+    assert spec.name_first is not None
+    term = (query.filterset.form.cleaned_data.get(spec.search_param) or "").strip()
+    walk_filter = spec.name_first.walk_filter
     result = name_first_page(
         query.queryset,
         first=query.first,
@@ -488,11 +502,13 @@ def _name_first_results(
         planner=query.planner,
         cap=spec.count_cap,
         names_cap=_name_first_cap(spec),
+        newest=spec.name_first.newest,
+        walk_filter=walk_filter(term) if walk_filter is not None else None,
     )
     if result.count is not None or not request.GET.get("count"):
         return result
     count, capped = _name_first_count(request, spec, query)
-    return ListPage(result.page, count, capped, left_out=result.left_out)
+    return ListPage(result.page, count, capped, left_out=result.left_out, newest=result.newest)
 
 
 def _name_first_cap(spec: ListSpec[Any]) -> int:

@@ -224,6 +224,8 @@ class ListPage(Generic[M]):
     capped: bool
     # `name_first_page`: more than the cap's name matches, so the other matches are not listed.
     left_out: bool = False
+    # `name_first_page(newest=)`: the page lists other matches newest first (too many of them).
+    newest: bool = False
 
 
 def list_page(
@@ -416,8 +418,28 @@ def lazy_count(
 # (bench/results/2026-12-01-search-tiers.md). Its statement runs without bitmap scans: with them
 # PostgreSQL gathered the search's matches through the GIN indexes again (12,651 blocks for "smi").
 NAME_FIRST_PLANNER = {"enable_bitmapscan": "off"}
-# A tiered list's cursor directions: the direction ("n", "p") and the part (1: the name range).
+# A tiered list's cursor directions: the direction ("n", "p") and the part (1: the name range,
+# 2: the other matches in the sort's order, 3: the other matches newest first).
 _TIERED = ("n1", "p1", "n2", "p2")
+_NEWEST = ("n3", "p3")
+# The other matches of a search listed newest first (`name_first_page(newest=)`) are read by
+# walking the newest-first index with the search as a filter, stopped after a page: a walk of
+# about a page divided by the matches' share of the table's rows (~4,300 rows for "chen" at a
+# million contacts), the same at any size for a term with the same share, where gathering its
+# matches read the search indexes' posting lists of the whole table. The walk is pinned
+# (`NEWEST_WALK_PLANNER`) only while the planner expects it to stay under this many rows;
+# beyond (few matches in a huge table) PostgreSQL chooses, as for any search.
+NEWEST_WALK_ROWS = 50_000
+# The walk itself: no bitmaps (the search's GIN indexes), no sequential scan and no sort (the
+# walk filter's selectivity, counted on top of the search's, made the planner expect 3 rows
+# for "chen"'s 111 at 10,000 contacts and prefer reading the table and sorting it), and no
+# parallel workers (at a million contacts a Gather Merge of two walks: 56.7 ms against 2.6 ms).
+NEWEST_WALK_PLANNER = {
+    "enable_bitmapscan": "off",
+    "enable_seqscan": "off",
+    "enable_sort": "off",
+    "max_parallel_workers_per_gather": "0",
+}
 
 
 def name_first_page(
@@ -431,6 +453,8 @@ def name_first_page(
     planner: Mapping[str, str] | None = None,
     cap: int | None = None,
     names_cap: int | None = None,
+    newest: Sequence[str] = (),
+    walk_filter: Q | None = None,
 ) -> ListPage[M]:
     """A page of `qs` showing the rows that match `first` (a prefix of the first sort key)
     before the others, each part in `ordering`: a search's "name matches first" order.
@@ -452,12 +476,24 @@ def name_first_page(
     the page says so; a word more finds them). Telling the others from the names takes reading
     every match (the search indexes cannot leave a range of the sort key out): 8,850 blocks for
     李 at a million contacts, growing with the matches, where counting the names up to the cap
-    reads at most `names_cap` + 1 of them (in one statement, when the page reaches the others)."""
+    reads at most `names_cap` + 1 of them (in one statement, when the page reaches the others).
+
+    `newest` (an ordering ending with a unique key, e.g. `["-id"]`, that an index walks with the
+    scope): when the planner expects more than `names_cap` other matches (in a table of
+    LAZY_MIN_TABLE_ROWS or more), the page lists them in that order instead (`ListPage.newest`:
+    the page says so), their ids read by walking that index with the search as a filter,
+    stopped after a page (`name_first_ids`), then the rows by id: the cost is set by the term's
+    share of the rows, not by the size of the table, where the sort's order took every match.
+    `walk_filter`: a cheaper condition that holds for every row of `qs` (the search's trigram
+    arm when it covers its full-text one), tested first on each row walked. The decision is
+    taken where the page reaches the others; their cursors say it (part 3), so paging on
+    either way keeps the order the first of their pages had."""
     cap = cap or settings.CRM_COUNT_CAP
     names_cap = min(names_cap or cap, cap)
     size = size or settings.CRM_PAGE_SIZE
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
-    tier, forward, values = _read_tiered_cursor(cursor, fields, qs)
+    late = [(o.lstrip("-"), o.startswith("-")) for o in newest]
+    tier, forward, values = _read_tiered_cursor(cursor, fields, qs, late)
     head, rest = qs.filter(first), qs.exclude(first)
     rest_key = None if hint_key is None else (hint_key, "others")
     names: list[int] = []  # how many name matches, when known (up to cap + 1)
@@ -481,14 +517,63 @@ def name_first_page(
 
     counted: list[tuple[int | None, bool]] = []  # the others' count, when read
 
+    def newest_rows(after: list[Any] | None, up: bool, n: int) -> tuple[list[M], bool]:
+        """Up to `n` other rows in the `newest` order after (`up`) or before `after`, and
+        whether more follow (precede) them: the ids by a walk, then the rows."""
+        walk = rest if walk_filter is None else rest.filter(walk_filter)
+        bare = name_first_ids(walk, ordering=list(newest), after=after, forward=up)
+        with planner_settings(qs.db, walk_settings()):
+            ids = list(bare[: n + 1])
+        more, ids = len(ids) > n, ids[:n]
+        found = qs.in_bulk(ids) if ids else {}
+        rows = [found[pk] for pk in ids if pk in found]
+        return (rows if up else rows[::-1]), more
+
+    expected: list[int] = []  # the planner's estimate of the other matches, once asked
+
+    def others_expected() -> int:
+        """How many other matches the planner expects (one EXPLAIN, ~2-4 ms with the query's
+        compilation, kept as a plan hint of the list for its next pages; 0 in a small table)."""
+        if expected:
+            return expected[0]
+        if table_rows(qs.model, qs.db) < LAZY_MIN_TABLE_ROWS:
+            expected.append(0)
+            return 0
+        name = _plans_name(qs.model)
+        digest = _hint_digest((hint_key, "others expected"))
+        version, known = versioned_cache.lookup(name, digest) if hint_key else (0, None)
+        if not isinstance(known, int):
+            known = estimated_rows(rest)
+            if hint_key is not None:
+                versioned_cache.store(name, digest, version, known, PLAN_HINT_SECONDS)
+        expected.append(known)
+        return known
+
+    def others_newest() -> bool:
+        """Whether the other matches are listed newest first: more than `names_cap` of them
+        expected."""
+        return bool(newest) and others_expected() > names_cap
+
+    def walk_settings() -> Mapping[str, str] | None:
+        """The walk pinned (`NEWEST_WALK_PLANNER`) while the planner expects it short
+        (NEWEST_WALK_ROWS rows of the table for a page), else the search's settings."""
+        walked = table_rows(qs.model, qs.db) * (size + 1) / max(others_expected(), 1)
+        return NEWEST_WALK_PLANNER if walked <= NEWEST_WALK_ROWS else planner
+
     def rest_rows(after: list[Any] | None, up: bool, n: int) -> tuple[list[M], bool]:
         """The same for the other rows (at least one is read, to know whether any follow);
-        none after more than `cap` name matches (`ListPage.left_out`)."""
+        none after more than `cap` name matches (`ListPage.left_out`). With `newest` and many
+        of them, read newest first (`newest_rows`; `late` says which order was read)."""
         if not names:
             names.append(count_names())
         if names[0] > names_cap:
             counted.append((names_cap, True))
             return [], False
+        if after is None and up and others_newest():
+            late_order.append(True)
+            counted.append((None, False))
+            rows, more = newest_rows(None, True, max(n, 1))
+            return (rows[:n], True) if len(rows) > n else (rows, more)
         at = None if after is None else _encode(after, "n" if up else "p")
         found = list_page(
             rest,
@@ -507,9 +592,18 @@ def name_first_page(
             rows, more = (rows[:n], True) if up else (rows[len(rows) - n :], True)
         return rows, more
 
+    late_order: list[bool] = []  # the others read newest first on this page
     parts: list[tuple[int, M]]
     count, capped = None, False
-    if forward:
+    if tier == 3:
+        rows, more = newest_rows(values, forward, size)
+        parts = [(3, row) for row in rows]
+        late_order.append(True)
+        if not forward and not more:
+            heads, more = head_rows(None, False, size - len(rows))
+            parts = [(1, row) for row in heads] + parts
+        is_first = values is None if forward else not more
+    elif forward:
         if tier == 1:
             rows, more = head_rows(values, True, size)
             parts = [(1, row) for row in rows]
@@ -517,7 +611,7 @@ def name_first_page(
                 if values is None:  # the whole first part is on this page
                     names.append(len(rows))
                 others, more = rest_rows(None, True, size - len(rows))
-                parts += [(2, row) for row in others]
+                parts += [(3 if late_order else 2, row) for row in others]
                 if values is None and counted[0][0] is not None:  # the whole first part
                     count, capped = len(rows) + counted[0][0], counted[0][1]
                     over = capped or count > names_cap
@@ -541,7 +635,8 @@ def name_first_page(
         is_first = not more
 
     def cursor_of(part: tuple[int, M], direction: str) -> str:
-        return _encode([getattr(part[1], name) for name, _desc in fields], f"{direction}{part[0]}")
+        keys = late if part[0] == 3 else fields
+        return _encode([getattr(part[1], name) for name, _desc in keys], f"{direction}{part[0]}")
 
     next_cursor = prev_cursor = None
     if parts:
@@ -551,7 +646,8 @@ def name_first_page(
             prev_cursor = cursor_of(parts[0], "p")
     items = [row for _tier, row in parts]
     page = Page(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, is_first=is_first)
-    return ListPage(page, count, capped, left_out=bool(names) and names[0] > names_cap)
+    left_out = bool(names) and names[0] > names_cap
+    return ListPage(page, count, capped, left_out=left_out, newest=bool(late_order))
 
 
 def name_first_ids(
@@ -564,7 +660,8 @@ def name_first_ids(
     """The ids of `head` (the rows whose sort key starts with the search's term) after
     (`forward`) or before the sort values `after`, in the page's order, without the rows'
     joins: `name_first_page`'s first statement (also for EXPLAIN in the benchmark), to be run
-    sliced under `NAME_FIRST_PLANNER`."""
+    sliced under `NAME_FIRST_PLANNER`. Also its walk of the other matches newest first (`head`
+    is then those, `ordering` the `newest` one; under `NEWEST_WALK_PLANNER`)."""
     fields = [(o.lstrip("-"), o.startswith("-")) for o in ordering]
     order = ordering if forward else [o[1:] if o.startswith("-") else f"-{o}" for o in ordering]
     bare = head.order_by(*order).select_related(None).prefetch_related(None)
@@ -574,15 +671,24 @@ def name_first_ids(
 
 
 def _read_tiered_cursor(
-    cursor: str | None, fields: list[tuple[str, bool]], qs: QuerySet[Any]
+    cursor: str | None,
+    fields: list[tuple[str, bool]],
+    qs: QuerySet[Any],
+    late: list[tuple[str, bool]] | None = None,
 ) -> tuple[int, bool, list[Any] | None]:
-    """(part, forward, values after which the page starts) of a `name_first_page` cursor;
-    (1, True, None), the first page, for none or a tampered one."""
+    """(part, forward, values after which the page starts) of a `name_first_page` cursor
+    (part 3, the others newest first, carries the keys of `late`); (1, True, None), the first
+    page, for none or a tampered one."""
     if cursor:
         try:
             direction, values = _decode(cursor, fields, qs, _TIERED)
         except Exception:  # a tampered or stale cursor means the first page, not a 500
-            return 1, True, None
+            try:
+                if not late:
+                    raise ValueError("no newest order")
+                direction, values = _decode(cursor, late, qs, _NEWEST)
+            except Exception:
+                return 1, True, None
         if all(v is not None for v in values):
             return int(direction[1]), direction[0] == "n", values
     return 1, True, None

@@ -201,7 +201,7 @@ def plans(rep: User) -> dict[str, str]:
             CONTACTS,
             rep,
             {
-                "list, first page": "",
+                "contact list, first page": "",
                 "list, stage + tag": f"stage=customer&tag={vip}",
                 "search: partial name": "q=smi",
                 "search: Chinese name": "q=张伟",

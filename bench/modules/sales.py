@@ -120,11 +120,11 @@ def plans(rep: User) -> dict[str, str]:
             OPPORTUNITIES,
             rep,
             {
-                "list, first page": "",
-                "list, by amount": "sort=-amount",
-                "list, search": "q=pilot",
-                "list, this quarter": f"close_from={start}&close_to={end}",
-                "list, a tag": f"tag={next(iter(tag_labels()), 0)}",
+                "deal list, first page": "",
+                "deal list, by amount": "sort=-amount",
+                "deal list, search": "q=pilot",
+                "deal list, this quarter": f"close_from={start}&close_to={end}",
+                "deal list, a tag": f"tag={next(iter(tag_labels()), 0)}",
             },
         )
     )
