@@ -9,7 +9,8 @@
 
 Only deals the user may see (`accounts.access.scoped`), of one pipeline, not archived. Amounts
 are in the reporting currency at today's rates; deals without a rate are left out of the sums
-(and counted). Three queries.
+(and counted). Three queries, once per five minutes for a user's view (`cached_pipeline_metrics`:
+the page says when its figures were computed and offers a refresh).
 """
 
 from __future__ import annotations
@@ -25,10 +26,16 @@ from django.db.models import Avg, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from crm import cache as versioned_cache
 from crm.pagination import estimated_rows, table_rows
 from sales.currency import RateBook, converted, unconverted
 from sales.models import Opportunity, Pipeline, Stage, StageKind
 
+# A user's view of a pipeline's period is kept this long: ~100 ms of database work for a big
+# team's quarter (bench/results/2026-12-01-sales-analytics-cache.md) that a quarter's figures do
+# not need on every load. Edits of pipelines, stages, reasons and rates forget every entry.
+CACHE_NAME = "sales-analytics"
+CACHE_SECONDS = 300
 TENTH = Decimal("0.1")
 CENT = Decimal("0.01")
 
@@ -325,3 +332,38 @@ def pipeline_metrics(
         currency=book.to_currency,
         won_reasons=won,
     )
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Metrics and when they were computed (the page shows it)."""
+
+    metrics: PipelineMetrics
+    at: dt.datetime
+
+
+def cached_pipeline_metrics(
+    *,
+    user: Any,
+    view: str,
+    deals: QuerySet[Opportunity],
+    pipeline: Pipeline,
+    start: dt.date,
+    end: dt.date,
+    fresh: bool = False,
+) -> Computed:
+    """`pipeline_metrics`, kept CACHE_SECONDS for this user's `view` ("me", "team", "all") of
+    this pipeline and period; `fresh` computes them anew (and keeps those). The key holds the
+    user's team and the roles' version, so a move to another team or a change of roles is a
+    new entry at once; a record shared or unshared shows within CACHE_SECONDS."""
+    roles, _unused = versioned_cache.lookup("roles", "-")
+    parts = (user.pk, user.team_id, roles, view, pipeline.pk, start, end)
+    key = ":".join(str(part) for part in parts)
+    version, found = versioned_cache.lookup(CACHE_NAME, key)
+    if found is not None and not fresh:
+        return found
+    computed = Computed(
+        pipeline_metrics(deals=deals, pipeline=pipeline, start=start, end=end), timezone.now()
+    )
+    versioned_cache.store(CACHE_NAME, key, version, computed, CACHE_SECONDS)
+    return computed

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +38,15 @@ class SalesConfig(AppConfig):
         auditlog.register(Quota, exclude_fields=["updated_at"])
         auditlog.register(ExchangeRate, exclude_fields=["updated_at"])
         registrations.register()
+        from django.db.models.signals import post_delete, post_save
+
+        for model in (Pipeline, Stage, LossReason, WinReason, ExchangeRate):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    _definitions_changed,
+                    sender=model,
+                    dispatch_uid=f"analytics-{model.__name__}-{signal is post_save}",
+                )
         from crm.tags import register_taggable
 
         register_taggable(Opportunity)  # tag changes are recorded as changes of tag_ids
@@ -51,3 +62,11 @@ class SalesConfig(AppConfig):
             "task": REFRESH_TASK,
             "schedule": crontab(hour=2, minute=30),
         }
+
+
+def _definitions_changed(sender: type[Any], **kwargs: Any) -> None:
+    """Stages, reasons and rates name and value pipeline performance's figures: forget them."""
+    from crm import cache
+    from sales.analytics import CACHE_NAME
+
+    cache.bump(CACHE_NAME)

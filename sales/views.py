@@ -110,6 +110,13 @@ class BoardFilterBar:
         return any(data.get(name) for name in self.filterset.more_filters)
 
 
+def _with_fresh(request: AuthedHttpRequest) -> str:
+    """The page's query asking for figures computed now."""
+    query = request.GET.copy()
+    query["fresh"] = "1"
+    return query.urlencode()
+
+
 def _without_cursor(request: AuthedHttpRequest) -> str:
     query = request.GET.copy()
     query.pop("cursor", None)
@@ -612,11 +619,21 @@ def pipeline_analytics(request: AuthedHttpRequest) -> HttpResponse:
         deals = deals.filter(owner=request.user)
     elif who == "team":
         deals = deals.filter(team_id=request.user.team_id or 0)
-    metrics = None
+    computed = None
     if pipeline is not None:
-        metrics = analytics.pipeline_metrics(deals=deals, pipeline=pipeline, start=start, end=end)
+        computed = analytics.cached_pipeline_metrics(
+            user=request.user,
+            view=who,
+            deals=deals,
+            pipeline=pipeline,
+            start=start,
+            end=end,
+            fresh=request.GET.get("fresh") == "1",
+        )
     context = {
-        "metrics": metrics,
+        "metrics": computed.metrics if computed else None,
+        "computed_at": computed.at if computed else None,
+        "refresh_query": _with_fresh(request),
         "pipeline": pipeline,
         "pipelines": pipelines,
         "period": period,

@@ -114,8 +114,44 @@ def test_manager_sees_the_company(client, manager, book, pipeline):
 def test_queries_do_not_grow_with_deals(client, rep, book, pipeline, django_assert_max_num_queries):
     login(client, rep)
     _page(client, pipeline)  # warm caches
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12):  # computed anew, not the kept figures
+        assert _page(client, pipeline, who="me", fresh="1").status_code == 200
+    with django_assert_max_num_queries(6):  # the kept figures: none of the metrics queries
         assert _page(client, pipeline, who="me").status_code == 200
+
+
+def test_figures_are_kept_five_minutes_and_refresh_on_asking(client, rep, book, pipeline):
+    login(client, rep)
+    first = _page(client, pipeline, who="me")
+    assert "Figures as of" in first.content.decode()
+    assert "fresh=1" in first.content.decode()
+    _deal(rep, pipeline, [("Qualify", _at(2025, 3, 2))], 700)
+    kept = _page(client, pipeline, who="me")
+    assert kept.context["computed_at"] == first.context["computed_at"]
+    assert {m.stage.name: m for m in kept.context["metrics"].stages}["Qualify"].entered == 4
+    fresh = _page(client, pipeline, who="me", fresh="1")
+    assert {m.stage.name: m for m in fresh.context["metrics"].stages}["Qualify"].entered == 5
+    again = _page(client, pipeline, who="me")  # the refreshed figures are the ones kept now
+    assert {m.stage.name: m for m in again.context["metrics"].stages}["Qualify"].entered == 5
+
+
+def test_kept_figures_are_per_user_and_forgotten_when_a_stage_changes(
+    client, rep, manager, book, pipeline, django_capture_on_commit_callbacks
+):
+    login(client, rep)
+    assert _page(client, pipeline, who="team").status_code == 200
+    login(client, manager)  # another user's view: never the rep's kept figures
+    rows = {
+        m.stage.name: m for m in _page(client, pipeline, who="company").context["metrics"].stages
+    }
+    assert rows["Qualify"].entered == 5
+    login(client, rep)
+    renamed = stage(pipeline, "Qualify")
+    renamed.name = "Qualified"
+    with django_capture_on_commit_callbacks(execute=True):  # the bump waits for the commit
+        renamed.save()
+    names = [m.stage.name for m in _page(client, pipeline, who="team").context["metrics"].stages]
+    assert names[0] == "Qualified"
 
 
 @pytest.mark.parametrize(
