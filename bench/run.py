@@ -960,6 +960,7 @@ def write_results(results: dict[str, Any], name: str = "") -> Path:
     floor = {load_name(r): r["p95_ms"] for r in results["pages"]["floor (/ping)"]["load"]}
     lines = [
         f"# Benchmark {stamp}", "",
+        *([results["note"], ""] if results.get("note") else []),
         f"Machine: {results['machine']}; size: {results['size']:,} records per module. "
         "Server: gunicorn "
         "(crm/gunicorn_conf.py: 2 sync workers), DEBUG off. Client: bounded threads on "

@@ -172,10 +172,16 @@ def test_the_results_say_what_the_posts_made_and_which_settings_were_raised(
         for run in page["load"]:
             run.update(p50_ms=1.0, p99_ms=2.0)
         page.update(url="POST /x/", queries=9)
-    results.update(machine={"cpus": 2}, size=20000, server_env={"LEADS_FORM_RATE_LIMIT": "1000000"})
+    results.update(
+        machine={"cpus": 2},
+        size=20000,
+        server_env={"LEADS_FORM_RATE_LIMIT": "1000000"},
+        note="A small run on a loaded machine.",
+    )
     results["targets"] = check_targets(results)
     monkeypatch.setattr(bench.run, "RESULTS", tmp_path)
     text = bench.run.write_results(results).with_suffix(".md").read_text()
+    assert "\n\nA small run on a loaded machine.\n\n" in text
     assert "| lead web form, its post | 340 | 340 | 340 |" in text
     assert "Relay: 680 of 680 queued tasks ran in 12.5 s" in text
     assert "Raised for this run only (every post comes from 127.0.0.1): " in text
