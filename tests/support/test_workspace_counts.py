@@ -193,3 +193,86 @@ def test_the_fragment_needs_a_sign_in_and_takes_any_input(client, lead):
     login(client, lead)
     for query in ({"view": "nonsense"}, {"queue": "x" * 300}, {"view": "open", "queue": "-1"}):
         assert client.get(COUNTS, query, **HTMX).status_code == 200
+
+
+def view_tabs(response: Any) -> dict[str, int | None]:
+    """The view tabs' numbers (the first link of each view: "Every queue" links to "open" too)."""
+    found: dict[str, int | None] = {}
+    for key, count in TAB.findall(response.content.decode()):
+        found.setdefault(key, int(count) if count else None)
+    return found
+
+
+def _subqueries(queries: Any) -> list[int]:
+    """How many capped counts each counting statement holds."""
+    return [q["sql"].count(COUNTING) for q in queries.captured_queries if COUNTING in q["sql"]]
+
+
+@pytest.fixture
+def two_queues(queue, lead):
+    """The lead is an agent of both queues, which are every queue: 2 open tickets in Helpdesk,
+    1 in Billing, 1 solved."""
+    billing = make_queue(make_agent(queue.team, "billing@example.com"), name="Billing")
+    QueueMember.objects.create(queue=billing, user=lead)
+    for n in range(2):
+        make_ticket(queue, actor=lead, subject=f"Helpdesk {n}")
+    make_ticket(billing, actor=lead, subject="Billing one")
+    done = make_ticket(billing, actor=lead, subject="Billing done")
+    Ticket.objects.filter(pk=done.pk).update(status=Status.SOLVED)
+    return billing
+
+
+def test_all_open_by_queue_counts_once_and_sums_every_queue(client, queue, lead, two_queues):
+    """With every queue in the row, "open" is their sum (a ticket has one queue), not counted
+    again: one statement of 2 queues + 3 views, and the same number as counting it."""
+    login(client, lead)
+    with CaptureQueriesContext(connection) as fragment:
+        tabs = client.get(COUNTS, {"view": "open"}, **HTMX)
+    assert _subqueries(fragment) == [2 + 3]
+    assert view_tabs(tabs)["open"] == 3 == selectors.view_counts(user=lead)["open"]
+    assert [count for _name, count, _here in queue_tabs(tabs)] == [1, 2]
+    # Cached, the list shows the same numbers without counting.
+    with CaptureQueriesContext(connection) as warm:
+        page = client.get(LIST, {"view": "open"})
+    assert _counted(warm) == 0
+    assert view_tabs(page)["open"] == 3
+
+
+def test_the_sum_stops_at_the_cap_as_the_count_does(client, queue, lead, two_queues, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    assert selectors.view_counts(user=lead)["open"] == 2  # counted: stops at the cap
+    login(client, lead)
+    html = client.get(COUNTS, {"view": "open"}, **HTMX).content.decode()
+    assert re.search(r'view=open">All open, by queue <span class="badge[^"]*">2\+</span>', html)
+
+
+def test_views_counted_with_the_queues_cached_sum_them(client, queue, lead, two_queues):
+    login(client, lead)
+    client.get(COUNTS, {"view": "open"}, **HTMX)
+    cache.delete(f"{selectors.TICKETS}:views:{lead.pk}")  # the tabs' part gone, the queues kept
+    with CaptureQueriesContext(connection) as fragment:
+        tabs = client.get(COUNTS, {"view": "open"}, **HTMX)
+    assert _subqueries(fragment) == [3]  # mine, unassigned, breaching
+    assert view_tabs(tabs)["open"] == 3
+    # And the other way round: the queues counted alone.
+    cache.delete(f"{selectors.TICKETS}:queues:{lead.pk}")
+    with CaptureQueriesContext(connection) as fragment:
+        tabs = client.get(COUNTS, {"view": "open"}, **HTMX)
+    assert _subqueries(fragment) == [2]
+    assert [count for _name, count, _here in queue_tabs(tabs)] == [1, 2]
+
+
+def test_an_agent_of_some_queues_has_open_counted(client, queue, lead, agent_b, two_queues):
+    """Agent B is an agent of Helpdesk and has a ticket in Billing, not in Sales: their row is
+    not every queue, so "open" is counted, not summed, and holds their own ticket too."""
+    sales = make_queue(make_agent(queue.team, "sales@example.com"), name="Sales")
+    make_ticket(sales, actor=lead, subject="Not B's")
+    theirs = make_ticket(two_queues, actor=lead, subject="Billing for B")
+    Ticket.objects.filter(pk=theirs.pk).update(assignee=agent_b)  # moved there after
+    login(client, agent_b)
+    with CaptureQueriesContext(connection) as fragment:
+        tabs = client.get(COUNTS, {"view": "open"}, **HTMX)
+    assert [name for name, _count, _here in queue_tabs(tabs)] == ["Billing", "Helpdesk"]
+    assert _subqueries(fragment) == [2 + 4]
+    assert [count for _name, count, _here in queue_tabs(tabs)] == [1, 2]
+    assert view_tabs(tabs)["open"] == 3  # Helpdesk's 2 and their own in Billing
