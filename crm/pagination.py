@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
@@ -859,6 +859,7 @@ def grouped_pages(
     groups: Sequence[Any] = (),
     aggregates: Mapping[str, Any] | None = None,
     cap: int | None = None,
+    keep_sums: Callable[[Callable[[], dict[Any, Any]]], dict[Any, Any]] | None = None,
 ) -> list[Group[M]]:
     """The first `per_group` rows of every group of `qs` in `ordering` (any mix of directions;
     columns or annotations of `qs`), with each group's exact count, the sum of `total` (a field
@@ -880,6 +881,9 @@ def grouped_pages(
     statement of one LIMITed count per group, and a group holding more says `capped` with
     `count` = cap. Exact counts read every row of `qs` (a lead board over a team's 108,000
     leads: 2,930 blocks of an index), capped ones at most cap + 1 rows a group.
+
+    `keep_sums(compute)` may answer the first query from a cache: it returns `compute()`'s
+    value (the sums by group), kept or computed (the deals board keeps them 30 s).
     """
     if cap is not None:
         if not groups or total is not None or aggregates:
@@ -891,14 +895,18 @@ def grouped_pages(
     if total is not None:
         sums["grouped_total"] = Sum(F(total) if isinstance(total, str) else total)
     sums.update({f"grouped_{name}": agg for name, agg in (aggregates or {}).items()})
-    found = {
-        row[group_by]: row
-        for row in scope.order_by()
-        .select_related(None)
-        .prefetch_related(None)
-        .values(group_by)
-        .annotate(**sums)
-    }
+
+    def compute() -> dict[Any, Any]:
+        return {
+            row[group_by]: row
+            for row in scope.order_by()
+            .select_related(None)
+            .prefetch_related(None)
+            .values(group_by)
+            .annotate(**sums)
+        }
+
+    found = keep_sums(compute) if keep_sums is not None else compute()
     keys = list(groups) or sorted(found)
     heads = _group_heads(
         qs,

@@ -40,6 +40,10 @@ class SalesConfig(AppConfig):
         registrations.register()
         from django.db.models.signals import post_delete, post_save
 
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _deal_changed, sender=Opportunity, dispatch_uid=f"board-sums-{signal is post_save}"
+            )
         for model in (Pipeline, Stage, LossReason, WinReason, ExchangeRate):
             for signal in (post_save, post_delete):
                 signal.connect(
@@ -65,8 +69,19 @@ class SalesConfig(AppConfig):
 
 
 def _definitions_changed(sender: type[Any], **kwargs: Any) -> None:
-    """Stages, reasons and rates name and value pipeline performance's figures: forget them."""
+    """Stages, reasons and rates name and value pipeline performance's figures and the board's
+    sums: forget them."""
     from crm import cache
     from sales.analytics import CACHE_NAME
+    from sales.selectors import BOARD_SUMS
 
     cache.bump(CACHE_NAME)
+    cache.bump(BOARD_SUMS)
+
+
+def _deal_changed(sender: type[Any], **kwargs: Any) -> None:
+    """A deal saved or deleted: the board's kept column sums may be wrong now."""
+    from crm import cache
+    from sales.selectors import BOARD_SUMS
+
+    cache.bump(BOARD_SUMS)

@@ -8,7 +8,8 @@ column's next cards come from `keyset_page` on the same ordering (`BOARD_ORDERIN
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import Scope
 from contacts.models import Company, Contact
+from crm import cache as versioned_cache
 from crm.pagination import grouped_pages, keyset_page
 from crm.tags import attach_row_tags
 from sales.cards import Card, CardMaker, stage_options
@@ -44,6 +46,12 @@ if TYPE_CHECKING:
 # Longest in the stage first: the cards that need attention are on top.
 BOARD_ORDERING = ["stage_entered_at", "id"]
 CARDS_PER_COLUMN = 12
+# The board's column sums (count, total, weighted) by user, filters and day: ~24 ms of a big
+# team's board at 300,000 deals (bench/results/2026-12-01-modules-1m-rep.md) that a reload
+# need not redo. A deal's save or delete forgets them all; what no save announces (a bulk
+# update) shows within BOARD_SUMS_SECONDS. A move answers with totals computed anew.
+BOARD_SUMS = "sales-board-sums"
+BOARD_SUMS_SECONDS = 30
 WEIGHTED = ExpressionWrapper(
     F("amount") * F("probability") / 100,
     output_field=DecimalField(max_digits=18, decimal_places=4),
@@ -146,13 +154,16 @@ def board_columns(
     book: RateBook | None = None,
     date: dt.date | None = None,
     closed_since: dt.datetime | None = None,
+    sums_key: str | None = None,
 ) -> list[Column]:
     """Every stage's first cards, count, total and weighted total, in two queries (four with
     `closed_since`) whatever the number of deals (`crm.pagination.grouped_pages`: the columns'
     sums grouped by stage, then each column's first cards; `qs` is the user's filtered, scoped
     deals of one pipeline).
     With a `book`, totals are in its currency at the rates of `date` (today), and deals without
-    a rate are counted, not added."""
+    a rate are counted, not added. With `sums_key` (the user, the filters and the day: the
+    caller's) the columns' sums are kept BOARD_SUMS_SECONDS in the cache, forgotten when a deal
+    is saved or deleted (`sales.apps`); the cards are read every time."""
     amount, sums = board_sums(book=book, date=date)
     # Won and lost columns read only the deals that entered them since `closed_since` (a
     # closed deal's stage_entered_at is its closed_at): a range of the board index, instead
@@ -167,10 +178,13 @@ def board_columns(
             ),
         ]
     found: dict[int, Any] = {}
-    for part, part_stages in parts:
+    for index, (part, part_stages) in enumerate(parts):
         if not part_stages:
             continue
         keys = [s.pk for s in part_stages]
+        keep = None
+        if sums_key is not None:
+            keep = functools.partial(_keep_sums, f"{sums_key}:{index}")
         read = grouped_pages(
             board_cards(part),
             group_by="stage_id",
@@ -179,6 +193,7 @@ def board_columns(
             total=amount,
             groups=keys,
             aggregates=sums,
+            keep_sums=keep,
         )
         found.update(zip(keys, read, strict=True))
     groups = [found[s.pk] for s in stages]
@@ -199,6 +214,10 @@ def board_columns(
             )
         )
     return columns
+
+
+def _keep_sums(key: str, compute: Callable[[], dict[Any, Any]]) -> dict[Any, Any]:
+    return versioned_cache.get_or_compute(BOARD_SUMS, key, compute, BOARD_SUMS_SECONDS)
 
 
 def board_column_page(

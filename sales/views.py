@@ -9,6 +9,7 @@ JavaScript with a redirect and a message.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import access
 from accounts.models import User
 from contacts.panels import panels_for
+from crm import cache as versioned_cache
 from crm import history, jobs
 from crm.errors import DomainError
 from crm.exports import export_response
@@ -110,6 +112,17 @@ class BoardFilterBar:
         return any(data.get(name) for name in self.filterset.more_filters)
 
 
+def _sums_key(request: AuthedHttpRequest, pipeline: Pipeline) -> str:
+    """Whose board, which filters and which day: the key of its kept column sums. The roles'
+    version is in it, so a change of roles is a new key at once (as the team is)."""
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    roles, _entry = versioned_cache.lookup("roles", "-")
+    user = request.user
+    parts = (user.pk, user.team_id, roles, pipeline.pk, timezone.localdate(), query.urlencode())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 def _with_fresh(request: AuthedHttpRequest) -> str:
     """The page's query asking for figures computed now."""
     query = request.GET.copy()
@@ -153,6 +166,7 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
             stages=stages,
             book=book,
             closed_since=_closed_since(),
+            sums_key=_sums_key(request, pipeline),
         )
     unconverted = sum(c.unconverted for c in columns)
     # The board always shows one pipeline: its select offers no "any".

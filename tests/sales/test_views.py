@@ -318,3 +318,27 @@ def test_a_card_shows_company_amount_close_date_owner_days_and_score(client, rep
     html = response.content.decode()
     for shown in ("Acme Steel", "12,345.60", initials, "3 days in stage", f"Score {deal.score}"):
         assert shown in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_board_keeps_its_column_sums_until_a_deal_is_saved(client, rep, pipeline):
+    """The columns' sums are kept (sales.selectors.BOARD_SUMS) by user, filters and day; a
+    deal's save or delete forgets them, a bulk update (no save) shows within 30 s."""
+    make_deal(rep, name="Alpha", amount="100")
+    url = reverse("sales:board") + f"?pipeline={pipeline.pk}"
+    login(client, rep)
+    computed, _first = _board_queries(client, url)
+    kept, second = _board_queries(client, url)
+    assert kept < computed  # the sums' statements are not run again
+    qualify = next(c for c in second.context["columns"] if c.stage.name == "Qualify")
+    assert (qualify.count, qualify.total) == (1, Decimal("100.00"))
+    Opportunity.objects.filter(owner=rep).update(amount=Decimal("999"))  # no save announced
+    _count, third = _board_queries(client, url)
+    qualify = next(c for c in third.context["columns"] if c.stage.name == "Qualify")
+    assert qualify.total == Decimal("100.00")  # kept
+    make_deal(rep, name="Beta", amount="1")  # a save: forgotten once it commits
+    _count, fourth = _board_queries(client, url)
+    qualify = next(c for c in fourth.context["columns"] if c.stage.name == "Qualify")
+    assert (qualify.count, qualify.total) == (2, Decimal("1000.00"))
+    other = _board_queries(client, url + "&owner=me")[1]  # other filters: their own sums
+    assert next(c for c in other.context["columns"] if c.stage.name == "Qualify").count == 2
