@@ -45,8 +45,14 @@ def _fresh_role_cache() -> None:
     not be taken for this run's users."""
     from django.core.cache import cache
 
-    # Without its version key, a name starts a new version no stored entry carries.
-    cache.delete_many([f"version:{name}" for name in ("roles", "tags", "users")])
+    # Without its version key, a name starts a new version no stored entry carries. The help
+    # centre's generation too: its pages and suggestions name articles by id, and a new test
+    # database numbers them from 1 again.
+    from kb.services import PUBLIC_CACHE_VERSION_KEY
+
+    cache.delete_many(
+        [f"version:{name}" for name in ("roles", "tags", "users")] + [PUBLIC_CACHE_VERSION_KEY]
+    )
 
 
 @pytest.fixture
