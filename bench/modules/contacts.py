@@ -148,8 +148,10 @@ def pages(rep: User) -> dict[str, str]:
     phone = visible.exclude(primary_phone="").order_by("pk")[2000].primary_phone
     digits = "".join(c for c in phone if c.isdigit())
     name_sort = CONTACT_SORTS["name"].ordering
-    # Page 500, or the last page of a smaller scope (10,000 contacts: ~3,700 for the rep).
-    deep_at = min(500 * 50, visible.count() - 1)
+    # Page 500, or a deep page of a smaller scope (10,000 contacts: ~3,700 for the rep) that
+    # still has a whole page after it: the last row's cursor (until 2026-12-01) gave a page of
+    # one row at 10,000, whose lower cost read as growth at bigger sizes.
+    deep_at = max(1, min(500 * 50, visible.count() - 51))
     deep = visible.order_by(*name_sort).values_list("sort_name", "id")[deep_at - 1]
     vip = Tag.objects.get(name="VIP")
     big_company = Company.objects.filter(owner=rep).order_by("pk").first()
