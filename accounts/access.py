@@ -110,6 +110,17 @@ def role_data(user: User) -> RoleData:
     return cast(RoleData, cache["role"])
 
 
+def scope_signature(user: User) -> str:
+    """A part of cache keys for values computed from what `user` sees: the user, their team and
+    the roles' version, so a move to another team or an admin's change of roles is a new key at
+    once. Records shared or unshared are not in it: such values lag by their timeout."""
+    cache = _cache(user)
+    if "signature" not in cache:
+        roles = versioned_cache.version("roles")
+        cache["signature"] = f"{user.pk}:{user.team_id}:{roles}"
+    return cast(str, cache["signature"])
+
+
 def _load_role_data(user: User) -> RoleData:
     """The widest scopes among the user's roles (own records without a role policy), and the
     model permissions of the user and their groups."""

@@ -60,7 +60,7 @@ def two_factor_required_now(request: HttpRequest, user: User) -> bool:
     one query per change."""
     if user.is_superuser:
         return True
-    version, _entry = versioned_cache.lookup("roles", "two-factor")
+    version = versioned_cache.version("roles")
     saved = request.session.get(SESSION_REQUIRED_KEY)
     if isinstance(saved, list) and len(saved) == 2 and saved[0] == version:
         return bool(saved[1])

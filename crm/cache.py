@@ -42,6 +42,15 @@ def _bump_now(name: str) -> None:
         cache.set(_version_key(name), time.time_ns(), None)
 
 
+def version(name: str) -> int:
+    """The current version of `name` (a part of keys that must change when its rows do)."""
+    found = cache.get(_version_key(name))
+    if found is None:
+        cache.add(_version_key(name), time.time_ns(), None)
+        found = cache.get(_version_key(name))
+    return int(found)
+
+
 def lookup(name: str, key: str) -> tuple[int, Any]:
     """(the current version of `name`, the entry `key` if it was stored under it, else None)."""
     version_key, entry_key = _version_key(name), f"{name}:{key}"

@@ -26,6 +26,7 @@ from django.db.models import Avg, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from accounts import access
 from crm import cache as versioned_cache
 from crm.pagination import estimated_rows, table_rows
 from sales.currency import RateBook, converted, unconverted
@@ -353,11 +354,10 @@ def cached_pipeline_metrics(
     fresh: bool = False,
 ) -> Computed:
     """`pipeline_metrics`, kept CACHE_SECONDS for this user's `view` ("me", "team", "all") of
-    this pipeline and period; `fresh` computes them anew (and keeps those). The key holds the
-    user's team and the roles' version, so a move to another team or a change of roles is a
-    new entry at once; a record shared or unshared shows within CACHE_SECONDS."""
-    roles, _unused = versioned_cache.lookup("roles", "-")
-    parts = (user.pk, user.team_id, roles, view, pipeline.pk, start, end)
+    this pipeline and period; `fresh` computes them anew (and keeps those). The key holds
+    `access.scope_signature`, so a move to another team or a change of roles is a new entry at
+    once; a record shared or unshared shows within CACHE_SECONDS."""
+    parts = (access.scope_signature(user), view, pipeline.pk, start, end)
     key = ":".join(str(part) for part in parts)
     version, found = versioned_cache.lookup(CACHE_NAME, key)
     if found is not None and not fresh:

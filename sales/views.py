@@ -37,7 +37,6 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import access
 from accounts.models import User
 from contacts.panels import panels_for
-from crm import cache as versioned_cache
 from crm import history, jobs
 from crm.errors import DomainError
 from crm.exports import export_response
@@ -113,13 +112,12 @@ class BoardFilterBar:
 
 
 def _sums_key(request: AuthedHttpRequest, pipeline: Pipeline) -> str:
-    """Whose board, which filters and which day: the key of its kept column sums. The roles'
-    version is in it, so a change of roles is a new key at once (as the team is)."""
+    """Whose board (`access.scope_signature`), which filters and which day: the key of its kept
+    column sums."""
     query = request.GET.copy()
     query.pop("cursor", None)
-    roles, _entry = versioned_cache.lookup("roles", "-")
-    user = request.user
-    parts = (user.pk, user.team_id, roles, pipeline.pk, timezone.localdate(), query.urlencode())
+    who = access.scope_signature(request.user)
+    parts = (who, pipeline.pk, timezone.localdate(), query.urlencode())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 

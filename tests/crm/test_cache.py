@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from accounts import access
 from accounts.models import User
 from contacts.models import Tag
 from contacts.selectors import owner_options, tag_options
@@ -48,6 +49,25 @@ def test_a_rolled_back_bump_changes_nothing_and_stores_nothing():
         assert cache.get_or_compute("test-thing", "other", lambda: "in-tx", 60) == "in-tx"
         transaction.set_rollback(True)
     assert cache.get_or_compute("test-thing", "other", lambda: "after", 60) == "after"
+
+
+def test_a_version_is_stable_until_bumped_and_then_moves():
+    first = cache.version("test-version")
+    assert cache.version("test-version") == first
+    cache.bump("test-version")
+    assert cache.version("test-version") != first
+
+
+def test_a_scope_signature_changes_with_the_team_and_the_roles(rep: User, rep_teammate: User):
+    before = access.scope_signature(User.objects.get(pk=rep.pk))
+    assert before == access.scope_signature(User.objects.get(pk=rep.pk))
+    cache.bump("roles")
+    after_roles = access.scope_signature(User.objects.get(pk=rep.pk))
+    assert after_roles != before
+    moved = User.objects.get(pk=rep.pk)
+    moved.team = None
+    assert access.scope_signature(moved) != after_roles
+    assert access.scope_signature(User.objects.get(pk=rep_teammate.pk)) != after_roles
 
 
 def test_new_renamed_and_deleted_tags_show_in_the_options(rep: User):
