@@ -23,6 +23,7 @@ import pstats
 import statistics
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +53,12 @@ def _wsgi_get(
 ) -> tuple[int, bytes]:
     """One GET straight through Django's WSGI handler, as gunicorn calls it (the test client
     would add its own signal handlers and context copies to the time); `headers` as WSGI keys
-    (`{"HTTP_HX_REQUEST": "true"}`)."""
+    (`{"HTTP_HX_REQUEST": "true"}`). A query in other characters than ASCII is percent-encoded,
+    as a browser sends it."""
+    if url.startswith("hx:"):  # as bench.run: a fragment, requested as HTMX requests it
+        url, headers = url[3:], {"HTTP_HX_REQUEST": "true", **(headers or {})}
     path, _sep, query = url.partition("?")
+    query = urllib.parse.quote(query, safe="=&%+;/:,")
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,

@@ -172,12 +172,16 @@ def pages(rep: User) -> dict[str, str]:
         # Name matches first: the rows at once, the count after them, as HTMX asks for it.
         "search: nguy, its count (fragment)": "hx:/contacts/?q=nguy&count=1",
         "search: 李, its count (fragment)": "hx:/contacts/?q=李&count=1",
+        "search: chen, its count (fragment)": "hx:/contacts/?q=chen&count=1",
         # The count the list page loads after its rows (lazy_count), as HTMX asks for it.
         "contact list, its count (fragment)": "hx:/contacts/?count=1",
         "contact list, owner me": "/contacts/?owner=me",
         "contact page": f"/contacts/{sample.pk}/",
         "company page, 200 people": f"/contacts/companies/{(big_company or sample.company).pk}/",
         "company list": "/contacts/companies/",
+        # Fixed terms: a word in many company names, and a Chinese one.
+        "company search: retail": "/contacts/companies/?q=retail",
+        "company search: 医药": "/contacts/companies/?q=医药",
     }
 
 
