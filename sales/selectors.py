@@ -92,6 +92,7 @@ class Column:
     next_cursor: str | None
     unconverted: int = 0  # deals left out of the totals: no exchange rate for their currency
     stage_options: str = ""  # its cards' stage menu (`sales.cards.stage_options`)
+    html: str = ""  # its cards' markup, written by the view (`sales.cards.CardPage`)
 
 
 def board_cards(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:

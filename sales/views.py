@@ -27,9 +27,7 @@ from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -46,7 +44,7 @@ from crm.lists import ListFilterSet, filtered, list_response
 from crm.models import Job
 from sales import analytics, selectors, services, sources, tasks
 from sales import rep_forecast as rep_forecasts
-from sales.cards import Card, CardMaker, card_labels, stage_options
+from sales.cards import Card, CardMaker, CardPage, stage_options
 from sales.currency import RateBook, reporting_currency
 from sales.forms import MAX_DIALOG_CONTACTS, ContactRoleForm, MoveForm, OpportunityForm
 from sales.lists import OPPORTUNITIES
@@ -167,6 +165,9 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
             sums_key=_sums_key(request, pipeline),
         )
     unconverted = sum(c.unconverted for c in columns)
+    page = _card_page(request, request.GET.urlencode())
+    for column in columns:
+        column.html = page.html(column.cards, stage_options=column.stage_options)
     # The board always shows one pipeline: its select offers no "any".
     form = filterset.form
     form.pipeline_choices = [(p.pk, p.name) for p in selectors.pipelines()]  # type: ignore[attr-defined]
@@ -190,7 +191,6 @@ def opportunity_board(request: AuthedHttpRequest) -> HttpResponse:
         "contact_lookup": record_url_parts("sales:opportunity-contact-lookup"),
         "max_dialog_contacts": MAX_DIALOG_CONTACTS,
         "company_widget": {"name": "company", "attrs": {"id": "fields-company"}, "value": None},
-        **_card_context(request, request.GET.urlencode()),
         "query": request.GET.urlencode(),
     }
     template = "sales/board.html"
@@ -228,27 +228,25 @@ def _column_context(
     """`sales/partials/cards.html`'s context for some cards of one column (the board's query
     string, without a cursor, kept in their links and forms)."""
     query = _without_cursor(request)
+    options = stage_options(stages, selected=stage.pk)
     return {
         "cards": cards,
+        "cards_html": _card_page(request, query).html(cards, stage_options=options),
         "stage": stage,
-        "stage_options": stage_options(stages, selected=stage.pk),
         "next_cursor": next_cursor,
-        **_card_context(request, query),
         "query": query,
     }
 
 
-def _card_context(request: AuthedHttpRequest, query: str) -> dict[str, Any]:
-    """What every card of a page shares (`sales/partials/cards.html`), worked out once."""
+def _card_page(request: AuthedHttpRequest, query: str) -> CardPage:
+    """What every card of a page shares (`sales.cards.CardPage`), worked out once."""
     can_change = access.has_model_perm(request.user, Opportunity, "change")
-    return {
-        "can_change": can_change,
-        "draggable": mark_safe("true" if can_change else "false"),  # constants
-        "board_next": escape(f"{reverse('sales:board')}?{query}"),
+    return CardPage(
+        can_change=can_change,
         # What `{% csrf_token %}` writes, once for all the cards' move forms.
-        "csrf_input": csrf_input(request) if can_change else "",
-        **card_labels(),
-    }
+        csrf_input=csrf_input(request) if can_change else "",
+        board_next=f"{reverse('sales:board')}?{query}",
+    )
 
 
 def _wants_json(request: AuthedHttpRequest) -> bool:

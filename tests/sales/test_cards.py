@@ -16,7 +16,8 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from contacts.models import Company
-from sales.cards import CardMaker, Money, RowMaker
+from crm.tags import TagLabel
+from sales.cards import CardMaker, CardPage, Money, RowMaker
 from sales.models import Opportunity, Stage
 from tests.conftest import login
 from tests.contacts.factories import CompanyFactory
@@ -117,6 +118,50 @@ def test_same_owner_and_days_written_once_per_page():
     assert len({c.url for c in cards}) == 5
     assert list(maker.owners) == [9]
     assert list(maker.days) == [4]
+
+
+def test_card_markup_for_a_user_who_may_move_deals():
+    """`CardPage` writes the card the board's script, its tests and the no-JS form read."""
+    tag = TagLabel(pk=1, name="<b>hot</b>", color="danger")
+    with translation.override("en"):
+        maker = CardMaker(now=NOW)
+        deal = _deal(name=SCRIPT, close=dt.date(2026, 11, 2), tag_ids=[1])
+        deal.company, deal.row_tags = Company(pk=4, name="Acme & Co"), [tag]
+        card = maker.card(deal, 3)
+        page = CardPage(
+            can_change=True, csrf_input="<input name=csrf>", board_next="/sales/?a=1&b=2"
+        )
+        html = page.html([card], stage_options='<option value="3" selected>Meet</option>')
+    assert html.count("<article") == 1
+    assert '<article class="card shadow-sm" draggable="true" data-card data-pk="7"' in html
+    assert 'data-stage="3" data-move-url="/sales/opportunities/7/move/"' in html
+    assert ">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co</a>" in html
+    assert '<div class="text-body-secondary text-truncate">Acme &amp; Co</div>' in html
+    assert '<span class="badge text-bg-danger me-1">&lt;b&gt;hot&lt;/b&gt;</span>' in html
+    assert "<span data-amount>1,234,567.80</span> CNY" in html
+    assert 'datetime="2026-11-02"' in html
+    assert "data-overdue" in html
+    assert '<span class="visually-hidden"> Overdue</span></time>' in html
+    assert "<span data-days>4 days in stage</span>" in html
+    assert "data-stalled" in html
+    assert '<form method="post" action="/sales/opportunities/7/move/"' in html
+    assert '<input name=csrf><input type="hidden" name="next" value="/sales/?a=1&amp;b=2">' in html
+    assert 'aria-label="Stage of &lt;script&gt;' in html
+    assert '<option value="3" selected>Meet</option></select>' in html
+    assert '<noscript><button class="btn btn-sm btn-outline-primary" type="submit">Move' in html
+
+
+def test_card_markup_for_a_user_who_may_not_move_deals():
+    with translation.override("en"):
+        card = CardMaker(now=NOW).card(_deal(close=dt.date(2027, 1, 5)), None)
+        html = CardPage(can_change=False).html([card], stage_options="")
+    assert 'draggable="false"' in html
+    assert "<form" not in html
+    assert "<select" not in html
+    assert "data-overdue" not in html
+    assert "data-stalled" not in html
+    assert "data-tags" not in html
+    assert "text-truncate" not in html  # no company
 
 
 def test_list_row_values():
