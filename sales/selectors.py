@@ -240,10 +240,17 @@ def board_column_page(
 
 
 def column_totals(
-    *, qs: QuerySet[Opportunity], book: RateBook | None = None, date: dt.date | None = None
+    *,
+    qs: QuerySet[Opportunity],
+    book: RateBook | None = None,
+    date: dt.date | None = None,
+    closed_since: dt.datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Count, total and weighted total per stage (one query): what a move changes."""
+    """Count, total and weighted total per stage (one query): what a move changes; a won or
+    lost stage's of the deals that entered it since `closed_since`, as on the board."""
     amount, weighted_amount, _missing = _reporting(book, date)
+    if closed_since is not None:
+        qs = qs.filter(Q(stage__kind=StageKind.OPEN) | Q(stage_entered_at__gte=closed_since))
     rows = (
         qs.order_by()
         .values("stage_id")

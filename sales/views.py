@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -85,10 +85,12 @@ def _closed_since() -> dt.datetime:
 
 
 def _board_rows(filterset: ListFilterSet, pipeline: Pipeline) -> QuerySet[Opportunity]:
-    """The board's deals: the user's filtered deals of the pipeline, open or recently closed."""
-    return filterset.qs.filter(pipeline=pipeline).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=_closed_since())
-    )
+    """The board's deals: the user's filtered deals of the pipeline. Its won and lost columns
+    hold the recently closed ones (the selectors' `closed_since`: a closed deal's
+    `stage_entered_at` is its `closed_at`), its open columns every deal in them. An OR of
+    "open or closed since" on every column made PostgreSQL AND a bitmap of the 33,000 open
+    deals into each open column's read (a close period's cards: 21 ms for the open columns)."""
+    return filterset.qs.filter(pipeline=pipeline)
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,9 @@ def _move_result(request: AuthedHttpRequest, opportunity: Opportunity) -> dict[s
     draws it (days in its new stage, no longer stalled, its stage menu): the script swaps it in."""
     filterset, _pipeline = _board_filters(request)
     totals = selectors.column_totals(
-        qs=_board_rows(filterset, opportunity.pipeline), book=RateBook.load()
+        qs=_board_rows(filterset, opportunity.pipeline),
+        book=RateBook.load(),
+        closed_since=_closed_since(),
     )
     stages = list(opportunity.pipeline.stages.order_by("position", "id"))
     empty = {"count": 0, "total": 0, "weighted": 0}
