@@ -13,6 +13,7 @@ from contacts import exports, search, selectors
 from contacts.bulk import CONTACT_BULK
 from contacts.filters import CompanyFilterSet, ContactFilterSet
 from contacts.models import Company, Contact
+from contacts.rows import company_rows, contact_rows
 from crm.lists import ExportSpec, ListSpec, NameFirst, Sort
 from crm.pagination import LAZY_FROM
 from crm.tags import attach_row_tags
@@ -34,6 +35,7 @@ CONTACTS: ListSpec[Contact] = ListSpec(
     row_fields=selectors.CONTACT_ROW_FIELDS,
     # Tag badges from the rows' own tag ids and the cached labels, not a prefetch (crm.tags).
     prepare_rows=attach_row_tags,
+    make_rows=contact_rows,  # contacts.rows: each row's values computed and escaped once
     # At a million contacts, the rows first and the count after them (crm.pagination.list_page):
     # also a filter with more than LAZY_FROM matches (stage + tag), its page's ids read along
     # contact_stage_tags (stage, sort_name, id) INCLUDE (tags, owner, team), stopped after a page.
@@ -81,6 +83,7 @@ COMPANIES: ListSpec[Company] = ListSpec(
     results_id="company-list-results",
     row_fields=selectors.COMPANY_ROW_FIELDS,
     prepare_rows=attach_row_tags,
+    make_rows=company_rows,
     lazy_count=True,
     name_first=NameFirst(
         sort="name",
