@@ -42,13 +42,14 @@ def _bump_now(name: str) -> None:
         cache.set(_version_key(name), time.time_ns(), None)
 
 
-def version(name: str) -> int:
-    """The current version of `name` (a part of keys that must change when its rows do)."""
+def version(name: str) -> int | None:
+    """The current version of `name` (a part of keys that must change when its rows do); None
+    while the cache cannot be reached (nothing is kept then either)."""
     found = cache.get(_version_key(name))
     if found is None:
         cache.add(_version_key(name), time.time_ns(), None)
         found = cache.get(_version_key(name))
-    return int(found)
+    return found if found is None else int(found)
 
 
 def lookup(name: str, key: str) -> tuple[int, Any]:
