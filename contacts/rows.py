@@ -231,7 +231,8 @@ class RowsHtml:
     def __init__(self, *, can_bulk: bool = False, bulk_form: str = "") -> None:
         self.can_bulk = can_bulk
         self.bulk_form = html.escape(bulk_form)
-        self.never = f'<span class="text-body-secondary">{html.escape(_("Never"))}</span>'
+        never = html.escape(_("Never"))  # outside the f-string, where makemessages finds it
+        self.never = f'<span class="text-body-secondary">{never}</span>'
 
     @staticmethod
     def tags(badges: list[Badge]) -> str:
