@@ -266,7 +266,7 @@ def velocity(
     in_period = Q(closed_at__gte=since, closed_at__lt=until)
     won = in_period & Q(stage__kind=StageKind.WON)
     # Only open deals and those closed in the period count: read just those (the open ones
-    # and a range of `opp_closed_at`), not every deal of the scope.
+    # and a range of `opp_closed_cover`), not every deal of the scope.
     row: dict[str, Any] = deals.filter(Q(closed_at__isnull=True) | in_period).aggregate(
         open_deals=Count("pk", filter=Q(closed_at__isnull=True)),
         won=Count("pk", filter=won),

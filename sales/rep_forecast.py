@@ -27,7 +27,7 @@ from accounts import access
 from sales.currency import MissingRate, RateBook, missing_message
 from sales.models import ForecastCategory, Opportunity, Quota, StageKind
 from sales.quotas import may_set_quotas
-from sales.selectors import WEIGHTED, _money
+from sales.selectors import WEIGHTED, DealSums, _money
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -73,6 +73,9 @@ class RepRow:
 class Breakdown:
     rows: list[RepRow]
     missing: str = ""
+    # The same deals' sums over every owner, for `selectors.forecast(summed=)`: the team's or
+    # company's figures without reading the deals twice.
+    summed: DealSums | None = None
 
 
 def rep_breakdown(
@@ -112,8 +115,10 @@ def rep_breakdown(
         .values("owner_id", "currency", day=TruncDate("closed_at", tzinfo=tz))
         .annotate(total=Sum("amount"))
     )
+    won_total: dict[tuple[str, dt.date], Decimal] = defaultdict(lambda: ZERO)
     for row in won:
         add(row["owner_id"], "closed_won", row["total"], row["currency"], row["day"])
+        won_total[row["currency"], row["day"]] += row["total"] or ZERO
     counted = ~Q(forecast_category=ForecastCategory.OMITTED)
     open_rows = (
         deals.filter(closed_at__isnull=True, expected_close_date__gte=start)
@@ -127,9 +132,12 @@ def rep_breakdown(
             weighted=Sum(WEIGHTED, filter=counted),
         )
     )
+    open_keys = ("commit", "best", "pipeline", "weighted")
+    open_total: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(open_keys, ZERO))
     for row in open_rows:
-        for key in ("commit", "best", "pipeline", "weighted"):
+        for key in open_keys:
             add(row["owner_id"], key, row[key], row["currency"], open_day)
+            open_total[row["currency"]][key] += row[key] or ZERO
     quota_of: dict[int, Decimal] = {}
     quota_rows = quotas.values_list("user_id", "amount", "currency", "month")
     for rep_id, amount, currency, month in quota_rows:
@@ -157,4 +165,8 @@ def rep_breakdown(
                 can_open=rep.pk in openable,
             )
         )
-    return Breakdown(rows, missing_message(missing, book=book, date=open_day))
+    summed = DealSums(
+        won=[{"currency": c, "day": d, "total": t} for (c, d), t in won_total.items()],
+        open=[{"currency": c, **totals} for c, totals in open_total.items()],
+    )
+    return Breakdown(rows, missing_message(missing, book=book, date=open_day), summed)

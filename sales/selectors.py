@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -361,6 +361,7 @@ def forecast(
     owner: User | None = None,
     team_id: int | None = None,
     book: RateBook | None = None,
+    summed: DealSums | None = None,
 ) -> Forecast:
     """Closed won (deals won with `closed_at` in [start, end)), the open deals expected to close
     in the period by the forecast category their rep set (commit, best case = commit + best
@@ -371,7 +372,8 @@ def forecast(
     Everything is in the reporting currency (`book`, default: every stored rate, one query): a
     won deal at the rate of the day it closed, an open deal at the rate of today (or of the
     period's last day, for a past period), a quota at the rate of its month. Amounts with no
-    rate are left out and named in `missing`. Four queries."""
+    rate are left out and named in `missing`. Four queries; two when `summed` gives the sums of
+    the same deals (`rep_forecast.rep_breakdown` reads them by owner and adds them up)."""
     from sales.models import ForecastCategory, Quota
 
     book = book or RateBook.load()
@@ -398,15 +400,19 @@ def forecast(
             missing.add(currency)
             return zero
 
-    won_rows = (
-        deals.filter(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
+    won_rows: Iterable[dict[str, Any]] = (
+        summed.won
+        if summed is not None
+        else deals.filter(stage__kind=StageKind.WON, closed_at__gte=start_at, closed_at__lt=end_at)
         .order_by()
         .values("currency", day=TruncDate("closed_at", tzinfo=tz))
         .annotate(total=Sum("amount"))
     )
     closed_won = sum((convert(r["total"], r["currency"], r["day"]) for r in won_rows), zero)
-    open_rows = (
-        deals.filter(open_in_period)
+    open_rows: Iterable[dict[str, Any]] = (
+        summed.open
+        if summed is not None
+        else deals.filter(open_in_period)
         .order_by()
         .values("currency")
         .annotate(
@@ -444,6 +450,16 @@ def forecast(
         currency=book.to_currency,
         missing=missing_message(missing, book=book, date=open_day),
     )
+
+
+@dataclass(frozen=True)
+class DealSums:
+    """The sums `forecast` reads, computed elsewhere from the same deals: won amounts by currency
+    and closing day ({"currency", "day", "total"}) and open amounts by currency ({"currency",
+    "commit", "best", "pipeline", "weighted"})."""
+
+    won: list[dict[str, Any]]
+    open: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)

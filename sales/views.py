@@ -579,11 +579,18 @@ def _forecast_page(request: AuthedHttpRequest, rep: User | None) -> HttpResponse
     breakdown = None
     if who in ("team", "company"):
         team = team_id if who == "team" else None
-        numbers = selectors.forecast(user=user, start=start, end=end, team_id=team, book=book)
-        if may_set_quotas(user):
+        if may_set_quotas(user):  # the breakdown by rep reads the deals; their sums are the total
             breakdown = rep_forecasts.rep_breakdown(
                 user=user, start=start, end=end, team_id=team, book=book
             )
+        numbers = selectors.forecast(
+            user=user,
+            start=start,
+            end=end,
+            team_id=team,
+            book=book,
+            summed=breakdown.summed if breakdown is not None else None,
+        )
     else:
         owner = rep or user
         numbers = selectors.forecast(user=user, start=start, end=end, owner=owner, book=book)

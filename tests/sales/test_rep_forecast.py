@@ -218,3 +218,30 @@ def test_forecast_page_queries_do_not_grow_with_reps(client, manager, rep, pipel
         response = client.get(reverse("sales:forecast"), params)
     assert len(response.context["breakdown"].rows) == 9
     assert len(second) == len(first)
+
+
+@pytest.mark.parametrize("who", ["team", "company"])
+def test_the_breakdowns_sums_give_the_forecast_read_directly(rep, manager, admin_user, book, who):
+    """The team and company pages take their figures from the breakdown's sums (the deals read
+    once, by owner): the same figures as `selectors.forecast` reading them itself, with a
+    currency converted at the rate of each day."""
+    user, team_id = (manager, rep.team_id) if who == "team" else (admin_user, None)
+    rates = RateBook.load()
+    got = rep_forecast.rep_breakdown(user=user, start=NOV[0], end=NOV[1], team_id=team_id)
+    summed = selectors.forecast(
+        user=user, start=NOV[0], end=NOV[1], team_id=team_id, book=rates, summed=got.summed
+    )
+    direct = selectors.forecast(user=user, start=NOV[0], end=NOV[1], team_id=team_id, book=rates)
+    assert summed == direct
+    assert summed.closed_won == (D("1050.50") if who == "team" else D("11049.50"))
+
+
+def test_the_team_page_reads_the_deals_once(client, manager, rep, book):
+    login(client, manager)
+    params = {"who": "team", "period": "2026-11"}
+    client.get(reverse("sales:forecast"), params)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("sales:forecast"), params)
+    deal_reads = [q["sql"] for q in queries if 'FROM "sales_opportunity"' in q["sql"]]
+    assert len(deal_reads) == 2, deal_reads  # won by owner and day; open by owner
+    assert response.context["numbers"].closed_won == D("1050.50")
