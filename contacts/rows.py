@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Company, Contact
 from contacts.templatetags.contacts_tags import STAGE_COLORS
-from crm.links import record_url_parts
+from crm.links import escaped, record_url_parts
 from crm.models import choice_labels
 from crm.tags import TagLabel
 
@@ -46,11 +46,6 @@ EMPTY = SafeString("")
 _DAY_LABELS: dict[tuple[str | None, str, dt.date], SafeString] = {}
 _DAY_LABELS_MAX = 20_000
 NEXT_STEP_CHARS = 40  # what the Next step column shows of the text (as `truncatechars:40`)
-
-
-def _escape(text: str) -> SafeString:
-    """`django.utils.html.escape` without its lazy-string wrapper (the texts here are str)."""
-    return SafeString(html.escape(text))
 
 
 class Badge(TypedDict):
@@ -131,13 +126,13 @@ class RowMaker:
         if label is None:
             if len(_DAY_LABELS) >= _DAY_LABELS_MAX:
                 _DAY_LABELS.clear()
-            label = _DAY_LABELS[key] = _escape(dateformat.format(local, self.date_format))
+            label = _DAY_LABELS[key] = escaped(dateformat.format(local, self.date_format))
         return label
 
     def owner(self, owner_id: int, owner: User) -> SafeString:
         name = self.owners.get(owner_id)
         if name is None:
-            name = self.owners[owner_id] = _escape(str(owner))
+            name = self.owners[owner_id] = escaped(str(owner))
         return name
 
     def label(self, field: str, value: str) -> SafeString:
@@ -146,7 +141,7 @@ class RowMaker:
         found = self.labels.get(key)
         if found is None:
             labels = choice_labels(cast("Field[Any, Any]", self.model._meta.get_field(field)))
-            found = self.labels[key] = _escape(str(labels.get(value, value)))
+            found = self.labels[key] = escaped(str(labels.get(value, value)))
         return found
 
     def badges(self, record: Contact | Company) -> list[Badge]:
@@ -155,7 +150,7 @@ class RowMaker:
         for tag in getattr(record, "row_tags", ()):
             badge = self.tags.get(tag)
             if badge is None:
-                badge = self.tags[tag] = Badge(name=_escape(tag.name), color=_escape(tag.color))
+                badge = self.tags[tag] = Badge(name=escaped(tag.name), color=escaped(tag.color))
             badges.append(badge)
         return badges
 
@@ -170,7 +165,7 @@ class RowMaker:
             owner=self.owner(record.owner_id, record.owner),
             created=self.date(record.created_at),
             contacted=self.date(record.last_contacted_at),
-            next_step=_escape(Truncator(text).chars(NEXT_STEP_CHARS)) if text else EMPTY,
+            next_step=escaped(Truncator(text).chars(NEXT_STEP_CHARS)) if text else EMPTY,
             next_step_date=self.date(at) if text else EMPTY,
             next_step_overdue=bool(text) and at is not None and at < self.now,
         )
@@ -181,16 +176,16 @@ class RowMaker:
         return ContactRow(
             pk=pk,
             url=SafeString(f"{self.contact_url[0]}{pk}{self.contact_url[1]}"),
-            name=_escape(str(contact)),
-            job_title=_escape(contact.job_title),
-            email=_escape(contact.primary_email),
-            phone=_escape(contact.primary_phone),
+            name=escaped(str(contact)),
+            job_title=escaped(contact.job_title),
+            email=escaped(contact.primary_email),
+            phone=escaped(contact.primary_phone),
             company_url=(
                 SafeString(f"{self.company_url[0]}{company.pk}{self.company_url[1]}")
                 if company
                 else EMPTY
             ),
-            company_name=_escape(company.name) if company else EMPTY,
+            company_name=escaped(company.name) if company else EMPTY,
             **self.columns(contact),
         )
 
@@ -199,11 +194,11 @@ class RowMaker:
         return CompanyRow(
             pk=pk,
             url=SafeString(f"{self.company_url[0]}{pk}{self.company_url[1]}"),
-            name=_escape(company.name),
-            city=_escape(company.city),
+            name=escaped(company.name),
+            city=escaped(company.city),
             industry=self.label("industry", company.industry),
             region=self.label("region", company.region),
-            phone=_escape(company.phone),
+            phone=escaped(company.phone),
             **self.columns(company),
         )
 

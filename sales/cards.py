@@ -10,10 +10,10 @@ translated and looked up once per page (`CardMaker`: the labels, the money and d
 date once), and a column's stage menu once per column (`stage_options`: every card of a
 column is in its stage), so the card reads flat values (bench/results/2026-12-01-board-cpu.md).
 
-A card's texts are escaped here, once (`_escape`: what the template's autoescape would write,
-as `SafeString`); a name with markup shows as text (tests/sales/test_cards.py). `CardPage`
-then writes each card's markup with one f-string (the column template inserts it), tag badges
-escaped once a page.
+A card's texts are escaped here, once (`crm.links.escaped`: what the template's autoescape
+would write, as `SafeString`); a name with markup shows as text (tests/sales/test_cards.py).
+`CardPage` then writes each card's markup with one f-string (the column template inserts it),
+tag badges escaped once a page.
 """
 
 from __future__ import annotations
@@ -31,18 +31,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from crm.links import record_url_parts
+from crm.links import escaped, record_url_parts
 from crm.tags import TagLabel
 from sales.models import StageKind
 
 if TYPE_CHECKING:
     from accounts.models import User
     from sales.models import Opportunity, Stage
-
-
-def _escape(text: str) -> SafeString:
-    """`django.utils.html.escape` without its lazy-string wrapper (the texts here are str)."""
-    return SafeString(html.escape(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +117,7 @@ class CardMaker:
     def days_label(self, days: int) -> SafeString:
         label = self.days.get(days)
         if label is None:
-            label = self.days[days] = _escape(
+            label = self.days[days] = escaped(
                 ngettext("%(days)s day in stage", "%(days)s days in stage", days) % {"days": days}
             )
         return label
@@ -132,8 +127,8 @@ class CardMaker:
         found = self.owners.get(owner.pk)
         if found is None:
             found = self.owners[owner.pk] = (
-                _escape(f"{self.owner_label}: {owner}"),
-                _escape(owner.initials),
+                escaped(f"{self.owner_label}: {owner}"),
+                escaped(owner.initials),
             )
         return found
 
@@ -143,7 +138,7 @@ class CardMaker:
         if found is None:
             found = self.dates[day] = (
                 SafeString(day.isoformat()),  # digits and dashes
-                _escape(dateformat.format(day, self.date_format)),
+                escaped(dateformat.format(day, self.date_format)),
             )
         return found
 
@@ -157,15 +152,15 @@ class CardMaker:
         return Card(
             pk=pk,
             stage_id=deal.stage_id,
-            name=_escape(deal.name),
+            name=escaped(deal.name),
             url=SafeString(f"{self.detail_url[0]}{pk}{self.detail_url[1]}"),
             move_url=SafeString(f"{self.move_url[0]}{pk}{self.move_url[1]}"),
             owner_title=owner_title,
             owner_initials=initials,
-            company_name=_escape(company.name) if company else SafeString(""),
+            company_name=escaped(company.name) if company else SafeString(""),
             tags=getattr(deal, "row_tags", []),
-            amount=_escape(self.money(deal.amount)),
-            currency=_escape(deal.currency),
+            amount=escaped(self.money(deal.amount)),
+            currency=escaped(deal.currency),
             close_iso=close_iso,
             close_label=close_label,
             overdue=is_open and close < self.today,
@@ -173,7 +168,7 @@ class CardMaker:
             days_label=self.days_label(days),
             score=deal.score,
             stalled=stall_days is not None and days > stall_days,
-            stage_label=_escape(self.stage_of % {"deal": deal.name}),
+            stage_label=escaped(self.stage_of % {"deal": deal.name}),
         )
 
 
@@ -321,23 +316,23 @@ class RowMaker:
     def row(self, deal: Opportunity) -> DealRow:
         owner = self.owners.get(deal.owner_id)
         if owner is None:
-            owner = self.owners[deal.owner_id] = _escape(str(deal.owner))
+            owner = self.owners[deal.owner_id] = escaped(str(deal.owner))
         stage = self.stages.get(deal.stage_id)
         if stage is None:
             color = STAGE_COLORS.get(StageKind(deal.stage.kind), "primary")
-            stage = self.stages[deal.stage_id] = (_escape(deal.stage.name), color)
+            stage = self.stages[deal.stage_id] = (escaped(deal.stage.name), color)
         company = deal.company if deal.company_id else None
         return DealRow(
             pk=deal.pk,
             url=SafeString(f"{self.url[0]}{deal.pk}{self.url[1]}"),
-            name=_escape(deal.name),
+            name=escaped(deal.name),
             tags=getattr(deal, "row_tags", []),
-            company_name=_escape(company.name) if company else SafeString(""),
+            company_name=escaped(company.name) if company else SafeString(""),
             stage_name=stage[0],
             stage_color=stage[1],
-            amount=_escape(self.money(deal.amount)),
-            currency=_escape(deal.currency),
-            close_label=_escape(dateformat.format(deal.expected_close_date, self.date_format)),
+            amount=escaped(self.money(deal.amount)),
+            currency=escaped(deal.currency),
+            close_label=escaped(dateformat.format(deal.expected_close_date, self.date_format)),
             score=deal.score,
             owner=owner,
         )
