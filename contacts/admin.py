@@ -19,7 +19,7 @@ class IndexedSearchMixin:
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        condition = search_condition(search_term)
+        condition = search_condition(search_term, queryset.model)
         if condition is None:
             return queryset, False
         return queryset.filter(condition), False

@@ -119,8 +119,8 @@ class _RecordFilterSet(ListFilterSet):
     def search(self, value: str) -> Q | None:
         """What the search box matches (`SearchFilter`): full text and trigrams."""
         if not self.scope_led:
-            return search_condition(value)
-        arms = search_arms(value)
+            return search_condition(value, self._meta.model)
+        arms = search_arms(value, self._meta.model)
         # Each search index also holds the scope columns (contacts' migration 0015).
         return scope_led(self.user, self._meta.model, arms) if arms else None
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import NameOrder, OwnedModel
+from contacts.search import DigitSuffixes, digits_match
 from crm.links import record_url
 from crm.models import FastChoiceDisplay, TimeStampedModel
 from crm.storage import import_upload_to, private_storage
@@ -236,6 +237,7 @@ class Company(OwnedModel, AddressFields, SearchableModel):
                 fields=["search_text"], opclasses=["gin_trgm_ops"], name="company_search_trgm"
             ),
             GinIndex(fields=["search_vector"], name="company_search_fts"),
+            GinIndex(DigitSuffixes("phone"), name="company_phone_digits"),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +245,11 @@ class Company(OwnedModel, AddressFields, SearchableModel):
 
     def get_absolute_url(self) -> str:
         return record_url("contacts:company-detail", self.pk)
+
+    @classmethod
+    def phone_match(cls, digits: str) -> Q:
+        """Companies whose phone holds `digits` (contacts.search.phone_condition)."""
+        return Q(digits_match("phone", digits))
 
     @property
     def next_step_overdue(self) -> bool:
@@ -428,6 +435,13 @@ class Contact(OwnedModel, AddressFields, SearchableModel):
     def get_absolute_url(self) -> str:
         return record_url("contacts:contact-detail", self.pk)
 
+    @classmethod
+    def phone_match(cls, digits: str) -> Q:
+        """Contacts with a number holding `digits` (contacts.search.phone_condition): the few
+        phones found in contactphone_suffixes, then their contacts by primary key."""
+        phones = ContactPhone.objects.filter(digits_match("digits", digits))
+        return Q(pk__in=phones.values("contact_id"))
+
     @property
     def next_step_overdue(self) -> bool:
         return self.next_step_at is not None and self.next_step_at < timezone.now()
@@ -483,7 +497,11 @@ class ContactPhone(FastChoiceDisplay):
                 fields=["contact"], condition=Q(is_primary=True), name="contact_one_primary_phone"
             ),
         ]
-        indexes = [models.Index(fields=["digits"], name="contactphone_digits")]
+        indexes = [
+            models.Index(fields=["digits"], name="contactphone_digits"),
+            # A fragment anywhere in a number: contacts.search.digits_match (Contact.phone_match).
+            GinIndex(DigitSuffixes("digits"), name="contactphone_suffixes"),
+        ]
 
     def __str__(self) -> str:
         return self.number

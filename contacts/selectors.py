@@ -97,7 +97,7 @@ COMPANY_ROW_FIELDS = (
 
 def contact_search(*, user: User, query: str, limit: int = 10) -> list[Contact]:
     """The first matches for a quick search box, in name order."""
-    condition = search_condition(query)
+    condition = search_condition(query, Contact)
     if condition is None:
         return []
     qs = access.scoped(user, Contact).filter(condition, archived_at__isnull=True)
@@ -171,7 +171,7 @@ def company_list(*, user: User) -> QuerySet[Company]:
 
 
 def company_search(*, user: User, query: str, limit: int = 10) -> list[Company]:
-    condition = search_condition(query)
+    condition = search_condition(query, Company)
     if condition is None:
         return []
     qs = access.scoped(user, Company).filter(condition, archived_at__isnull=True)

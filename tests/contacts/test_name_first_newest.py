@@ -257,5 +257,5 @@ def test_the_walk_filter_is_the_trigram_arm_of_one_plain_word(term: str, walks: 
 
 
 def test_the_walk_filter_keeps_every_match(rep: User, world):
-    matches = Contact.objects.filter(search_condition("chen"))
+    matches = Contact.objects.filter(search_condition("chen", Contact))
     assert set(matches.filter(walk_condition("chen"))) == set(matches)

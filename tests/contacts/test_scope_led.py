@@ -77,12 +77,12 @@ def test_a_user_who_sees_everything_gets_the_plain_search(world, rep: User):
     admin = UserFactory(email="boss@example.com", role=Role.ADMINISTRATOR)
     assert scope_arms(admin, Contact) is None
     assert _found(admin, "q=nguy") == {world[k].pk for k in ("mine", "team", "other", "shared")}
-    arms = search_arms("nguy")
+    arms = search_arms("nguy", Contact)
     assert str(scope_led(admin, Contact, arms)) == str(arms[0] | arms[1])
 
 
 def test_the_rewriting_pairs_each_scope_arm_with_each_search_arm(rep: User):
-    arms = search_arms("nguy")
+    arms = search_arms("nguy", Contact)
     assert len(arms) == 2
     scope = scope_arms(rep, Contact)
     assert scope is not None

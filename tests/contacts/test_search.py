@@ -50,13 +50,13 @@ def people(manager: User) -> dict:
 
 def find(user: User, q: str) -> set[str]:
     """What the list's search filter (contacts.filters) finds among the contacts `user` sees."""
-    condition = search_condition(q)
+    condition = search_condition(q, Contact)
     qs = selectors.contact_list(user=user)
     return {c.display_name for c in (qs if condition is None else qs.filter(condition))}
 
 
 def find_companies(user: User, q: str) -> set[str]:
-    condition = search_condition(q)
+    condition = search_condition(q, Company)
     qs = selectors.company_list(user=user)
     return {c.name for c in (qs if condition is None else qs.filter(condition))}
 
@@ -92,8 +92,8 @@ def test_search_finds(manager, people, query, expected):
 
 
 def test_a_whole_email_is_found_by_its_token_without_the_trigram_scan():
-    whole = str(Contact.objects.filter(search_condition("ann@acme.example")).query)
-    fragment = str(Contact.objects.filter(search_condition("ann@acme")).query)
+    whole = str(Contact.objects.filter(search_condition("ann@acme.example", Contact)).query)
+    fragment = str(Contact.objects.filter(search_condition("ann@acme", Contact)).query)
     assert "LIKE" not in whole
     assert "LIKE" in fragment
 
@@ -178,7 +178,7 @@ def test_one_and_two_character_chinese_queries_find_companies(manager, chinese, 
 
 
 def test_a_one_character_query_is_one_full_text_token_not_a_scan():
-    sql = str(Contact.objects.filter(search_condition("张")).query)
+    sql = str(Contact.objects.filter(search_condition("张", Contact)).query)
     assert "LIKE" not in sql
     assert "'张'" in sql or "张" in sql
 

@@ -65,7 +65,7 @@ def test_list_page_walks_matches_in_order_on_both_paths(rep, settings, cap):
     for i in range(7):
         ContactFactory(owner=rep, given_name="Match", family_name=f"M{6 - i}")
     ContactFactory(owner=rep, given_name="Other", family_name="Zed")
-    qs = Contact.objects.filter(search_condition("match")).select_related("owner")
+    qs = Contact.objects.filter(search_condition("match", Contact)).select_related("owner")
 
     def walk(ordering: list[str]) -> tuple[list[str], object]:
         names, cursor = [], None
@@ -131,7 +131,7 @@ def test_planner_settings_apply_to_the_counting_query_only(rep):
 
     for i in range(3):
         ContactFactory(owner=rep, given_name="Match", family_name=f"M{i}")
-    qs = Contact.objects.filter(search_condition("match"))
+    qs = Contact.objects.filter(search_condition("match", Contact))
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         before = cursor.fetchone()[0]
@@ -157,7 +157,7 @@ def test_a_search_over_the_cap_reads_its_first_page_up_to_the_counts_bound(
     for i in range(9):
         ContactFactory(owner=rep, given_name="Match", family_name=f"M{i}")
     ContactFactory(owner=rep, given_name="Other", family_name="A")
-    qs = Contact.objects.filter(search_condition("match"))
+    qs = Contact.objects.filter(search_condition("match", Contact))
     ordering = ["sort_name", "id"]
     walked = [c.pk for c in keyset_page(qs, ordering=ordering, cursor=None, size=3).items]
 
