@@ -125,6 +125,11 @@ def looks_like_phone(query: str) -> bool:
     return len(digits) >= MIN_FRAGMENT and len(digits) >= len(query.replace(" ", "")) * 0.6
 
 
+def is_phone_query(query: str) -> bool:
+    """Whether `search_arms(query, ...)` reads a phone search (`phone_condition`)."""
+    return looks_like_phone(normalize(query)[:100])
+
+
 def sort_prefix(query: str) -> str | None:
     """The start of a contact's `sort_name` ("family given", normalised) that a search for
     `query` names, or None: one word of letters ("nguy", "Smi", "ngô"), one Chinese character,

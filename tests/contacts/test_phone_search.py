@@ -112,3 +112,17 @@ def test_the_phone_search_reads_the_suffix_indexes_not_the_trigrams(rep, numbers
     for plan in plans.values():
         assert "search_trgm" not in plan, plan
         assert "search_text" not in plan, plan
+
+
+def test_the_list_joins_the_phones_and_their_contacts(rep, numbers):
+    """Not paired with the scope (contacts.scope_led): an IN under the pairing's OR is a
+    subplan tested on every row the scope holds (1.2 s at ten million contacts)."""
+    from bench.run import list_plans
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a big table
+    plan = list_plans(CONTACTS, rep, {"phone": "q=138 1234"})["phone"]
+    # A join of the phones and their contacts, whichever side a table this small starts from
+    # (at ten million contacts: the suffix index, then contacts_contact_pkey: 68 blocks).
+    assert "contacts_contactphone" in plan, plan
+    assert "SubPlan" not in plan, plan
