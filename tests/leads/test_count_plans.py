@@ -45,11 +45,12 @@ def test_no_count_of_the_lead_list_or_the_board_reads_the_table(dense_team) -> N
         table_blocks = cursor.fetchone()[0]
     for name, plan in plans.items():
         if "Seq Scan on leads_lead" in plan:
-            # Every counting query stops at the cap. With matches this dense PostgreSQL may
-            # rightly take them from the table in its order (~100 blocks for 1,001 matches; an
-            # untuned server's random_page_cost of 4 prefers that to the index), never the whole
-            # table. Index-driven plans are bounded by the cap already.
-            assert _blocks(plan) < table_blocks / 4, f"{name} ({table_blocks} blocks):\n{plan}"
+            # Every counting query stops at the cap. PostgreSQL may rightly take the matches
+            # from the table in its order (an untuned server's random_page_cost of 4 prefers
+            # that to the index): ~100 blocks for the densest filter, ~500 (40 %) for the
+            # sparsest measured (score 80+), never the whole table. Index-driven plans are
+            # bounded by the cap already.
+            assert _blocks(plan) < table_blocks * 3 / 4, f"{name} ({table_blocks} blocks):\n{plan}"
     # The counts by status or source, and the board's counts by status, need no row of the
     # table: the covering index answers them on any server's settings.
     for name in (
