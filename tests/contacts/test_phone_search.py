@@ -62,7 +62,7 @@ def test_a_phone_is_found_by_any_fragment_typed_any_way(rep, numbers, query, exp
 
 
 def test_a_number_out_of_scope_stays_hidden(rep, numbers):
-    # "hidden" has the same number in another team: the rep never sees it, its manager does.
+    # "hidden" has the same number in another team: the rep never sees it.
     assert _found(rep, "138 1234 5678") == {"Li"}
     assert selectors.contact_search(user=rep, query="1381234") == [numbers["li"]]
 
